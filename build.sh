@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Microsoft.ML.Neo build entry point.
+#   ./build.sh          restore, build, and run the quickstart sample
+#   ./build.sh test     build and run every test; ends with "Tests: N passed, M failed"
+#   ./build.sh bench    run the training-throughput benchmark (see docs/performance.md)
+#   ./build.sh sample <name> [args]   run any sample sub-command
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+configuration=Release
+
+# TorchSharp 0.107's native bridge needs GLIBCXX_3.4.32 (GCC 13's libstdc++). Debian 12 ships 3.4.30.
+ensure_libstdcxx() {
+  [ "$(uname -s)" = "Linux" ] || return 0
+  local lib
+  lib=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  [ -n "$lib" ] || lib=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
+  if [ -f "$lib" ] && grep -q GLIBCXX_3.4.32 "$lib"; then return 0; fi
+  local fix="echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie.list && apt-get update && apt-get install -y -t trixie libstdc++6"
+  if [ -r /etc/debian_version ] && grep -qi debian /etc/os-release && [ "$(id -u)" = "0" ]; then
+    echo "build.sh: $lib lacks GLIBCXX_3.4.32, which TorchSharp needs; installing libstdc++6 from Debian 13 (trixie)..."
+    echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie.list
+    # Keep bookworm the default release so nothing else is upgraded by accident.
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/neo-trixie-low
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
+    echo "build.sh: installed $(dpkg-query -W -f='libstdc++6 ${Version}' libstdc++6)."
+  else
+    echo "build.sh: $lib lacks GLIBCXX_3.4.32, which TorchSharp 0.107 needs." >&2
+    echo "Install a newer libstdc++ (GCC 13 or later). On Debian 12, as root:" >&2
+    echo "  $fix" >&2
+    exit 1
+  fi
+}
+
+build() {
+  dotnet build NeoMl.sln -c "$configuration" -v quiet -nologo "$@"
+}
+
+cmd=${1:-quickstart}
+case "$cmd" in
+  quickstart)
+    ensure_libstdcxx
+    build
+    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" quickstart
+    ;;
+  test)
+    ensure_libstdcxx
+    build
+    ./eng/run-tests.sh "$configuration"
+    ;;
+  bench)
+    ensure_libstdcxx
+    build
+    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" bench "${@:2}"
+    ;;
+  sample)
+    ensure_libstdcxx
+    build
+    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" "${@:2}"
+    ;;
+  *)
+    echo "usage: ./build.sh [quickstart|test|bench|sample <name> [args]]" >&2
+    exit 2
+    ;;
+esac

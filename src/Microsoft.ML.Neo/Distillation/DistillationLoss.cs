@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Distillation;
+
+/// <summary>The three numbers every training step reports: the mixed loss and its two terms before mixing.</summary>
+internal readonly record struct LossTerms(Tensor Total, Tensor CrossEntropy, Tensor Divergence);
+
+/// <summary>
+/// LLM-NEO's objective on response tokens: (1 − w) · CE(student, labels) + w · T² · D(teacher_T ‖ student_T),
+/// where w is the KD weight, T the temperature and D forward or reverse KL. Positions whose label is
+/// <see cref="IgnoreIndex"/> (prompt and padding) count in neither term; both terms average over the rest.
+/// </summary>
+internal static class DistillationLoss
+{
+    public const long IgnoreIndex = -100;
+
+    /// <param name="studentLogits">[B, T, V].</param>
+    /// <param name="teacherLogits">[B, T, V'] with V' ≥ V (extra padded ids are dropped), or null for CE only.</param>
+    /// <param name="labels">[B, T] int64 next-token targets, −100 where masked.</param>
+    public static LossTerms Compute(Tensor studentLogits, Tensor? teacherLogits, Tensor labels,
+        float kdWeight, float temperature, Divergence divergence)
+    {
+        using var scope = NewDisposeScope();
+        long vocab = studentLogits.shape[^1];
+        var flatStudent = studentLogits.reshape(-1, vocab); // [N, V]
+        var flatLabels = labels.reshape(-1);                // [N]
+        var mask = flatLabels.ne(IgnoreIndex);              // [N]
+        var count = mask.sum().to(ScalarType.Float32);
+        // An all-masked batch gives 0 (with a gradient path) instead of 0/0.
+        var denominator = count.clamp_min(1);
+
+        var crossEntropy = nn.functional.cross_entropy(flatStudent, flatLabels, ignore_index: IgnoreIndex,
+            reduction: nn.Reduction.Sum) / denominator;
+
+        Tensor kd = zeros_like(crossEntropy);
+        if (teacherLogits is not null && kdWeight > 0)
+        {
+            var flatTeacher = teacherLogits.reshape(-1, teacherLogits.shape[^1]).narrow(-1, 0, vocab); // [N, V]
+            var studentLog = nn.functional.log_softmax(flatStudent / temperature, -1);                  // [N, V]
+            var teacherLog = nn.functional.log_softmax(flatTeacher.detach() / temperature, -1);          // [N, V]
+            var perPosition = divergence == Divergence.ForwardKL
+                ? (teacherLog.exp() * (teacherLog - studentLog)).sum(-1)   // [N]
+                : (studentLog.exp() * (studentLog - teacherLog)).sum(-1);  // [N]
+            kd = perPosition.masked_fill(mask.logical_not(), 0).sum() / denominator * (temperature * temperature);
+        }
+
+        var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;
+        return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope());
+    }
+}

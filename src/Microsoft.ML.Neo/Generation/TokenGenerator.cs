@@ -1,0 +1,62 @@
+using Microsoft.ML.Neo.Modeling;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Generation;
+
+/// <summary>Autoregressive decoding of one sequence, with or without a KV cache.</summary>
+internal static class TokenGenerator
+{
+    /// <summary>Returns the generated ids after <paramref name="promptIds"/>, without the end-of-sequence token.</summary>
+    public static int[] Generate(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options, int? eosId)
+    {
+        options.Validate();
+        if (promptIds.Count == 0) throw new ArgumentException("The prompt must contain at least one token.", nameof(promptIds));
+        int contextLength = model.Config.MaxPositionEmbeddings;
+        if (promptIds.Count >= contextLength)
+            throw new ArgumentException($"The prompt has {promptIds.Count} tokens; the model's context is {contextLength}.", nameof(promptIds));
+
+        var generated = new List<int>();
+        using var generator = options.Temperature > 0 ? new Generator((ulong)options.Seed) : null;
+        using var cache = options.UseKvCache ? model.NewCache() : null;
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            var sequence = new List<int>(promptIds);
+            int maxNew = Math.Min(options.MaxNewTokens, contextLength - promptIds.Count);
+            for (int step = 0; step < maxNew; step++)
+            {
+                using var scope = NewDisposeScope();
+                // With a cache only the tokens it has not seen are fed; without one, the whole sequence.
+                var feed = cache is null ? sequence : sequence.Skip((int)cache.Length).ToList();
+                var input = tensor(feed.Select(id => (long)id).ToArray(), new long[] { 1, feed.Count }); // [1, T]
+                var logits = model.Forward(input, cache);                   // [1, T, V]
+                var last = logits[0, -1];                                   // [V]
+                int next = PickToken(last, options, generator);
+                if (eosId is int eos && next == eos) break;
+                generated.Add(next);
+                sequence.Add(next);
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        return generated.ToArray();
+    }
+
+    private static int PickToken(Tensor logits, GenerationOptions options, Generator? generator)
+    {
+        if (options.Temperature == 0) return (int)logits.argmax().item<long>();
+        var probabilities = softmax(logits / options.Temperature, dim: -1); // [V]
+        if (options.TopP < 1)
+        {
+            var (sorted, order) = probabilities.sort(descending: true);      // [V] each
+            var before = sorted.cumsum(0) - sorted;                          // mass of strictly more likely tokens
+            var kept = sorted.masked_fill(before >= options.TopP, 0);
+            probabilities = zeros_like(probabilities).scatter(0, order, kept);
+        }
+        return (int)multinomial(probabilities, 1, generator: generator).item<long>();
+    }
+}

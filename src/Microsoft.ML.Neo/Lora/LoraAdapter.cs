@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Lora;
+
+/// <summary>
+/// The low-rank update of one linear layer: delta(x) = (alpha / rank) · B(A(dropout(x))).
+/// A is initialised like nn.Linear and B to zero, so an adapted model equals its base until B is trained.
+/// </summary>
+public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter lora_A; // [rank, in]
+    private readonly Parameter lora_B; // [out, rank]
+    private readonly double dropout;
+
+    internal LoraAdapter(int inFeatures, int outFeatures, int rank, double alpha, double dropout)
+        : base(nameof(LoraAdapter))
+    {
+        Rank = rank;
+        Scale = alpha / rank;
+        this.dropout = dropout;
+        // Kaiming-uniform with a = sqrt(5), as PEFT initialises A.
+        double bound = 1.0 / Math.Sqrt(inFeatures);
+        lora_A = nn.Parameter(empty(rank, inFeatures).uniform_(-bound, bound));
+        lora_B = nn.Parameter(zeros(outFeatures, rank));
+        register_parameter("lora_A", lora_A);
+        register_parameter("lora_B", lora_B);
+    }
+
+    /// <summary>Rank r of the update.</summary>
+    public int Rank { get; }
+
+    /// <summary>alpha / r, the factor the update is multiplied by.</summary>
+    public double Scale { get; }
+
+    internal Parameter A => lora_A;
+
+    internal Parameter B => lora_B;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var input = dropout > 0 && training ? nn.functional.dropout(x, dropout, training: true) : x;
+        var low = nn.functional.linear(input, lora_A);   // [..., rank]
+        var update = nn.functional.linear(low, lora_B);  // [..., out]
+        return (update * Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The dense update (alpha / r) · B · A, shaped like the base weight [out, in].</summary>
+    internal Tensor DeltaWeight() => matmul(lora_B, lora_A) * Scale;
+}

@@ -1,0 +1,40 @@
+using Microsoft.ML.Neo.Modeling;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Lora;
+
+/// <summary>Freezes a model's base weights, attaches adapters to its target layers, and merges them back.</summary>
+internal static class LoraInjector
+{
+    /// <summary>Freezes every base parameter and attaches a zero-initialised adapter to each target layer.</summary>
+    /// <returns>Number of adapters attached.</returns>
+    public static int Apply(LlamaForCausalLM model, LoraSettings settings)
+    {
+        foreach (var parameter in model.parameters()) parameter.requires_grad = false;
+        var targets = new HashSet<string>(settings.TargetModules, StringComparer.Ordinal);
+        int attached = 0;
+        foreach (var (path, linear) in model.Projections().ToList())
+        {
+            string leaf = path[(path.LastIndexOf('.') + 1)..];
+            if (!targets.Contains(leaf)) continue;
+            linear.Attach(new LoraAdapter(linear.InFeatures, linear.OutFeatures, settings.Rank, settings.Alpha, settings.Dropout));
+            attached++;
+        }
+        if (attached == 0)
+            throw new ArgumentException(
+                $"No linear layer matches the LoRA target modules [{string.Join(", ", settings.TargetModules)}]; " +
+                $"valid names are {string.Join(", ", LoraSettings.AllLinearLayers)}.");
+        return attached;
+    }
+
+    /// <summary>Adds every adapter's update into its base weight and removes the adapters.</summary>
+    public static void Merge(LlamaForCausalLM model)
+    {
+        foreach (var (_, linear) in model.Projections().ToList()) linear.MergeAdapter();
+    }
+
+    /// <summary>The adapters' parameters, by their full names (e.g. <c>model.layers.0.self_attn.q_proj.lora.lora_A</c>).</summary>
+    public static IEnumerable<(string Name, Parameter Parameter)> AdapterParameters(nn.Module model) =>
+        model.named_parameters().Where(p => p.name.Contains(".lora.", StringComparison.Ordinal))
+            .Select(p => (p.name, p.parameter));
+}

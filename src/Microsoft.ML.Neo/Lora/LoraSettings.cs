@@ -1,0 +1,21 @@
+namespace Microsoft.ML.Neo.Lora;
+
+/// <summary>Where LoRA adapters go and how large they are.</summary>
+public sealed record LoraSettings
+{
+    /// <summary>Every linear layer of a Llama block: attention q/k/v/o and the MLP's gate/up/down.</summary>
+    public static readonly IReadOnlyList<string> AllLinearLayers =
+        new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj" };
+
+    /// <summary>Rank r of each update. 1 or more; higher rank: more capacity, more memory.</summary>
+    public int Rank { get; init; } = 8;
+
+    /// <summary>Scale numerator: updates are multiplied by Alpha / Rank. Positive.</summary>
+    public float Alpha { get; init; } = 16;
+
+    /// <summary>Dropout on the adapter's input during training. In [0, 1).</summary>
+    public float Dropout { get; init; }
+
+    /// <summary>Module names (last path segment, e.g. "q_proj") that get adapters.</summary>
+    public IReadOnlyList<string> TargetModules { get; init; } = AllLinearLayers;
+}

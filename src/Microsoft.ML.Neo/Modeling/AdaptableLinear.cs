@@ -1,0 +1,65 @@
+using Microsoft.ML.Neo.Lora;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Modeling;
+
+/// <summary>
+/// A linear projection y = x Wᵀ + b whose parameters keep Hugging Face's names (<c>weight</c>, <c>bias</c>),
+/// and which can carry a LoRA adapter (registered as <c>lora</c>) added to its output.
+/// </summary>
+internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight; // [out, in]
+    private readonly Parameter? bias;  // [out]
+
+    public AdaptableLinear(string name, int inFeatures, int outFeatures, bool hasBias) : base(name)
+    {
+        // Kaiming-uniform-like init, as nn.Linear does; checkpoints overwrite it.
+        double bound = 1.0 / Math.Sqrt(inFeatures);
+        weight = nn.Parameter(empty(outFeatures, inFeatures).uniform_(-bound, bound));
+        register_parameter("weight", weight);
+        if (hasBias)
+        {
+            bias = nn.Parameter(empty(outFeatures).uniform_(-bound, bound));
+            register_parameter("bias", bias);
+        }
+    }
+
+    public int InFeatures => (int)weight.shape[1];
+
+    public int OutFeatures => (int)weight.shape[0];
+
+    public Parameter Weight => weight;
+
+    /// <summary>The attached adapter, or null.</summary>
+    public LoraAdapter? Adapter { get; private set; }
+
+    public void Attach(LoraAdapter adapter)
+    {
+        if (Adapter is not null) throw new InvalidOperationException($"Linear layer '{GetName()}' already has a LoRA adapter.");
+        Adapter = adapter;
+        register_module("lora", adapter);
+    }
+
+    /// <summary>Adds the adapter's low-rank update into <c>weight</c> and removes the adapter.</summary>
+    public void MergeAdapter()
+    {
+        if (Adapter is null) return;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            weight.add_(Adapter.DeltaWeight()); // [out, in]
+        }
+        Adapter.Dispose();
+        Adapter = null;
+        _internal_submodules.Remove("lora");
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (Adapter is null) return nn.functional.linear(x, weight, bias);
+        using var scope = NewDisposeScope();
+        var output = nn.functional.linear(x, weight, bias) + Adapter.forward(x);
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,100 @@
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.Tokenization;
+using Microsoft.ML.Tokenizers;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo;
+
+/// <summary>
+/// A Llama-family causal language model loaded from a Hugging Face folder, with its tokenizer when the folder has one.
+/// Computes in float32 on the CPU whatever the storage dtype.
+/// </summary>
+public sealed class CausalLM : IDisposable
+{
+    private readonly TokenizerFiles? tokenizerFiles;
+
+    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles)
+    {
+        Model = model;
+        this.tokenizerFiles = tokenizerFiles;
+    }
+
+    /// <summary>Loads <c>config.json</c>, <c>model.safetensors</c> and, when present, <c>tokenizer.model</c>.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder is not a checkpoint this library can read; the message says why.</exception>
+    public static CausalLM FromPretrained(string directory)
+    {
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "requested");
+        var model = HuggingFaceCheckpoint.Load(directory);
+        try
+        {
+            var tokenizer = TokenizerFiles.TryLoad(directory);
+            model.eval();
+            return new CausalLM(model, tokenizer);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The architecture read from <c>config.json</c>.</summary>
+    public LlamaConfig Config => Model.Config;
+
+    /// <summary>The tokenizer, or null when the folder had no tokenizer files.</summary>
+    public Tokenizer? Tokenizer => tokenizerFiles?.Tokenizer;
+
+    internal TokenizerFiles? TokenizerFiles => tokenizerFiles;
+
+    internal LlamaForCausalLM Model { get; }
+
+    /// <summary>End-of-sequence id: the tokenizer's, else the config's.</summary>
+    public int? EndOfSequenceId => tokenizerFiles?.Tokenizer.EndOfSentenceId ?? Config.EosTokenId;
+
+    /// <summary>Next-token logits for one sequence: [sequence, vocab].</summary>
+    public float[,] Logits(int[] tokenIds)
+    {
+        ArgumentNullException.ThrowIfNull(tokenIds);
+        if (tokenIds.Length == 0) throw new ArgumentException("At least one token id is required.", nameof(tokenIds));
+        int vocab = Config.VocabSize;
+        var bad = tokenIds.FirstOrDefault(id => id < 0 || id >= vocab, -1);
+        if (tokenIds.Any(id => id < 0 || id >= vocab))
+            throw new ArgumentOutOfRangeException(nameof(tokenIds), $"Token id {bad} is outside the vocabulary [0, {vocab}).");
+        if (tokenIds.Length > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"{tokenIds.Length} tokens exceed the model's context of {Config.MaxPositionEmbeddings}.", nameof(tokenIds));
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Length }); // [1, T]
+        var logits = Model.Forward(input)[0].contiguous();                                          // [T, V]
+        var flat = logits.data<float>().ToArray();
+        var result = new float[tokenIds.Length, vocab];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));
+        return result;
+    }
+
+    /// <summary>Generates token ids after <paramref name="promptIds"/>; stops at end-of-sequence or <see cref="GenerationOptions.MaxNewTokens"/>.</summary>
+    public int[] Generate(int[] promptIds, GenerationOptions? options = null) =>
+        TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), EndOfSequenceId);
+
+    /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
+    public string Generate(string prompt, GenerationOptions? options = null)
+    {
+        var tokenizer = tokenizerFiles?.Tokenizer
+            ?? throw new InvalidOperationException("This model has no tokenizer files; generate from token ids instead.");
+        var ids = tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
+        return tokenizer.Decode(Generate(ids, options));
+    }
+
+    /// <summary>Writes the model as a Hugging Face folder (config, safetensors in <paramref name="dtype"/>, tokenizer).</summary>
+    public void SavePretrained(string directory, SafeTensorsDtype dtype = SafeTensorsDtype.Float32)
+    {
+        HuggingFaceCheckpoint.Save(Model, directory, dtype);
+        tokenizerFiles?.SaveTo(directory);
+    }
+
+    public void Dispose() => Model.Dispose();
+}

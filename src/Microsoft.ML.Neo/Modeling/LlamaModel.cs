@@ -1,0 +1,79 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Modeling;
+
+/// <summary>The decoder stack without the output head; registered as <c>model</c> to keep Hugging Face's names.</summary>
+internal sealed class LlamaBackbone : nn.Module
+{
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<LlamaDecoderLayer> layers;
+    private readonly RmsNorm norm;
+    private readonly RotaryEmbedding rotary;
+
+    public LlamaBackbone(LlamaConfig config) : base("model")
+    {
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config)).ToArray());
+        norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps);
+        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.RopeTheta);
+        RegisterComponents();
+    }
+
+    public Parameter EmbeddingWeight => embed_tokens.weight!;
+
+
+    /// <param name="inputIds">[B, T] token ids (int64).</param>
+    /// <returns>[B, T, C] final normalised hidden states.</returns>
+    public Tensor Forward(Tensor inputIds, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        long start = cache?.Length ?? 0;
+        var (cos, sin) = rotary.Angles(start, inputIds.shape[1]); // [T, D] each
+        var hidden = embed_tokens.forward(inputIds);              // [B, T, C]
+        for (int i = 0; i < layers.Count; i++)
+            hidden = layers[i].Forward(hidden, cos, sin, cache?.Layers[i]);
+        return norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Llama-architecture causal LM: token embedding, decoder stack, RMSNorm, and a (possibly tied) output head.</summary>
+internal sealed class LlamaForCausalLM : nn.Module
+{
+    private readonly LlamaBackbone model;
+    private readonly AdaptableLinear? lm_head;
+
+    public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
+    {
+        config.Validate();
+        Config = config;
+        model = new LlamaBackbone(config);
+        if (!config.TieWordEmbeddings)
+            lm_head = new AdaptableLinear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public LlamaConfig Config { get; }
+
+    internal LlamaBackbone Backbone => model;
+
+    /// <param name="inputIds">[B, T] token ids (int64).</param>
+    /// <param name="cache">When given, positions continue after the cached ones and the cache is extended.</param>
+    /// <returns>[B, T, V] next-token logits.</returns>
+    public Tensor Forward(Tensor inputIds, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = model.Forward(inputIds, cache); // [B, T, C]
+        var logits = lm_head is null
+            ? nn.functional.linear(hidden, model.EmbeddingWeight)
+            : lm_head.forward(hidden);               // [B, T, V]
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    public KvCache NewCache() => new(Config.NumHiddenLayers);
+
+    /// <summary>Every projection that can take an adapter, with its Hugging Face module name (e.g. <c>q_proj</c>).</summary>
+    internal IEnumerable<(string Path, AdaptableLinear Linear)> Projections() =>
+        named_modules().Where(m => m.module is AdaptableLinear && m.name != "lm_head")
+            .Select(m => (m.name, (AdaptableLinear)m.module));
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Modeling;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Training;
+
+/// <summary>
+/// Trains the parameters of a student that require gradients (LoRA adapters, or every weight for full training)
+/// with the distillation loss, against an optional frozen teacher. AdamW, warmup then cosine decay, gradient clipping.
+/// Every step runs in its own dispose scope, so memory stays flat however long the run.
+/// </summary>
+internal sealed class CausalLMTrainer
+{
+    private readonly LlamaForCausalLM student;
+    private readonly LlamaForCausalLM? teacher;
+    private readonly TrainerSettings settings;
+    private readonly int padId;
+
+    public CausalLMTrainer(LlamaForCausalLM student, LlamaForCausalLM? teacher, TrainerSettings settings, int padId)
+    {
+        this.student = student;
+        this.teacher = teacher;
+        this.settings = settings;
+        this.padId = padId;
+    }
+
+    /// <summary>Called after each step.</summary>
+    public Action<TrainingProgress>? OnStep { get; init; }
+
+    public static int StepsPerEpoch(int examples, int batchSize) => (examples + batchSize - 1) / batchSize;
+
+    /// <returns>The last step's progress, or null when there was nothing to train.</returns>
+    public TrainingProgress? Train(IReadOnlyList<EncodedExample> examples, CancellationToken cancellation = default)
+    {
+        var trainable = student.parameters().Where(p => p.requires_grad).ToList();
+        if (trainable.Count == 0) throw new InvalidOperationException("The student has no trainable parameters.");
+        int stepsPerEpoch = StepsPerEpoch(examples.Count, settings.BatchSize);
+        int totalSteps = stepsPerEpoch * settings.Epochs;
+        if (settings.MaxSteps > 0) totalSteps = Math.Min(totalSteps, settings.MaxSteps);
+        if (totalSteps == 0) return null;
+        int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
+
+        using var optimizer = optim.AdamW(trainable, lr: settings.LearningRate, weight_decay: settings.WeightDecay);
+        var shuffler = new Random(settings.Seed);
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        int step = 0;
+        TrainingProgress? last = null;
+        student.train();
+        teacher?.eval();
+        try
+        {
+            for (int epoch = 1; epoch <= settings.Epochs && step < totalSteps; epoch++)
+            {
+                var order = Enumerable.Range(0, examples.Count).ToArray();
+                shuffler.Shuffle(order);
+                for (int start = 0; start < order.Length && step < totalSteps; start += settings.BatchSize)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var batch = order.Skip(start).Take(settings.BatchSize).Select(i => examples[i]).ToList();
+                    foreach (var group in optimizer.ParamGroups)
+                        group.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
+
+                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, batch);
+                    step++;
+                    tokens += batchTokens;
+                    double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                    last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
+                        tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / step * (totalSteps - step)));
+                    OnStep?.Invoke(last);
+                }
+            }
+        }
+        finally
+        {
+            student.eval();
+        }
+        return last;
+    }
+
+    private (double Loss, double CrossEntropy, double Divergence, long Tokens) Step(
+        optim.Optimizer optimizer, IList<Parameter> trainable, List<EncodedExample> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (inputs, labels) = TokenBatch.Create(batch, padId); // [B, L] each
+        Tensor? teacherLogits = null;
+        if (teacher is not null && settings.KdWeight > 0)
+        {
+            using var _ = no_grad();
+            teacherLogits = teacher.Forward(inputs); // [B, L, V']
+        }
+        var studentLogits = student.Forward(inputs); // [B, L, V]
+        var terms = DistillationLoss.Compute(studentLogits, teacherLogits, labels,
+            settings.KdWeight, settings.Temperature, settings.Divergence);
+        optimizer.zero_grad();
+        terms.Total.backward();
+        nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
+        optimizer.step();
+        return (terms.Total.item<float>(), terms.CrossEntropy.item<float>(), terms.Divergence.item<float>(), inputs.numel());
+    }
+
+    private double LearningRateAt(int step, int totalSteps, int warmupSteps)
+    {
+        if (step < warmupSteps) return settings.LearningRate * (step + 1) / warmupSteps;
+        double progress = totalSteps - warmupSteps <= 1 ? 1 : (double)(step - warmupSteps) / (totalSteps - warmupSteps - 1);
+        double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+        return settings.LearningRate * (0.1 + 0.9 * cosine);
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Data.Synthetic;
+using Microsoft.ML.Neo.Evaluation;
+using Microsoft.ML.Neo.Modeling;
+
+namespace Neo.Samples.Commands;
+
+/// <summary>
+/// Regenerates one of the quickstart's embedded checkpoints by full-parameter training on the synthetic task:
+///   make-embedded --role teacher --out src/Neo.Samples/EmbeddedModels/teacher
+/// </summary>
+internal static class MakeEmbeddedCommand
+{
+    public static int Run(CommandLine args)
+    {
+        string role = args.Get("role", "teacher");
+        var defaults = EmbeddedRecipes.For(role);
+        string output = args.Get("out", Path.Combine("src", "Neo.Samples", "EmbeddedModels", role));
+        int hidden = args.Get("hidden", defaults.Config.HiddenSize);
+        var config = defaults.Config with
+        {
+            HiddenSize = hidden,
+            NumHiddenLayers = args.Get("layers", defaults.Config.NumHiddenLayers),
+            NumAttentionHeads = args.Get("heads", defaults.Config.NumAttentionHeads),
+            NumKeyValueHeads = args.Get("kv-heads", defaults.Config.NumKeyValueHeads),
+            IntermediateSize = args.Get("intermediate", defaults.Config.IntermediateSize),
+        };
+        int examples = args.Get("examples", defaults.Examples);
+        int epochs = args.Get("epochs", defaults.Epochs);
+        int batch = args.Get("batch", defaults.BatchSize);
+        double lr = args.Get("lr", defaults.LearningRate);
+        int maxSteps = args.Get("steps", defaults.MaxSteps);
+        int seed = args.Get("seed", defaults.Seed);
+        int evalCount = args.Get("eval", 200);
+
+        Console.WriteLine($"Training the {role} from scratch: hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, " +
+                          $"{examples} problems x {epochs} epoch(s), batch {batch}, lr {lr}, max steps {maxSteps}.");
+        var problems = ArithmeticWordProblems.Generate(examples, seed: EmbeddedRecipes.TrainingDataSeed + seed);
+        var progress = new Progress<Microsoft.ML.Neo.Training.TrainingProgress>(p =>
+        {
+            if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
+        });
+        using var model = EmbeddedTask.TrainFromScratch(config, problems, epochs, batch, lr, seed, new SynchronousProgress(Console.WriteLine, 100), maxSteps);
+        model.SavePretrained(output, SafeTensorsDtype.BFloat16);
+        Console.WriteLine($"Saved to {output}.");
+        if (evalCount > 0)
+        {
+            var heldOut = ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
+            using var reloaded = CausalLM.FromPretrained(output);
+            Console.WriteLine($"Held-out exact match ({evalCount} problems): {ExactMatchEvaluator.Accuracy(reloaded, heldOut):P1}");
+        }
+        return 0;
+    }
+}
+
+/// <summary>Reports every n-th step synchronously (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>
+internal sealed class SynchronousProgress(Action<string> write, int every) : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
+{
+    public void Report(Microsoft.ML.Neo.Training.TrainingProgress value)
+    {
+        if (value.Step % every == 0 || value.Step == value.TotalSteps) write(value.ToString());
+    }
+}

@@ -1,0 +1,17 @@
+using Neo.Samples.Commands;
+
+// Microsoft.ML.Neo samples: one sub-command each.
+string command = args.Length > 0 ? args[0] : "quickstart";
+var options = new CommandLine(args.Skip(1));
+return command switch
+{
+    "make-embedded" => MakeEmbeddedCommand.Run(options),
+    "tokenize" => TokenizeCommand.Run(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|make-embedded|bench|tokenize> [--option value ...]");
+    return 2;
+}
