@@ -7,6 +7,7 @@ return command switch
 {
     "make-embedded" => MakeEmbeddedCommand.Run(options),
     "tokenize" => TokenizeCommand.Run(options),
+    "predict" => PredictCommand.Run(options),
     _ => Usage(),
 };
 

@@ -46,9 +46,14 @@ internal static class HuggingFaceCheckpoint
     /// <summary>Copies every tensor of the file into the parameter of the same name, reading one tensor at a time.</summary>
     public static void LoadWeights(nn.Module model, string safetensorsPath)
     {
+        using var reader = new SafeTensorsReader(safetensorsPath);
+        LoadWeights(model, reader, safetensorsPath);
+    }
+
+    public static void LoadWeights(nn.Module model, SafeTensorsReader reader, string safetensorsPath)
+    {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = new SafeTensorsReader(safetensorsPath);
         foreach (var name in reader.Tensors.Keys)
         {
             if (!parameters.TryGetValue(name, out var target))

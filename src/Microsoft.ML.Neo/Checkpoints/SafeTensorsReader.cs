@@ -15,12 +15,19 @@ public sealed record SafeTensorInfo(string Name, SafeTensorsDtype Dtype, long[] 
 /// </summary>
 public sealed class SafeTensorsReader : IDisposable
 {
-    private readonly FileStream stream;
+    private readonly Stream stream;
     private readonly long dataStart;
 
     public SafeTensorsReader(string path)
+        : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read), path)
     {
-        stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    }
+
+    /// <summary>Reads from a seekable stream, which the reader then owns.</summary>
+    public SafeTensorsReader(Stream stream, string path)
+    {
+        if (!stream.CanSeek) throw new ArgumentException("The safetensors stream must be seekable.", nameof(stream));
+        this.stream = stream;
         try
         {
             Span<byte> lengthBytes = stackalloc byte[8];

@@ -60,16 +60,18 @@ public sealed class CausalLM : IDisposable
         ArgumentNullException.ThrowIfNull(tokenIds);
         if (tokenIds.Length == 0) throw new ArgumentException("At least one token id is required.", nameof(tokenIds));
         int vocab = Config.VocabSize;
-        var bad = tokenIds.FirstOrDefault(id => id < 0 || id >= vocab, -1);
-        if (tokenIds.Any(id => id < 0 || id >= vocab))
-            throw new ArgumentOutOfRangeException(nameof(tokenIds), $"Token id {bad} is outside the vocabulary [0, {vocab}).");
+        foreach (int id in tokenIds)
+        {
+            if (id < 0 || id >= vocab)
+                throw new ArgumentOutOfRangeException(nameof(tokenIds), $"Token id {id} is outside the vocabulary [0, {vocab}).");
+        }
         if (tokenIds.Length > Config.MaxPositionEmbeddings)
             throw new ArgumentException($"{tokenIds.Length} tokens exceed the model's context of {Config.MaxPositionEmbeddings}.", nameof(tokenIds));
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Length }); // [1, T]
-        var logits = Model.Forward(input)[0].contiguous();                                          // [T, V]
+        var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Length }).to(Model.Device); // [1, T]
+        var logits = Model.Forward(input)[0].cpu().contiguous();                                        // [T, V]
         var flat = logits.data<float>().ToArray();
         var result = new float[tokenIds.Length, vocab];
         Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));

@@ -55,6 +55,9 @@ internal sealed class LlamaForCausalLM : nn.Module
 
     public LlamaConfig Config { get; }
 
+    /// <summary>Where the weights live; inputs are moved here.</summary>
+    public Device Device => model.EmbeddingWeight.device;
+
     internal LlamaBackbone Backbone => model;
 
     /// <param name="inputIds">[B, T] token ids (int64).</param>

@@ -84,7 +84,9 @@ internal sealed class CausalLMTrainer
         optim.Optimizer optimizer, IList<Parameter> trainable, List<EncodedExample> batch)
     {
         using var scope = NewDisposeScope();
-        var (inputs, labels) = TokenBatch.Create(batch, padId); // [B, L] each
+        var (cpuInputs, cpuLabels) = TokenBatch.Create(batch, padId); // [B, L] each
+        var inputs = cpuInputs.to(student.Device);
+        var labels = cpuLabels.to(student.Device);
         Tensor? teacherLogits = null;
         if (teacher is not null && settings.KdWeight > 0)
         {

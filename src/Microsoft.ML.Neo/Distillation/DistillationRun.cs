@@ -1,0 +1,86 @@
+using Microsoft.ML.Neo.Checkpoints;
+using TorchSharp;
+using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Lora;
+using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.Tokenization;
+using Microsoft.ML.Neo.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Distillation;
+
+/// <summary>
+/// One LLM-NEO run: loads teacher and student, checks they share a vocabulary, attaches LoRA adapters to the
+/// frozen student and trains them with the distillation loss. Independent of ML.NET; the estimator drives it.
+/// </summary>
+internal static class DistillationRun
+{
+    /// <param name="log">Receives human-readable progress and warnings.</param>
+    /// <returns>The student with trained adapters (not merged), and the last step's progress.</returns>
+    public static (CausalLM Student, TrainingProgress? Summary) Execute(
+        NeoDistillOptions options, IReadOnlyList<(string Prompt, string Response)> rows, Action<string> log, Action<string> warn)
+    {
+        if (rows.Count == 0)
+            throw new ArgumentException("The training data is empty: NeoDistill needs at least one prompt/response row.");
+        var device = DeviceSelection.Resolve(options.Device);
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(options.StudentModelPath, "student");
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
+        var studentTokenizer = TokenizerFiles.TryLoad(options.StudentModelPath) ?? throw new InvalidDataException(
+            $"The student folder '{options.StudentModelPath}' has no {TokenizerFiles.SentencePieceFile}; NeoDistill needs the student's tokenizer.");
+        bool useTeacher = options.KdWeight > 0;
+        VocabularyCheck.Ensure(options.TeacherModelPath, options.StudentModelPath, studentTokenizer);
+
+        manual_seed(options.Seed);
+        var student = HuggingFaceCheckpoint.Load(options.StudentModelPath);
+        LlamaForCausalLM? teacher = null;
+        try
+        {
+            int adapters = LoraInjector.Apply(student, options.ToLoraSettings());
+            student.to(device);
+            if (useTeacher)
+            {
+                teacher = HuggingFaceCheckpoint.Load(options.TeacherModelPath);
+                foreach (var p in teacher.parameters()) p.requires_grad = false;
+                teacher.to(device);
+            }
+
+            int context = options.MaxSequenceLength > 0
+                ? Math.Min(options.MaxSequenceLength, student.Config.MaxPositionEmbeddings)
+                : student.Config.MaxPositionEmbeddings;
+            if (teacher is not null) context = Math.Min(context, teacher.Config.MaxPositionEmbeddings);
+            var encoder = new PromptResponseEncoder(studentTokenizer.Tokenizer, context);
+            var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+            if (encoder.TruncatedCount > 0)
+                warn($"{encoder.TruncatedCount} of {rows.Count} examples exceed the context of {context} tokens; " +
+                     $"their responses were cut at the context length ({rows.Count - examples.Count} dropped because the prompt alone fills it).");
+            if (examples.Count == 0)
+                throw new ArgumentException($"Every prompt is longer than the context of {context} tokens; nothing can be trained.");
+
+            long trainable = student.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+            log($"LoRA: {adapters} adapters, rank {options.LoraRank}, {trainable:N0} trainable parameters; " +
+                $"{examples.Count} examples, {TokenBatch.CountResponseTokens(examples):N0} response tokens; " +
+                (useTeacher ? $"KD weight {options.KdWeight}, T = {options.Temperature}, {options.Divergence}." : "no teacher (KdWeight = 0)."));
+
+            var trainer = new CausalLMTrainer(student, teacher, options.ToTrainerSettings(), padId: studentTokenizer.Tokenizer.EndOfSentenceId)
+            {
+                OnStep = p =>
+                {
+                    options.Progress?.Report(p);
+                    log(p.ToString());
+                },
+            };
+            var summary = trainer.Train(examples);
+            student.eval();
+            return (new CausalLM(student, studentTokenizer), summary);
+        }
+        catch
+        {
+            student.Dispose();
+            throw;
+        }
+        finally
+        {
+            teacher?.Dispose();
+        }
+    }
+}

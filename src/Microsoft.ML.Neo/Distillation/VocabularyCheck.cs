@@ -1,0 +1,30 @@
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Tokenization;
+
+namespace Microsoft.ML.Neo.Distillation;
+
+/// <summary>
+/// Logit distillation compares distributions id by id, so teacher and student must share a vocabulary.
+/// A teacher whose embedding is padded beyond the student's (same tokenizer) is accepted; its extra ids are dropped.
+/// </summary>
+internal static class VocabularyCheck
+{
+    public static void Ensure(string teacherPath, string studentPath, TokenizerFiles studentTokenizer)
+    {
+        var teacherConfig = HuggingFaceCheckpoint.ReadConfig(teacherPath);
+        var studentConfig = HuggingFaceCheckpoint.ReadConfig(studentPath);
+        var teacherTokenizer = TokenizerFiles.TryLoad(teacherPath);
+        if (teacherTokenizer is not null && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
+            throw new InvalidDataException(
+                $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Tokenizer.Vocabulary.Count} pieces) and the student's " +
+                $"('{studentPath}', {studentTokenizer.Tokenizer.Vocabulary.Count} pieces) disagree; logit distillation needs one shared vocabulary.");
+        if (teacherConfig.VocabSize < studentConfig.VocabSize)
+            throw new InvalidDataException(
+                $"The teacher's vocab_size ({teacherConfig.VocabSize}, '{teacherPath}') is smaller than the student's " +
+                $"({studentConfig.VocabSize}, '{studentPath}'); their vocabularies disagree.");
+        if (teacherTokenizer is null && teacherConfig.VocabSize != studentConfig.VocabSize)
+            throw new InvalidDataException(
+                $"The teacher ('{teacherPath}') has no tokenizer file and its vocab_size ({teacherConfig.VocabSize}) differs from the " +
+                $"student's ({studentConfig.VocabSize}); their vocabularies cannot be shown to agree.");
+    }
+}

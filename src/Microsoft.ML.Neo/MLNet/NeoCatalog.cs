@@ -1,0 +1,37 @@
+namespace Microsoft.ML.Neo;
+
+/// <summary>Entry points of Microsoft.ML.Neo on <c>mlContext.Transforms</c>.</summary>
+public static class NeoCatalog
+{
+    /// <summary>
+    /// Distils a teacher LLM into a LoRA-adapted student (LLM-NEO). The fitted transformer adds a text column with
+    /// the student's completion of each prompt.
+    /// </summary>
+    /// <remarks>
+    /// <list type="table">
+    /// <listheader><term>Column</term><description>Type and role</description></listheader>
+    /// <item><term>PromptColumnName</term><description>Text, input: the prompt.</description></item>
+    /// <item><term>ResponseColumnName</term><description>Text, input used by Fit only: the reference response.</description></item>
+    /// <item><term>OutputColumnName</term><description>Text, output: the student's completion, computed lazily per row.</description></item>
+    /// </list>
+    /// </remarks>
+    public static NeoDistillEstimator NeoDistill(this TransformsCatalog catalog, NeoDistillOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new NeoDistillEstimator(CatalogEnvironment.Of(catalog), options.Clone());
+    }
+
+    /// <summary>The simple overload: two Hugging Face folders and the column names; every other option at its default.</summary>
+    public static NeoDistillEstimator NeoDistill(this TransformsCatalog catalog, string teacherModelPath, string studentModelPath,
+        string promptColumnName = "Prompt", string responseColumnName = "Response", string outputColumnName = "Completion") =>
+        catalog.NeoDistill(new NeoDistillOptions
+        {
+            TeacherModelPath = teacherModelPath,
+            StudentModelPath = studentModelPath,
+            PromptColumnName = promptColumnName,
+            ResponseColumnName = responseColumnName,
+            OutputColumnName = outputColumnName,
+        });
+}

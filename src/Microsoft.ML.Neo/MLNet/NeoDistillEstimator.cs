@@ -1,0 +1,63 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Neo;
+
+/// <summary>
+/// Trains LoRA adapters on a frozen student so it imitates a teacher (LLM-NEO). <see cref="Fit"/> reads every
+/// prompt/response row, runs the distillation, and returns a <see cref="NeoDistillTransformer"/>.
+/// </summary>
+public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
+{
+    private readonly IHost host;
+    private readonly NeoDistillOptions options;
+
+    internal NeoDistillEstimator(IHostEnvironment environment, NeoDistillOptions options)
+    {
+        host = environment.Register(nameof(NeoDistillEstimator));
+        this.options = options;
+    }
+
+    /// <summary>A copy of the options this estimator trains with.</summary>
+    public NeoDistillOptions Options => options.Clone();
+
+    public NeoDistillTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var rows = ReadRows(input);
+        using var channel = host.Start("NeoDistill");
+        var (student, summary) = DistillationRun.Execute(options, rows,
+            message => channel.Info(MessageSensitivity.None, "{0}", message),
+            message => channel.Warning(MessageSensitivity.None, "{0}", message));
+        return new NeoDistillTransformer(host, student, options.Clone(), summary);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        TextColumns.Require(inputSchema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        columns[options.OutputColumnName] = new SchemaShape.Column(options.OutputColumnName,
+            SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, isKey: false);
+        return new SchemaShape(columns.Values);
+    }
+
+    private List<(string Prompt, string Response)> ReadRows(IDataView input)
+    {
+        var prompt = TextColumns.Require(input.Schema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
+        var rows = new List<(string, string)>();
+        using var cursor = input.GetRowCursor(new[] { prompt, response });
+        var promptGetter = cursor.GetGetter<ReadOnlyMemory<char>>(prompt);
+        var responseGetter = cursor.GetGetter<ReadOnlyMemory<char>>(response);
+        ReadOnlyMemory<char> promptText = default, responseText = default;
+        while (cursor.MoveNext())
+        {
+            promptGetter(ref promptText);
+            responseGetter(ref responseText);
+            rows.Add((promptText.ToString(), responseText.ToString()));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json.Serialization;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Lora;
+using Microsoft.ML.Neo.Training;
+
+namespace Microsoft.ML.Neo;
+
+/// <summary>
+/// Options of <see cref="NeoCatalog.NeoDistill(TransformsCatalog, NeoDistillOptions)"/>: which models, which columns,
+/// the LoRA adapters, the distillation loss, the optimiser and the completions the fitted transformer writes.
+/// </summary>
+public sealed class NeoDistillOptions
+{
+    /// <summary>Hugging Face folder of the teacher (config.json, model.safetensors). Required.</summary>
+    public string TeacherModelPath { get; set; } = "";
+
+    /// <summary>Hugging Face folder of the student base, with its tokenizer.model. Required.</summary>
+    public string StudentModelPath { get; set; } = "";
+
+    /// <summary>Text column holding the prompt. Default "Prompt".</summary>
+    public string PromptColumnName { get; set; } = "Prompt";
+
+    /// <summary>Text column holding the reference response the student learns on. Default "Response".</summary>
+    public string ResponseColumnName { get; set; } = "Response";
+
+    /// <summary>Text column the transformer adds: the student's completion of the prompt. Default "Completion".</summary>
+    public string OutputColumnName { get; set; } = "Completion";
+
+    /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
+    public int LoraRank { get; set; } = 8;
+
+    /// <summary>LoRA alpha; updates are scaled by alpha / rank. Positive. Default 16.</summary>
+    public float LoraAlpha { get; set; } = 16;
+
+    /// <summary>Dropout on the adapters' input while training, in [0, 1). Default 0.</summary>
+    public float LoraDropout { get; set; }
+
+    /// <summary>Linear layers that get adapters, by Hugging Face name. Default: q, k, v, o, gate, up and down projections.</summary>
+    public string[] LoraTargetModules { get; set; } = LoraSettings.AllLinearLayers.ToArray();
+
+    /// <summary>
+    /// KD temperature T, in (0, 100]. Both distributions are softened by T and the KD term is scaled by T².
+    /// Default 2.
+    /// </summary>
+    public float Temperature { get; set; } = 2f;
+
+    /// <summary>
+    /// Weight w of the KD term, in [0, 1]: loss = (1 − w)·CE + w·T²·KL. LLM-NEO calls it kd_ratio. Note that the
+    /// response-priming paper's alpha weighs the CE term instead (their alpha = 1 − w). 0 trains LoRA on the
+    /// references alone (no teacher is run). Default 0.5.
+    /// </summary>
+    public float KdWeight { get; set; } = 0.5f;
+
+    /// <summary>Divergence of the KD term: forward KL (default, as LLM-NEO) or reverse KL.</summary>
+    public Divergence Divergence { get; set; } = Divergence.ForwardKL;
+
+    /// <summary>Peak AdamW learning rate, in (0, 1]. LoRA wants about 10× the full fine-tuning rate. Default 2e-4.</summary>
+    public float LearningRate { get; set; } = 2e-4f;
+
+    /// <summary>AdamW decoupled weight decay of the adapters, in [0, 1). Default 0.</summary>
+    public float WeightDecay { get; set; }
+
+    /// <summary>Passes over the data, 1 to 1000. Default 1.</summary>
+    public int Epochs { get; set; } = 1;
+
+    /// <summary>Examples per optimizer step, 1 to 4096. Default 8.</summary>
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Stop after this many optimizer steps even if epochs remain; 0 (default) means no limit.</summary>
+    public int MaxSteps { get; set; }
+
+    /// <summary>
+    /// Longest training sequence (prompt + response) in tokens; 0 (default) uses the student's context length.
+    /// Longer examples lose the end of their response, with a warning in the log.
+    /// </summary>
+    public int MaxSequenceLength { get; set; }
+
+    /// <summary>Most tokens of each completion, 1 to 100000. Default 64.</summary>
+    public int MaxNewTokens { get; set; } = 64;
+
+    /// <summary>Sampling temperature of completions; 0 (default) is greedy decoding.</summary>
+    public float GenerationTemperature { get; set; }
+
+    /// <summary>Nucleus (top-p) threshold of sampled completions, in (0, 1]. Default 1.</summary>
+    public float TopP { get; set; } = 1f;
+
+    /// <summary>Seed of adapter initialisation, shuffling, dropout and sampling. Same seed and data: same model.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>
+    /// "cpu" (default) or "cuda". CUDA needs a TorchSharp CUDA backend (build with -p:NeoTorchBackend=cuda-linux or
+    /// cuda-windows) and a GPU.
+    /// </summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Receives progress after each training step (loss terms, tokens/s, ETA). Not saved with the model.</summary>
+    [JsonIgnore]
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        RequireText(TeacherModelPath, nameof(TeacherModelPath), "a Hugging Face model folder");
+        RequireText(StudentModelPath, nameof(StudentModelPath), "a Hugging Face model folder");
+        RequireText(PromptColumnName, nameof(PromptColumnName), "a column name");
+        RequireText(ResponseColumnName, nameof(ResponseColumnName), "a column name");
+        RequireText(OutputColumnName, nameof(OutputColumnName), "a column name");
+        Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
+        Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
+        Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");
+        Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.AllLinearLayers.Contains),
+            nameof(LoraTargetModules), string.Join(",", LoraTargetModules ?? Array.Empty<string>()),
+            $"a non-empty subset of {string.Join(", ", LoraSettings.AllLinearLayers)}");
+        Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
+        Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
+        Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence, "ForwardKL or ReverseKL");
+        Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
+        Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
+        Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
+        Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
+        Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
+        Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");
+        Require(MaxNewTokens is >= 1 and <= 100_000, nameof(MaxNewTokens), MaxNewTokens, "between 1 and 100000");
+        Require(GenerationTemperature >= 0 && float.IsFinite(GenerationTemperature), nameof(GenerationTemperature),
+            GenerationTemperature, "0 (greedy) or positive");
+        Require(TopP > 0 && TopP <= 1, nameof(TopP), TopP, "in (0, 1]");
+        Require(Device is "cpu" or "cuda", nameof(Device), Device, "\"cpu\" or \"cuda\"");
+    }
+
+    internal LoraSettings ToLoraSettings() => new()
+    {
+        Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = LoraTargetModules.ToArray(),
+    };
+
+    internal TrainerSettings ToTrainerSettings() => new()
+    {
+        Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay,
+        KdWeight = KdWeight, Temperature = Temperature, Divergence = Divergence, Seed = Seed, MaxSteps = MaxSteps,
+    };
+
+    internal Generation.GenerationOptions ToGenerationOptions() => new()
+    {
+        MaxNewTokens = MaxNewTokens, Temperature = GenerationTemperature, TopP = TopP, Seed = Seed,
+    };
+
+    internal NeoDistillOptions Clone() => (NeoDistillOptions)MemberwiseClone();
+
+    private static void RequireText(string? value, string name, string what)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ArgumentException($"NeoDistillOptions.{name} is empty; set it to {what}.", name);
+    }
+
+    private static void Require(bool condition, string name, object? value, string range)
+    {
+        if (!condition)
+            throw new ArgumentOutOfRangeException(name, value, $"NeoDistillOptions.{name} must be {range}; it is {value}.");
+    }
+}

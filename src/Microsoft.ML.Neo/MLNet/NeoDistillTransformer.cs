@@ -1,0 +1,105 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Lora;
+using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.Training;
+using Microsoft.ML.Runtime;
+
+[assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Neo.NeoDistillTransformer), null, typeof(Microsoft.ML.SignatureLoadModel),
+    "Neo Distill Transformer", Microsoft.ML.Neo.NeoDistillTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.Neo;
+
+/// <summary>
+/// The distilled student. Keeps every input column and adds <see cref="NeoDistillOptions.OutputColumnName"/>, the
+/// student's completion of the prompt, computed lazily when a row's value is read. Saves into ML.NET model zips
+/// with its weights, adapters and tokenizer, so the zip works without the original model folders.
+/// </summary>
+public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel, IDisposable
+{
+    internal const string LoaderSignature = "NeoDistillTransformer";
+
+    private readonly IHost host;
+    private readonly CausalLM student;
+    private readonly NeoDistillOptions options;
+    private readonly GenerationOptions generation;
+    // Generation mutates the model's train/eval state and the KV cache; one completion at a time.
+    private readonly object generationLock = new();
+
+    internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, TrainingProgress? summary)
+    {
+        this.host = host;
+        this.student = student;
+        this.options = options;
+        generation = options.ToGenerationOptions();
+        TrainingSummary = summary;
+    }
+
+    /// <summary>Options the transformer was trained with (paths are informational once trained).</summary>
+    public NeoDistillOptions Options => options.Clone();
+
+    /// <summary>The last training step's losses and throughput; null for a transformer loaded from a zip.</summary>
+    public TrainingProgress? TrainingSummary { get; }
+
+    /// <summary>The student with its adapters, for logits and generation outside a pipeline.</summary>
+    public CausalLM Student => student;
+
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>Generates the student's completion of one prompt with the transformer's generation settings.</summary>
+    public string Complete(string prompt)
+    {
+        var tokenizer = student.TokenizerFiles!.Tokenizer;
+        var ids = tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
+        // Keep the end of an over-long prompt so at least one token can be generated (documented truncation).
+        int limit = student.Config.MaxPositionEmbeddings - 1;
+        if (ids.Length > limit) ids = ids[^limit..];
+        lock (generationLock)
+        {
+            CompletionsGenerated++;
+            return tokenizer.Decode(student.Generate(ids, generation));
+        }
+    }
+
+    /// <summary>How many completions this instance has generated (laziness is tested with it).</summary>
+    internal long CompletionsGenerated { get; private set; }
+
+    /// <summary>Writes the student with adapters merged as a Hugging Face folder.</summary>
+    public void ExportMergedStudent(string directory)
+    {
+        lock (generationLock)
+        {
+            using var copy = ModelZip.NeoDistillModelFormat.CloneStudent(student, options);
+            LoraInjector.Merge(copy.Model);
+            copy.SavePretrained(directory);
+        }
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        builder.AddColumn(options.OutputColumnName, TextDataViewType.Instance);
+        return builder.ToSchema();
+    }
+
+    public IDataView Transform(IDataView input) => new CompletionDataView(this, input);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new CompletionMapper(this, inputSchema);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelZip.NeoDistillModelFormat.Save(ctx, student, options);
+
+    // Called by ML.NET when a model zip names this transformer's loader signature.
+    private static NeoDistillTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        var (student, options) = ModelZip.NeoDistillModelFormat.Load(ctx);
+        return new NeoDistillTransformer(env.Register(nameof(NeoDistillTransformer)), student, options, summary: null);
+    }
+
+    internal string OutputColumnName => options.OutputColumnName;
+
+    internal string PromptColumnName => options.PromptColumnName;
+
+    public void Dispose() => student.Dispose();
+}

@@ -1,0 +1,3 @@
+global using Microsoft.ML;
+global using Microsoft.VisualStudio.TestTools.UnitTesting;
+global using Microsoft.ML.Data;

@@ -1,0 +1,121 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Neo.Tests.MLNet;
+
+[TestClass]
+public sealed class BadInputTests
+{
+    private sealed class WrongTypes
+    {
+        public string Prompt { get; set; } = "";
+        public float Response { get; set; }
+    }
+
+    private sealed class NoResponse
+    {
+        public string Prompt { get; set; } = "";
+    }
+
+    [TestMethod]
+    public void MissingAndMistypedColumnsAreNamed()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var estimator = ml.Transforms.NeoDistill(fixture.Options());
+
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new NoResponse { Prompt = "a" } })));
+        StringAssert.Contains(missing.Message, "no column 'Response'");
+        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            estimator.Fit(ml.Data.LoadFromEnumerable(new[] { new WrongTypes { Prompt = "a", Response = 1 } })));
+        StringAssert.Contains(wrongType.Message, "must be text");
+    }
+
+    [TestMethod]
+    public void EmptyDataIsRefused()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            ml.Transforms.NeoDistill(fixture.Options()).Fit(ml.Data.LoadFromEnumerable(new List<PromptResponse>())));
+        StringAssert.Contains(error.Message, "empty");
+    }
+
+    [TestMethod]
+    public void BadModelPathsAreExplained()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(2));
+        var options = fixture.Options();
+        options.TeacherModelPath = fixture.Sub("no-such-folder");
+        var missing = Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.NeoDistill(options).Fit(data));
+        StringAssert.Contains(missing.Message, "teacher");
+
+        Directory.CreateDirectory(fixture.Sub("not-a-model"));
+        options.TeacherModelPath = fixture.TeacherPath;
+        options.StudentModelPath = fixture.Sub("not-a-model");
+        var notCheckpoint = Assert.ThrowsExactly<InvalidDataException>(() => ml.Transforms.NeoDistill(options).Fit(data));
+        StringAssert.Contains(notCheckpoint.Message, "config.json");
+    }
+
+    [TestMethod]
+    public void DisagreeingVocabulariesAreRefused()
+    {
+        using var fixture = new DistillFixture();
+        string other = fixture.Sub("other-teacher");
+        TinyCheckpoints.Create(other, TinyCheckpoints.Config(hidden: 32, vocab: TinyCheckpoints.TokenizerSize + 10), seed: 3, withTokenizer: false);
+        File.WriteAllBytes(Path.Combine(other, "tokenizer.model"),
+            Microsoft.ML.Neo.Tokenization.SentencePieceModelBuilder.Build(new[] { "a", "b", "c", "▁" }));
+        var ml = new MLContext(seed: 1);
+        var options = fixture.Options();
+        options.TeacherModelPath = other;
+        var error = Assert.ThrowsExactly<InvalidDataException>(() =>
+            ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(2))));
+        StringAssert.Contains(error.Message, "disagree");
+        StringAssert.Contains(error.Message, other);
+        StringAssert.Contains(error.Message, fixture.StudentPath);
+    }
+
+    [TestMethod]
+    public void OverlongExamplesAreTruncatedWithAWarning()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var options = fixture.Options();
+        options.MaxSequenceLength = 24; // prompts are about 40 tokens
+        var rows = TrainingRows.Make(4);
+        rows.Add(new PromptResponse { Prompt = "Question: 1+1?", Response = "2" });
+        using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(rows));
+        lock (warnings) Assert.IsTrue(warnings.Any(w => w.Contains("exceed the context of 24 tokens")), string.Join("\n", warnings));
+        string longPrompt = string.Concat(Enumerable.Repeat(rows[0].Prompt + " ", 10));
+        Assert.IsNotNull(model.Complete(longPrompt), "prompts longer than the context keep their end");
+    }
+
+    [TestMethod]
+    public void OptionsOutOfRangeNameTheOptionAndRange()
+    {
+        var ml = new MLContext();
+        void Expect(Action<NeoDistillOptions> change, string name)
+        {
+            var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s" };
+            change(options);
+            var error = Assert.Throws<ArgumentException>(() => ml.Transforms.NeoDistill(options));
+            StringAssert.Contains(error.Message, name);
+        }
+        Expect(o => o.LoraRank = 0, "LoraRank");
+        Expect(o => o.KdWeight = 1.5f, "KdWeight");
+        Expect(o => o.Temperature = 0, "Temperature");
+        Expect(o => o.LearningRate = -1, "LearningRate");
+        Expect(o => o.BatchSize = 0, "BatchSize");
+        Expect(o => o.Epochs = 0, "Epochs");
+        Expect(o => o.LoraDropout = 1, "LoraDropout");
+        Expect(o => o.TopP = 0, "TopP");
+        Expect(o => o.Device = "tpu", "Device");
+        Expect(o => o.LoraTargetModules = new[] { "qkv" }, "LoraTargetModules");
+        Expect(o => o.TeacherModelPath = "", "TeacherModelPath");
+        Expect(o => o.OutputColumnName = " ", "OutputColumnName");
+    }
+}

@@ -1,0 +1,29 @@
+namespace Microsoft.ML.Neo.Tests.MLNet;
+
+/// <summary>A teacher (hidden 64) and a student (hidden 32) with the embedded tokenizer, plus quick options.</summary>
+internal sealed class DistillFixture : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    public DistillFixture(int studentSeed = 31, int teacherSeed = 32)
+    {
+        TeacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64, layers: 2), teacherSeed);
+        StudentPath = TinyCheckpoints.Create(folder.Sub("student"), TinyCheckpoints.Config(hidden: 32, layers: 2, tied: true), studentSeed);
+    }
+
+    public string TeacherPath { get; }
+
+    public string StudentPath { get; }
+
+    public string Sub(string name) => folder.Sub(name);
+
+    public NeoDistillOptions Options(int maxNewTokens = 8) => new()
+    {
+        TeacherModelPath = TeacherPath, StudentModelPath = StudentPath,
+        PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
+        LoraRank = 4, LoraAlpha = 8, Temperature = 2f, KdWeight = 0.5f,
+        LearningRate = 1e-2f, Epochs = 1, BatchSize = 4, MaxNewTokens = maxNewTokens, Seed = 1,
+    };
+
+    public void Dispose() => folder.Dispose();
+}
