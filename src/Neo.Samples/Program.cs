@@ -5,9 +5,11 @@ string command = args.Length > 0 ? args[0] : "quickstart";
 var options = new CommandLine(args.Skip(1));
 return command switch
 {
+    "quickstart" => QuickstartCommand.Run(options),
     "make-embedded" => MakeEmbeddedCommand.Run(options),
     "tokenize" => TokenizeCommand.Run(options),
     "predict" => PredictCommand.Run(options),
+    "bench" => BenchCommand.Run(options),
     _ => Usage(),
 };
 

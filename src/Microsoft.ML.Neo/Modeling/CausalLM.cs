@@ -41,6 +41,19 @@ public sealed class CausalLM : IDisposable
         }
     }
 
+    /// <summary>A randomly initialised model (seeded), for training from scratch, tests and benchmarks.</summary>
+    public static CausalLM Create(LlamaConfig config, TokenizerFiles? tokenizer, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        manual_seed(seed);
+        var model = new LlamaForCausalLM(config);
+        model.eval();
+        return new CausalLM(model, tokenizer);
+    }
+
+    /// <summary>Number of weights, adapters included.</summary>
+    public long ParameterCount => Model.parameters().Sum(p => p.numel());
+
     /// <summary>The architecture read from <c>config.json</c>.</summary>
     public LlamaConfig Config => Model.Config;
 

@@ -68,7 +68,7 @@ internal sealed class CausalLMTrainer
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
-                        tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / step * (totalSteps - step)));
+                        tokens, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / step * (totalSteps - step)));
                     OnStep?.Invoke(last);
                 }
             }

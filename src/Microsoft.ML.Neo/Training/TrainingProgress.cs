@@ -7,12 +7,13 @@ namespace Microsoft.ML.Neo.Training;
 /// <param name="Loss">The mixed loss of this step.</param>
 /// <param name="CrossEntropy">The cross-entropy term of this step, before weighting.</param>
 /// <param name="Divergence">The KD term of this step (T² · KL), before weighting; 0 without a teacher.</param>
-/// <param name="TokensPerSecond">Training tokens (all positions of the batches) per second so far.</param>
+/// <param name="TokensSeen">Training tokens (all positions of the padded batches) processed so far.</param>
+/// <param name="TokensPerSecond">TokensSeen per second of training so far.</param>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Remaining">Estimated time to the end of the run.</param>
 public sealed record TrainingProgress(
     int Step, int TotalSteps, int Epoch, double Loss, double CrossEntropy, double Divergence,
-    double TokensPerSecond, TimeSpan Elapsed, TimeSpan Remaining)
+    long TokensSeen, double TokensPerSecond, TimeSpan Elapsed, TimeSpan Remaining)
 {
     public override string ToString() =>
         $"step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:F4} (ce {CrossEntropy:F4}, kd {Divergence:F4}) " +

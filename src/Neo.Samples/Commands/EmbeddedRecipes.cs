@@ -3,7 +3,7 @@ using Microsoft.ML.Neo.Modeling;
 namespace Neo.Samples.Commands;
 
 /// <summary>The recipes that produced the checkpoints in EmbeddedModels/ (see docs/quickstart.md).</summary>
-internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed)
+internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes)
 {
     /// <summary>Problems for pretraining are drawn from seeds far from the distillation and evaluation sets.</summary>
     public const int TrainingDataSeed = 1000;
@@ -17,13 +17,13 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
             VocabSize = 512, HiddenSize = 128, IntermediateSize = 352, NumHiddenLayers = 4,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
             RopeTheta = 10000, TieWordEmbeddings = false, BosTokenId = 1, EosTokenId = 2,
-        }, Examples: 40000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 1),
+        }, Examples: 60000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 1, Shapes: null),
         "student" => new EmbeddedRecipes(new LlamaConfig
         {
-            VocabSize = 512, HiddenSize = 64, IntermediateSize = 176, NumHiddenLayers = 2,
+            VocabSize = 512, HiddenSize = 96, IntermediateSize = 256, NumHiddenLayers = 3,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
             RopeTheta = 10000, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
-        }, Examples: 8000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 2),
+        }, Examples: 40000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 2, Shapes: new[] { 0, 1, 2 }),
         _ => throw new ArgumentException($"--role must be 'teacher' or 'student', not '{role}'."),
     };
 }

@@ -36,11 +36,9 @@ internal static class MakeEmbeddedCommand
 
         Console.WriteLine($"Training the {role} from scratch: hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, " +
                           $"{examples} problems x {epochs} epoch(s), batch {batch}, lr {lr}, max steps {maxSteps}.");
-        var problems = ArithmeticWordProblems.Generate(examples, seed: EmbeddedRecipes.TrainingDataSeed + seed);
-        var progress = new Progress<Microsoft.ML.Neo.Training.TrainingProgress>(p =>
-        {
-            if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
-        });
+        int[]? shapes = args.Has("shapes") ? args.Get("shapes", "").Split(',').Select(int.Parse).ToArray() : defaults.Shapes;
+        var problems = ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
+        Console.WriteLine($"Problem shapes: {(shapes is null ? "all" : string.Join(",", shapes))}.");
         using var model = EmbeddedTask.TrainFromScratch(config, problems, epochs, batch, lr, seed, new SynchronousProgress(Console.WriteLine, 100), maxSteps);
         model.SavePretrained(output, SafeTensorsDtype.BFloat16);
         Console.WriteLine($"Saved to {output}.");

@@ -15,11 +15,20 @@ public static class ArithmeticWordProblems
     public const int TemplateCount = 4;
 
     /// <summary>Makes <paramref name="count"/> problems from a seed; the same seed gives the same problems.</summary>
-    public static List<WordProblem> Generate(int count, int seed)
+    /// <param name="shapes">Which problem shapes (0 .. <see cref="TemplateCount"/> − 1) to draw from; null means all.</param>
+    public static List<WordProblem> Generate(int count, int seed, IReadOnlyCollection<int>? shapes = null)
     {
+        var allowed = (shapes ?? Enumerable.Range(0, TemplateCount).ToArray()).Distinct().ToArray();
+        if (allowed.Length == 0 || allowed.Any(s => s < 0 || s >= TemplateCount))
+            throw new ArgumentOutOfRangeException(nameof(shapes), $"Problem shapes must be between 0 and {TemplateCount - 1}.");
         var random = new Random(seed);
         var problems = new List<WordProblem>(count);
-        for (int i = 0; i < count; i++) problems.Add(Next(random));
+        while (problems.Count < count)
+        {
+            int shape = random.Next(TemplateCount);
+            var problem = Next(random, shape);
+            if (allowed.Contains(shape)) problems.Add(problem);
+        }
         return problems;
     }
 
@@ -50,13 +59,12 @@ public static class ArithmeticWordProblems
         foreach (char c in " .,?:+-*=#") yield return c.ToString();
     }
 
-    private static WordProblem Next(Random random)
+    private static WordProblem Next(Random random, int template)
     {
         string name = Pick(random, Names);
         string other = Pick(random, Names.Where(n => n != name).ToArray());
         string item = Pick(random, Items);
         string box = Pick(random, Containers);
-        int template = random.Next(TemplateCount);
         switch (template)
         {
             case 0:

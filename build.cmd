@@ -1,0 +1,34 @@
+@echo off
+rem Microsoft.ML.Neo build entry point for Windows (same commands as build.sh).
+rem   build.cmd          restore, build, and run the quickstart sample
+rem   build.cmd test     build and run every test
+rem   build.cmd bench    run the training-throughput benchmark
+rem   build.cmd sample NAME [args]
+setlocal
+cd /d "%~dp0"
+set DOTNET_CLI_TELEMETRY_OPTOUT=1
+set DOTNET_NOLOGO=1
+set CONFIG=Release
+set CMD=%1
+if "%CMD%"=="" set CMD=quickstart
+dotnet build NeoMl.sln -c %CONFIG% -v quiet -nologo || exit /b 1
+if /i "%CMD%"=="quickstart" (
+  dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll quickstart
+  exit /b %ERRORLEVEL%
+)
+if /i "%CMD%"=="test" (
+  dotnet test test\Microsoft.ML.Neo.Tests\Microsoft.ML.Neo.Tests.csproj -c %CONFIG% --no-build
+  exit /b %ERRORLEVEL%
+)
+if /i "%CMD%"=="bench" (
+  dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll bench
+  exit /b %ERRORLEVEL%
+)
+if /i "%CMD%"=="sample" goto sample
+echo usage: build.cmd [quickstart^|test^|bench^|sample NAME [args]]
+exit /b 2
+
+:sample
+rem %%2 onwards are the sample's name and arguments.
+dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll %2 %3 %4 %5 %6 %7 %8 %9
+exit /b %ERRORLEVEL%
