@@ -23,7 +23,7 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
             VocabSize = 512, HiddenSize = 96, IntermediateSize = 256, NumHiddenLayers = 3,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
             RopeTheta = 10000, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
-        }, Examples: 40000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 2, Shapes: new[] { 0, 1, 2 }),
+        }, Examples: 40000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 2, Shapes: null),
         _ => throw new ArgumentException($"--role must be 'teacher' or 'student', not '{role}'."),
     };
 }

@@ -10,7 +10,7 @@ namespace Neo.Samples.Commands;
 /// <summary>
 /// The quickstart: distils the embedded teacher into the embedded student with NeoDistill, compares exact-match
 /// accuracy on held-out problems (teacher, student before, LoRA-only, LLM-NEO), then saves, reloads and uses the zip.
-///   quickstart [--models DIR] [--train 2000] [--eval 200] [--epochs 1] [--out quickstart-out]
+///   quickstart [--models DIR] [--train 16000] [--eval 200] [--epochs 1] [--rank 64] [--lr 0.005] [--temperature 1] [--kd 0.5] [--out quickstart-out]
 /// </summary>
 internal static class QuickstartCommand
 {
@@ -25,7 +25,7 @@ internal static class QuickstartCommand
         var total = Stopwatch.StartNew();
         string models = args.Get("models", Path.Combine(AppContext.BaseDirectory, "EmbeddedModels"));
         string teacherPath = Path.Combine(models, "teacher"), studentPath = Path.Combine(models, "student");
-        int trainCount = args.Get("train", 2000), evalCount = args.Get("eval", 200);
+        int trainCount = args.Get("train", 16000), evalCount = args.Get("eval", 200);
         string output = args.Get("out", "quickstart-out");
         Directory.CreateDirectory(output);
 
@@ -46,8 +46,8 @@ internal static class QuickstartCommand
         {
             TeacherModelPath = teacherPath, StudentModelPath = studentPath,
             PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
-            LoraRank = args.Get("rank", 16), LoraAlpha = 32, Temperature = (float)args.Get("temperature", 2.0), KdWeight = kdWeight,
-            LearningRate = (float)args.Get("lr", 3e-3), Epochs = args.Get("epochs", 1), BatchSize = 16, MaxNewTokens = 48, Seed = 1,
+            LoraRank = args.Get("rank", 64), LoraAlpha = 2 * args.Get("rank", 64), Temperature = (float)args.Get("temperature", 1.0), KdWeight = kdWeight,
+            LearningRate = (float)args.Get("lr", 5e-3), Epochs = args.Get("epochs", 1), BatchSize = 16, MaxNewTokens = 48, Seed = 1,
         };
 
         var results = new List<(string Name, double Accuracy, double Seconds)>();
