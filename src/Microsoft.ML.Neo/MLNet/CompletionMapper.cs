@@ -54,8 +54,11 @@ internal sealed class CompletionMapper : IRowToRowMapper
     }
 }
 
-/// <summary>An input row with the completion column appended.</summary>
-internal sealed class CompletionRow : DataViewRow
+/// <summary>
+/// An input row or cursor with the completion column appended. Over a cursor it moves with it; a prediction
+/// engine's single row (not a cursor) is never moved.
+/// </summary>
+internal sealed class CompletionRow : DataViewRowCursor
 {
     private readonly CompletionMapper mapper;
     private readonly DataViewRow input;
@@ -76,30 +79,27 @@ internal sealed class CompletionRow : DataViewRow
 
     public override long Batch => input.Batch;
 
+    public override bool MoveNext() => input is DataViewRowCursor cursor
+        ? cursor.MoveNext()
+        : throw new NotSupportedException("A mapped row follows its input row; it cannot move by itself.");
+
     public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
     public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
 
-    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-        CompletionColumn.Getter<TValue>(column, mapper.OutputIndex, input, completion);
+    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+    {
+        if (column.Index < mapper.OutputIndex) return input.GetGetter<TValue>(input.Schema[column.Index]);
+        if (column.Index != mapper.OutputIndex)
+            throw new ArgumentOutOfRangeException(nameof(column), $"Column index {column.Index} is not in this schema.");
+        if (typeof(TValue) != typeof(ReadOnlyMemory<char>))
+            throw new InvalidOperationException($"Column '{column.Name}' is text; ask for ReadOnlyMemory<char>, not {typeof(TValue).Name}.");
+        return (ValueGetter<TValue>)(Delegate)completion.Value;
+    }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing) input.Dispose();
         base.Dispose(disposing);
-    }
-}
-
-/// <summary>Dispatches a getter request to the input row or to the completion.</summary>
-internal static class CompletionColumn
-{
-    public static ValueGetter<TValue> Getter<TValue>(DataViewSchema.Column column, int outputIndex, DataViewRow input,
-        Lazy<ValueGetter<ReadOnlyMemory<char>>> completion)
-    {
-        if (column.Index < outputIndex) return input.GetGetter<TValue>(input.Schema[column.Index]);
-        if (column.Index != outputIndex) throw new ArgumentOutOfRangeException(nameof(column), $"Column index {column.Index} is not in this schema.");
-        if (typeof(TValue) != typeof(ReadOnlyMemory<char>))
-            throw new InvalidOperationException($"Column '{column.Name}' is text; ask for ReadOnlyMemory<char>, not {typeof(TValue).Name}.");
-        return (ValueGetter<TValue>)(Delegate)completion.Value;
     }
 }
