@@ -52,8 +52,11 @@ public static class SafeTensorsWriter
 
         foreach (var (_, value) in ordered)
         {
-            using var floats = value.detach().to(ScalarType.Float32).cpu().contiguous();
-            float[] data = floats.data<float>().ToArray();
+            float[] data;
+            using (NewDisposeScope())
+            {
+                data = value.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            }
             stream.Write(FromFloat32(data, dtype));
         }
     }
