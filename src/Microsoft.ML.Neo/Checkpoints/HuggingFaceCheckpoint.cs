@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
@@ -8,6 +9,7 @@ internal static class HuggingFaceCheckpoint
 {
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
+    public const string ShardIndexFile = "model.safetensors.index.json";
 
     /// <summary>Throws a <see cref="DirectoryNotFoundException"/> or <see cref="InvalidDataException"/> that says what is missing.</summary>
     public static void EnsureIsCheckpoint(string directory, string role)
@@ -19,9 +21,9 @@ internal static class HuggingFaceCheckpoint
         if (!File.Exists(Path.Combine(directory, ConfigFile)))
             throw new InvalidDataException(
                 $"The {role} model folder '{directory}' is not a Hugging Face checkpoint: it has no {ConfigFile}.");
-        if (!File.Exists(Path.Combine(directory, WeightsFile)))
+        if (!File.Exists(Path.Combine(directory, WeightsFile)) && !File.Exists(Path.Combine(directory, ShardIndexFile)))
             throw new InvalidDataException(
-                $"The {role} model folder '{directory}' has no {WeightsFile}; only safetensors checkpoints are supported.");
+                $"The {role} model folder '{directory}' has neither {WeightsFile} nor {ShardIndexFile}; only safetensors checkpoints are supported.");
     }
 
     public static LlamaConfig ReadConfig(string directory) =>
@@ -33,7 +35,7 @@ internal static class HuggingFaceCheckpoint
         var model = new LlamaForCausalLM(ReadConfig(directory));
         try
         {
-            LoadWeights(model, Path.Combine(directory, WeightsFile));
+            LoadFolderWeights(model, directory);
         }
         catch
         {
@@ -43,37 +45,44 @@ internal static class HuggingFaceCheckpoint
         return model;
     }
 
-    /// <summary>Copies every tensor of the file into the parameter of the same name, reading one tensor at a time.</summary>
-    public static void LoadWeights(nn.Module model, string safetensorsPath)
+    /// <summary>
+    /// Loads <c>model.safetensors</c>, or every shard named by <c>model.safetensors.index.json</c>, one tensor at a time.
+    /// </summary>
+    public static void LoadFolderWeights(nn.Module model, string directory)
     {
-        using var reader = new SafeTensorsReader(safetensorsPath);
-        LoadWeights(model, reader, safetensorsPath);
+        var loader = new WeightCopier(model);
+        foreach (var file in WeightFiles(directory))
+        {
+            using var reader = new SafeTensorsReader(file);
+            loader.CopyAll(reader, file);
+        }
+        loader.EnsureComplete(directory);
     }
 
-    public static void LoadWeights(nn.Module model, SafeTensorsReader reader, string safetensorsPath)
+    /// <summary>Copies every tensor of one safetensors source into the model; every model weight must be covered.</summary>
+    public static void LoadWeights(nn.Module model, SafeTensorsReader reader, string source)
     {
-        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in reader.Tensors.Keys)
+        var loader = new WeightCopier(model);
+        loader.CopyAll(reader, source);
+        loader.EnsureComplete(source);
+    }
+
+    /// <summary>The safetensors files of a folder: the single file, or the shards its index lists (each once, in order).</summary>
+    public static IReadOnlyList<string> WeightFiles(string directory)
+    {
+        string index = Path.Combine(directory, ShardIndexFile);
+        if (!File.Exists(index)) return new[] { Path.Combine(directory, WeightsFile) };
+        var root = JsonNode.Parse(File.ReadAllText(index)) as JsonObject;
+        if (root?["weight_map"] is not JsonObject map || map.Count == 0)
+            throw new InvalidDataException($"'{index}' has no 'weight_map'.");
+        var files = map.Select(entry => entry.Value?.GetValue<string>()
+                ?? throw new InvalidDataException($"'{index}': tensor '{entry.Key}' maps to no file."))
+            .Distinct(StringComparer.Ordinal).Select(file => Path.Combine(directory, file)).ToList();
+        foreach (var file in files)
         {
-            if (!parameters.TryGetValue(name, out var target))
-            {
-                // transformers sometimes stores these buffers; they are recomputed here.
-                if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)) continue;
-                throw new InvalidDataException($"'{safetensorsPath}': tensor '{name}' does not belong to this model architecture.");
-            }
-            using var value = reader.ReadFloat32(name);
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new InvalidDataException(
-                    $"'{safetensorsPath}': tensor '{name}' has shape [{string.Join(", ", value.shape)}], " +
-                    $"the model expects [{string.Join(", ", target.shape)}].");
-            using (no_grad()) target.copy_(value);
-            seen.Add(name);
+            if (!File.Exists(file)) throw new FileNotFoundException($"'{index}' names the shard '{Path.GetFileName(file)}', which is missing.", file);
         }
-        var missing = parameters.Keys.Where(n => !seen.Contains(n)).ToList();
-        if (missing.Count > 0)
-            throw new InvalidDataException(
-                $"'{safetensorsPath}' lacks {missing.Count} weight(s) of the model, e.g. '{missing[0]}'.");
+        return files;
     }
 
     public static void Save(LlamaForCausalLM model, string directory, SafeTensorsDtype dtype)

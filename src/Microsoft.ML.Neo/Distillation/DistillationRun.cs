@@ -45,9 +45,9 @@ internal static class DistillationRun
             }
 
             int context = options.MaxSequenceLength > 0
-                ? Math.Min(options.MaxSequenceLength, student.Config.MaxPositionEmbeddings)
-                : student.Config.MaxPositionEmbeddings;
-            if (teacher is not null) context = Math.Min(context, teacher.Config.MaxPositionEmbeddings);
+                ? Math.Min(options.MaxSequenceLength, student.Config.ContextLength)
+                : student.Config.ContextLength;
+            if (teacher is not null) context = Math.Min(context, teacher.Config.ContextLength);
             var encoder = new PromptResponseEncoder(studentTokenizer.Tokenizer, context);
             var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
             if (encoder.TruncatedCount > 0)

@@ -11,7 +11,7 @@ internal static class TokenGenerator
     {
         options.Validate();
         if (promptIds.Count == 0) throw new ArgumentException("The prompt must contain at least one token.", nameof(promptIds));
-        int contextLength = model.Config.MaxPositionEmbeddings;
+        int contextLength = model.Config.ContextLength;
         if (promptIds.Count >= contextLength)
             throw new ArgumentException($"The prompt has {promptIds.Count} tokens; the model's context is {contextLength}.", nameof(promptIds));
 

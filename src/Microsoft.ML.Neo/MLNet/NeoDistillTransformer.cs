@@ -52,7 +52,7 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
         var tokenizer = student.TokenizerFiles!.Tokenizer;
         var ids = tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
         // Keep the end of an over-long prompt so at least one token can be generated (documented truncation).
-        int limit = student.Config.MaxPositionEmbeddings - 1;
+        int limit = student.Config.ContextLength - 1;
         if (ids.Length > limit) ids = ids[^limit..];
         lock (generationLock)
         {

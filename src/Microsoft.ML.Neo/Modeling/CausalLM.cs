@@ -78,8 +78,8 @@ public sealed class CausalLM : IDisposable
             if (id < 0 || id >= vocab)
                 throw new ArgumentOutOfRangeException(nameof(tokenIds), $"Token id {id} is outside the vocabulary [0, {vocab}).");
         }
-        if (tokenIds.Length > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"{tokenIds.Length} tokens exceed the model's context of {Config.MaxPositionEmbeddings}.", nameof(tokenIds));
+        if (tokenIds.Length > Config.ContextLength)
+            throw new ArgumentException($"{tokenIds.Length} tokens exceed the model's context of {Config.ContextLength}.", nameof(tokenIds));
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();

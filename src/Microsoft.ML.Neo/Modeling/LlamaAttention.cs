@@ -18,9 +18,9 @@ internal sealed class LlamaAttention : nn.Module
         heads = config.NumAttentionHeads;
         kvHeads = config.NumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
-        q_proj = new AdaptableLinear("q_proj", config.HiddenSize, heads * headDim, config.AttentionBias);
-        k_proj = new AdaptableLinear("k_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias);
-        v_proj = new AdaptableLinear("v_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias);
+        q_proj = new AdaptableLinear("q_proj", config.HiddenSize, heads * headDim, config.QkvBias);
+        k_proj = new AdaptableLinear("k_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias);
+        v_proj = new AdaptableLinear("v_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias);
         o_proj = new AdaptableLinear("o_proj", heads * headDim, config.HiddenSize, config.AttentionBias);
         RegisterComponents();
     }

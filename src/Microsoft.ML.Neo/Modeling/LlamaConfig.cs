@@ -56,6 +56,25 @@ public sealed record LlamaConfig
     /// <summary>Padding token id, or null when the config names none.</summary>
     public int? PadTokenId { get; init; }
 
+    /// <summary>Hugging Face <c>model_type</c>: "llama", "mistral" or "qwen2" (all share this architecture).</summary>
+    public string ModelType { get; init; } = "llama";
+
+    /// <summary>RoPE frequency scaling (<c>rope_scaling</c>), or null for plain RoPE.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>Mistral's attention window (<c>sliding_window</c>), or null. See <see cref="ContextLength"/>.</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>Whether q/k/v carry biases: <see cref="AttentionBias"/>, or always for Qwen2.</summary>
+    public bool QkvBias => AttentionBias || ModelType == "qwen2";
+
+    /// <summary>
+    /// Longest sequence this implementation runs exactly: max_position_embeddings, and for Mistral no more than its
+    /// sliding window (attention here is full, which equals sliding-window attention up to the window's length).
+    /// </summary>
+    public int ContextLength => SlidingWindow is int window && ModelType == "mistral"
+        ? Math.Min(window, MaxPositionEmbeddings) : MaxPositionEmbeddings;
+
     /// <summary>The <c>torch_dtype</c> the checkpoint was saved in ("float32", "float16", "bfloat16").</summary>
     public string TorchDtype { get; init; } = "float32";
 
@@ -91,11 +110,14 @@ public sealed record LlamaConfig
         JsonObject root = JsonNode.Parse(json) as JsonObject
             ?? throw new InvalidDataException("config.json is not a JSON object.");
         string modelType = root["model_type"]?.GetValue<string>() ?? "llama";
-        if (modelType != "llama")
+        if (!SupportedModelTypes.Contains(modelType))
             throw new NotSupportedException(
-                $"config.json: 'model_type' is '{modelType}'; this version loads 'llama' checkpoints only.");
-        if (root["rope_scaling"] is JsonObject)
-            throw new NotSupportedException("config.json: 'rope_scaling' is not supported yet; remove it or use a model without it.");
+                $"config.json: 'model_type' is '{modelType}'; supported: {string.Join(", ", SupportedModelTypes)}.");
+        if (root["use_sliding_window"]?.GetValue<bool>() == true && modelType != "mistral")
+            throw new NotSupportedException("config.json: 'use_sliding_window' is true; sliding-window attention is not supported for this model type.");
+        string? activation = root["hidden_act"]?.GetValue<string>();
+        if (activation is not null && activation != "silu")
+            throw new NotSupportedException($"config.json: 'hidden_act' is '{activation}'; only 'silu' (SwiGLU) is supported.");
 
         int heads = Int(root, "num_attention_heads", required: true);
         var config = new LlamaConfig
@@ -117,6 +139,10 @@ public sealed record LlamaConfig
             EosTokenId = OptionalId(root, "eos_token_id"),
             PadTokenId = OptionalId(root, "pad_token_id"),
             TorchDtype = root["torch_dtype"]?.GetValue<string>() ?? "float32",
+            ModelType = modelType,
+            RopeScaling = root["rope_scaling"] is JsonObject scaling ? Modeling.RopeScaling.FromJson(scaling) : null,
+            SlidingWindow = modelType == "mistral" && root["sliding_window"] is JsonNode window && window.GetValueKind() == JsonValueKind.Number
+                ? window.GetValue<int>() : null,
         };
         config.Validate();
         return config;
@@ -127,8 +153,13 @@ public sealed record LlamaConfig
     {
         var root = new JsonObject
         {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"),
-            ["model_type"] = "llama",
+            ["architectures"] = new JsonArray(ModelType switch
+            {
+                "mistral" => "MistralForCausalLM",
+                "qwen2" => "Qwen2ForCausalLM",
+                _ => "LlamaForCausalLM",
+            }),
+            ["model_type"] = ModelType,
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
             ["intermediate_size"] = IntermediateSize,
@@ -148,8 +179,13 @@ public sealed record LlamaConfig
         if (BosTokenId is int bos) root["bos_token_id"] = bos;
         if (EosTokenId is int eos) root["eos_token_id"] = eos;
         if (PadTokenId is int pad) root["pad_token_id"] = pad;
+        if (RopeScaling is not null) root["rope_scaling"] = RopeScaling.ToJson();
+        if (SlidingWindow is int slidingWindow) root["sliding_window"] = slidingWindow;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>The <c>model_type</c> values this library loads.</summary>
+    public static readonly IReadOnlyList<string> SupportedModelTypes = new[] { "llama", "mistral", "qwen2" };
 
     private static int Int(JsonObject root, string key, bool required)
     {

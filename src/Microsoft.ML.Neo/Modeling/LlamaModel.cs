@@ -16,7 +16,7 @@ internal sealed class LlamaBackbone : nn.Module
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config)).ToArray());
         norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps);
-        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.RopeTheta);
+        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.RopeTheta, config.RopeScaling);
         RegisterComponents();
     }
 

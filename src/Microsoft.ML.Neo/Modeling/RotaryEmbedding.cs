@@ -10,13 +10,14 @@ internal sealed class RotaryEmbedding : nn.Module
 {
     private readonly Tensor inverseFrequencies; // [D/2]
 
-    public RotaryEmbedding(int headDim, double theta) : base(nameof(RotaryEmbedding))
+    public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling = null) : base(nameof(RotaryEmbedding))
     {
         // inv_freq[i] = 1 / theta^(2i/D), with the exponent rounded to float32 as transformers computes it.
-        var values = new float[headDim / 2];
+        var values = new double[headDim / 2];
         for (int i = 0; i < values.Length; i++)
             values[i] = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / headDim));
-        inverseFrequencies = tensor(values);
+        scaling?.Apply(values);
+        inverseFrequencies = tensor(values.Select(v => (float)v).ToArray());
         register_buffer("inv_freq", inverseFrequencies, persistent: false);
     }
 

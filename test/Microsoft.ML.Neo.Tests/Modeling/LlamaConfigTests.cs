@@ -36,7 +36,7 @@ public sealed class LlamaConfigTests
             TinyCheckpoints.Config().ToJson().Replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3")));
         StringAssert.Contains(gqa.Message, "num_key_value_heads");
         var scaling = Assert.ThrowsExactly<NotSupportedException>(() => LlamaConfig.FromJson(
-            TinyCheckpoints.Config().ToJson().Replace("\"model_type\"", "\"rope_scaling\": {\"type\": \"linear\"}, \"model_type\"")));
+            TinyCheckpoints.Config().ToJson().Replace("\"model_type\"", "\"rope_scaling\": {\"type\": \"yarn\", \"factor\": 4.0}, \"model_type\"")));
         StringAssert.Contains(scaling.Message, "rope_scaling");
     }
 }

@@ -32,7 +32,7 @@ public static class EmbeddedTask
         var model = new LlamaForCausalLM(config);
         try
         {
-            var encoder = new PromptResponseEncoder(tokenizer.Tokenizer, config.MaxPositionEmbeddings);
+            var encoder = new PromptResponseEncoder(tokenizer.Tokenizer, config.ContextLength);
             var examples = problems.Select(p => encoder.Encode(p.Prompt, p.Solution)).OfType<EncodedExample>().ToList();
             var trainer = new CausalLMTrainer(model, teacher: null, new TrainerSettings
             {
