@@ -16,6 +16,8 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
         : base(nameof(LoraAdapter))
     {
         Rank = rank;
+        Alpha = alpha;
+        Dropout = dropout;
         Scale = alpha / rank;
         this.dropout = dropout;
         // Kaiming-uniform with a = sqrt(5), as PEFT initialises A.
@@ -28,6 +30,12 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
 
     /// <summary>Rank r of the update.</summary>
     public int Rank { get; }
+
+    /// <summary>The update's scale numerator.</summary>
+    public double Alpha { get; }
+
+    /// <summary>Dropout on the adapter's input while training.</summary>
+    public double Dropout { get; }
 
     /// <summary>alpha / r, the factor the update is multiplied by.</summary>
     public double Scale { get; }

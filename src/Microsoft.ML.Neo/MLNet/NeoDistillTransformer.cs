@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Neo.Generation;
-using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Training;
 using Microsoft.ML.Runtime;
@@ -64,14 +63,26 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
     /// <summary>How many completions this instance has generated (laziness is tested with it).</summary>
     internal long CompletionsGenerated { get; private set; }
 
-    /// <summary>Writes the student with adapters merged as a Hugging Face folder.</summary>
-    public void ExportMergedStudent(string directory)
+    /// <summary>
+    /// Writes the distilled student, adapters merged, as a Hugging Face folder (config.json, model.safetensors in
+    /// <paramref name="dtype"/>, tokenizer.model) that <c>transformers</c> and <see cref="CausalLM.FromPretrained"/> open.
+    /// </summary>
+    public void ExportHuggingFace(string directory, Checkpoints.SafeTensorsDtype dtype = Checkpoints.SafeTensorsDtype.Float32)
     {
         lock (generationLock)
         {
             using var copy = ModelZip.NeoDistillModelFormat.CloneStudent(student, options);
-            LoraInjector.Merge(copy.Model);
-            copy.SavePretrained(directory);
+            copy.MergeAdapters();
+            copy.SavePretrained(directory, dtype);
+        }
+    }
+
+    /// <summary>Writes only the trained LoRA adapters, in PEFT's format, to apply onto the student base elsewhere.</summary>
+    public void ExportPeftAdapters(string directory)
+    {
+        lock (generationLock)
+        {
+            student.SavePeftAdapters(directory, options.StudentModelPath);
         }
     }
 

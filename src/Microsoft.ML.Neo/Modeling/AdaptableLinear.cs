@@ -39,6 +39,8 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         if (Adapter is not null) throw new InvalidOperationException($"Linear layer '{GetName()}' already has a LoRA adapter.");
         Adapter = adapter;
         register_module("lora", adapter);
+        // A new module starts in training mode; follow the layer's mode so an evaluating model stays deterministic.
+        adapter.train(training);
     }
 
     /// <summary>Adds the adapter's low-rank update into <c>weight</c> and removes the adapter.</summary>

@@ -111,5 +111,15 @@ public sealed class CausalLM : IDisposable
         tokenizerFiles?.SaveTo(directory);
     }
 
+    /// <summary>Writes the attached LoRA adapters in PEFT's format (adapter_config.json, adapter_model.safetensors).</summary>
+    public void SavePeftAdapters(string directory, string? baseModelPath = null) =>
+        Lora.PeftAdapterFormat.Save(Model, directory, baseModelPath);
+
+    /// <summary>Attaches the LoRA adapters of a PEFT folder to this (adapter-free) model and loads their weights.</summary>
+    public void LoadPeftAdapters(string directory) => Lora.PeftAdapterFormat.Load(Model, directory);
+
+    /// <summary>Adds every adapter's update into its base weight and removes the adapters.</summary>
+    public void MergeAdapters() => Lora.LoraInjector.Merge(Model);
+
     public void Dispose() => Model.Dispose();
 }

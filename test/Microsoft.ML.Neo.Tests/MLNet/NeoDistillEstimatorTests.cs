@@ -75,6 +75,31 @@ public sealed class NeoDistillEstimatorTests
         lock (logged) Assert.IsTrue(logged.Any(m => m.Contains("step 2/2") && m.Contains("kd ")), string.Join("\n", logged));
     }
 
+    [TestMethod]
+    public void TransformerExportsMergedFolderAndPeftAdapters()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var rows = TrainingRows.Make(8);
+        using var transformer = ml.Transforms.NeoDistill(fixture.Options(maxNewTokens: 12)).Fit(ml.Data.LoadFromEnumerable(rows));
+        transformer.ExportHuggingFace(fixture.Sub("merged"));
+        transformer.ExportPeftAdapters(fixture.Sub("adapters"));
+
+        var tokens = new[] { 1, 40, 50, 60 };
+        var expected = transformer.Student.Logits(tokens).Cast<float>().ToArray();
+        double largest = expected.Max(Math.Abs);
+        using (var merged = CausalLM.FromPretrained(fixture.Sub("merged")))
+        {
+            Assert.IsNotNull(merged.Tokenizer, "the tokenizer is exported too");
+            var actual = merged.Logits(tokens).Cast<float>().ToArray();
+            Assert.IsTrue(expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() <= 1e-5 * largest);
+        }
+        using var rebuilt = CausalLM.FromPretrained(fixture.StudentPath);
+        rebuilt.LoadPeftAdapters(fixture.Sub("adapters"));
+        CollectionAssert.AreEqual(expected, rebuilt.Logits(tokens).Cast<float>().ToArray());
+        Assert.AreEqual(transformer.Complete(rows[0].Prompt), rebuilt.Generate(rows[0].Prompt, new Microsoft.ML.Neo.Generation.GenerationOptions { MaxNewTokens = 12 }));
+    }
+
     private sealed class Recorder(List<Microsoft.ML.Neo.Training.TrainingProgress> sink) : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
     {
         public void Report(Microsoft.ML.Neo.Training.TrainingProgress value) => sink.Add(value);
