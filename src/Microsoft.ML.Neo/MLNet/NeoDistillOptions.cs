@@ -75,6 +75,17 @@ public sealed class NeoDistillOptions
     /// </summary>
     public int MaxSequenceLength { get; set; }
 
+    /// <summary>
+    /// Folder where Fit keeps a resumable checkpoint (adapters, optimizer moments, random state, step), rewritten
+    /// every <see cref="CheckpointEverySteps"/> steps and at the end. When Fit starts and the folder holds a checkpoint
+    /// of the same run (same options, data and models), training continues from it instead of starting over.
+    /// Null or empty (default): no checkpoints.
+    /// </summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>Steps between checkpoints, 1 or more. Default 100.</summary>
+    public int CheckpointEverySteps { get; set; } = 100;
+
     /// <summary>Most tokens of each completion, 1 to 100000. Default 64.</summary>
     public int MaxNewTokens { get; set; } = 64;
 
@@ -120,6 +131,7 @@ public sealed class NeoDistillOptions
         Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
         Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
         Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");
+        Require(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "at least 1");
         Require(MaxNewTokens is >= 1 and <= 100_000, nameof(MaxNewTokens), MaxNewTokens, "between 1 and 100000");
         Require(GenerationTemperature >= 0 && float.IsFinite(GenerationTemperature), nameof(GenerationTemperature),
             GenerationTemperature, "0 (greedy) or positive");
@@ -136,6 +148,7 @@ public sealed class NeoDistillOptions
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay,
         KdWeight = KdWeight, Temperature = Temperature, Divergence = Divergence, Seed = Seed, MaxSteps = MaxSteps,
+        CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
     };
 
     internal Generation.GenerationOptions ToGenerationOptions() => new()

@@ -43,10 +43,18 @@ internal sealed class CausalLMTrainer
         int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
 
         using var optimizer = optim.AdamW(trainable, lr: settings.LearningRate, weight_decay: settings.WeightDecay);
+        var named = student.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        var checkpoint = string.IsNullOrEmpty(settings.CheckpointDirectory) ? null
+            : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(examples, named));
         var shuffler = new Random(settings.Seed);
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        int step = 0;
+        int step = 0, resumedAt = 0;
+        if (checkpoint is { Exists: true })
+        {
+            // The shuffles are replayed below and the batches before the checkpoint skipped, so the run continues exactly.
+            (resumedAt, tokens) = checkpoint.Restore(named, optimizer);
+        }
         TrainingProgress? last = null;
         student.train();
         teacher?.eval();
@@ -59,6 +67,11 @@ internal sealed class CausalLMTrainer
                 for (int start = 0; start < order.Length && step < totalSteps; start += settings.BatchSize)
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    if (step < resumedAt)
+                    {
+                        step++;
+                        continue;
+                    }
                     var batch = order.Skip(start).Take(settings.BatchSize).Select(i => examples[i]).ToList();
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
@@ -67,8 +80,11 @@ internal sealed class CausalLMTrainer
                     step++;
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                    int stepsThisRun = step - resumedAt;
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
-                        tokens, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / step * (totalSteps - step)));
+                        tokens, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)));
+                    if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
+                        checkpoint.Save(named, optimizer, step, tokens);
                     OnStep?.Invoke(last);
                 }
             }
@@ -78,6 +94,16 @@ internal sealed class CausalLMTrainer
             student.eval();
         }
         return last;
+    }
+
+    // What must match for a checkpoint to continue this run: settings, data and the trainable parameters' shapes.
+    private string DescribeRun(IReadOnlyList<EncodedExample> examples, IEnumerable<(string Name, Parameter Parameter)> named)
+    {
+        var description = new System.Text.StringBuilder();
+        description.Append(settings with { CheckpointDirectory = null, CheckpointEverySteps = 0 });
+        foreach (var example in examples) description.Append(';').AppendJoin(',', example.TokenIds).Append('/').Append(example.ResponseStart);
+        foreach (var (name, parameter) in named) description.Append(';').Append(name).Append(':').AppendJoin('x', parameter.shape);
+        return description.ToString();
     }
 
     private (double Loss, double CrossEntropy, double Divergence, long Tokens) Step(

@@ -19,4 +19,10 @@ internal sealed record TrainerSettings
     public int Seed { get; init; } = 1;
     /// <summary>Stops after this many optimizer steps even if epochs remain; 0 means no limit.</summary>
     public int MaxSteps { get; init; }
+
+    /// <summary>Folder for resumable checkpoints; null or empty disables them.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Steps between checkpoints (one is also written at the end).</summary>
+    public int CheckpointEverySteps { get; init; } = 100;
 }

@@ -1,0 +1,78 @@
+using Microsoft.ML.Neo.Lora;
+using Microsoft.ML.Neo.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Tests.Training;
+
+/// <summary>A Fit that dies part-way resumes from its checkpoint and ends with exactly the weights of an unbroken run.</summary>
+[TestClass]
+public sealed class CheckpointResumeTests
+{
+    private sealed class CrashAt(int step) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step == step) throw new IOException($"simulated crash at step {step}");
+        }
+    }
+
+    private static NeoDistillOptions Options(Microsoft.ML.Neo.Tests.MLNet.DistillFixture fixture, string? checkpoints)
+    {
+        var options = fixture.Options();
+        options.Epochs = 2;
+        options.LoraDropout = 0.1f;          // exercises the random state too
+        options.CheckpointDirectory = checkpoints;
+        options.CheckpointEverySteps = 2;
+        return options;
+    }
+
+    private static Tensor[] Adapters(NeoDistillTransformer model) =>
+        LoraInjector.AdapterParameters(model.Student.Model).Select(p => p.Parameter.detach().clone()).ToArray();
+
+    [TestMethod]
+    public void ResumedRunEqualsAnUnbrokenRun()
+    {
+        using var fixture = new Microsoft.ML.Neo.Tests.MLNet.DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(12)); // 3 steps per epoch, 6 in all
+
+        Tensor[] unbroken;
+        using (var model = ml.Transforms.NeoDistill(Options(fixture, null)).Fit(data)) unbroken = Adapters(model);
+
+        string checkpoints = fixture.Sub("checkpoints");
+        var crashing = Options(fixture, checkpoints);
+        crashing.Progress = new CrashAt(5);
+        var crash = Assert.ThrowsExactly<IOException>(() => ml.Transforms.NeoDistill(crashing).Fit(data));
+        StringAssert.Contains(crash.Message, "step 5");
+        Assert.IsTrue(File.Exists(Path.Combine(checkpoints, "trainer_state.json")), "the step-4 checkpoint survived");
+
+        var steps = new List<int>();
+        var resuming = Options(fixture, checkpoints);
+        resuming.Progress = new Recorder(steps);
+        using var resumed = ml.Transforms.NeoDistill(resuming).Fit(data);
+        CollectionAssert.AreEqual(new[] { 5, 6 }, steps, "only the steps after the checkpoint run again");
+        var weights = Adapters(resumed);
+        Assert.AreEqual(unbroken.Length, weights.Length);
+        for (int i = 0; i < weights.Length; i++)
+            Assert.IsTrue(TensorAssert.Identical(unbroken[i], weights[i]), $"adapter tensor {i} differs after resuming");
+    }
+
+    [TestMethod]
+    public void CheckpointOfAnotherRunIsRefused()
+    {
+        using var fixture = new Microsoft.ML.Neo.Tests.MLNet.DistillFixture();
+        var ml = new MLContext(seed: 1);
+        string checkpoints = fixture.Sub("checkpoints");
+        using (ml.Transforms.NeoDistill(Options(fixture, checkpoints)).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8)))) { }
+        var other = Options(fixture, checkpoints);
+        other.LearningRate = 1e-3f;
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            ml.Transforms.NeoDistill(other).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8))));
+        StringAssert.Contains(error.Message, "different run");
+    }
+
+    private sealed class Recorder(List<int> steps) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => steps.Add(value.Step);
+    }
+}
