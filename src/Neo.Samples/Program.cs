@@ -10,11 +10,12 @@ return command switch
     "tokenize" => TokenizeCommand.Run(options),
     "predict" => PredictCommand.Run(options),
     "bench" => BenchCommand.Run(options),
+    "bench-load" => BenchLoadCommand.Run(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neo.Samples <quickstart|make-embedded|bench|tokenize> [--option value ...]");
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|make-embedded|predict|bench|bench-load|tokenize> [--option value ...]");
     return 2;
 }

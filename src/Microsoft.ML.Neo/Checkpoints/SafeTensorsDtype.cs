@@ -29,6 +29,14 @@ internal static class SafeTensorsDtypeNames
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    public static TorchSharp.torch.ScalarType ToScalarType(this SafeTensorsDtype dtype) => dtype switch
+    {
+        SafeTensorsDtype.Float32 => TorchSharp.torch.ScalarType.Float32,
+        SafeTensorsDtype.Float16 => TorchSharp.torch.ScalarType.Float16,
+        SafeTensorsDtype.BFloat16 => TorchSharp.torch.ScalarType.BFloat16,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
     public static int ByteSize(this SafeTensorsDtype dtype) => dtype == SafeTensorsDtype.Float32 ? 4 : 2;
 
     public static SafeTensorsDtype Parse(string headerName, string tensorName) => headerName switch

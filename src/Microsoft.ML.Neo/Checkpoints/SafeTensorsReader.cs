@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
@@ -53,40 +52,35 @@ public sealed class SafeTensorsReader : IDisposable
     /// <summary>Reads one tensor as float32 on the CPU. The caller owns the result.</summary>
     public Tensor ReadFloat32(string name)
     {
+        using var stored = Read(name);
+        return stored.to(ScalarType.Float32, copy: true);
+    }
+
+    /// <summary>
+    /// Reads one tensor in its stored dtype (float32, float16 or bfloat16), straight from the file into the tensor's
+    /// native memory, so no managed copy of the weights is ever made. The caller owns the result.
+    /// </summary>
+    public Tensor Read(string name)
+    {
         if (!Tensors.TryGetValue(name, out var info))
             throw new KeyNotFoundException($"safetensors: no tensor named '{name}'.");
         long elements = info.Shape.Aggregate(1L, (a, b) => a * b);
         long expectedBytes = elements * info.Dtype.ByteSize();
         if (info.End - info.Start != expectedBytes)
             throw new InvalidDataException($"safetensors: tensor '{name}' spans {info.End - info.Start} bytes, expected {expectedBytes}.");
-        var raw = new byte[expectedBytes];
-        stream.Position = dataStart + info.Start;
-        stream.ReadExactly(raw);
-        float[] values = ToFloat32(raw, info.Dtype);
-        return tensor(values, info.Shape);
-    }
-
-    private static float[] ToFloat32(byte[] raw, SafeTensorsDtype dtype)
-    {
-        switch (dtype)
+        if (dataStart + info.End > stream.Length)
+            throw new InvalidDataException($"safetensors: tensor '{name}' runs past the end of the file; the file is truncated.");
+        var result = empty(info.Shape, info.Dtype.ToScalarType());
+        try
         {
-            case SafeTensorsDtype.Float32:
-                return MemoryMarshal.Cast<byte, float>(raw).ToArray();
-            case SafeTensorsDtype.Float16:
-            {
-                var halves = MemoryMarshal.Cast<byte, Half>(raw);
-                var result = new float[halves.Length];
-                for (int i = 0; i < result.Length; i++) result[i] = (float)halves[i];
-                return result;
-            }
-            default:
-            {
-                // bfloat16 is the upper half of a float32's bits.
-                var words = MemoryMarshal.Cast<byte, ushort>(raw);
-                var result = new float[words.Length];
-                for (int i = 0; i < result.Length; i++) result[i] = BitConverter.Int32BitsToSingle(words[i] << 16);
-                return result;
-            }
+            stream.Position = dataStart + info.Start;
+            stream.ReadExactly(result.bytes); // little-endian on disk, as in memory on every platform .NET runs here
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
         }
     }
 

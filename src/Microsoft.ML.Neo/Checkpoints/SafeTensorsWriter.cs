@@ -1,12 +1,11 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Checkpoints;
 
-/// <summary>Writes tensors to a <c>.safetensors</c> file in float32, float16 or bfloat16.</summary>
+/// <summary>Writes tensors to a <c>.safetensors</c> file in float32, float16 or bfloat16, one tensor at a time.</summary>
 public static class SafeTensorsWriter
 {
     /// <summary>Writes the tensors, sorted by name as the reference implementation does, converting to <paramref name="dtype"/>.</summary>
@@ -52,42 +51,10 @@ public static class SafeTensorsWriter
 
         foreach (var (_, value) in ordered)
         {
-            float[] data;
-            using (NewDisposeScope())
-            {
-                data = value.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-            }
-            stream.Write(FromFloat32(data, dtype));
+            // Converted by libtorch (round to nearest even for the 16-bit types) and written from native memory.
+            using var scope = NewDisposeScope();
+            var stored = value.detach().cpu().to(dtype.ToScalarType()).contiguous();
+            stream.Write(stored.bytes);
         }
-    }
-
-    private static byte[] FromFloat32(float[] data, SafeTensorsDtype dtype)
-    {
-        switch (dtype)
-        {
-            case SafeTensorsDtype.Float32:
-                return MemoryMarshal.AsBytes(data.AsSpan()).ToArray();
-            case SafeTensorsDtype.Float16:
-            {
-                var halves = new Half[data.Length];
-                for (int i = 0; i < data.Length; i++) halves[i] = (Half)data[i];
-                return MemoryMarshal.AsBytes(halves.AsSpan()).ToArray();
-            }
-            default:
-            {
-                var words = new ushort[data.Length];
-                for (int i = 0; i < data.Length; i++) words[i] = ToBFloat16(data[i]);
-                return MemoryMarshal.AsBytes(words.AsSpan()).ToArray();
-            }
-        }
-    }
-
-    // Round to nearest even, as torch's float32 -> bfloat16 cast does; NaN stays a quiet NaN.
-    private static ushort ToBFloat16(float value)
-    {
-        if (float.IsNaN(value)) return 0x7FC0;
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        uint rounding = 0x7FFFu + ((bits >> 16) & 1u);
-        return (ushort)((bits + rounding) >> 16);
     }
 }

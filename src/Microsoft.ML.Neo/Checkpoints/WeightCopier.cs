@@ -25,7 +25,7 @@ internal sealed class WeightCopier
                 throw new InvalidDataException($"'{source}': tensor '{name}' does not belong to this model architecture.");
             }
             if (!seen.Add(name)) throw new InvalidDataException($"'{source}': tensor '{name}' appears in more than one shard.");
-            using var value = reader.ReadFloat32(name);
+            using var value = reader.Read(name); // stored dtype; copy_ converts to float32
             if (!value.shape.SequenceEqual(target.shape))
                 throw new InvalidDataException(
                     $"'{source}': tensor '{name}' has shape [{string.Join(", ", value.shape)}], " +
