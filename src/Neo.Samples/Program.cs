@@ -11,11 +11,12 @@ return command switch
     "predict" => PredictCommand.Run(options),
     "bench" => BenchCommand.Run(options),
     "bench-load" => BenchLoadCommand.Run(options),
+    "distill" => DistillCommand.Run(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neo.Samples <quickstart|make-embedded|predict|bench|bench-load|tokenize> [--option value ...]");
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-embedded|predict|bench|bench-load|tokenize> [--option value ...]");
     return 2;
 }
