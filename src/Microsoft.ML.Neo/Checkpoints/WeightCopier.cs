@@ -2,33 +2,44 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Checkpoints;
 
-/// <summary>Copies checkpoint tensors into a model's parameters by name, checking shapes, duplicates and coverage.</summary>
+/// <summary>Copies checkpoint tensors into parameters by name, checking shapes, duplicates and coverage.</summary>
 internal sealed class WeightCopier
 {
     private readonly Dictionary<string, Parameter> parameters;
+    private readonly Func<string, string> toParameterName;
     private readonly HashSet<string> seen = new(StringComparer.Ordinal);
 
+    /// <summary>Fills every parameter of the model; tensor names are the parameters' names.</summary>
     public WeightCopier(nn.Module model)
+        : this(model.named_parameters().Select(p => (p.name, p.parameter)), name => name)
     {
-        parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+    }
+
+    /// <param name="targets">The parameters to fill, by name.</param>
+    /// <param name="toParameterName">Maps a tensor name in the file to a parameter name (e.g. PEFT's names to ours).</param>
+    public WeightCopier(IEnumerable<(string Name, Parameter Parameter)> targets, Func<string, string> toParameterName)
+    {
+        parameters = targets.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
+        this.toParameterName = toParameterName;
     }
 
     /// <summary>Reads one tensor at a time, so at most one tensor is held beside the model.</summary>
     public void CopyAll(SafeTensorsReader reader, string source)
     {
-        foreach (var name in reader.Tensors.Keys)
+        foreach (var fileName in reader.Tensors.Keys)
         {
+            string name = toParameterName(fileName);
             if (!parameters.TryGetValue(name, out var target))
             {
                 // transformers sometimes stores this buffer; it is recomputed here.
                 if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)) continue;
-                throw new InvalidDataException($"'{source}': tensor '{name}' does not belong to this model architecture.");
+                throw new InvalidDataException($"'{source}': tensor '{fileName}' does not belong to this model.");
             }
-            if (!seen.Add(name)) throw new InvalidDataException($"'{source}': tensor '{name}' appears in more than one shard.");
-            using var value = reader.Read(name); // stored dtype; copy_ converts to float32
+            if (!seen.Add(name)) throw new InvalidDataException($"'{source}': tensor '{fileName}' appears more than once.");
+            using var value = reader.Read(fileName); // stored dtype; copy_ converts to float32
             if (!value.shape.SequenceEqual(target.shape))
                 throw new InvalidDataException(
-                    $"'{source}': tensor '{name}' has shape [{string.Join(", ", value.shape)}], " +
+                    $"'{source}': tensor '{fileName}' has shape [{string.Join(", ", value.shape)}], " +
                     $"the model expects [{string.Join(", ", target.shape)}].");
             using (no_grad()) target.copy_(value);
         }

@@ -105,22 +105,10 @@ internal static class PeftAdapterFormat
     public static void Load(LlamaForCausalLM model, string directory)
     {
         LoraInjector.Apply(model, ReadSettings(directory));
-        var adapters = LoraInjector.AdapterParameters(model).ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
         string path = Path.Combine(directory, WeightsFile);
         using var reader = new SafeTensorsReader(path);
-        var loaded = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var peftName in reader.Tensors.Keys)
-        {
-            string name = FromPeftName(peftName);
-            if (!adapters.TryGetValue(name, out var target))
-                throw new InvalidDataException($"'{path}': tensor '{peftName}' matches no adapter of this model.");
-            using var value = reader.ReadFloat32(peftName);
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new InvalidDataException($"'{path}': tensor '{peftName}' has shape [{string.Join(", ", value.shape)}], expected [{string.Join(", ", target.shape)}].");
-            using (no_grad()) target.copy_(value);
-            loaded.Add(name);
-        }
-        var missing = adapters.Keys.Where(n => !loaded.Contains(n)).ToList();
-        if (missing.Count > 0) throw new InvalidDataException($"'{path}' lacks adapter tensor '{ToPeftName(missing[0])}'.");
+        var copier = new WeightCopier(LoraInjector.AdapterParameters(model), FromPeftName);
+        copier.CopyAll(reader, path);
+        copier.EnsureComplete(path);
     }
 }

@@ -60,13 +60,12 @@ internal sealed class TrainingCheckpoint
             throw new InvalidOperationException(
                 $"The checkpoint in '{directory}' was written by a different run (other options, data or model). " +
                 "Delete it, or set CheckpointDirectory to another folder.");
-        using (var reader = new SafeTensorsReader(Path.Combine(directory, WeightsFile)))
+        string weights = Path.Combine(directory, WeightsFile);
+        using (var reader = new SafeTensorsReader(weights))
         {
-            foreach (var (name, parameter) in trainable)
-            {
-                using var value = reader.ReadFloat32(name);
-                using (no_grad()) parameter.copy_(value);
-            }
+            var copier = new WeightCopier(trainable, name => name);
+            copier.CopyAll(reader, weights);
+            copier.EnsureComplete(weights);
         }
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(Path.Combine(directory, OptimizerFile));
         byte[] rng = File.ReadAllBytes(Path.Combine(directory, RngFile));
