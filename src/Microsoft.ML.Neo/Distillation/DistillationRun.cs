@@ -71,7 +71,7 @@ internal static class DistillationRun
             };
             var summary = trainer.Train(examples);
             student.eval();
-            return (new CausalLM(student, studentTokenizer), summary);
+            return (new CausalLM(student, studentTokenizer, GenerationConfig.TryLoad(options.StudentModelPath)), summary);
         }
         catch
         {

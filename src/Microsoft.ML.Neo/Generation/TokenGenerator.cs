@@ -6,8 +6,8 @@ namespace Microsoft.ML.Neo.Generation;
 /// <summary>Autoregressive decoding of one sequence, with or without a KV cache.</summary>
 internal static class TokenGenerator
 {
-    /// <summary>Returns the generated ids after <paramref name="promptIds"/>, without the end-of-sequence token.</summary>
-    public static int[] Generate(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options, int? eosId)
+    /// <summary>Returns the generated ids after <paramref name="promptIds"/>, stopping at (and leaving out) any of <paramref name="stopIds"/>.</summary>
+    public static int[] Generate(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options, IReadOnlyCollection<int> stopIds)
     {
         options.Validate();
         if (promptIds.Count == 0) throw new ArgumentException("The prompt must contain at least one token.", nameof(promptIds));
@@ -34,7 +34,7 @@ internal static class TokenGenerator
                 var logits = model.Forward(input, cache);                   // [1, T, V]
                 var last = logits[0, -1];                                   // [V]
                 int next = PickToken(last, options, generator);
-                if (eosId is int eos && next == eos) break;
+                if (stopIds.Contains(next)) break;
                 generated.Add(next);
                 sequence.Add(next);
             }

@@ -15,10 +15,11 @@ public sealed class CausalLM : IDisposable
 {
     private readonly TokenizerFiles? tokenizerFiles;
 
-    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles)
+    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null)
     {
         Model = model;
         this.tokenizerFiles = tokenizerFiles;
+        GenerationConfig = generationConfig;
     }
 
     /// <summary>Loads <c>config.json</c>, <c>model.safetensors</c> and, when present, <c>tokenizer.model</c>.</summary>
@@ -31,8 +32,9 @@ public sealed class CausalLM : IDisposable
         try
         {
             var tokenizer = TokenizerFiles.TryLoad(directory);
+            var generation = GenerationConfig.TryLoad(directory);
             model.eval();
-            return new CausalLM(model, tokenizer);
+            return new CausalLM(model, tokenizer, generation);
         }
         catch
         {
@@ -64,8 +66,26 @@ public sealed class CausalLM : IDisposable
 
     internal LlamaForCausalLM Model { get; }
 
+    /// <summary>The folder's generation_config.json, or null when it had none.</summary>
+    public GenerationConfig? GenerationConfig { get; }
+
     /// <summary>End-of-sequence id: the tokenizer's, else the config's.</summary>
     public int? EndOfSequenceId => tokenizerFiles?.Tokenizer.EndOfSentenceId ?? Config.EosTokenId;
+
+    /// <summary>
+    /// Every id generation stops at: the tokenizer's end of sequence, and the ids listed by generation_config.json
+    /// and config.json (Llama 3 instruct ends turns with a second id).
+    /// </summary>
+    public IReadOnlySet<int> StopTokenIds
+    {
+        get
+        {
+            var ids = new HashSet<int>(Config.EosTokenIds);
+            if (EndOfSequenceId is int eos) ids.Add(eos);
+            if (GenerationConfig is not null) ids.UnionWith(GenerationConfig.EosTokenIds);
+            return ids;
+        }
+    }
 
     /// <summary>Next-token logits for one sequence: [sequence, vocab].</summary>
     public float[,] Logits(int[] tokenIds)
@@ -93,7 +113,7 @@ public sealed class CausalLM : IDisposable
 
     /// <summary>Generates token ids after <paramref name="promptIds"/>; stops at end-of-sequence or <see cref="GenerationOptions.MaxNewTokens"/>.</summary>
     public int[] Generate(int[] promptIds, GenerationOptions? options = null) =>
-        TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), EndOfSequenceId);
+        TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds.ToArray());
 
     /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
     public string Generate(string prompt, GenerationOptions? options = null)
@@ -109,6 +129,7 @@ public sealed class CausalLM : IDisposable
     {
         HuggingFaceCheckpoint.Save(Model, directory, dtype);
         tokenizerFiles?.SaveTo(directory);
+        if (GenerationConfig is not null) File.WriteAllText(Path.Combine(directory, GenerationConfig.FileName), GenerationConfig.ToJson());
     }
 
     /// <summary>Writes the attached LoRA adapters in PEFT's format (adapter_config.json, adapter_model.safetensors).</summary>

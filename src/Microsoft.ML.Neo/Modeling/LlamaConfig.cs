@@ -50,8 +50,11 @@ public sealed record LlamaConfig
     /// <summary>Beginning-of-sequence token id, or null when the config names none.</summary>
     public int? BosTokenId { get; init; }
 
-    /// <summary>End-of-sequence token id, or null when the config names none.</summary>
+    /// <summary>End-of-sequence token id (the first when the config lists several), or null when it names none.</summary>
     public int? EosTokenId { get; init; }
+
+    /// <summary>Every end-of-sequence id the config lists (Llama 3 lists several); empty when it names none.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = Array.Empty<int>();
 
     /// <summary>Padding token id, or null when the config names none.</summary>
     public int? PadTokenId { get; init; }
@@ -80,6 +83,11 @@ public sealed record LlamaConfig
 
     /// <summary>The per-head width actually used.</summary>
     public int ResolvedHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / NumAttentionHeads;
+
+    /// <summary>Two configs are equal when they describe the same checkpoint (compared through their config.json form).</summary>
+    public bool Equals(LlamaConfig? other) => other is not null && ToJson() == other.ToJson();
+
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
 
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first inconsistent field.</summary>
     public void Validate()
@@ -137,6 +145,7 @@ public sealed record LlamaConfig
             MlpBias = root["mlp_bias"]?.GetValue<bool>() ?? false,
             BosTokenId = OptionalId(root, "bos_token_id"),
             EosTokenId = OptionalId(root, "eos_token_id"),
+            EosTokenIds = Checkpoints.GenerationConfig.Ids(root["eos_token_id"], "config.json"),
             PadTokenId = OptionalId(root, "pad_token_id"),
             TorchDtype = root["torch_dtype"]?.GetValue<string>() ?? "float32",
             ModelType = modelType,
@@ -177,7 +186,8 @@ public sealed record LlamaConfig
             ["torch_dtype"] = TorchDtype,
         };
         if (BosTokenId is int bos) root["bos_token_id"] = bos;
-        if (EosTokenId is int eos) root["eos_token_id"] = eos;
+        if (EosTokenIds.Count > 1) root["eos_token_id"] = new JsonArray(EosTokenIds.Select(id => (JsonNode)id).ToArray());
+        else if (EosTokenId is int eos) root["eos_token_id"] = eos;
         if (PadTokenId is int pad) root["pad_token_id"] = pad;
         if (RopeScaling is not null) root["rope_scaling"] = RopeScaling.ToJson();
         if (SlidingWindow is int slidingWindow) root["sliding_window"] = slidingWindow;

@@ -36,6 +36,7 @@ internal static class NeoDistillModelFormat
     //   int32   payload version (1)
     //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings)
     //   string  the student's config.json
+    //   string  the student's generation_config.json, or "" when it had none
     //   entry "Student.safetensors": base weights and LoRA adapters (unmerged), float32
     //   entry "Tokenizer.model":     the student's SentencePiece model
     public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options)
@@ -45,6 +46,7 @@ internal static class NeoDistillModelFormat
         ctx.Writer.Write(PayloadVersion);
         ctx.Writer.Write(JsonSerializer.Serialize(options, Json));
         ctx.Writer.Write(student.Config.ToJson());
+        ctx.Writer.Write(student.GenerationConfig?.ToJson() ?? "");
         ctx.SaveBinaryStream(WeightsEntry, writer => writer.Write(WeightsToBytes(student)));
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
         ctx.SaveBinaryStream(TokenizerEntry, writer => writer.Write(tokenizer.SentencePieceModel));
@@ -59,19 +61,22 @@ internal static class NeoDistillModelFormat
         var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
         var config = LlamaConfig.FromJson(ctx.Reader.ReadString());
+        string generation = ctx.Reader.ReadString();
         byte[]? weights = null, tokenizer = null;
         if (!ctx.TryLoadBinaryStream(WeightsEntry, reader => weights = ReadAll(reader)) || weights is null)
             throw new InvalidDataException($"The model zip lacks the '{WeightsEntry}' entry.");
         if (!ctx.TryLoadBinaryStream(TokenizerEntry, reader => tokenizer = ReadAll(reader)) || tokenizer is null)
             throw new InvalidDataException($"The model zip lacks the '{TokenizerEntry}' entry.");
-        return (Rebuild(config, options, weights, TokenizerFiles.FromBytes(tokenizer, TokenizerEntry)), options);
+        return (Rebuild(config, options, weights, TokenizerFiles.FromBytes(tokenizer, TokenizerEntry),
+            generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip")), options);
     }
 
     /// <summary>An independent copy of the student (same weights and adapters).</summary>
     public static CausalLM CloneStudent(CausalLM student, NeoDistillOptions options) =>
-        Rebuild(student.Config, options, WeightsToBytes(student), student.TokenizerFiles);
+        Rebuild(student.Config, options, WeightsToBytes(student), student.TokenizerFiles, student.GenerationConfig);
 
-    private static CausalLM Rebuild(LlamaConfig config, NeoDistillOptions options, byte[] weights, TokenizerFiles? tokenizer)
+    private static CausalLM Rebuild(LlamaConfig config, NeoDistillOptions options, byte[] weights, TokenizerFiles? tokenizer,
+        GenerationConfig? generation)
     {
         var model = new LlamaForCausalLM(config);
         try
@@ -80,7 +85,7 @@ internal static class NeoDistillModelFormat
             using var reader = new SafeTensorsReader(new MemoryStream(weights, writable: false), WeightsEntry);
             HuggingFaceCheckpoint.LoadWeights(model, reader, WeightsEntry);
             model.eval();
-            return new CausalLM(model, tokenizer);
+            return new CausalLM(model, tokenizer, generation);
         }
         catch
         {
