@@ -61,7 +61,11 @@ internal static class DistillationRun
                 $"{examples.Count} examples, {TokenBatch.CountResponseTokens(examples):N0} response tokens; " +
                 (useTeacher ? $"KD weight {options.KdWeight}, T = {options.Temperature}, {options.Divergence}." : "no teacher (KdWeight = 0)."));
 
-            var trainer = new CausalLMTrainer(student, teacher, options.ToTrainerSettings(), padId: studentTokenizer.Tokenizer.EndOfSentenceId)
+            var settings = options.ToTrainerSettings() with
+            {
+                RunIdentity = $"teacher={Path.GetFullPath(options.TeacherModelPath)};student={Path.GetFullPath(options.StudentModelPath)}",
+            };
+            var trainer = new CausalLMTrainer(student, teacher, settings, padId: studentTokenizer.Tokenizer.EndOfSentenceId)
             {
                 OnStep = p =>
                 {

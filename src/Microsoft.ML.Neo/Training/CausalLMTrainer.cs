@@ -34,7 +34,8 @@ internal sealed class CausalLMTrainer
     /// <returns>The last step's progress, or null when there was nothing to train.</returns>
     public TrainingProgress? Train(IReadOnlyList<EncodedExample> examples, CancellationToken cancellation = default)
     {
-        var trainable = student.parameters().Where(p => p.requires_grad).ToList();
+        var named = student.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        var trainable = named.Select(p => p.parameter).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("The student has no trainable parameters.");
         int stepsPerEpoch = StepsPerEpoch(examples.Count, settings.BatchSize);
         int totalSteps = stepsPerEpoch * settings.Epochs;
@@ -43,7 +44,6 @@ internal sealed class CausalLMTrainer
         int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
 
         using var optimizer = optim.AdamW(trainable, lr: settings.LearningRate, weight_decay: settings.WeightDecay);
-        var named = student.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         var checkpoint = string.IsNullOrEmpty(settings.CheckpointDirectory) ? null
             : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(examples, named));
         var shuffler = new Random(settings.Seed);
@@ -55,6 +55,7 @@ internal sealed class CausalLMTrainer
             // The shuffles are replayed below and the batches before the checkpoint skipped, so the run continues exactly.
             (resumedAt, tokens) = checkpoint.Restore(named, optimizer);
         }
+        long tokensBefore = tokens; // throughput counts only this run's work
         TrainingProgress? last = null;
         student.train();
         teacher?.eval();
@@ -82,7 +83,7 @@ internal sealed class CausalLMTrainer
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     int stepsThisRun = step - resumedAt;
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
-                        tokens, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)));
+                        tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)));
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                         checkpoint.Save(named, optimizer, step, tokens);
                     OnStep?.Invoke(last);

@@ -20,6 +20,9 @@ internal sealed record TrainerSettings
     /// <summary>Stops after this many optimizer steps even if epochs remain; 0 means no limit.</summary>
     public int MaxSteps { get; init; }
 
+    /// <summary>What else identifies the run for checkpoints (e.g. the model folders); part of the fingerprint.</summary>
+    public string? RunIdentity { get; init; }
+
     /// <summary>Folder for resumable checkpoints; null or empty disables them.</summary>
     public string? CheckpointDirectory { get; init; }
 
