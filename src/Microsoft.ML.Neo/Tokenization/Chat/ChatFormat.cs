@@ -1,0 +1,88 @@
+using System.Text;
+
+namespace Microsoft.ML.Neo.Tokenization.Chat;
+
+/// <summary>The prompt layouts of the common chat models.</summary>
+public enum ChatFormat
+{
+    /// <summary>Llama 2 chat: <c>&lt;s&gt;[INST] &lt;&lt;SYS&gt;&gt;\n…\n&lt;&lt;/SYS&gt;&gt;\n\nuser [/INST] assistant &lt;/s&gt;</c>.</summary>
+    Llama2Chat,
+    /// <summary>Llama 3 instruct: header tokens around each role, <c>&lt;|eot_id|&gt;</c> after each turn.</summary>
+    Llama3Instruct,
+    /// <summary>
+    /// ChatML (Qwen2, SmolLM): <c>&lt;|im_start|&gt;role\n…&lt;|im_end|&gt;\n</c>. Qwen's templates insert a default system
+    /// message when none is given; pass it explicitly to match them.
+    /// </summary>
+    ChatML,
+}
+
+/// <summary>
+/// Renders conversations as the text the models were trained on, written out by hand for each format (what the
+/// models' Jinja <c>chat_template</c>s produce), ending with the cue for the assistant's next turn.
+/// </summary>
+public static class ChatPrompt
+{
+    /// <summary>The text to tokenize (special tokens appear as their text, e.g. <c>&lt;|eot_id|&gt;</c>).</summary>
+    /// <param name="addGenerationPrompt">End with the opening of an assistant turn, for generation.</param>
+    public static string Render(ChatFormat format, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
+        foreach (var message in messages)
+        {
+            if (message.Role is not ("system" or "user" or "assistant"))
+                throw new ArgumentException($"Chat role '{message.Role}' is not one of system, user, assistant.", nameof(messages));
+        }
+        return format switch
+        {
+            ChatFormat.Llama2Chat => Llama2(messages, addGenerationPrompt),
+            ChatFormat.Llama3Instruct => Llama3(messages, addGenerationPrompt),
+            ChatFormat.ChatML => ChatMl(messages, addGenerationPrompt),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown chat format."),
+        };
+    }
+
+    // Llama 2 folds the system prompt into the first user turn and wraps every user turn in [INST] ... [/INST].
+    private static string Llama2(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder();
+        string? system = messages[0].Role == "system" ? messages[0].Content : null;
+        foreach (var message in messages.Skip(system is null ? 0 : 1))
+        {
+            if (message.Role == "user")
+            {
+                // As the template does: the system block joins the first user message, then the whole is stripped.
+                string content = system is null ? message.Content : $"<<SYS>>\n{system}\n<</SYS>>\n\n{message.Content}";
+                system = null;
+                text.Append($"<s>[INST] {content.Trim()} [/INST]");
+            }
+            else if (message.Role == "assistant")
+            {
+                text.Append($" {message.Content.Trim()} </s>");
+            }
+            else
+            {
+                throw new ArgumentException("Llama 2 chat allows a system message only first.", nameof(messages));
+            }
+        }
+        // Llama 2 has no separate generation cue: a prompt ending in [/INST] already asks for the assistant's turn.
+        return text.ToString();
+    }
+
+    private static string Llama3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder("<|begin_of_text|>");
+        foreach (var message in messages)
+            text.Append($"<|start_header_id|>{message.Role}<|end_header_id|>\n\n{message.Content.Trim()}<|eot_id|>");
+        if (addGenerationPrompt) text.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+        return text.ToString();
+    }
+
+    private static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder();
+        foreach (var message in messages) text.Append($"<|im_start|>{message.Role}\n{message.Content}<|im_end|>\n");
+        if (addGenerationPrompt) text.Append("<|im_start|>assistant\n");
+        return text.ToString();
+    }
+}
