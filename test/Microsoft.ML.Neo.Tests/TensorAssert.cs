@@ -8,3 +8,11 @@ internal static class TensorAssert
     public static bool Identical(Tensor a, Tensor b) =>
         a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 }
+
+/// <summary>Collects every progress report, synchronously, in order.</summary>
+internal sealed class ProgressRecorder : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
+{
+    public List<Microsoft.ML.Neo.Training.TrainingProgress> Reports { get; } = new();
+
+    public void Report(Microsoft.ML.Neo.Training.TrainingProgress value) => Reports.Add(value);
+}

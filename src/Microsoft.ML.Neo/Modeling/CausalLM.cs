@@ -27,8 +27,7 @@ public sealed class CausalLM : IDisposable
     /// <exception cref="InvalidDataException">The folder is not a checkpoint this library can read; the message says why.</exception>
     public static CausalLM FromPretrained(string directory)
     {
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "requested");
-        var model = HuggingFaceCheckpoint.Load(directory);
+        var model = HuggingFaceCheckpoint.Load(directory); // checks the folder first
         try
         {
             var tokenizer = TokenizerFiles.TryLoad(directory);

@@ -212,12 +212,7 @@ public sealed record LlamaConfig
         }
     }
 
-    // eos_token_id may be a list in Llama 3 configs; the first id is the one generation stops on here.
-    private static int? OptionalId(JsonObject root, string key) => root[key] switch
-    {
-        null => null,
-        JsonArray array when array.Count > 0 => array[0]!.GetValue<int>(),
-        JsonArray => null,
-        JsonNode node => node.GetValue<int>(),
-    };
+    // eos_token_id may be a list in Llama 3 configs; EosTokenId keeps the first, EosTokenIds all of them.
+    private static int? OptionalId(JsonObject root, string key) =>
+        Checkpoints.GenerationConfig.Ids(root[key], "config.json") is { Count: > 0 } ids ? ids[0] : null;
 }

@@ -16,12 +16,6 @@ namespace Neo.Samples.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-    }
-
     // The reference configuration (docs/performance.md): a 4-layer, hidden-256 student and a 4-layer, hidden-512 teacher.
     private static LlamaConfig Student(int vocab) => new()
     {
@@ -103,9 +97,9 @@ internal static class BenchCommand
         {
             TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = rank, LoraAlpha = 2 * rank, KdWeight = 0.5f, Temperature = 2, BatchSize = batch, MaxSteps = steps + 5,
-            LearningRate = 1e-3f, Progress = new Recorder(reports),
+            LearningRate = 1e-3f, Progress = new ProgressCallback(reports.Add),
         };
-        var data = ml.Data.LoadFromEnumerable(problems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }));
+        var data = ml.Data.LoadFromEnumerable(problems.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
         using var model = ml.Transforms.NeoDistill(options).Fit(data);
         return Steady(reports);
     }
@@ -114,7 +108,7 @@ internal static class BenchCommand
     {
         var reports = new List<TrainingProgress>();
         using var model = EmbeddedTask.TrainFromScratch(Student(vocab), problems, epochs: 1, batchSize: batch, learningRate: 1e-3,
-            seed: 1, progress: new Recorder(reports), maxSteps: steps + 5);
+            seed: 1, progress: new ProgressCallback(reports.Add), maxSteps: steps + 5);
         return Steady(reports);
     }
 
@@ -122,10 +116,5 @@ internal static class BenchCommand
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private sealed class Recorder(List<TrainingProgress> sink) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => sink.Add(value);
     }
 }

@@ -12,12 +12,6 @@ namespace Neo.Samples.Commands;
 /// </summary>
 internal static class DistillCommand
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-    }
-
     public static int Run(CommandLine args)
     {
         string data = args.Get("data", "");
@@ -63,9 +57,9 @@ internal static class DistillCommand
         return 0;
     }
 
-    private static List<Row> ReadJsonLines(string path, string promptKey, string responseKey)
+    private static List<PromptResponseRow> ReadJsonLines(string path, string promptKey, string responseKey)
     {
-        var rows = new List<Row>();
+        var rows = new List<PromptResponseRow>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -75,7 +69,7 @@ internal static class DistillCommand
             string Field(string key) => document.RootElement.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String
                 ? value.GetString()!
                 : throw new InvalidDataException($"{path}:{lineNumber}: no string field '{key}'.");
-            rows.Add(new Row { Prompt = Field(promptKey), Response = Field(responseKey) });
+            rows.Add(new PromptResponseRow { Prompt = Field(promptKey), Response = Field(responseKey) });
         }
         return rows;
     }

@@ -39,7 +39,10 @@ internal static class MakeEmbeddedCommand
         int[]? shapes = args.Has("shapes") ? args.Get("shapes", "").Split(',').Select(int.Parse).ToArray() : defaults.Shapes;
         var problems = ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
         Console.WriteLine($"Problem shapes: {(shapes is null ? "all" : string.Join(",", shapes))}.");
-        using var model = EmbeddedTask.TrainFromScratch(config, problems, epochs, batch, lr, seed, new SynchronousProgress(Console.WriteLine, 100), maxSteps);
+        using var model = EmbeddedTask.TrainFromScratch(config, problems, epochs, batch, lr, seed, new ProgressCallback(p =>
+        {
+            if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
+        }), maxSteps);
         model.SavePretrained(output, SafeTensorsDtype.BFloat16);
         Console.WriteLine($"Saved to {output}.");
         if (evalCount > 0)
@@ -49,14 +52,5 @@ internal static class MakeEmbeddedCommand
             Console.WriteLine($"Held-out exact match ({evalCount} problems): {ExactMatchEvaluator.Accuracy(reloaded, heldOut):P1}");
         }
         return 0;
-    }
-}
-
-/// <summary>Reports every n-th step synchronously (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>
-internal sealed class SynchronousProgress(Action<string> write, int every) : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
-{
-    public void Report(Microsoft.ML.Neo.Training.TrainingProgress value)
-    {
-        if (value.Step % every == 0 || value.Step == value.TotalSteps) write(value.ToString());
     }
 }

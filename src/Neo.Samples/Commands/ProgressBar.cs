@@ -15,7 +15,7 @@ internal static class ProgressBar
             .Start(context =>
             {
                 var task = context.AddTask(title, maxValue: 1);
-                result = work(new Reporter(p =>
+                result = work(new ProgressCallback(p =>
                 {
                     task.MaxValue = p.TotalSteps;
                     task.Value = p.Step;
@@ -23,10 +23,5 @@ internal static class ProgressBar
                 }));
             });
         return result;
-    }
-
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

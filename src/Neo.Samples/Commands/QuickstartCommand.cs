@@ -14,12 +14,6 @@ namespace Neo.Samples.Commands;
 /// </summary>
 internal static class QuickstartCommand
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-    }
-
     public static int Run(CommandLine args)
     {
         var total = Stopwatch.StartNew();
@@ -40,8 +34,8 @@ internal static class QuickstartCommand
         Console.WriteLine($"teacher {teacherAccuracy:P1}, student before distillation {studentBefore:P1}  ({total.Elapsed.TotalSeconds:F0} s)");
 
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(train.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }));
-        var evalData = ml.Data.LoadFromEnumerable(heldOut.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }));
+        var data = ml.Data.LoadFromEnumerable(train.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
+        var evalData = ml.Data.LoadFromEnumerable(heldOut.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
         NeoDistillOptions Options(float kdWeight) => new()
         {
             TeacherModelPath = teacherPath, StudentModelPath = studentPath,
@@ -84,12 +78,12 @@ internal static class QuickstartCommand
         distilled!.Dispose();
         var fresh = new MLContext();
         var reloaded = fresh.Model.Load(zip, out _);
-        var engine = fresh.Model.CreatePredictionEngine<Row, Prediction>(reloaded);
+        var engine = fresh.Model.CreatePredictionEngine<PromptResponseRow, Prediction>(reloaded);
         Console.WriteLine($"\nSaved {zip} ({new FileInfo(zip).Length / 1024} KiB), reloaded in a new MLContext:");
         bool identical = true;
         for (int i = 0; i < 3; i++)
         {
-            string completion = engine.Predict(new Row { Prompt = heldOut[i].Prompt }).Completion;
+            string completion = engine.Predict(new PromptResponseRow { Prompt = heldOut[i].Prompt }).Completion;
             identical &= completion == expected[i];
             Console.WriteLine($"  Q: {heldOut[i].Question}\n  A: {completion.ReplaceLineEndings(" ")}   (reference {heldOut[i].Answer})");
         }

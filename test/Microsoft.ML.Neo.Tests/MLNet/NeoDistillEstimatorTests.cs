@@ -62,12 +62,13 @@ public sealed class NeoDistillEstimatorTests
     {
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
-        var reports = new List<Microsoft.ML.Neo.Training.TrainingProgress>();
         var logged = new List<string>();
         ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
         var options = fixture.Options();
-        options.Progress = new Recorder(reports);
+        var recorder = new ProgressRecorder();
+        options.Progress = recorder;
         using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8)));
+        var reports = recorder.Reports;
 
         Assert.AreEqual(2, reports.Count);
         Assert.IsTrue(reports.All(r => r.CrossEntropy > 0 && r.Divergence > 0 && r.TokensPerSecond > 0));
@@ -100,8 +101,4 @@ public sealed class NeoDistillEstimatorTests
         Assert.AreEqual(transformer.Complete(rows[0].Prompt), rebuilt.Generate(rows[0].Prompt, new Microsoft.ML.Neo.Generation.GenerationOptions { MaxNewTokens = 12 }));
     }
 
-    private sealed class Recorder(List<Microsoft.ML.Neo.Training.TrainingProgress> sink) : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
-    {
-        public void Report(Microsoft.ML.Neo.Training.TrainingProgress value) => sink.Add(value);
-    }
 }

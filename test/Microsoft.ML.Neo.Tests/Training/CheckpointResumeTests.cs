@@ -46,11 +46,11 @@ public sealed class CheckpointResumeTests
         StringAssert.Contains(crash.Message, "step 5");
         Assert.IsTrue(File.Exists(Path.Combine(checkpoints, "trainer_state.json")), "the step-4 checkpoint survived");
 
-        var steps = new List<int>();
+        var recorder = new ProgressRecorder();
         var resuming = Options(fixture, checkpoints);
-        resuming.Progress = new Recorder(steps);
+        resuming.Progress = recorder;
         using var resumed = ml.Transforms.NeoDistill(resuming).Fit(data);
-        CollectionAssert.AreEqual(new[] { 5, 6 }, steps, "only the steps after the checkpoint run again");
+        CollectionAssert.AreEqual(new[] { 5, 6 }, recorder.Reports.Select(r => r.Step).ToArray(), "only the steps after the checkpoint run again");
         var weights = Adapters(resumed);
         Assert.AreEqual(unbroken.Length, weights.Length);
         for (int i = 0; i < weights.Length; i++)
@@ -69,10 +69,5 @@ public sealed class CheckpointResumeTests
         var error = Assert.ThrowsExactly<InvalidOperationException>(() =>
             ml.Transforms.NeoDistill(other).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8))));
         StringAssert.Contains(error.Message, "different run");
-    }
-
-    private sealed class Recorder(List<int> steps) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => steps.Add(value.Step);
     }
 }
