@@ -112,7 +112,7 @@ public sealed class CausalLM : IDisposable
 
     /// <summary>Generates token ids after <paramref name="promptIds"/>; stops at end-of-sequence or <see cref="GenerationOptions.MaxNewTokens"/>.</summary>
     public int[] Generate(int[] promptIds, GenerationOptions? options = null) =>
-        TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds.ToArray());
+        TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds);
 
     /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
     public string Generate(string prompt, GenerationOptions? options = null)
