@@ -1,4 +1,4 @@
-using Microsoft.ML.Tokenizers;
+using Microsoft.ML.Neo.Tokenization;
 
 namespace Microsoft.ML.Neo.Data;
 
@@ -8,13 +8,16 @@ namespace Microsoft.ML.Neo.Data;
 /// </summary>
 internal sealed class PromptResponseEncoder
 {
-    private readonly SentencePieceTokenizer tokenizer;
+    private readonly TokenizerFiles tokenizer;
+    private readonly int endOfSequenceId;
     private readonly int maxLength;
 
     /// <param name="maxLength">Context length; longer examples lose the tail of their response.</param>
-    public PromptResponseEncoder(SentencePieceTokenizer tokenizer, int maxLength)
+    public PromptResponseEncoder(TokenizerFiles tokenizer, int maxLength)
     {
         this.tokenizer = tokenizer;
+        endOfSequenceId = tokenizer.EndOfSequenceId ?? throw new InvalidDataException(
+            "The tokenizer names no end-of-sequence token (eos_token in tokenizer_config.json); training needs one to end each response.");
         this.maxLength = maxLength;
     }
 
@@ -22,17 +25,17 @@ internal sealed class PromptResponseEncoder
     public int TruncatedCount { get; private set; }
 
     public int[] EncodePrompt(string prompt) =>
-        tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
+        tokenizer.Encode(prompt, addBeginningOfSequence: true);
 
     /// <summary>Encodes one pair, or returns null when the prompt alone fills the context (no response token would be trained).</summary>
     public EncodedExample? Encode(string prompt, string response)
     {
         var promptIds = EncodePrompt(prompt);
-        var responseIds = tokenizer.EncodeToIds(response, addBeginningOfSentence: false, addEndOfSentence: false);
-        var ids = new List<int>(promptIds.Length + responseIds.Count + 1);
+        var responseIds = tokenizer.Encode(response, addBeginningOfSequence: false);
+        var ids = new List<int>(promptIds.Length + responseIds.Length + 1);
         ids.AddRange(promptIds);
         ids.AddRange(responseIds);
-        ids.Add(tokenizer.EndOfSentenceId);
+        ids.Add(endOfSequenceId);
         if (ids.Count > maxLength)
         {
             TruncatedCount++;

@@ -26,7 +26,7 @@ internal static class DistillationRun
         HuggingFaceCheckpoint.EnsureIsCheckpoint(options.StudentModelPath, "student");
         HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
         var studentTokenizer = TokenizerFiles.TryLoad(options.StudentModelPath) ?? throw new InvalidDataException(
-            $"The student folder '{options.StudentModelPath}' has no {TokenizerFiles.SentencePieceFile}; NeoDistill needs the student's tokenizer.");
+            $"The student folder '{options.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
         bool useTeacher = options.KdWeight > 0;
         VocabularyCheck.Ensure(options.TeacherModelPath, options.StudentModelPath, studentTokenizer);
 
@@ -48,7 +48,7 @@ internal static class DistillationRun
                 ? Math.Min(options.MaxSequenceLength, student.Config.ContextLength)
                 : student.Config.ContextLength;
             if (teacher is not null) context = Math.Min(context, teacher.Config.ContextLength);
-            var encoder = new PromptResponseEncoder(studentTokenizer.Tokenizer, context);
+            var encoder = new PromptResponseEncoder(studentTokenizer, context);
             var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
             if (encoder.TruncatedCount > 0)
                 warn($"{encoder.TruncatedCount} of {rows.Count} examples exceed the context of {context} tokens; " +
@@ -65,7 +65,7 @@ internal static class DistillationRun
             {
                 RunIdentity = $"teacher={Path.GetFullPath(options.TeacherModelPath)};student={Path.GetFullPath(options.StudentModelPath)}",
             };
-            var trainer = new CausalLMTrainer(student, teacher, settings, padId: studentTokenizer.Tokenizer.EndOfSentenceId)
+            var trainer = new CausalLMTrainer(student, teacher, settings, padId: studentTokenizer.PaddingId ?? studentTokenizer.EndOfSequenceId!.Value)
             {
                 OnStep = p =>
                 {

@@ -16,8 +16,8 @@ internal static class VocabularyCheck
         var teacherTokenizer = TokenizerFiles.TryLoad(teacherPath);
         if (teacherTokenizer is not null && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
-                $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Tokenizer.Vocabulary.Count} pieces) and the student's " +
-                $"('{studentPath}', {studentTokenizer.Tokenizer.Vocabulary.Count} pieces) disagree; logit distillation needs one shared vocabulary.");
+                $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
+                $"('{studentPath}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary (cross-tokenizer distillation is not supported yet).");
         if (teacherConfig.VocabSize < studentConfig.VocabSize)
             throw new InvalidDataException(
                 $"The teacher's vocab_size ({teacherConfig.VocabSize}, '{teacherPath}') is smaller than the student's " +

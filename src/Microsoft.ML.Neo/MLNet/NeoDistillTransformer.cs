@@ -48,8 +48,8 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
     /// <summary>Generates the student's completion of one prompt with the transformer's generation settings.</summary>
     public string Complete(string prompt)
     {
-        var tokenizer = student.TokenizerFiles!.Tokenizer;
-        var ids = tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
+        var tokenizer = student.TokenizerFiles!;
+        var ids = tokenizer.Encode(prompt);
         // Keep the end of an over-long prompt so at least one token can be generated (documented truncation).
         int limit = student.Config.ContextLength - 1;
         if (ids.Length > limit) ids = ids[^limit..];

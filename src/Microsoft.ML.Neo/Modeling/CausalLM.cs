@@ -22,7 +22,10 @@ public sealed class CausalLM : IDisposable
         GenerationConfig = generationConfig;
     }
 
-    /// <summary>Loads <c>config.json</c>, <c>model.safetensors</c> and, when present, <c>tokenizer.model</c>.</summary>
+    /// <summary>
+    /// Loads <c>config.json</c>, <c>model.safetensors</c> (or its shards) and, when present, the tokenizer files
+    /// (<c>tokenizer.json</c> or <c>tokenizer.model</c>, with <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c>).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">The folder is not a checkpoint this library can read; the message says why.</exception>
     public static CausalLM FromPretrained(string directory)
@@ -61,7 +64,8 @@ public sealed class CausalLM : IDisposable
     /// <summary>The tokenizer, or null when the folder had no tokenizer files.</summary>
     public Tokenizer? Tokenizer => tokenizerFiles?.Tokenizer;
 
-    internal TokenizerFiles? TokenizerFiles => tokenizerFiles;
+    /// <summary>The tokenizer files with their special tokens (BOS, EOS, pad), or null when the folder had none.</summary>
+    public TokenizerFiles? TokenizerFiles => tokenizerFiles;
 
     internal LlamaForCausalLM Model { get; }
 
@@ -69,7 +73,7 @@ public sealed class CausalLM : IDisposable
     public GenerationConfig? GenerationConfig { get; }
 
     /// <summary>End-of-sequence id: the tokenizer's, else the config's.</summary>
-    public int? EndOfSequenceId => tokenizerFiles?.Tokenizer.EndOfSentenceId ?? Config.EosTokenId;
+    public int? EndOfSequenceId => tokenizerFiles?.EndOfSequenceId ?? Config.EosTokenId;
 
     /// <summary>
     /// Every id generation stops at: the tokenizer's end of sequence, and the ids listed by generation_config.json
@@ -117,10 +121,9 @@ public sealed class CausalLM : IDisposable
     /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
     public string Generate(string prompt, GenerationOptions? options = null)
     {
-        var tokenizer = tokenizerFiles?.Tokenizer
+        var tokenizer = tokenizerFiles
             ?? throw new InvalidOperationException("This model has no tokenizer files; generate from token ids instead.");
-        var ids = tokenizer.EncodeToIds(prompt, addBeginningOfSentence: true, addEndOfSentence: false).ToArray();
-        return tokenizer.Decode(Generate(ids, options));
+        return tokenizer.Decode(Generate(tokenizer.Encode(prompt), options));
     }
 
     /// <summary>Writes the model as a Hugging Face folder (config, safetensors in <paramref name="dtype"/>, tokenizer).</summary>

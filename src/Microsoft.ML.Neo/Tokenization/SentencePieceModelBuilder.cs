@@ -12,7 +12,6 @@ public static class SentencePieceModelBuilder
     // Field numbers and enum values of sentencepiece_model.proto.
     private const int PiecesField = 1, TrainerSpecField = 2, NormalizerSpecField = 3;
     private const int PieceTextField = 1, PieceScoreField = 2, PieceTypeField = 3;
-    private const int NormalType = 1, UnknownType = 2, ControlType = 3, ByteType = 6;
     private const int ModelTypeField = 3, VocabSizeField = 4, ByteFallbackField = 35;
     private const int UnkIdField = 40, BosIdField = 41, EosIdField = 42, PadIdField = 43;
     private const int BpeModelType = 2;
@@ -48,47 +47,56 @@ public static class SentencePieceModelBuilder
     /// <summary>Builds a BPE model from normal pieces, highest merge priority first.</summary>
     public static byte[] Build(IReadOnlyList<string> normalPieces)
     {
+        var pieces = new List<SentencePiece>
+        {
+            new("<unk>", 0, SentencePieceType.Unknown),
+            new("<s>", 0, SentencePieceType.Control),
+            new("</s>", 0, SentencePieceType.Control),
+        };
+        for (int b = 0; b < 256; b++) pieces.Add(new($"<0x{b:X2}>", 0, SentencePieceType.Byte));
+        // Scores rank merges: earlier pieces win, as in a trained model.
+        for (int i = 0; i < normalPieces.Count; i++) pieces.Add(new(normalPieces[i], -i, SentencePieceType.Normal));
+        return Build(pieces, unknownId: 0, bosId: 1, eosId: 2, byteFallback: true, addDummyPrefix: true);
+    }
+
+    /// <summary>
+    /// Builds a BPE model from pieces in id order. SentencePiece's BPE merges the adjacent pair whose joined piece has
+    /// the highest score. An id of -1 means the model has no such token.
+    /// </summary>
+    internal static byte[] Build(IReadOnlyList<SentencePiece> pieces, int unknownId, int bosId, int eosId, bool byteFallback, bool addDummyPrefix)
+    {
         using var buffer = new MemoryStream();
         var output = new CodedOutputStream(buffer);
-        int id = 0;
-        void WritePiece(string text, float score, int type)
+        foreach (var piece in pieces)
         {
             output.WriteTag(PiecesField, WireFormat.WireType.LengthDelimited);
             output.WriteBytes(Message(o =>
             {
                 o.WriteTag(PieceTextField, WireFormat.WireType.LengthDelimited);
-                o.WriteString(text);
+                o.WriteString(piece.Text);
                 o.WriteTag(PieceScoreField, WireFormat.WireType.Fixed32);
-                o.WriteFloat(score);
+                o.WriteFloat(piece.Score);
                 o.WriteTag(PieceTypeField, WireFormat.WireType.Varint);
-                o.WriteEnum(type);
+                o.WriteEnum((int)piece.Type);
             }));
-            id++;
         }
-
-        WritePiece("<unk>", 0, UnknownType);
-        WritePiece("<s>", 0, ControlType);
-        WritePiece("</s>", 0, ControlType);
-        for (int b = 0; b < 256; b++) WritePiece($"<0x{b:X2}>", 0, ByteType);
-        // Scores rank merges: earlier pieces win, as in a trained model.
-        for (int i = 0; i < normalPieces.Count; i++) WritePiece(normalPieces[i], -i, NormalType);
 
         output.WriteTag(TrainerSpecField, WireFormat.WireType.LengthDelimited);
         output.WriteBytes(Message(o =>
         {
             o.WriteTag(ModelTypeField, WireFormat.WireType.Varint); o.WriteEnum(BpeModelType);
-            o.WriteTag(VocabSizeField, WireFormat.WireType.Varint); o.WriteInt32(id);
-            o.WriteTag(ByteFallbackField, WireFormat.WireType.Varint); o.WriteBool(true);
-            o.WriteTag(UnkIdField, WireFormat.WireType.Varint); o.WriteInt32(0);
-            o.WriteTag(BosIdField, WireFormat.WireType.Varint); o.WriteInt32(1);
-            o.WriteTag(EosIdField, WireFormat.WireType.Varint); o.WriteInt32(2);
+            o.WriteTag(VocabSizeField, WireFormat.WireType.Varint); o.WriteInt32(pieces.Count);
+            o.WriteTag(ByteFallbackField, WireFormat.WireType.Varint); o.WriteBool(byteFallback);
+            o.WriteTag(UnkIdField, WireFormat.WireType.Varint); o.WriteInt32(unknownId);
+            o.WriteTag(BosIdField, WireFormat.WireType.Varint); o.WriteInt32(bosId);
+            o.WriteTag(EosIdField, WireFormat.WireType.Varint); o.WriteInt32(eosId);
             o.WriteTag(PadIdField, WireFormat.WireType.Varint); o.WriteInt32(-1);
         }));
         output.WriteTag(NormalizerSpecField, WireFormat.WireType.LengthDelimited);
         output.WriteBytes(Message(o =>
         {
             o.WriteTag(NormalizerNameField, WireFormat.WireType.LengthDelimited); o.WriteString("identity");
-            o.WriteTag(AddDummyPrefixField, WireFormat.WireType.Varint); o.WriteBool(true);
+            o.WriteTag(AddDummyPrefixField, WireFormat.WireType.Varint); o.WriteBool(addDummyPrefix);
             o.WriteTag(RemoveExtraWhitespacesField, WireFormat.WireType.Varint); o.WriteBool(false);
             o.WriteTag(EscapeWhitespacesField, WireFormat.WireType.Varint); o.WriteBool(true);
         }));
@@ -105,3 +113,15 @@ public static class SentencePieceModelBuilder
         return ByteString.CopyFrom(buffer.ToArray());
     }
 }
+
+/// <summary>Piece types of sentencepiece_model.proto, with their wire values.</summary>
+internal enum SentencePieceType
+{
+    Normal = 1,
+    Unknown = 2,
+    Control = 3,
+    UserDefined = 4,
+    Byte = 6,
+}
+
+internal readonly record struct SentencePiece(string Text, float Score, SentencePieceType Type);

@@ -3,52 +3,174 @@ using Microsoft.ML.Tokenizers;
 namespace Microsoft.ML.Neo.Tokenization;
 
 /// <summary>
-/// The tokenizer of a Hugging Face folder: a SentencePiece <c>tokenizer.model</c> read by Microsoft.ML.Tokenizers'
-/// <see cref="LlamaTokenizer"/>. The raw file is kept so a model zip can carry it.
+/// The tokenizer of a Hugging Face folder, built with Microsoft.ML.Tokenizers from whichever file the folder has:
+/// <c>tokenizer.json</c> (preferred, as transformers prefers the fast tokenizer), else <c>tokenizer.model</c>
+/// (SentencePiece or Llama 3's tiktoken format). BOS, EOS, pad and unknown tokens, and whether BOS is added, come from
+/// <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c>, then from the tokenizer file itself, then from
+/// <c>generation_config.json</c>'s ids. The raw files are kept so exports and model zips carry them unchanged.
 /// </summary>
 public sealed class TokenizerFiles
 {
     public const string SentencePieceFile = "tokenizer.model";
 
-    private TokenizerFiles(byte[] sentencePieceModel, LlamaTokenizer tokenizer)
+    /// <summary>Every file that can describe a tokenizer; the ones a folder has are loaded and saved together.</summary>
+    public static readonly IReadOnlyList<string> FileNames = new[]
     {
-        SentencePieceModel = sentencePieceModel;
-        Tokenizer = tokenizer;
+        TokenizerJson.FileName, SentencePieceFile, SpecialTokenSettings.ConfigFile, SpecialTokenSettings.MapFile,
+    };
+
+    private readonly IReadOnlyDictionary<string, int> vocabulary;
+    private readonly IReadOnlyDictionary<string, int> addedTokens;
+
+    private TokenizerFiles(IReadOnlyDictionary<string, byte[]> files, LoadedTokenizer loaded, SpecialTokenSettings settings,
+        Checkpoints.GenerationConfig? generation)
+    {
+        Files = files;
+        Tokenizer = loaded.Tokenizer;
+        Kind = loaded.Kind;
+        vocabulary = loaded.Vocabulary;
+        addedTokens = loaded.AddedTokens;
+        VocabularySize = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), addedTokens.Values.DefaultIfEmpty(-1).Max()) + 1;
+
+        string? bos = settings.Bos ?? loaded.TemplateBos;
+        BeginningOfSequenceId = IdOf(bos, "bos_token") ?? generation?.BosTokenId ?? SentencePieceId(loaded, t => t.BeginningOfSentenceId);
+        EndOfSequenceId = IdOf(settings.Eos, "eos_token") ?? FirstOrNull(generation?.EosTokenIds) ?? SentencePieceId(loaded, t => t.EndOfSentenceId);
+        PaddingId = IdOf(settings.Pad, "pad_token") ?? generation?.PadTokenId;
+        UnknownId = IdOf(settings.Unk ?? loaded.UnknownToken, "unk_token");
+        // transformers' Llama tokenizers default add_bos_token to true; others add BOS when their post-processor does.
+        AddsBeginningOfSequence = BeginningOfSequenceId is not null && (settings.AddBos ?? (loaded.Kind switch
+        {
+            TokenizerKind.SentencePiece or TokenizerKind.Tiktoken => true,
+            _ => loaded.TemplateBos is not null,
+        }));
     }
 
-    /// <summary>The bytes of <c>tokenizer.model</c>.</summary>
-    public byte[] SentencePieceModel { get; }
+    /// <summary>The raw bytes of each tokenizer file the folder had, by file name.</summary>
+    public IReadOnlyDictionary<string, byte[]> Files { get; }
 
-    /// <summary>The tokenizer built from them. Adds BOS when encoding, never EOS.</summary>
-    public LlamaTokenizer Tokenizer { get; }
+    /// <summary>Which file the tokenizer was built from.</summary>
+    public TokenizerKind Kind { get; }
 
-    /// <summary>Loads the folder's tokenizer, or returns null when it has no tokenizer files.</summary>
+    /// <summary>
+    /// The Microsoft.ML.Tokenizers tokenizer. It adds no BOS or EOS itself; <see cref="Encode"/> adds BOS as the folder's
+    /// settings say.
+    /// </summary>
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>One more than the largest token id, added tokens included.</summary>
+    public int VocabularySize { get; }
+
+    public int? BeginningOfSequenceId { get; }
+
+    public int? EndOfSequenceId { get; }
+
+    /// <summary>The pad token's id, or null when the folder names none (training then pads with EOS).</summary>
+    public int? PaddingId { get; }
+
+    public int? UnknownId { get; }
+
+    /// <summary>Whether encoding a prompt starts with BOS (tokenizer_config.json's <c>add_bos_token</c>, or the file's default).</summary>
+    public bool AddsBeginningOfSequence { get; }
+
+    /// <summary>
+    /// Encodes text as transformers does with <c>add_special_tokens</c>: BOS first when the folder adds it (and
+    /// <paramref name="addBeginningOfSequence"/> is true). Special tokens written in the text become their ids.
+    /// </summary>
+    public int[] Encode(string text, bool addBeginningOfSequence = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = Tokenizer.EncodeToIds(text);
+        if (!addBeginningOfSequence || !AddsBeginningOfSequence) return ids.ToArray();
+        var result = new int[ids.Count + 1];
+        result[0] = BeginningOfSequenceId!.Value;
+        for (int i = 0; i < ids.Count; i++) result[i + 1] = ids[i];
+        return result;
+    }
+
+    public string Decode(IEnumerable<int> ids) => Tokenizer.Decode(ids) ?? "";
+
+    /// <summary>Loads the folder's tokenizer, or returns null when it has neither tokenizer.json nor tokenizer.model.</summary>
     public static TokenizerFiles? TryLoad(string directory)
     {
-        string path = Path.Combine(directory, SentencePieceFile);
-        return File.Exists(path) ? FromBytes(File.ReadAllBytes(path), path) : null;
+        var files = FileNames.Where(name => File.Exists(Path.Combine(directory, name)))
+            .ToDictionary(name => name, name => File.ReadAllBytes(Path.Combine(directory, name)));
+        if (!files.ContainsKey(TokenizerJson.FileName) && !files.ContainsKey(SentencePieceFile)) return null;
+        return FromFiles(files, directory, Checkpoints.GenerationConfig.TryLoad(directory));
     }
 
-    public static TokenizerFiles FromBytes(byte[] sentencePieceModel, string source = "tokenizer.model")
+    /// <summary>Builds the tokenizer from file contents (by file name), as a folder or a model zip holds them.</summary>
+    /// <param name="source">Where the files came from, for error messages.</param>
+    public static TokenizerFiles FromFiles(IReadOnlyDictionary<string, byte[]> files, string source,
+        Checkpoints.GenerationConfig? generation = null)
     {
+        ArgumentNullException.ThrowIfNull(files);
         try
         {
-            using var stream = new MemoryStream(sentencePieceModel, writable: false);
-            return new TokenizerFiles(sentencePieceModel, LlamaTokenizer.Create(stream, addBeginOfSentence: true, addEndOfSentence: false));
+            var settings = SpecialTokenSettings.Read(files);
+            LoadedTokenizer loaded;
+            if (files.TryGetValue(TokenizerJson.FileName, out var json))
+                loaded = TokenizerJson.Load(json, settings);
+            else if (files.TryGetValue(SentencePieceFile, out var model))
+                loaded = TiktokenModel.Recognizes(model)
+                    ? TiktokenModel.Load(model, SpecialTokenSettings.AddedTokens(files))
+                    : LoadSentencePiece(model);
+            else
+                throw new InvalidDataException($"there is no {TokenizerJson.FileName} or {SentencePieceFile}.");
+            return new TokenizerFiles(files, loaded, settings, generation);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"The tokenizer in '{source}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A tokenizer from the bytes of a SentencePiece <c>tokenizer.model</c> alone.</summary>
+    public static TokenizerFiles FromBytes(byte[] sentencePieceModel, string source = SentencePieceFile) =>
+        FromFiles(new Dictionary<string, byte[]> { [SentencePieceFile] = sentencePieceModel }, source);
+
+    /// <summary>Writes every tokenizer file this tokenizer was built from.</summary>
+    public void SaveTo(string directory)
+    {
+        foreach (var (name, bytes) in Files) File.WriteAllBytes(Path.Combine(directory, name), bytes);
+    }
+
+    /// <summary>True when both tokenizers map every token, added tokens included, to the same id.</summary>
+    public bool HasSameVocabularyAs(TokenizerFiles other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        static bool Same(IReadOnlyDictionary<string, int> a, IReadOnlyDictionary<string, int> b) =>
+            a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out int id) && id == p.Value);
+        return Same(vocabulary, other.vocabulary) && Same(addedTokens, other.addedTokens);
+    }
+
+    private static LoadedTokenizer LoadSentencePiece(byte[] model)
+    {
+        LlamaTokenizer tokenizer;
+        try
+        {
+            using var stream = new MemoryStream(model, writable: false);
+            tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"'{source}' is not a SentencePiece model Microsoft.ML.Tokenizers can read: {e.Message}", e);
+            throw new InvalidDataException($"'{SentencePieceFile}' is neither a SentencePiece model Microsoft.ML.Tokenizers can read " +
+                $"nor a tiktoken file: {e.Message}", e);
         }
+        var vocabulary = tokenizer.Vocabulary.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var none = new Dictionary<string, int>();
+        return new LoadedTokenizer(tokenizer, TokenizerKind.SentencePiece, vocabulary, none,
+            TemplateBos: tokenizer.BeginningOfSentenceToken, UnknownToken: tokenizer.UnknownToken);
     }
 
-    public void SaveTo(string directory) => File.WriteAllBytes(Path.Combine(directory, SentencePieceFile), SentencePieceModel);
+    private static int? SentencePieceId(LoadedTokenizer loaded, Func<SentencePieceTokenizer, int> id) =>
+        loaded.Tokenizer is SentencePieceTokenizer sp && id(sp) >= 0 ? id(sp) : null;
 
-    /// <summary>True when both tokenizers map every piece to the same id.</summary>
-    public bool HasSameVocabularyAs(TokenizerFiles other)
+    private static int? FirstOrNull(IReadOnlyList<int>? ids) => ids is { Count: > 0 } ? ids[0] : null;
+
+    private int? IdOf(string? token, string key)
     {
-        var mine = Tokenizer.Vocabulary;
-        var theirs = other.Tokenizer.Vocabulary;
-        return mine.Count == theirs.Count && mine.All(p => theirs.TryGetValue(p.Key, out int id) && id == p.Value);
+        if (token is null) return null;
+        if (addedTokens.TryGetValue(token, out int id) || vocabulary.TryGetValue(token, out id)) return id;
+        throw new InvalidDataException($"{key} '{token}' is not in the vocabulary.");
     }
 }

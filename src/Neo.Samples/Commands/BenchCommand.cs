@@ -30,7 +30,7 @@ internal static class BenchCommand
         int steps = args.Get("steps", 40), repeats = args.Get("repeats", 3), batch = args.Get("batch", 16), rank = args.Get("rank", 16);
         Console.WriteLine($"torch threads: {get_num_threads()}, steps per measurement: {steps}, repeats: {repeats}");
         var tokenizer = EmbeddedTask.CreateTokenizer();
-        int vocab = tokenizer.Tokenizer.Vocabulary.Count;
+        int vocab = tokenizer.VocabularySize;
         string root = Path.Combine(Path.GetTempPath(), "neo-bench-" + Environment.ProcessId);
         try
         {
@@ -38,7 +38,7 @@ internal static class BenchCommand
             using (var teacher = CausalLM.Create(Teacher(vocab), tokenizer, seed: 2)) teacher.SavePretrained(Path.Combine(root, "teacher"));
             var problems = ArithmeticWordProblems.Generate(batch * (steps + 5), seed: 1);
             double meanTokens = problems.Average(p =>
-                tokenizer.Tokenizer.EncodeToIds(p.Prompt, true, false).Count + tokenizer.Tokenizer.EncodeToIds(p.Solution, false, false).Count + 1);
+                tokenizer.Encode(p.Prompt).Length + tokenizer.Encode(p.Solution, false).Length + 1);
 
             var matmul = new List<double>();
             var kd = new List<double>();

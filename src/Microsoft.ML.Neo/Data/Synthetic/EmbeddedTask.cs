@@ -26,19 +26,19 @@ public static class EmbeddedTask
         int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0)
     {
         var tokenizer = CreateTokenizer();
-        if (config.VocabSize < tokenizer.Tokenizer.Vocabulary.Count)
-            throw new ArgumentException($"vocab_size {config.VocabSize} is smaller than the tokenizer's {tokenizer.Tokenizer.Vocabulary.Count} pieces.");
+        if (config.VocabSize < tokenizer.VocabularySize)
+            throw new ArgumentException($"vocab_size {config.VocabSize} is smaller than the tokenizer's {tokenizer.VocabularySize} pieces.");
         manual_seed(seed);
         var model = new LlamaForCausalLM(config);
         try
         {
-            var encoder = new PromptResponseEncoder(tokenizer.Tokenizer, config.ContextLength);
+            var encoder = new PromptResponseEncoder(tokenizer, config.ContextLength);
             var examples = problems.Select(p => encoder.Encode(p.Prompt, p.Solution)).OfType<EncodedExample>().ToList();
             var trainer = new CausalLMTrainer(model, teacher: null, new TrainerSettings
             {
                 Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, WeightDecay = 0.01,
                 Seed = seed, MaxSteps = maxSteps, WarmupFraction = 0.02,
-            }, padId: tokenizer.Tokenizer.EndOfSentenceId)
+            }, padId: tokenizer.PaddingId ?? tokenizer.EndOfSequenceId!.Value)
             { OnStep = p => progress?.Report(p) };
             trainer.Train(examples);
             model.eval();

@@ -13,9 +13,11 @@ namespace Microsoft.ML.Neo.ModelZip;
 /// </summary>
 internal static class NeoDistillModelFormat
 {
-    private const int PayloadVersion = 1;
+    // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file. Both are read.
+    private const int PayloadVersion = 2;
     private const string WeightsEntry = "Student.safetensors";
-    private const string TokenizerEntry = "Tokenizer.model";
+    private const string Version1TokenizerEntry = "Tokenizer.model";
+    private const string TokenizerEntryPrefix = "Tokenizer.";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -33,12 +35,13 @@ internal static class NeoDistillModelFormat
         loaderAssemblyName: typeof(NeoDistillTransformer).Assembly.GetName().Name);
 
     // Binary format:
-    //   int32   payload version (1)
+    //   int32   payload version (2)
     //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings)
     //   string  the student's config.json
     //   string  the student's generation_config.json, or "" when it had none
-    //   entry "Student.safetensors": base weights and LoRA adapters (unmerged), float32
-    //   entry "Tokenizer.model":     the student's SentencePiece model
+    //   int32   number of tokenizer files, then each file's name (tokenizer.json, tokenizer_config.json, ...)
+    //   entry "Student.safetensors":  base weights and LoRA adapters (unmerged), float32
+    //   entry "Tokenizer.<file name>": each tokenizer file, unchanged
     public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options)
     {
         ctx.CheckAtModel();
@@ -47,28 +50,32 @@ internal static class NeoDistillModelFormat
         ctx.Writer.Write(JsonSerializer.Serialize(options, Json));
         ctx.Writer.Write(student.Config.ToJson());
         ctx.Writer.Write(student.GenerationConfig?.ToJson() ?? "");
-        ctx.SaveBinaryStream(WeightsEntry, writer => writer.Write(WeightsToBytes(student)));
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
-        ctx.SaveBinaryStream(TokenizerEntry, writer => writer.Write(tokenizer.SentencePieceModel));
+        var names = tokenizer.Files.Keys.Order(StringComparer.Ordinal).ToList();
+        ctx.Writer.Write(names.Count);
+        foreach (var name in names) ctx.Writer.Write(name);
+        ctx.SaveBinaryStream(WeightsEntry, writer => writer.Write(WeightsToBytes(student)));
+        foreach (var name in names) ctx.SaveBinaryStream(TokenizerEntryPrefix + name, writer => writer.Write(tokenizer.Files[name]));
     }
 
     public static (CausalLM Student, NeoDistillOptions Options) Load(ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
         int version = ctx.Reader.ReadInt32();
-        if (version != PayloadVersion)
-            throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads {PayloadVersion}.");
+        if (version is < 1 or > PayloadVersion)
+            throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads 1 to {PayloadVersion}.");
         var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
         var config = LlamaConfig.FromJson(ctx.Reader.ReadString());
         string generation = ctx.Reader.ReadString();
-        byte[]? weights = null, tokenizer = null;
-        if (!ctx.TryLoadBinaryStream(WeightsEntry, reader => weights = ReadAll(reader)) || weights is null)
-            throw new InvalidDataException($"The model zip lacks the '{WeightsEntry}' entry.");
-        if (!ctx.TryLoadBinaryStream(TokenizerEntry, reader => tokenizer = ReadAll(reader)) || tokenizer is null)
-            throw new InvalidDataException($"The model zip lacks the '{TokenizerEntry}' entry.");
-        return (Rebuild(config, options, weights, TokenizerFiles.FromBytes(tokenizer, TokenizerEntry),
-            generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip")), options);
+        var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
+        var entries = version == 1
+            ? new Dictionary<string, string> { [TokenizerFiles.SentencePieceFile] = Version1TokenizerEntry }
+            : Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.Reader.ReadString())
+                .ToDictionary(name => name, name => TokenizerEntryPrefix + name);
+        var files = entries.ToDictionary(e => e.Key, e => ReadEntry(ctx, e.Value));
+        var weights = ReadEntry(ctx, WeightsEntry);
+        return (Rebuild(config, options, weights, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig), options);
     }
 
     /// <summary>An independent copy of the student (same weights and adapters).</summary>
@@ -101,6 +108,14 @@ internal static class NeoDistillModelFormat
             student.Model.named_parameters().Select(p => new KeyValuePair<string, TorchSharp.torch.Tensor>(p.name, p.parameter)),
             SafeTensorsDtype.Float32);
         return buffer.ToArray();
+    }
+
+    private static byte[] ReadEntry(ModelLoadContext ctx, string entry)
+    {
+        byte[]? bytes = null;
+        if (!ctx.TryLoadBinaryStream(entry, reader => bytes = ReadAll(reader)) || bytes is null)
+            throw new InvalidDataException($"The model zip lacks the '{entry}' entry.");
+        return bytes;
     }
 
     private static byte[] ReadAll(BinaryReader reader)

@@ -1,0 +1,227 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace Microsoft.ML.Neo.Tokenization;
+
+/// <summary>What a tokenizer file gives besides the Microsoft.ML.Tokenizers tokenizer itself.</summary>
+internal sealed record LoadedTokenizer(
+    Tokenizer Tokenizer,
+    TokenizerKind Kind,
+    IReadOnlyDictionary<string, int> Vocabulary,
+    IReadOnlyDictionary<string, int> AddedTokens,
+    string? TemplateBos,
+    string? UnknownToken);
+
+/// <summary>
+/// Builds a tokenizer from a Hugging Face <c>tokenizer.json</c> whose model is BPE, in its two common styles:
+/// byte-level (GPT-2, Llama 3, Qwen2, SmolLM) through Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>, and
+/// SentencePiece-style with byte fallback (TinyLlama, Llama 2, Mistral), converted to the SentencePiece model it was
+/// made from and read by <see cref="LlamaTokenizer"/>. Anything else fails naming the key that is not supported.
+/// </summary>
+internal static class TokenizerJson
+{
+    public const string FileName = "tokenizer.json";
+
+    // GPT-2's split, used by a ByteLevel pre-tokenizer with use_regex = true.
+    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    public static LoadedTokenizer Load(byte[] bytes, SpecialTokenSettings settings)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(bytes) as JsonObject ?? throw new InvalidDataException($"'{FileName}' is not a JSON object.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"'{FileName}' is not valid JSON: {e.Message}", e);
+        }
+
+        var model = root["model"] as JsonObject ?? throw Unsupported("model", "missing");
+        string type = model["type"]?.GetValue<string>() ?? "BPE"; // older files leave the BPE type out
+        if (type != "BPE")
+            throw Unsupported("model.type", $"'{type}'; supported: BPE (byte-level, or SentencePiece-style with byte fallback)");
+        if (model["dropout"] is JsonValue dropout && dropout.GetValue<double>() is > 0)
+            throw Unsupported("model.dropout", "BPE dropout changes encodings at random");
+        foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+        {
+            if (model[affix] is JsonValue value && value.GetValue<string>().Length > 0)
+                throw Unsupported($"model.{affix}", $"'{value}'");
+        }
+
+        var vocabulary = (model["vocab"] as JsonObject ?? throw Unsupported("model.vocab", "missing"))
+            .ToDictionary(p => p.Key, p => p.Value!.GetValue<int>(), StringComparer.Ordinal);
+        var merges = ReadMerges(model["merges"] as JsonArray ?? throw Unsupported("model.merges", "missing"));
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var token in root["added_tokens"] as JsonArray ?? new JsonArray())
+            added[token!["content"]!.GetValue<string>()] = token["id"]!.GetValue<int>();
+        string? unknown = model["unk_token"] is JsonValue unk ? unk.GetValue<string>() : null;
+        string? templateBos = TemplateBos(root["post_processor"]);
+
+        bool byteLevel = HasType(root["pre_tokenizer"], "ByteLevel") || HasType(root["decoder"], "ByteLevel");
+        bool byteFallback = model["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
+        bool metaspace = HasType(root["pre_tokenizer"], "Metaspace") || HasType(root["normalizer"], "Prepend");
+        if (byteLevel)
+            return new LoadedTokenizer(ByteLevel(root, vocabulary, merges, added, unknown), TokenizerKind.ByteLevelBpe,
+                vocabulary, added, templateBos, unknown);
+        if (byteFallback || metaspace)
+            return new LoadedTokenizer(SentencePieceStyle(root, vocabulary, merges, added, unknown, settings, templateBos),
+                TokenizerKind.SentencePieceBpe, vocabulary, added, templateBos, unknown);
+        throw Unsupported("pre_tokenizer", "neither ByteLevel nor Metaspace (with byte_fallback); only those two BPE styles are supported");
+    }
+
+    private static Tokenizer ByteLevel(JsonObject root, Dictionary<string, int> vocabulary, List<(string, string)> merges,
+        Dictionary<string, int> added, string? unknown)
+    {
+        Normalizer? normalizer = root["normalizer"] switch
+        {
+            null => null,
+            JsonObject n when Type(n) == "NFC" => new NfcNormalizer(),
+            var n => throw Unsupported("normalizer", $"'{Type(n)}' with a byte-level model (supported: none, NFC)"),
+        };
+        var steps = new List<Regex>();
+        AddSplitSteps(root["pre_tokenizer"], steps);
+
+        var options = new BpeOptions(vocabulary.Where(p => !added.ContainsKey(p.Key) || added[p.Key] == p.Value))
+        {
+            Merges = merges.Select(m => $"{m.Item1} {m.Item2}"),
+            SpecialTokens = added,
+            PreTokenizer = new IsolatedSplitPreTokenizer(steps, added.Keys),
+            Normalizer = normalizer,
+            ByteLevel = true,
+            UnknownToken = unknown,
+        };
+        return BpeTokenizer.Create(options);
+    }
+
+    // Walks the pre-tokenizer (a Sequence or a single step) and turns each splitting step into a regex.
+    private static void AddSplitSteps(JsonNode? node, List<Regex> steps)
+    {
+        if (node is null) return;
+        var step = node as JsonObject ?? throw Unsupported("pre_tokenizer", node.ToJsonString());
+        switch (Type(step))
+        {
+            case "Sequence":
+                foreach (var inner in step["pretokenizers"] as JsonArray ?? new JsonArray()) AddSplitSteps(inner, steps);
+                break;
+            case "Split":
+                if (step["behavior"]?.GetValue<string>() != "Isolated" || step["invert"]?.GetValue<bool>() == true)
+                    throw Unsupported("pre_tokenizer.Split.behavior", $"'{step["behavior"]}' (invert {step["invert"]}); supported: Isolated");
+                var pattern = step["pattern"] as JsonObject ?? throw Unsupported("pre_tokenizer.Split.pattern", "missing");
+                string regex = pattern["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern["String"]!.GetValue<string>());
+                steps.Add(new Regex(regex, RegexOptions.CultureInvariant));
+                break;
+            case "Digits":
+                steps.Add(new Regex(step["individual_digits"]?.GetValue<bool>() == true ? @"\p{N}" : @"\p{N}+", RegexOptions.CultureInvariant));
+                break;
+            case "ByteLevel":
+                if (step["add_prefix_space"]?.GetValue<bool>() == true)
+                    throw Unsupported("pre_tokenizer.ByteLevel.add_prefix_space", "true (supported: false)");
+                if (step["use_regex"]?.GetValue<bool>() ?? true) steps.Add(new Regex(Gpt2Pattern, RegexOptions.CultureInvariant));
+                break;
+            default:
+                throw Unsupported("pre_tokenizer", $"'{Type(step)}' (supported: Sequence, Split, Digits, ByteLevel)");
+        }
+    }
+
+    private static Tokenizer SentencePieceStyle(JsonObject root, Dictionary<string, int> vocabulary, List<(string, string)> merges,
+        Dictionary<string, int> added, string? unknown, SpecialTokenSettings settings, string? templateBos)
+    {
+        CheckSentencePieceNormalizer(root["normalizer"]);
+        if (root["pre_tokenizer"] is JsonObject pre && Type(pre) != "Metaspace")
+            throw Unsupported("pre_tokenizer", $"'{Type(pre)}' with a SentencePiece-style model (supported: none, Metaspace)");
+
+        // SentencePiece's BPE joins the adjacent pair whose joined piece scores highest; tokenizer.json lists merges by
+        // priority instead. Scoring each piece by minus the rank of the first merge that makes it gives the same order.
+        var firstMerge = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int rank = 0; rank < merges.Count; rank++) firstMerge.TryAdd(merges[rank].Item1 + merges[rank].Item2, rank);
+
+        int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
+        var byId = new string?[size];
+        foreach (var (text, id) in vocabulary) byId[id] = text;
+        foreach (var (text, id) in added) byId[id] ??= text;
+        var pieces = new List<SentencePiece>(size);
+        for (int id = 0; id < size; id++)
+        {
+            string text = byId[id] ?? throw Unsupported("model.vocab", $"id {id} is missing (ids must be 0..{size - 1} without gaps)");
+            var pieceType = text == unknown ? SentencePieceType.Unknown
+                : added.ContainsKey(text) ? SentencePieceType.Control
+                : IsBytePiece(text) ? SentencePieceType.Byte
+                : SentencePieceType.Normal;
+            float score = firstMerge.TryGetValue(text, out int rank) ? -rank : -(merges.Count + id);
+            pieces.Add(new SentencePiece(text, score, pieceType));
+        }
+
+        int Id(string? token) => token is not null && (added.TryGetValue(token, out int a) || vocabulary.TryGetValue(token, out a)) ? a : -1;
+        bool byteFallback = root["model"]!["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
+        var model = SentencePieceModelBuilder.Build(pieces, Id(unknown), Id(settings.Bos ?? templateBos), Id(settings.Eos),
+            byteFallback, addDummyPrefix: true);
+        using var stream = new MemoryStream(model, writable: false);
+        return LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: added);
+    }
+
+    // The Llama converter's two spellings of "prefix a ▁ and turn spaces into ▁": normalizers Prepend + Replace (older
+    // files), or no normalizer and a Metaspace pre-tokenizer (newer ones).
+    private static void CheckSentencePieceNormalizer(JsonNode? normalizer)
+    {
+        if (normalizer is null) return;
+        var steps = Type(normalizer) == "Sequence" ? (normalizer["normalizers"] as JsonArray)!.Select(n => n!).ToList() : new List<JsonNode> { normalizer };
+        foreach (var step in steps)
+        {
+            string type = Type(step);
+            bool ok = type switch
+            {
+                "Prepend" => step["prepend"]?.GetValue<string>() == "\u2581",
+                "Replace" => step["pattern"]?["String"]?.GetValue<string>() == " " && step["content"]?.GetValue<string>() == "\u2581",
+                _ => false,
+            };
+            if (!ok) throw Unsupported("normalizer", $"'{type}' with a SentencePiece-style model (supported: Prepend '\u2581', Replace ' ' by '\u2581')");
+        }
+    }
+
+    private static bool IsBytePiece(string text) =>
+        text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' && Uri.IsHexDigit(text[3]) && Uri.IsHexDigit(text[4]);
+
+    // Merges are "left right" strings in older files and [left, right] pairs in newer ones.
+    private static List<(string, string)> ReadMerges(JsonArray merges)
+    {
+        var result = new List<(string, string)>(merges.Count);
+        foreach (var merge in merges)
+        {
+            if (merge is JsonArray pair && pair.Count == 2)
+            {
+                result.Add((pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()));
+                continue;
+            }
+            string text = merge!.GetValue<string>();
+            int space = text.IndexOf(' ', 1); // a merge of a lone space piece starts with the space itself
+            if (space < 0) throw Unsupported("model.merges", $"entry '{text}' is not two tokens separated by a space");
+            result.Add((text[..space], text[(space + 1)..]));
+        }
+        return result;
+    }
+
+    // The special token TemplateProcessing puts before a single sequence, if any (Llama 2's <s>, Llama 3's <|begin_of_text|>).
+    private static string? TemplateBos(JsonNode? node)
+    {
+        if (node is not JsonObject processor) return null;
+        if (Type(processor) == "Sequence")
+            return (processor["processors"] as JsonArray ?? new JsonArray()).Select(TemplateBos).FirstOrDefault(t => t is not null);
+        if (Type(processor) != "TemplateProcessing") return null;
+        var first = (processor["single"] as JsonArray)?.FirstOrDefault();
+        return first?["SpecialToken"]?["id"]?.GetValue<string>();
+    }
+
+    private static bool HasType(JsonNode? node, string type) => node switch
+    {
+        JsonObject o when Type(o) == type => true,
+        JsonObject o => o.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a).Any(n => HasType(n, type)),
+        _ => false,
+    };
+
+    private static string Type(JsonNode node) => node["type"]?.GetValue<string>() ?? "(no type)";
+
+    private static InvalidDataException Unsupported(string key, string what) =>
+        new($"'{FileName}': {key} is {what}.");
+}
