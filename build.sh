@@ -4,6 +4,8 @@
 #   ./build.sh test     build and run every test; ends with "Tests: N passed, M failed"
 #   ./build.sh bench    run the training-throughput benchmark (see docs/performance.md)
 #   ./build.sh sample <name> [args]   run any sample sub-command
+#   ./build.sh crosscheck-tokenizers  compare our token ids with Hugging Face's tokenizers.js on real Llama 2,
+#                                     Llama 3 and Qwen3 tokenizer files (needs node and npm; see docs/tokenizers.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -59,8 +61,17 @@ case "$cmd" in
     build
     dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" "${@:2}"
     ;;
+  crosscheck-tokenizers)
+    ensure_libstdcxx
+    command -v npm >/dev/null || { echo "build.sh: crosscheck-tokenizers needs node and npm (apt-get install nodejs npm)." >&2; exit 1; }
+    build
+    out=$(mktemp -d)
+    (cd tools/tokenizer-crosscheck && npm ci --no-audit --no-fund --loglevel=error && node reference.mjs "$out")
+    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" tokenize --check "$out"
+    rm -rf "$out"
+    ;;
   *)
-    echo "usage: ./build.sh [quickstart|test|bench|sample <name> [args]]" >&2
+    echo "usage: ./build.sh [quickstart|test|bench|crosscheck-tokenizers|sample <name> [args]]" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Neo.Tests;
 /// <summary>Tiny Llama checkpoints (hidden 32, 2 layers) written to temporary Hugging Face folders.</summary>
 internal static class TinyCheckpoints
 {
-    public static readonly int TokenizerSize = EmbeddedTask.CreateTokenizer().Tokenizer.Vocabulary.Count;
+    public static readonly int TokenizerSize = EmbeddedTask.CreateTokenizer().VocabularySize;
 
     public static LlamaConfig Config(int hidden = 32, int layers = 2, int heads = 4, int kvHeads = 2, bool tied = false,
         int? vocab = null, int context = 128) => new()

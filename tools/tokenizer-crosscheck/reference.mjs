@@ -56,6 +56,7 @@ for (const [name, pkg] of models) {
   const cases = texts.map(text => ({ text, ids: tokenizer.encode(text, { add_special_tokens: false }).ids }));
   fs.writeFileSync(path.join(dir, "reference.json"), JSON.stringify({ tokenizer: pkg, cases }, null, 0));
   if (name === "llama3") writeTiktokenModel(json, path.join(outDir, "llama3-tiktoken"), config);
+  if (name === "llama2") writeSentencePieceModel(json, path.join(outDir, "llama2-sentencepiece"));
   console.log(`${name}: ${cases.length} texts, ${cases.reduce((n, c) => n + c.ids.length, 0)} tokens`);
 }
 
@@ -80,4 +81,35 @@ function writeTiktokenModel(json, dir, config) {
   fs.writeFileSync(path.join(dir, "tokenizer.model"), lines.join("\n") + "\n");
   fs.copyFileSync(path.join(outDir, "llama3", "reference.json"), path.join(dir, "reference.json"));
   fs.writeFileSync(path.join(dir, "tokenizer_config.json"), JSON.stringify(config));
+}
+
+// The original tokenizer.model of these models is a SentencePiece BPE model: a pair merges when it joins into a
+// piece, highest piece score first. The package ships only tokenizer.json, so rebuild a model whose scores give the
+// same order as its merge list (a piece scores minus the rank of the first merge that makes it) and check the
+// tokenizer.model path on the real 32k vocabulary against the tokenizer.json reference.
+function writeSentencePieceModel(json, dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const varint = n => { const out = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; out.push(b); } while (n > 0); return out; };
+  const tag = (field, wire) => varint(field * 8 + wire);
+  const bytesField = (field, bytes) => [...tag(field, 2), ...varint(bytes.length), ...bytes];
+  const varintField = (field, n) => [...tag(field, 0), ...varint(n)];
+  const floatField = (field, x) => { const b = Buffer.alloc(4); b.writeFloatLE(x); return [...tag(field, 5), ...b]; };
+  const specials = new Set(json.added_tokens.map(t => t.content));
+  const firstMerge = new Map();
+  json.model.merges.forEach((m, rank) => {
+    const [l, r] = Array.isArray(m) ? m : [m.slice(0, m.indexOf(" ", 1)), m.slice(m.indexOf(" ", 1) + 1)];
+    if (!firstMerge.has(l + r)) firstMerge.set(l + r, rank);
+  });
+  const mergeCount = json.model.merges.length;
+  const out = [];
+  for (const [piece, id] of Object.entries(json.model.vocab).sort((a, b) => a[1] - b[1])) {
+    const type = piece === json.model.unk_token ? 2 : specials.has(piece) ? 3 : /^<0x[0-9A-F]{2}>$/.test(piece) ? 6 : 1;
+    const score = type !== 1 ? 0 : firstMerge.has(piece) ? -firstMerge.get(piece) : -(mergeCount + id);
+    out.push(...bytesField(1, [...bytesField(1, [...Buffer.from(piece, "utf8")]), ...floatField(2, score), ...varintField(3, type)]));
+  }
+  const size = Object.keys(json.model.vocab).length;
+  out.push(...bytesField(2, [...varintField(3, 2), ...varintField(4, size), ...varintField(35, 1), ...varintField(40, 0), ...varintField(41, 1), ...varintField(42, 2)]));
+  out.push(...bytesField(3, [...bytesField(1, [...Buffer.from("identity")]), ...varintField(3, 1), ...varintField(4, 0), ...varintField(5, 1)]));
+  fs.writeFileSync(path.join(dir, "tokenizer.model"), Buffer.from(out));
+  fs.copyFileSync(path.join(outDir, "llama2", "reference.json"), path.join(dir, "reference.json"));
 }

@@ -33,8 +33,8 @@ public sealed class TokenizerFiles
         VocabularySize = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), addedTokens.Values.DefaultIfEmpty(-1).Max()) + 1;
 
         string? bos = settings.Bos ?? loaded.TemplateBos;
-        BeginningOfSequenceId = IdOf(bos, "bos_token") ?? generation?.BosTokenId ?? SentencePieceId(loaded, t => t.BeginningOfSentenceId);
-        EndOfSequenceId = IdOf(settings.Eos, "eos_token") ?? FirstOrNull(generation?.EosTokenIds) ?? SentencePieceId(loaded, t => t.EndOfSentenceId);
+        BeginningOfSequenceId = IdOf(bos, "bos_token") ?? generation?.BosTokenId;
+        EndOfSequenceId = IdOf(settings.Eos, "eos_token") ?? FirstOrNull(generation?.EosTokenIds) ?? IdOf(loaded.DefaultEos, "eos_token");
         PaddingId = IdOf(settings.Pad, "pad_token") ?? generation?.PadTokenId;
         UnknownId = IdOf(settings.Unk ?? loaded.UnknownToken, "unk_token");
         // transformers' Llama tokenizers default add_bos_token to true; others add BOS when their post-processor does.
@@ -109,7 +109,7 @@ public sealed class TokenizerFiles
             var settings = SpecialTokenSettings.Read(files);
             LoadedTokenizer loaded;
             if (files.TryGetValue(TokenizerJson.FileName, out var json))
-                loaded = TokenizerJson.Load(json, settings);
+                loaded = TokenizerJson.Load(json);
             else if (files.TryGetValue(SentencePieceFile, out var model))
                 loaded = TiktokenModel.Recognizes(model)
                     ? TiktokenModel.Load(model, SpecialTokenSettings.AddedTokens(files))
@@ -143,27 +143,38 @@ public sealed class TokenizerFiles
         return Same(vocabulary, other.vocabulary) && Same(addedTokens, other.addedTokens);
     }
 
+    // BPE models (every Llama-family one) are encoded by SentencePieceBpeTokenizer, which breaks ties as the reference
+    // does; other model types (Unigram) by Microsoft.ML.Tokenizers' own SentencePieceTokenizer.
     private static LoadedTokenizer LoadSentencePiece(byte[] model)
     {
-        LlamaTokenizer tokenizer;
-        try
+        var contents = SentencePieceModelContents.Read(model);
+        var specials = new Dictionary<string, int>(StringComparer.Ordinal);
+        var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int id = 0; id < contents.Pieces.Count; id++)
+        {
+            var piece = contents.Pieces[id];
+            vocabulary.TryAdd(piece.Text, id);
+            if (piece.Type is SentencePieceType.Control or SentencePieceType.Unknown or SentencePieceType.UserDefined) specials.TryAdd(piece.Text, id);
+        }
+        string? Text(int id) => id >= 0 && id < contents.Pieces.Count ? contents.Pieces[id].Text : null;
+
+        Tokenizer tokenizer;
+        if (contents.IsBpe)
+        {
+            if (contents.NormalizerName != "identity" || contents.RemoveExtraWhitespaces)
+                throw new InvalidDataException($"'{SentencePieceFile}': normalizer_spec (name '{contents.NormalizerName}', remove_extra_whitespaces " +
+                    $"{contents.RemoveExtraWhitespaces}) is not supported with BPE; supported: name 'identity', remove_extra_whitespaces false.");
+            tokenizer = SentencePieceBpeTokenizer.FromScores(contents.Pieces, specials, contents.UnknownId >= 0 ? contents.UnknownId : null,
+                contents.ByteFallback, contents.AddDummyPrefix ? SentencePieceBpeTokenizer.PrefixScheme.Always : SentencePieceBpeTokenizer.PrefixScheme.Never);
+        }
+        else
         {
             using var stream = new MemoryStream(model, writable: false);
-            tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+            tokenizer = SentencePieceTokenizer.Create(stream, false, false);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"'{SentencePieceFile}' is neither a SentencePiece model Microsoft.ML.Tokenizers can read " +
-                $"nor a tiktoken file: {e.Message}", e);
-        }
-        var vocabulary = tokenizer.Vocabulary.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var none = new Dictionary<string, int>();
-        return new LoadedTokenizer(tokenizer, TokenizerKind.SentencePiece, vocabulary, none,
-            TemplateBos: tokenizer.BeginningOfSentenceToken, UnknownToken: tokenizer.UnknownToken);
+        return new LoadedTokenizer(tokenizer, TokenizerKind.SentencePiece, vocabulary, specials,
+            TemplateBos: Text(contents.BosId), UnknownToken: Text(contents.UnknownId), DefaultEos: Text(contents.EosId));
     }
-
-    private static int? SentencePieceId(LoadedTokenizer loaded, Func<SentencePieceTokenizer, int> id) =>
-        loaded.Tokenizer is SentencePieceTokenizer sp && id(sp) >= 0 ? id(sp) : null;
 
     private static int? FirstOrNull(IReadOnlyList<int>? ids) => ids is { Count: > 0 } ? ids[0] : null;
 

@@ -11,7 +11,8 @@ internal sealed record LoadedTokenizer(
     IReadOnlyDictionary<string, int> Vocabulary,
     IReadOnlyDictionary<string, int> AddedTokens,
     string? TemplateBos,
-    string? UnknownToken);
+    string? UnknownToken,
+    string? DefaultEos = null);
 
 /// <summary>
 /// Builds a tokenizer from a Hugging Face <c>tokenizer.json</c> whose model is BPE, in its two common styles:
@@ -26,7 +27,7 @@ internal static class TokenizerJson
     // GPT-2's split, used by a ByteLevel pre-tokenizer with use_regex = true.
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    public static LoadedTokenizer Load(byte[] bytes, SpecialTokenSettings settings)
+    public static LoadedTokenizer Load(byte[] bytes)
     {
         JsonObject root;
         try
@@ -66,7 +67,7 @@ internal static class TokenizerJson
             return new LoadedTokenizer(ByteLevel(root, vocabulary, merges, added, unknown), TokenizerKind.ByteLevelBpe,
                 vocabulary, added, templateBos, unknown);
         if (byteFallback || metaspace)
-            return new LoadedTokenizer(SentencePieceStyle(root, vocabulary, merges, added, unknown, settings, templateBos),
+            return new LoadedTokenizer(SentencePieceStyle(root, vocabulary, merges, added, unknown),
                 TokenizerKind.SentencePieceBpe, vocabulary, added, templateBos, unknown);
         throw Unsupported("pre_tokenizer", "neither ByteLevel nor Metaspace (with byte_fallback); only those two BPE styles are supported");
     }
@@ -126,39 +127,38 @@ internal static class TokenizerJson
     }
 
     private static Tokenizer SentencePieceStyle(JsonObject root, Dictionary<string, int> vocabulary, List<(string, string)> merges,
-        Dictionary<string, int> added, string? unknown, SpecialTokenSettings settings, string? templateBos)
+        Dictionary<string, int> added, string? unknown)
     {
         CheckSentencePieceNormalizer(root["normalizer"]);
         if (root["pre_tokenizer"] is JsonObject pre && Type(pre) != "Metaspace")
             throw Unsupported("pre_tokenizer", $"'{Type(pre)}' with a SentencePiece-style model (supported: none, Metaspace)");
 
-        // SentencePiece's BPE joins the adjacent pair whose joined piece scores highest; tokenizer.json lists merges by
-        // priority instead. Scoring each piece by minus the rank of the first merge that makes it gives the same order.
-        var firstMerge = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int rank = 0; rank < merges.Count; rank++) firstMerge.TryAdd(merges[rank].Item1 + merges[rank].Item2, rank);
-
         int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
         var byId = new string?[size];
         foreach (var (text, id) in vocabulary) byId[id] = text;
         foreach (var (text, id) in added) byId[id] ??= text;
-        var pieces = new List<SentencePiece>(size);
-        for (int id = 0; id < size; id++)
-        {
-            string text = byId[id] ?? throw Unsupported("model.vocab", $"id {id} is missing (ids must be 0..{size - 1} without gaps)");
-            var pieceType = text == unknown ? SentencePieceType.Unknown
-                : added.ContainsKey(text) ? SentencePieceType.Control
-                : IsBytePiece(text) ? SentencePieceType.Byte
-                : SentencePieceType.Normal;
-            float score = firstMerge.TryGetValue(text, out int rank) ? -rank : -(merges.Count + id);
-            pieces.Add(new SentencePiece(text, score, pieceType));
-        }
-
-        int Id(string? token) => token is not null && (added.TryGetValue(token, out int a) || vocabulary.TryGetValue(token, out a)) ? a : -1;
+        int missing = Array.IndexOf(byId, null);
+        if (missing >= 0) throw Unsupported("model.vocab", $"missing id {missing} (ids must run from 0 to {size - 1} without gaps)");
+        int? unknownId = unknown is not null && vocabulary.TryGetValue(unknown, out int u) ? u : null;
         bool byteFallback = root["model"]!["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
-        var model = SentencePieceModelBuilder.Build(pieces, Id(unknown), Id(settings.Bos ?? templateBos), Id(settings.Eos),
-            byteFallback, addDummyPrefix: true);
-        using var stream = new MemoryStream(model, writable: false);
-        return LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: added);
+        return SentencePieceBpeTokenizer.FromMerges(byId!, merges, added, unknownId, byteFallback, PrefixScheme(root));
+    }
+
+    private static SentencePieceBpeTokenizer.PrefixScheme PrefixScheme(JsonObject root)
+    {
+        if (root["pre_tokenizer"] is not JsonObject metaspace)
+            return SentencePieceBpeTokenizer.PrefixScheme.Always; // the Prepend normalizer, applied to each run of text
+        if (metaspace["split"]?.GetValue<bool>() == true)
+            throw Unsupported("pre_tokenizer.Metaspace.split", "true (supported: false, as the Llama converter writes)");
+        string scheme = metaspace["prepend_scheme"]?.GetValue<string>()
+            ?? (metaspace["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
+        return scheme switch
+        {
+            "always" => SentencePieceBpeTokenizer.PrefixScheme.Always,
+            "first" => SentencePieceBpeTokenizer.PrefixScheme.First,
+            "never" => SentencePieceBpeTokenizer.PrefixScheme.Never,
+            _ => throw Unsupported("pre_tokenizer.Metaspace.prepend_scheme", $"'{scheme}' (supported: always, first, never)"),
+        };
     }
 
     // The Llama converter's two spellings of "prefix a ▁ and turn spaces into ▁": normalizers Prepend + Replace (older
@@ -179,9 +179,6 @@ internal static class TokenizerJson
             if (!ok) throw Unsupported("normalizer", $"'{type}' with a SentencePiece-style model (supported: Prepend '\u2581', Replace ' ' by '\u2581')");
         }
     }
-
-    private static bool IsBytePiece(string text) =>
-        text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' && Uri.IsHexDigit(text[3]) && Uri.IsHexDigit(text[4]);
 
     // Merges are "left right" strings in older files and [left, right] pairs in newer ones.
     private static List<(string, string)> ReadMerges(JsonArray merges)

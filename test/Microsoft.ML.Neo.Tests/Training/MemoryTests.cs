@@ -19,7 +19,7 @@ public sealed class MemoryTests
         using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
         using var teacher = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64));
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
-        var tokenizer = EmbeddedTask.CreateTokenizer().Tokenizer;
+        var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
 
