@@ -57,7 +57,11 @@ internal static class TiktokenModel
         var preTokenizer = new RegexPreTokenizer(new Regex(Llama3Pattern, RegexOptions.CultureInvariant), specials);
         using var stream = new MemoryStream(bytes, writable: false);
         var tokenizer = TiktokenTokenizer.Create(stream, preTokenizer, normalizer: null, specialTokens: specials);
-        return new LoadedTokenizer(tokenizer, TokenizerKind.Tiktoken, vocabulary, specials, TemplateBos: "<|begin_of_text|>", UnknownToken: null);
+        // Meta's defaults when tokenizer_config.json names neither: begin and end of text (instruct models set eos_token
+        // to <|eot_id|> in their config).
+        string? Named(string token) => specials.ContainsKey(token) ? token : null;
+        return new LoadedTokenizer(tokenizer, TokenizerKind.Tiktoken, vocabulary, specials,
+            TemplateBos: Named("<|begin_of_text|>"), UnknownToken: null, DefaultEos: Named("<|end_of_text|>"));
     }
 
     // Meta's Llama 3.1 tokenizer.py: ten named tokens among the first eleven ids, the rest reserved.
