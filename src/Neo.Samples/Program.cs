@@ -11,12 +11,13 @@ return command switch
     "predict" => PredictCommand.Run(options),
     "bench" => BenchCommand.Run(options),
     "bench-load" => BenchLoadCommand.Run(options),
+    "bench-distill" => BenchDistillCommand.Run(options),
     "distill" => DistillCommand.Run(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-embedded|predict|bench|bench-load|tokenize> [--option value ...]");
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-embedded|predict|bench|bench-load|bench-distill|tokenize> [--option value ...]");
     return 2;
 }

@@ -14,7 +14,7 @@ namespace Neo.Samples.Commands;
 internal static class BenchLoadCommand
 {
     // TinyLlama-1.1B: hidden 2048, 22 layers, 32 heads, 4 KV heads, MLP 5632, vocabulary 32000, untied head.
-    private static readonly LlamaConfig OneB = new()
+    internal static readonly LlamaConfig OneB = new()
     {
         VocabSize = 32000, HiddenSize = 2048, IntermediateSize = 5632, NumHiddenLayers = 22, NumAttentionHeads = 32,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = 2048, TieWordEmbeddings = false, BosTokenId = 1, EosTokenId = 2,
@@ -46,25 +46,15 @@ internal static class BenchLoadCommand
 
     private static int Load(string directory)
     {
-        long baseline = ProcStatusKilobytes("VmRSS");
+        double baselineGiB = ProcessMemory.CurrentGiB
+            ?? throw new PlatformNotSupportedException("/proc/self/status is missing; this benchmark needs Linux.");
         var clock = Stopwatch.StartNew();
         using var model = CausalLM.FromPretrained(directory);
         double seconds = clock.Elapsed.TotalSeconds;
-        long peak = ProcStatusKilobytes("VmHWM");
+        double peakGiB = ProcessMemory.PeakGiB!.Value;
         double weights = model.ParameterCount * 4.0 / (1 << 30);
-        double peakGiB = peak / (1024.0 * 1024), baselineGiB = baseline / (1024.0 * 1024);
         Console.WriteLine($"loaded in {seconds:F0} s; float32 weights {weights:F2} GiB; process peak {peakGiB:F2} GiB " +
                           $"(runtime baseline before loading {baselineGiB:F2} GiB); peak over weights + baseline: {(peakGiB - baselineGiB) / weights:F2}x");
         return 0;
-    }
-
-    private static long ProcStatusKilobytes(string key)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith(key + ":", StringComparison.Ordinal))
-                return long.Parse(line[(key.Length + 1)..].Trim().Split(' ')[0]);
-        }
-        throw new PlatformNotSupportedException($"/proc/self/status has no {key}; this benchmark needs Linux.");
     }
 }

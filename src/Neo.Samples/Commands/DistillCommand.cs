@@ -23,6 +23,7 @@ internal static class DistillCommand
         var rows = ReadJsonLines(data, args.Get("prompt-key", "prompt"), args.Get("response-key", "response"));
         Console.WriteLine($"{rows.Count} prompt/response pairs from {data}");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var ml = new MLContext(seed: 1);
         var options = new NeoDistillOptions
         {
@@ -39,6 +40,8 @@ internal static class DistillCommand
             return ml.Transforms.NeoDistill(options).Fit(trainingData);
         });
         Console.WriteLine($"last step: {model.TrainingSummary}");
+        Console.WriteLine($"loading and training took {clock.Elapsed.TotalSeconds:F0} s" +
+            (ProcessMemory.PeakGiB is double peak ? $"; peak memory so far {peak:F2} GiB" : ""));
 
         string zip = args.Get("out", "student.zip");
         ml.Model.Save(model, trainingData.Schema, zip);

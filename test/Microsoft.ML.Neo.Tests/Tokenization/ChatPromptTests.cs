@@ -54,4 +54,24 @@ public sealed class ChatPromptTests
         Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.Llama2Chat,
             new[] { ChatMessage.User("a"), ChatMessage.System("late") }));
     }
+
+    [TestMethod]
+    public void FormatIsDetectedFromTheFoldersChatTemplate()
+    {
+        // Abridged from the published templates: only their marker tokens matter.
+        Assert.AreEqual(ChatFormat.Llama3Instruct, ChatPrompt.DetectFormat("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"));
+        Assert.AreEqual(ChatFormat.ChatML, ChatPrompt.DetectFormat("{{'<|im_start|>' + message['role'] + '\\n'}}"));
+        Assert.AreEqual(ChatFormat.Llama2Chat, ChatPrompt.DetectFormat("{{ bos_token + '[INST] ' + content + ' [/INST]' }}"));
+        Assert.IsNull(ChatPrompt.DetectFormat("{{ message['content'] }}"));
+
+        var (json, _) = TinyTokenizerFiles.ByteLevelJson(new[] { "h e" }, new[] { "<|endoftext|>", "<|im_start|>", "<|im_end|>" });
+        var config = """{"eos_token": "<|im_end|>", "chat_template": [{"name": "tool_use", "template": "[INST]"}, {"name": "default", "template": "<|im_start|>{{ m }}"}]}""";
+        var tokenizer = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
+        {
+            ["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(json),
+            ["tokenizer_config.json"] = System.Text.Encoding.UTF8.GetBytes(config),
+        }, "test");
+        Assert.AreEqual(ChatFormat.ChatML, ChatPrompt.DetectFormat(tokenizer), "the default of several named templates");
+        Assert.IsNull(ChatPrompt.DetectFormat(Microsoft.ML.Neo.Data.Synthetic.EmbeddedTask.CreateTokenizer()), "no tokenizer_config.json");
+    }
 }

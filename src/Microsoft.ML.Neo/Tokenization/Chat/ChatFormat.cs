@@ -42,6 +42,37 @@ public static class ChatPrompt
         };
     }
 
+    /// <summary>
+    /// The format a Jinja <c>chat_template</c> renders, recognised by its marker tokens, or null when it has none of
+    /// them (the template is not run; see docs/tokenizers.md for why).
+    /// </summary>
+    public static ChatFormat? DetectFormat(string chatTemplate)
+    {
+        ArgumentNullException.ThrowIfNull(chatTemplate);
+        if (chatTemplate.Contains("<|start_header_id|>", StringComparison.Ordinal)) return ChatFormat.Llama3Instruct;
+        if (chatTemplate.Contains("<|im_start|>", StringComparison.Ordinal)) return ChatFormat.ChatML;
+        if (chatTemplate.Contains("[INST]", StringComparison.Ordinal)) return ChatFormat.Llama2Chat;
+        return null;
+    }
+
+    /// <summary>
+    /// The format of a folder's <c>chat_template</c> (tokenizer_config.json; the "default" one when it lists several),
+    /// or null when the folder has no template or an unrecognised one.
+    /// </summary>
+    public static ChatFormat? DetectFormat(TokenizerFiles tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (!tokenizer.Files.TryGetValue("tokenizer_config.json", out var bytes)) return null;
+        var template = System.Text.Json.Nodes.JsonNode.Parse(bytes)?["chat_template"];
+        string? text = template switch
+        {
+            System.Text.Json.Nodes.JsonValue value => value.GetValue<string>(),
+            System.Text.Json.Nodes.JsonArray list => list.FirstOrDefault(t => t?["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
+            _ => null,
+        };
+        return text is null ? null : DetectFormat(text);
+    }
+
     // Llama 2 folds the system prompt into the first user turn and wraps every user turn in [INST] ... [/INST].
     private static string Llama2(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
