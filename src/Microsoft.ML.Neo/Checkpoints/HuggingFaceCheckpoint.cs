@@ -48,9 +48,11 @@ internal static class HuggingFaceCheckpoint
     /// <summary>
     /// Loads <c>model.safetensors</c>, or every shard named by <c>model.safetensors.index.json</c>, one tensor at a time.
     /// </summary>
-    public static void LoadFolderWeights(nn.Module model, string directory)
+    public static void LoadFolderWeights(nn.Module model, string directory, Func<string, string?>? toParameterName = null)
     {
-        var loader = new WeightCopier(model);
+        var loader = toParameterName is null
+            ? new WeightCopier(model)
+            : new WeightCopier(model.named_parameters().Select(p => (p.name, p.parameter)), toParameterName);
         foreach (var file in WeightFiles(directory))
         {
             using var reader = new SafeTensorsReader(file);

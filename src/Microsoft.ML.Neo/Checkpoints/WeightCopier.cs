@@ -6,7 +6,7 @@ namespace Microsoft.ML.Neo.Checkpoints;
 internal sealed class WeightCopier
 {
     private readonly Dictionary<string, Parameter> parameters;
-    private readonly Func<string, string> toParameterName;
+    private readonly Func<string, string?> toParameterName;
     private readonly HashSet<string> seen = new(StringComparer.Ordinal);
 
     /// <summary>Fills every parameter of the model; tensor names are the parameters' names.</summary>
@@ -16,8 +16,9 @@ internal sealed class WeightCopier
     }
 
     /// <param name="targets">The parameters to fill, by name.</param>
-    /// <param name="toParameterName">Maps a tensor name in the file to a parameter name (e.g. PEFT's names to ours).</param>
-    public WeightCopier(IEnumerable<(string Name, Parameter Parameter)> targets, Func<string, string> toParameterName)
+    /// <param name="toParameterName">Maps a tensor name in the file to a parameter name (e.g. PEFT's names to ours), or
+    /// to null for a tensor deliberately left out (a dropped layer).</param>
+    public WeightCopier(IEnumerable<(string Name, Parameter Parameter)> targets, Func<string, string?> toParameterName)
     {
         parameters = targets.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
         this.toParameterName = toParameterName;
@@ -28,7 +29,8 @@ internal sealed class WeightCopier
     {
         foreach (var fileName in reader.Tensors.Keys)
         {
-            string name = toParameterName(fileName);
+            string? name = toParameterName(fileName);
+            if (name is null) continue;
             if (!parameters.TryGetValue(name, out var target))
             {
                 // transformers sometimes stores this buffer; it is recomputed here.

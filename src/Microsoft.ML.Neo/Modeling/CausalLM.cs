@@ -45,6 +45,18 @@ public sealed class CausalLM : IDisposable
         }
     }
 
+    /// <summary>
+    /// A student made from a bigger model: <paramref name="layerCount"/> of its decoder layers, evenly spaced with the
+    /// first and last kept, plus its embeddings, final norm, head and tokenizer. Only the kept tensors are read. Save it
+    /// with <see cref="SavePretrained"/> and use the folder as <c>StudentModelPath</c>.
+    /// </summary>
+    public static CausalLM FromPretrainedLayers(string directory, int layerCount)
+    {
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "teacher");
+        var config = HuggingFaceCheckpoint.ReadConfig(directory);
+        return LayerSelection.Load(directory, LayerSelection.EvenlySpaced(config.NumHiddenLayers, layerCount));
+    }
+
     /// <summary>A randomly initialised model (seeded), for training from scratch, tests and benchmarks.</summary>
     public static CausalLM Create(LlamaConfig config, TokenizerFiles? tokenizer, int seed)
     {

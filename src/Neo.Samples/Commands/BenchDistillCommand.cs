@@ -3,37 +3,35 @@ using System.Text.Json;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data.Synthetic;
-using Microsoft.ML.Neo.Modeling;
 
 namespace Neo.Samples.Commands;
 
 /// <summary>
-/// Time and memory of distilling a TinyLlama-1.1B-shaped teacher into a smaller Llama student on this machine's CPU,
-/// the numbers docs/using-your-own-models.md quotes:
-///   bench-distill [--steps 6] [--batch 4] [--dir /tmp/neo-distill-1b] [--keep]
-/// Writes random bf16 checkpoints of both shapes (with the embedded tokenizer, whose ids fit the 32000-entry
-/// vocabulary) and word-problem data, then runs the <c>distill</c> sample on them in a child process, which reports
-/// its load and training time and its peak memory.
+/// Time and memory of the docs/using-your-own-models.md walkthrough on this machine's CPU, with random weights:
+///   bench-distill [--steps 6] [--batch 4] [--layers 4] [--dir /tmp/neo-distill-1b] [--keep]
+/// Writes a random bf16 checkpoint of TinyLlama-1.1B's shape (with the embedded tokenizer, whose ids fit its
+/// 32000-entry vocabulary), makes a student of some of its layers as the make-student sample does, writes
+/// word-problem data, then runs the distill sample on them in a child process, which reports its load and training
+/// time and its peak memory.
 /// </summary>
 internal static class BenchDistillCommand
 {
-    // A smaller Llama-family student: hidden 1024, 8 layers, 16 heads (4 KV), MLP 2816, tied embeddings; 0.12 B parameters.
-    private static readonly LlamaConfig Student = BenchLoadCommand.OneB with
-    {
-        HiddenSize = 1024, IntermediateSize = 2816, NumHiddenLayers = 8, NumAttentionHeads = 16, NumKeyValueHeads = 4, TieWordEmbeddings = true,
-    };
-
     public static int Run(CommandLine args)
     {
         string root = args.Get("dir", Path.Combine(Path.GetTempPath(), "neo-distill-1b"));
         int steps = args.Get("steps", 6), batch = args.Get("batch", 4);
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var clock = Stopwatch.StartNew();
-        foreach (var (name, config, seed) in new[] { ("teacher", BenchLoadCommand.OneB, 1), ("student", Student, 2) })
+        using (var teacher = CausalLM.Create(BenchLoadCommand.OneB, tokenizer, seed: 1))
         {
-            using var model = CausalLM.Create(config, tokenizer, seed);
-            model.SavePretrained(Path.Combine(root, name), SafeTensorsDtype.BFloat16);
-            Console.WriteLine($"{name}: {model.ParameterCount / 1e9:F2} B parameters written as bf16 ({clock.Elapsed.TotalSeconds:F0} s)");
+            teacher.SavePretrained(Path.Combine(root, "teacher"), SafeTensorsDtype.BFloat16);
+            Console.WriteLine($"teacher: {teacher.ParameterCount / 1e9:F2} B parameters written as bf16 ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        GC.Collect();
+        using (var student = CausalLM.FromPretrainedLayers(Path.Combine(root, "teacher"), args.Get("layers", 4)))
+        {
+            student.SavePretrained(Path.Combine(root, "student"), SafeTensorsDtype.BFloat16);
+            Console.WriteLine($"student: {student.Config.NumHiddenLayers} of the teacher's layers, {student.ParameterCount / 1e9:F2} B parameters ({clock.Elapsed.TotalSeconds:F0} s)");
         }
         string data = Path.Combine(root, "train.jsonl");
         File.WriteAllLines(data, ArithmeticWordProblems.Generate(steps * batch, seed: 1)

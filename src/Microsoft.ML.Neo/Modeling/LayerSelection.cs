@@ -1,0 +1,54 @@
+using System.Text.RegularExpressions;
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Tokenization;
+
+namespace Microsoft.ML.Neo.Modeling;
+
+/// <summary>
+/// A student made from a teacher by keeping some of its decoder layers (with its embeddings, final norm and head): the
+/// student shares the teacher's tokenizer and width, and starts from trained weights rather than random ones.
+/// </summary>
+internal static partial class LayerSelection
+{
+    /// <summary><paramref name="count"/> layer indices spread evenly over <paramref name="total"/>, first and last included.</summary>
+    public static int[] EvenlySpaced(int total, int count)
+    {
+        if (count < 1 || count > total)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Keep between 1 and {total} layers (the teacher has {total}).");
+        if (count == 1) return new[] { 0 };
+        return Enumerable.Range(0, count).Select(i => (int)Math.Round(i * (total - 1) / (double)(count - 1))).ToArray();
+    }
+
+    /// <summary>Loads the folder's model with only <paramref name="layers"/> (teacher indices, ascending), streaming the kept tensors.</summary>
+    public static CausalLM Load(string directory, IReadOnlyList<int> layers)
+    {
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "teacher");
+        var config = HuggingFaceCheckpoint.ReadConfig(directory);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] < 0 || layers[i] >= config.NumHiddenLayers || (i > 0 && layers[i] <= layers[i - 1]))
+                throw new ArgumentException($"Layer indices must ascend within [0, {config.NumHiddenLayers}); got [{string.Join(", ", layers)}].", nameof(layers));
+        }
+        var position = layers.Select((teacherLayer, studentLayer) => (teacherLayer, studentLayer)).ToDictionary(p => p.teacherLayer, p => p.studentLayer);
+        var model = new LlamaForCausalLM(config with { NumHiddenLayers = layers.Count });
+        try
+        {
+            HuggingFaceCheckpoint.LoadFolderWeights(model, directory, name =>
+            {
+                var match = LayerName().Match(name);
+                if (!match.Success) return name;
+                return position.TryGetValue(int.Parse(match.Groups[2].Value), out int kept) ? $"{match.Groups[1].Value}{kept}{match.Groups[3].Value}" : null;
+            });
+            model.eval();
+            return new CausalLM(model, TokenizerFiles.TryLoad(directory), GenerationConfig.TryLoad(directory));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    [GeneratedRegex(@"^(model\.layers\.)(\d+)(\..+)$")]
+    private static partial Regex LayerName();
+}
