@@ -40,7 +40,8 @@ internal static class DistillCommand
             return ml.Transforms.NeoDistill(options).Fit(trainingData);
         });
         Console.WriteLine($"last step: {model.TrainingSummary}");
-        Console.WriteLine($"loading and training took {clock.Elapsed.TotalSeconds:F0} s" +
+        double training = model.TrainingSummary?.Elapsed.TotalSeconds ?? 0;
+        Console.WriteLine($"loading took {clock.Elapsed.TotalSeconds - training:F0} s, training {training:F0} s" +
             (ProcessMemory.PeakGiB is double peak ? $"; peak memory so far {peak:F2} GiB" : ""));
 
         string zip = args.Get("out", "student.zip");
