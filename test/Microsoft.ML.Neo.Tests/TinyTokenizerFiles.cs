@@ -36,8 +36,10 @@ internal static class TinyTokenizerFiles
     /// A byte-level BPE tokenizer.json in Llama 3's style: ids 0-255 are the bytes in order, then the merges' results,
     /// then the added tokens. With <paramref name="nfc"/> it has Qwen2's NFC normalizer and no BOS template.
     /// </summary>
+    /// <param name="gpt2Split">Split with the ByteLevel step's own GPT-2 regex (use_regex), as GPT-2 and SmolLM do,
+    /// instead of a Split step with Llama 3's regex.</param>
     public static (string Json, IReadOnlyDictionary<string, int> Ids) ByteLevelJson(string[] merges, string[] addedTokens, bool nfc = false,
-        bool digitsSplit = false)
+        bool digitsSplit = false, bool gpt2Split = false)
     {
         var vocab = new JsonObject();
         var ids = new Dictionary<string, int>();
@@ -58,11 +60,14 @@ internal static class TinyTokenizerFiles
 
         var preTokenizers = new JsonArray();
         if (digitsSplit) preTokenizers.Add(new JsonObject { ["type"] = "Digits", ["individual_digits"] = true });
-        preTokenizers.Add(new JsonObject
+        if (!gpt2Split)
         {
-            ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = Llama3Pattern }, ["behavior"] = "Isolated", ["invert"] = false,
-        });
-        preTokenizers.Add(new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = false });
+            preTokenizers.Add(new JsonObject
+            {
+                ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = Llama3Pattern }, ["behavior"] = "Isolated", ["invert"] = false,
+            });
+        }
+        preTokenizers.Add(new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = gpt2Split });
         var root = new JsonObject
         {
             ["version"] = "1.0",

@@ -63,6 +63,15 @@ public sealed class TokenizerFilesTests
         CollectionAssert.AreEqual(new[] { 'a', ids["ĠĠ"], '5' }, tokenizer.Encode("a  5"));
     }
 
+    [TestMethod]
+    public void Gpt2RegexKeepsDigitRunsAndSpacesBeforeThemTogether()
+    {
+        // GPT-2's " ?\p{N}+" takes " 2024" whole, where Llama 3's "\p{N}{1,3}" would give " ", "202", "4".
+        var (json, ids) = TinyTokenizerFiles.ByteLevelJson(new[] { "Ġ 2", "0 2", "Ġ2 02", "Ġ202 4" }, Array.Empty<string>(), gpt2Split: true);
+        var tokenizer = Load(("tokenizer.json", json));
+        CollectionAssert.AreEqual(new[] { 'y', ids["Ġ2024"] }, tokenizer.Encode("y 2024"));
+    }
+
     private static (TokenizerFiles Tokenizer, IReadOnlyDictionary<string, int> Ids) TinyLlama(bool metaspace = false)
     {
         var (json, ids) = TinyTokenizerFiles.SentencePieceJson("athe", new[] { "a a", "\u2581 t", "h e", "\u2581t he" }, metaspace);
