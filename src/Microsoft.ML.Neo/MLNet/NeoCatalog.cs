@@ -34,4 +34,16 @@ public static class NeoCatalog
             ResponseColumnName = responseColumnName,
             OutputColumnName = outputColumnName,
         });
+
+    /// <summary>
+    /// GSM8K-style answer accuracy of a prediction column against a reference column (a solution ending in
+    /// <c>#### n</c>, or a number): accuracy, counts, and predictions without a number. See
+    /// <see cref="Evaluation.AnswerAccuracyEvaluator"/>.
+    /// </summary>
+    public static Evaluation.AnswerAccuracyMetrics EvaluateAnswers(this MLContext mlContext, IDataView data,
+        string predictionColumnName = "Completion", string referenceColumnName = "Response")
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return Evaluation.AnswerAccuracyEvaluator.Evaluate(data, predictionColumnName, referenceColumnName);
+    }
 }
