@@ -15,10 +15,15 @@ internal static class DistillationLoss
     public const long IgnoreIndex = -100;
 
     /// <param name="studentLogits">[B, T, V].</param>
-    /// <param name="teacherLogits">[B, T, V'] with V' ≥ V (extra padded ids are dropped), or null for CE only.</param>
+    /// <param name="teacherLogits">[B, T', V'] with V' ≥ V (extra padded ids are dropped), or null for CE only.</param>
     /// <param name="labels">[B, T] int64 next-token targets, −100 where masked.</param>
+    /// <param name="teacherLabels">
+    /// [B, T'] targets of the teacher's own sequences when it read a different (primed) prompt; null when it read the
+    /// student's. The k-th unmasked teacher position is matched with the k-th unmasked student position, and their
+    /// targets must be the same tokens, so the two sides are compared on exactly the same response tokens.
+    /// </param>
     public static LossTerms Compute(Tensor studentLogits, Tensor? teacherLogits, Tensor labels,
-        float kdWeight, float temperature, Divergence divergence)
+        float kdWeight, float temperature, Divergence divergence, Tensor? teacherLabels = null)
     {
         using var scope = NewDisposeScope();
         long vocab = studentLogits.shape[^1];
@@ -35,13 +40,21 @@ internal static class DistillationLoss
         Tensor kd = zeros_like(crossEntropy);
         if (teacherLogits is not null && kdWeight > 0)
         {
-            var flatTeacher = teacherLogits.reshape(-1, teacherLogits.shape[^1]).narrow(-1, 0, vocab); // [N, V]
-            var studentLog = nn.functional.log_softmax(flatStudent / temperature, -1);                  // [N, V]
-            var teacherLog = nn.functional.log_softmax(flatTeacher.detach() / temperature, -1);          // [N, V]
+            var flatTeacher = teacherLogits.reshape(-1, teacherLogits.shape[^1]).narrow(-1, 0, vocab); // [N', V]
+            var studentRows = mask.nonzero().reshape(-1);                                                // [M]
+            var teacherFlatLabels = teacherLabels?.reshape(-1) ?? flatLabels;                            // [N']
+            var teacherRows = teacherFlatLabels.ne(IgnoreIndex).nonzero().reshape(-1);                   // [M]
+            if (teacherRows.shape[0] != studentRows.shape[0]
+                || !flatLabels.index_select(0, studentRows).eq(teacherFlatLabels.index_select(0, teacherRows)).all().item<bool>())
+                throw new InvalidOperationException("Teacher and student sequences do not end in the same response tokens; KD positions would be misaligned.");
+            var student = flatStudent.index_select(0, studentRows);                                      // [M, V]
+            var teacher = flatTeacher.index_select(0, teacherRows).detach();                             // [M, V]
+            var studentLog = nn.functional.log_softmax(student / temperature, -1);                       // [M, V]
+            var teacherLog = nn.functional.log_softmax(teacher / temperature, -1);                       // [M, V]
             var perPosition = divergence == Divergence.ForwardKL
-                ? (teacherLog.exp() * (teacherLog - studentLog)).sum(-1)   // [N]
-                : (studentLog.exp() * (studentLog - teacherLog)).sum(-1);  // [N]
-            kd = perPosition.masked_fill(mask.logical_not(), 0).sum() / denominator * (temperature * temperature);
+                ? (teacherLog.exp() * (teacherLog - studentLog)).sum(-1)   // [M]
+                : (studentLog.exp() * (studentLog - teacherLog)).sum(-1);  // [M]
+            kd = perPosition.sum() / denominator * (temperature * temperature);
         }
 
         var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;

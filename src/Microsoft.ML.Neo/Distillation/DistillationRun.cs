@@ -18,7 +18,7 @@ internal static class DistillationRun
     /// <param name="log">Receives human-readable progress and warnings.</param>
     /// <returns>The student with trained adapters (not merged), and the last step's progress.</returns>
     public static (CausalLM Student, TrainingProgress? Summary) Execute(
-        NeoDistillOptions options, IReadOnlyList<(string Prompt, string Response)> rows, Action<string> log, Action<string> warn)
+        NeoDistillOptions options, IReadOnlyList<TrainingRow> rows, Action<string> log, Action<string> warn)
     {
         if (rows.Count == 0)
             throw new ArgumentException("The training data is empty: NeoDistill needs at least one prompt/response row.");
@@ -27,7 +27,7 @@ internal static class DistillationRun
         HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
         var studentTokenizer = TokenizerFiles.TryLoad(options.StudentModelPath) ?? throw new InvalidDataException(
             $"The student folder '{options.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
-        bool useTeacher = options.KdWeight > 0;
+        bool useTeacher = options.KdWeight > 0 || options.Mode == DistillationMode.Sequence;
         VocabularyCheck.Ensure(options.TeacherModelPath, options.StudentModelPath, studentTokenizer);
 
         manual_seed(options.Seed);
@@ -49,7 +49,25 @@ internal static class DistillationRun
                 : student.Config.ContextLength;
             if (teacher is not null) context = Math.Min(context, teacher.Config.ContextLength);
             var encoder = new PromptResponseEncoder(studentTokenizer, context);
-            var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+            var builder = new ExampleBuilder(options, encoder);
+            List<EncodedExample> examples;
+            if (options.Mode == DistillationMode.Sequence)
+            {
+                using var cache = string.IsNullOrWhiteSpace(options.TeacherCacheDirectory) ? null : new TeacherGenerationCache(options.TeacherCacheDirectory);
+                var stops = new HashSet<int>(teacher!.Config.EosTokenIds) { encoder.EndOfSequenceId };
+                if (GenerationConfig.TryLoad(options.TeacherModelPath) is { } teacherGeneration) stops.UnionWith(teacherGeneration.EosTokenIds);
+                examples = builder.FromTeacherGenerations(rows, teacher, stops, student.Config.VocabSize, cache,
+                    cache is null ? "" : TeacherFingerprint.Of(options.TeacherModelPath), log);
+                if (options.KdWeight == 0)
+                {
+                    teacher.Dispose(); // generations done; CE alone needs no teacher
+                    teacher = null;
+                }
+            }
+            else
+            {
+                examples = builder.FromReferences(rows);
+            }
             if (encoder.TruncatedCount > 0)
                 warn($"{encoder.TruncatedCount} of {rows.Count} examples exceed the context of {context} tokens; " +
                      $"their responses were cut at the context length ({rows.Count - examples.Count} dropped because the prompt alone fills it).");

@@ -37,26 +37,32 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
     {
         TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
         TextColumns.Require(inputSchema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
+        if (!string.IsNullOrWhiteSpace(options.AnswerColumnName))
+            TextColumns.Require(inputSchema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
         var columns = inputSchema.ToDictionary(c => c.Name);
         columns[options.OutputColumnName] = new SchemaShape.Column(options.OutputColumnName,
             SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, isKey: false);
         return new SchemaShape(columns.Values);
     }
 
-    private List<(string Prompt, string Response)> ReadRows(IDataView input)
+    private List<TrainingRow> ReadRows(IDataView input)
     {
         var prompt = TextColumns.Require(input.Schema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
         var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
-        var rows = new List<(string, string)>();
-        using var cursor = input.GetRowCursor(new[] { prompt, response });
+        var answer = string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
+            : TextColumns.Require(input.Schema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
+        var rows = new List<TrainingRow>();
+        using var cursor = input.GetRowCursor(answer is null ? new[] { prompt, response } : new[] { prompt, response, answer.Value });
         var promptGetter = cursor.GetGetter<ReadOnlyMemory<char>>(prompt);
         var responseGetter = cursor.GetGetter<ReadOnlyMemory<char>>(response);
-        ReadOnlyMemory<char> promptText = default, responseText = default;
+        var answerGetter = answer is null ? null : cursor.GetGetter<ReadOnlyMemory<char>>(answer.Value);
+        ReadOnlyMemory<char> promptText = default, responseText = default, answerText = default;
         while (cursor.MoveNext())
         {
             promptGetter(ref promptText);
             responseGetter(ref responseText);
-            rows.Add((promptText.ToString(), responseText.ToString()));
+            answerGetter?.Invoke(ref answerText);
+            rows.Add(new TrainingRow(promptText.ToString(), responseText.ToString(), answerGetter is null ? null : answerText.ToString()));
         }
         return rows;
     }

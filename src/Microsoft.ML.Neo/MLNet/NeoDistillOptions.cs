@@ -26,6 +26,40 @@ public sealed class NeoDistillOptions
     /// <summary>Text column the transformer adds: the student's completion of the prompt. Default "Completion".</summary>
     public string OutputColumnName { get; set; } = "Completion";
 
+    /// <summary>
+    /// Text column holding each row's reference answer, for priming that shows it to the teacher
+    /// (<see cref="PrimingStrategy.GroundTruthWithAnswer"/>, or a custom template with <c>{answer}</c>). Null (default): none.
+    /// </summary>
+    public string? AnswerColumnName { get; set; }
+
+    /// <summary>
+    /// How the teacher is prompted (response-priming KD): None (default, the plain prompt), Teacher, GroundTruth,
+    /// GroundTruthWithAnswer, Confidence (the paper's texts, see <see cref="PrimingPrompts"/>) or Custom
+    /// (<see cref="PrimingTemplate"/>). The student always sees the plain prompt.
+    /// </summary>
+    public PrimingStrategy Priming { get; set; } = PrimingStrategy.None;
+
+    /// <summary>
+    /// The teacher's prompt for <see cref="PrimingStrategy.Custom"/>: must contain <c>{question}</c> (the row's prompt)
+    /// and may contain <c>{answer}</c> (the <see cref="AnswerColumnName"/> value). Ignored by other strategies.
+    /// </summary>
+    public string? PrimingTemplate { get; set; }
+
+    /// <summary>
+    /// What the teacher produces: Logits (default; it scores the reference response) or Sequence (it writes its own
+    /// response, which the student learns with CE, plus logit KD when <see cref="KdWeight"/> &gt; 0).
+    /// </summary>
+    public DistillationMode Mode { get; set; } = DistillationMode.Logits;
+
+    /// <summary>Most tokens of each teacher generation in Sequence mode, 1 to 100000. Default 128.</summary>
+    public int TeacherMaxNewTokens { get; set; } = 128;
+
+    /// <summary>
+    /// Folder of a file-backed cache of teacher generations (Sequence mode), shared by runs and sweeps: a generation for
+    /// the same teacher files, teacher prompt and settings is read back instead of recomputed. Null (default): no cache.
+    /// </summary>
+    public string? TeacherCacheDirectory { get; set; }
+
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
     public int LoraRank { get; set; } = 8;
 
@@ -116,6 +150,16 @@ public sealed class NeoDistillOptions
         RequireText(PromptColumnName, nameof(PromptColumnName), "a column name");
         RequireText(ResponseColumnName, nameof(ResponseColumnName), "a column name");
         RequireText(OutputColumnName, nameof(OutputColumnName), "a column name");
+        Require(Enum.IsDefined(Priming), nameof(Priming), Priming, "None, Teacher, GroundTruth, GroundTruthWithAnswer, Confidence or Custom");
+        Require(Enum.IsDefined(Mode), nameof(Mode), Mode, "Logits or Sequence");
+        if (Priming == PrimingStrategy.Custom) PrimingPrompts.ValidateTemplate(PrimingTemplate, nameof(PrimingTemplate));
+        if (PrimingPrompts.NeedsAnswer(Priming, PrimingTemplate) && string.IsNullOrWhiteSpace(AnswerColumnName))
+            throw new ArgumentException($"{Priming} priming shows the teacher each row's reference answer; set NeoDistillOptions.AnswerColumnName " +
+                "to the text column that holds it.", nameof(AnswerColumnName));
+        if (Priming != PrimingStrategy.None && Mode == DistillationMode.Logits && KdWeight == 0)
+            throw new ArgumentException($"{Priming} priming changes only what the teacher sees, but with KdWeight 0 in Logits mode the teacher " +
+                "is never run; set KdWeight above 0 or Mode = Sequence.", nameof(Priming));
+        Require(TeacherMaxNewTokens is >= 1 and <= 100_000, nameof(TeacherMaxNewTokens), TeacherMaxNewTokens, "between 1 and 100000");
         Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
         Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
         Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");

@@ -102,7 +102,12 @@ internal sealed class CausalLMTrainer
     {
         var description = new System.Text.StringBuilder();
         description.Append(settings with { CheckpointDirectory = null, CheckpointEverySteps = 0 });
-        foreach (var example in examples) description.Append(';').AppendJoin(',', example.TokenIds).Append('/').Append(example.ResponseStart);
+        foreach (var example in examples)
+        {
+            description.Append(';').AppendJoin(',', example.TokenIds).Append('/').Append(example.ResponseStart);
+            if (example.TeacherTokenIds is not null)
+                description.Append('|').AppendJoin(',', example.TeacherTokenIds).Append('/').Append(example.TeacherResponseStart);
+        }
         foreach (var (name, parameter) in named) description.Append(';').Append(name).Append(':').AppendJoin('x', parameter.shape);
         return description.ToString();
     }
@@ -114,15 +119,23 @@ internal sealed class CausalLMTrainer
         var (cpuInputs, cpuLabels) = TokenBatch.Create(batch, padId); // [B, L] each
         var inputs = cpuInputs.to(student.Device);
         var labels = cpuLabels.to(student.Device);
-        Tensor? teacherLogits = null;
+        Tensor? teacherLogits = null, teacherLabels = null;
         if (teacher is not null && settings.KdWeight > 0)
         {
             using var _ = no_grad();
-            teacherLogits = teacher.Forward(inputs); // [B, L, V']
+            var teacherInputs = inputs;
+            if (batch.Any(e => e.TeacherTokenIds is not null))
+            {
+                // Response priming: the teacher reads its own prompts before the same response tokens.
+                var (cpuTeacherInputs, cpuTeacherLabels) = TokenBatch.Create(batch.Select(e => e.TeacherView).ToList(), padId); // [B, L'] each
+                teacherInputs = cpuTeacherInputs.to(student.Device);
+                teacherLabels = cpuTeacherLabels.to(student.Device);
+            }
+            teacherLogits = teacher.Forward(teacherInputs); // [B, L', V']
         }
         var studentLogits = student.Forward(inputs); // [B, L, V]
         var terms = DistillationLoss.Compute(studentLogits, teacherLogits, labels,
-            settings.KdWeight, settings.Temperature, settings.Divergence);
+            settings.KdWeight, settings.Temperature, settings.Divergence, teacherLabels);
         optimizer.zero_grad();
         terms.Total.backward();
         nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);

@@ -1,0 +1,72 @@
+using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Modeling;
+
+namespace Microsoft.ML.Neo.Distillation;
+
+/// <summary>
+/// Turns rows into training examples for the chosen <see cref="DistillationMode"/> and <see cref="PrimingStrategy"/>:
+/// the student always reads the plain prompt; the teacher reads the primed one. In sequence mode the response is the
+/// teacher's own generation under its prompt (read from or written to the cache).
+/// </summary>
+internal sealed class ExampleBuilder
+{
+    private readonly NeoDistillOptions options;
+    private readonly PromptResponseEncoder encoder;
+
+    public ExampleBuilder(NeoDistillOptions options, PromptResponseEncoder encoder)
+    {
+        this.options = options;
+        this.encoder = encoder;
+    }
+
+    /// <summary>The teacher's prompt for a row, or null when it reads the student's (no priming).</summary>
+    public string? TeacherPrompt(TrainingRow row) => options.Priming == PrimingStrategy.None
+        ? null
+        : PrimingPrompts.Render(options.Priming, row.Prompt, row.Answer, options.PrimingTemplate);
+
+    /// <summary>Logit KD: the reference response after the plain and the primed prompt.</summary>
+    public List<EncodedExample> FromReferences(IReadOnlyList<TrainingRow> rows) =>
+        rows.Select(r => encoder.Encode(r.Prompt, r.Response, TeacherPrompt(r))).OfType<EncodedExample>().ToList();
+
+    /// <summary>Sequence-level KD: the teacher's greedy generation under its prompt is the response to learn.</summary>
+    /// <param name="teacher">The teacher, in eval mode.</param>
+    /// <param name="studentVocabulary">Generated ids outside the student's vocabulary (a padded teacher) end the response.</param>
+    public List<EncodedExample> FromTeacherGenerations(IReadOnlyList<TrainingRow> rows, LlamaForCausalLM teacher, IReadOnlyCollection<int> stopIds,
+        int studentVocabulary, TeacherGenerationCache? cache, string teacherFingerprint, Action<string> log)
+    {
+        var examples = new List<EncodedExample>(rows.Count);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            string? teacherPrompt = TeacherPrompt(row);
+            var promptIds = encoder.EncodePrompt(row.Prompt);
+            var teacherPromptIds = encoder.EncodePrompt(teacherPrompt ?? row.Prompt);
+            var generated = Generate(teacher, teacherPromptIds, stopIds, cache, teacherFingerprint);
+            int end = Array.FindIndex(generated, id => id >= studentVocabulary);
+            if (end >= 0) generated = generated[..end];
+            int[] response = [.. generated, encoder.EndOfSequenceId];
+            var example = encoder.Encode(promptIds, response, teacherPrompt is null ? null : teacherPromptIds);
+            if (example is not null) examples.Add(example);
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || i == rows.Count - 1)
+            {
+                lastReport = clock.Elapsed;
+                log($"teacher generations: {i + 1}/{rows.Count}" + (cache is null ? "" : $" ({cache.Hits} from the cache at {cache.Path})"));
+            }
+        }
+        return examples;
+    }
+
+    private int[] Generate(LlamaForCausalLM teacher, int[] promptIds, IReadOnlyCollection<int> stopIds, TeacherGenerationCache? cache, string fingerprint)
+    {
+        int maxNew = Math.Min(options.TeacherMaxNewTokens, teacher.Config.ContextLength - promptIds.Length);
+        if (maxNew <= 0) return Array.Empty<int>();
+        string? key = cache is null ? null : TeacherGenerationCache.Key(fingerprint, promptIds, maxNew, stopIds);
+        if (cache is not null && cache.TryGet(key!, out var cached)) return cached;
+        var generated = TokenGenerator.Generate(teacher, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
+        cache?.Add(key!, generated);
+        return generated;
+    }
+}
