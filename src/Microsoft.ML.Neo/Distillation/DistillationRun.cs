@@ -72,7 +72,7 @@ internal static class DistillationRun
                 warn($"{encoder.TruncatedCount} of {rows.Count} examples exceed the context of {context} tokens; " +
                      $"their responses were cut at the context length ({rows.Count - examples.Count} dropped because the prompt alone fills it).");
             if (examples.Count == 0)
-                throw new ArgumentException($"Every prompt is longer than the context of {context} tokens; nothing can be trained.");
+                throw new ArgumentException($"Every prompt{(options.Priming == PrimingStrategy.None ? "" : " or primed teacher prompt")} is longer than the context of {context} tokens; nothing can be trained.");
 
             long trainable = student.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
             log($"LoRA: {adapters} adapters, rank {options.LoraRank}, {trainable:N0} trainable parameters; " +

@@ -5,10 +5,11 @@ internal sealed class DistillFixture : IDisposable
 {
     private readonly TempDirectory folder = new();
 
-    public DistillFixture(int studentSeed = 31, int teacherSeed = 32)
+    /// <param name="context">Context length of both models (primed teacher prompts need more than the default 128).</param>
+    public DistillFixture(int studentSeed = 31, int teacherSeed = 32, int context = 128)
     {
-        TeacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64, layers: 2), teacherSeed);
-        StudentPath = TinyCheckpoints.Create(folder.Sub("student"), TinyCheckpoints.Config(hidden: 32, layers: 2, tied: true), studentSeed);
+        TeacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64, layers: 2, context: context), teacherSeed);
+        StudentPath = TinyCheckpoints.Create(folder.Sub("student"), TinyCheckpoints.Config(hidden: 32, layers: 2, tied: true, context: context), studentSeed);
     }
 
     public string TeacherPath { get; }

@@ -68,8 +68,9 @@ public static class PrimingPrompts
         }
         if (template.Contains(AnswerPlaceholder, StringComparison.Ordinal) && answer is null)
             throw new ArgumentException($"{strategy} priming puts the reference answer in the teacher's prompt, but no answer was given (set NeoDistillOptions.AnswerColumnName).", nameof(answer));
-        // Substitute {answer} first so an answer containing "{question}" is not expanded.
-        return template.Replace(AnswerPlaceholder, answer ?? "", StringComparison.Ordinal).Replace(QuestionPlaceholder, question, StringComparison.Ordinal);
+        // One pass, so a question or answer that itself contains a placeholder is left as written.
+        return System.Text.RegularExpressions.Regex.Replace(template, @"\{question\}|\{answer\}",
+            m => m.Value == QuestionPlaceholder ? question : answer ?? "");
     }
 
     private static string WithConfidence(string question)
