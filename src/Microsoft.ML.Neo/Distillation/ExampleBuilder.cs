@@ -1,5 +1,4 @@
 using Microsoft.ML.Neo.Data;
-using Microsoft.ML.Neo.Generation;
 using Microsoft.ML.Neo.Modeling;
 
 namespace Microsoft.ML.Neo.Distillation;
@@ -44,7 +43,7 @@ internal sealed class ExampleBuilder
             string? teacherPrompt = TeacherPrompt(row);
             var promptIds = encoder.EncodePrompt(row.Prompt);
             var teacherPromptIds = encoder.EncodePrompt(teacherPrompt ?? row.Prompt);
-            var generated = Generate(teacher, teacherPromptIds, stopIds, cache, teacherFingerprint);
+            var generated = TeacherGenerator.Generate(teacher, teacherPromptIds, options.TeacherMaxNewTokens, stopIds, cache, teacherFingerprint);
             int end = Array.FindIndex(generated, id => id >= studentVocabulary);
             if (end >= 0) generated = generated[..end];
             int[] response = [.. generated, encoder.EndOfSequenceId];
@@ -57,16 +56,5 @@ internal sealed class ExampleBuilder
             }
         }
         return examples;
-    }
-
-    private int[] Generate(LlamaForCausalLM teacher, int[] promptIds, IReadOnlyCollection<int> stopIds, TeacherGenerationCache? cache, string fingerprint)
-    {
-        int maxNew = Math.Min(options.TeacherMaxNewTokens, teacher.Config.ContextLength - promptIds.Length);
-        if (maxNew <= 0) return Array.Empty<int>();
-        string? key = cache is null ? null : TeacherGenerationCache.Key(fingerprint, promptIds, maxNew, stopIds);
-        if (cache is not null && cache.TryGet(key!, out var cached)) return cached;
-        var generated = TokenGenerator.Generate(teacher, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
-        cache?.Add(key!, generated);
-        return generated;
     }
 }

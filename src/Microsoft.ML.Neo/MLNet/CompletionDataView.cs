@@ -2,16 +2,16 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Neo;
 
-/// <summary>The transformer's output over a whole <see cref="IDataView"/>. Nothing is generated until a completion is read.</summary>
+/// <summary>A completion transformer's output over a whole <see cref="IDataView"/>. Nothing is generated until a completion is read.</summary>
 internal sealed class CompletionDataView : IDataView
 {
     private readonly IDataView input;
     private readonly CompletionMapper mapper;
 
-    public CompletionDataView(NeoDistillTransformer transformer, IDataView input)
+    public CompletionDataView(ICompletionSource source, IDataView input)
     {
         this.input = input;
-        mapper = new CompletionMapper(transformer, input.Schema);
+        mapper = new CompletionMapper(source, input.Schema);
     }
 
     public bool CanShuffle => input.CanShuffle;

@@ -2,16 +2,27 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Neo;
 
+/// <summary>A transformer that appends one generated text column computed from some input text columns.</summary>
+internal interface ICompletionSource
+{
+    /// <summary>The text columns a completion is computed from, in the order <see cref="Complete"/> receives them.</summary>
+    IReadOnlyList<string> InputColumnNames { get; }
+
+    DataViewSchema GetOutputSchema(DataViewSchema inputSchema);
+
+    string Complete(IReadOnlyList<string> inputs);
+}
+
 /// <summary>Row-level mapping for prediction engines: an input row plus the lazily generated completion.</summary>
 internal sealed class CompletionMapper : IRowToRowMapper
 {
-    private readonly NeoDistillTransformer transformer;
+    private readonly ICompletionSource source;
 
-    public CompletionMapper(NeoDistillTransformer transformer, DataViewSchema inputSchema)
+    public CompletionMapper(ICompletionSource source, DataViewSchema inputSchema)
     {
-        this.transformer = transformer;
+        this.source = source;
         InputSchema = inputSchema;
-        OutputSchema = transformer.GetOutputSchema(inputSchema);
+        OutputSchema = source.GetOutputSchema(inputSchema);
     }
 
     public DataViewSchema InputSchema { get; }
@@ -26,7 +37,7 @@ internal sealed class CompletionMapper : IRowToRowMapper
         var needed = new HashSet<int>();
         foreach (var column in dependingColumns)
         {
-            if (column.Index == OutputIndex) needed.Add(InputSchema[transformer.PromptColumnName].Index);
+            if (column.Index == OutputIndex) needed.UnionWith(source.InputColumnNames.Select(name => InputSchema[name].Index));
             else needed.Add(column.Index);
         }
         return needed.Select(i => InputSchema[i]);
@@ -38,15 +49,20 @@ internal sealed class CompletionMapper : IRowToRowMapper
     /// <summary>A getter of the completion that generates once per row position.</summary>
     public ValueGetter<ReadOnlyMemory<char>> CompletionGetter(DataViewRow input)
     {
-        var promptGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[transformer.PromptColumnName]);
+        var getters = source.InputColumnNames.Select(name => input.GetGetter<ReadOnlyMemory<char>>(input.Schema[name])).ToArray();
         long cachedPosition = -1;
-        ReadOnlyMemory<char> prompt = default, completion = default;
+        ReadOnlyMemory<char> text = default, completion = default;
         return (ref ReadOnlyMemory<char> value) =>
         {
             if (cachedPosition != input.Position)
             {
-                promptGetter(ref prompt);
-                completion = transformer.Complete(prompt.ToString()).AsMemory();
+                var inputs = new string[getters.Length];
+                for (int i = 0; i < getters.Length; i++)
+                {
+                    getters[i](ref text);
+                    inputs[i] = text.ToString();
+                }
+                completion = source.Complete(inputs).AsMemory();
                 cachedPosition = input.Position;
             }
             value = completion;

@@ -36,6 +36,18 @@ public static class NeoCatalog
         });
 
     /// <summary>
+    /// Adds a text column with the teacher's greedy response to each prompt under the chosen priming (response-priming
+    /// KD), generated lazily per row, so the responses can be inspected or filtered before NeoDistill trains on them.
+    /// </summary>
+    public static NeoTeacherResponseEstimator NeoTeacherResponses(this TransformsCatalog catalog, NeoTeacherResponseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new NeoTeacherResponseEstimator(CatalogEnvironment.Of(catalog), options.Clone());
+    }
+
+    /// <summary>
     /// GSM8K-style answer accuracy of a prediction column against a reference column (a solution ending in
     /// <c>#### n</c>, or a number): accuracy, counts, and predictions without a number. See
     /// <see cref="Evaluation.AnswerAccuracyEvaluator"/>.

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Neo;
 /// student's completion of the prompt, computed lazily when a row's value is read. Saves into ML.NET model zips
 /// with its weights, adapters and tokenizer, so the zip works without the original model folders.
 /// </summary>
-public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel, IDisposable
+public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel, IDisposable, ICompletionSource
 {
     internal const string LoaderSignature = "NeoDistillTransformer";
 
@@ -110,7 +110,9 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
 
     internal string OutputColumnName => options.OutputColumnName;
 
-    internal string PromptColumnName => options.PromptColumnName;
+    IReadOnlyList<string> ICompletionSource.InputColumnNames => new[] { options.PromptColumnName };
+
+    string ICompletionSource.Complete(IReadOnlyList<string> inputs) => Complete(inputs[0]);
 
     public void Dispose() => student.Dispose();
 }

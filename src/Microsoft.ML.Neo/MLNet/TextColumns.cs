@@ -5,22 +5,22 @@ namespace Microsoft.ML.Neo;
 /// <summary>Checks that the columns a transform reads exist and hold text.</summary>
 internal static class TextColumns
 {
-    public static DataViewSchema.Column Require(DataViewSchema schema, string name, string optionName)
+    public static DataViewSchema.Column Require(DataViewSchema schema, string name, string optionName, string optionsClass = nameof(NeoDistillOptions))
     {
         var column = schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(optionName, name,
-            $"The input has no column '{name}' (NeoDistillOptions.{optionName}). Columns: {string.Join(", ", schema.Select(c => c.Name))}.");
+            $"The input has no column '{name}' ({optionsClass}.{optionName}). Columns: {string.Join(", ", schema.Select(c => c.Name))}.");
         if (column.Type is not TextDataViewType)
             throw new ArgumentOutOfRangeException(optionName, name,
-                $"Column '{name}' (NeoDistillOptions.{optionName}) must be text (string), but it is {column.Type}.");
+                $"Column '{name}' ({optionsClass}.{optionName}) must be text (string), but it is {column.Type}.");
         return column;
     }
 
-    public static void Require(SchemaShape shape, string name, string optionName)
+    public static void Require(SchemaShape shape, string name, string optionName, string optionsClass = nameof(NeoDistillOptions))
     {
         if (!shape.TryFindColumn(name, out var column))
-            throw new ArgumentOutOfRangeException(optionName, name, $"The input has no column '{name}' (NeoDistillOptions.{optionName}).");
+            throw new ArgumentOutOfRangeException(optionName, name, $"The input has no column '{name}' ({optionsClass}.{optionName}).");
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
             throw new ArgumentOutOfRangeException(optionName, name,
-                $"Column '{name}' (NeoDistillOptions.{optionName}) must be a scalar text (string) column.");
+                $"Column '{name}' ({optionsClass}.{optionName}) must be a scalar text (string) column.");
     }
 }
