@@ -14,11 +14,12 @@ return command switch
     "bench-distill" => BenchDistillCommand.Run(options),
     "distill" => DistillCommand.Run(options),
     "make-student" => MakeStudentCommand.Run(options),
+    "priming-experiment" => PrimingExperimentCommand.Run(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-student|make-embedded|predict|bench|bench-load|bench-distill|tokenize> [--option value ...]");
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-student|priming-experiment|make-embedded|predict|bench|bench-load|bench-distill|tokenize> [--option value ...]");
     return 2;
 }

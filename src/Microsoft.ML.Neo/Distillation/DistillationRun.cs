@@ -44,11 +44,14 @@ internal static class DistillationRun
                 teacher.to(device);
             }
 
-            int context = options.MaxSequenceLength > 0
-                ? Math.Min(options.MaxSequenceLength, student.Config.ContextLength)
-                : student.Config.ContextLength;
-            if (teacher is not null) context = Math.Min(context, teacher.Config.ContextLength);
-            var encoder = new PromptResponseEncoder(studentTokenizer, context);
+            int Limit(int modelContext) => options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, modelContext) : modelContext;
+            int context = Limit(student.Config.ContextLength);
+            int? teacherContext = null;
+            if (teacher is not null && options.Priming == PrimingStrategy.None)
+                context = Math.Min(context, teacher.Config.ContextLength); // the teacher reads the student's sequences
+            else if (teacher is not null)
+                teacherContext = Limit(teacher.Config.ContextLength);   // primed: each side within its own context
+            var encoder = new PromptResponseEncoder(studentTokenizer, context, teacherContext);
             var builder = new ExampleBuilder(options, encoder);
             List<EncodedExample> examples;
             if (options.Mode == DistillationMode.Sequence)

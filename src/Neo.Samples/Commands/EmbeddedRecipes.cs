@@ -24,6 +24,9 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
             RopeTheta = 10000, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
         }, Examples: 40000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 2, Shapes: null),
-        _ => throw new ArgumentException($"--role must be 'teacher' or 'student', not '{role}'."),
+        // The response-priming experiment's teacher: the teacher's shape with room for the priming texts, which the
+        // embedded tokenizer spells mostly letter by letter (about 150 tokens); trained on PrimedTeacherData.
+        "teacher-primed" => For("teacher") with { Config = For("teacher").Config with { MaxPositionEmbeddings = 384 }, Seed = 3 },
+        _ => throw new ArgumentException($"--role must be 'teacher', 'teacher-primed' or 'student', not '{role}'."),
     };
 }

@@ -7,8 +7,9 @@ using Microsoft.ML.Neo.Modeling;
 namespace Neo.Samples.Commands;
 
 /// <summary>
-/// Regenerates one of the quickstart's embedded checkpoints by full-parameter training on the synthetic task:
-///   make-embedded --role teacher --out src/Neo.Samples/EmbeddedModels/teacher
+/// Regenerates one of the embedded checkpoints by full-parameter training on the synthetic task:
+///   make-embedded --role teacher|student|teacher-primed --out src/Neo.Samples/EmbeddedModels/&lt;role&gt;
+/// (teacher-primed is the response-priming experiment's teacher, trained on PrimedTeacherData).
 /// </summary>
 internal static class MakeEmbeddedCommand
 {
@@ -39,7 +40,10 @@ internal static class MakeEmbeddedCommand
         int[]? shapes = args.Has("shapes") ? args.Get("shapes", "").Split(',').Select(int.Parse).ToArray() : defaults.Shapes;
         var problems = ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
         Console.WriteLine($"Problem shapes: {(shapes is null ? "all" : string.Join(",", shapes))}.");
-        using var model = EmbeddedTask.TrainFromScratch(config, problems, epochs, batch, lr, seed, new ProgressCallback(p =>
+        var pairs = role == "teacher-primed"
+            ? PrimedTeacherData.Generate(problems, seed)
+            : problems.Select(p => (p.Prompt, p.Solution)).ToList();
+        using var model = EmbeddedTask.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback(p =>
         {
             if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
         }), maxSteps);

@@ -42,6 +42,22 @@ public sealed class ResponsePrimingTests
     }
 
     [TestMethod]
+    public void PrimedPromptsUseTheTeachersOwnContext()
+    {
+        // The student's context (128) is shorter than the primed prompts; the teacher's (512) is not.
+        using var dir = new TempDirectory();
+        TinyCheckpoints.Create(dir.Sub("teacher"), TinyCheckpoints.Config(hidden: 64, context: 512), 32);
+        TinyCheckpoints.Create(dir.Sub("student"), TinyCheckpoints.Config(hidden: 32, tied: true, context: 128), 31);
+        var ml = new MLContext(seed: 1);
+        using var model = ml.Transforms.NeoDistill(new NeoDistillOptions
+        {
+            TeacherModelPath = dir.Sub("teacher"), StudentModelPath = dir.Sub("student"), Priming = PrimingStrategy.Teacher,
+            LoraRank = 2, BatchSize = 4, MaxSteps = 1,
+        }).Fit(ml.Data.LoadFromEnumerable(Rows(4)));
+        Assert.IsTrue(model.TrainingSummary!.Divergence > 0);
+    }
+
+    [TestMethod]
     public void SequenceModeTrainsOnTeacherGenerationsAndCachesThem()
     {
         using var fixture = new DistillFixture(context: 512);

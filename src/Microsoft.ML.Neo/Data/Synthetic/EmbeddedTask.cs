@@ -23,6 +23,11 @@ public static class EmbeddedTask
     /// solutions. Returns the trained model; the caller owns it.
     /// </summary>
     public static CausalLM TrainFromScratch(LlamaConfig config, IReadOnlyList<WordProblem> problems, int epochs,
+        int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0) =>
+        TrainFromScratch(config, problems.Select(p => (p.Prompt, p.Solution)).ToList(), epochs, batchSize, learningRate, seed, progress, maxSteps);
+
+    /// <summary>As above, on prompt/response pairs (for example <see cref="PrimedTeacherData"/>).</summary>
+    public static CausalLM TrainFromScratch(LlamaConfig config, IReadOnlyList<(string Prompt, string Response)> pairs, int epochs,
         int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0)
     {
         var tokenizer = CreateTokenizer();
@@ -33,7 +38,7 @@ public static class EmbeddedTask
         try
         {
             var encoder = new PromptResponseEncoder(tokenizer, config.ContextLength);
-            var examples = problems.Select(p => encoder.Encode(p.Prompt, p.Solution)).OfType<EncodedExample>().ToList();
+            var examples = pairs.Select(p => encoder.Encode(p.Prompt, p.Response)).OfType<EncodedExample>().ToList();
             var trainer = new CausalLMTrainer(model, teacher: null, new TrainerSettings
             {
                 Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, WeightDecay = 0.01,
