@@ -1,0 +1,59 @@
+namespace Microsoft.ML.Neo.Sweeps;
+
+/// <summary>
+/// Every combination of <see cref="PointsPerDimension"/> evenly spaced values per searched dimension (ends included; a
+/// fixed dimension has one), in order, skipping configurations already tried. Null once the grid is done.
+/// </summary>
+public sealed class GridTuner : ISweepTuner
+{
+    public GridTuner(int pointsPerDimension = 3)
+    {
+        if (pointsPerDimension < 2)
+            throw new ArgumentOutOfRangeException(nameof(pointsPerDimension), pointsPerDimension, "A grid needs at least 2 points per dimension.");
+        PointsPerDimension = pointsPerDimension;
+    }
+
+    public int PointsPerDimension { get; }
+
+    public string Name => $"grid ({PointsPerDimension} per dimension)";
+
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    {
+        var levels = dimensions.Select(d => d.IsFixed ? 1 : PointsPerDimension).ToArray();
+        long total = levels.Aggregate(1L, (product, n) => product * n);
+        for (long index = 0; index < total; index++)
+        {
+            var point = new double[dimensions.Count];
+            long rest = index;
+            for (int d = dimensions.Count - 1; d >= 0; d--)
+            {
+                long level = rest % levels[d];
+                rest /= levels[d];
+                point[d] = levels[d] == 1 ? 0 : (double)level / (levels[d] - 1);
+            }
+            if (!TunerMath.AlreadyTried(point, dimensions, history)) return point;
+        }
+        return null;
+    }
+}
+
+/// <summary>Uniformly random points of the unit cube (so log ranges are sampled log-uniformly), seeded.</summary>
+public sealed class RandomTuner : ISweepTuner
+{
+    private readonly int seed;
+
+    public RandomTuner(int seed = 1) => this.seed = seed;
+
+    public string Name => $"random (seed {seed})";
+
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    {
+        var random = TunerMath.ForProposal(seed, history.Count);
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            var point = TunerMath.RandomPoint(random, dimensions);
+            if (!TunerMath.AlreadyTried(point, dimensions, history)) return point;
+        }
+        return null; // every draw repeated a tried configuration: the space is used up
+    }
+}

@@ -1,0 +1,41 @@
+namespace Microsoft.ML.Neo.Sweeps;
+
+/// <summary>A finished trial as a tuner sees it: its point in the unit cube and a loss to minimise.</summary>
+public readonly record struct TunerObservation(double[] Point, double Loss);
+
+/// <summary>
+/// Chooses the next configuration to try. Tuners work in the unit cube, one coordinate per search dimension (see
+/// <see cref="SearchRange.FromUnit"/>), and minimise. A proposal depends only on the tuner's seed and the history, so a
+/// sweep resumed from its log proposes what the unbroken sweep would have.
+/// </summary>
+public interface ISweepTuner
+{
+    string Name { get; }
+
+    /// <summary>The next point, or null when the tuner has nothing left to try (a finished grid).</summary>
+    double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history);
+}
+
+/// <summary>Shared by the tuners: seeded randomness per proposal, and checks against points already tried.</summary>
+internal static class TunerMath
+{
+    /// <summary>A generator for proposal number <paramref name="index"/> of a tuner seeded with <paramref name="seed"/>.</summary>
+    public static Random ForProposal(int seed, int index) => new(unchecked(seed * 1_000_003 + index * 7919 + 17));
+
+    public static double[] RandomPoint(Random random, IReadOnlyList<SearchRange> dimensions) =>
+        dimensions.Select(d => d.IsFixed ? 0 : random.NextDouble()).ToArray();
+
+    /// <summary>True when some tried point gives the same configuration (integer ranges round nearby points together).</summary>
+    public static bool AlreadyTried(double[] point, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
+        history.Any(h => SameConfiguration(h.Point, point, dimensions));
+
+    public static bool SameConfiguration(double[] a, double[] b, IReadOnlyList<SearchRange> dimensions)
+    {
+        for (int i = 0; i < dimensions.Count; i++)
+        {
+            double x = dimensions[i].FromUnit(a[i]), y = dimensions[i].FromUnit(b[i]);
+            if (Math.Abs(x - y) > 1e-9 * Math.Max(1, Math.Abs(x))) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,159 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
+
+namespace Microsoft.ML.Neo.Sweeps;
+
+/// <summary>
+/// SMAC-style Bayesian optimisation: after <see cref="InitialRandomTrials"/> random trials, a random forest
+/// (Microsoft.ML.FastTree's FastForest) is fitted to the losses seen so far; its trees' spread gives each candidate a
+/// mean and an uncertainty, and the candidate with the largest expected improvement over the best loss is tried next.
+/// Candidates are random points plus small moves around the best points found. Seeded and single-threaded, so the same
+/// history gives the same proposal.
+/// </summary>
+public sealed class SmacTuner : ISweepTuner
+{
+    private readonly int seed;
+
+    public SmacTuner(int seed = 1, int initialRandomTrials = 5, int trees = 16, int randomCandidates = 500, int localCandidates = 200)
+    {
+        if (initialRandomTrials < 2) throw new ArgumentOutOfRangeException(nameof(initialRandomTrials), initialRandomTrials, "At least 2 random trials are needed before a model can be fitted.");
+        if (trees < 2) throw new ArgumentOutOfRangeException(nameof(trees), trees, "At least 2 trees are needed to estimate uncertainty.");
+        this.seed = seed;
+        InitialRandomTrials = initialRandomTrials;
+        Trees = trees;
+        RandomCandidates = randomCandidates;
+        LocalCandidates = localCandidates;
+    }
+
+    public int InitialRandomTrials { get; }
+
+    public int Trees { get; }
+
+    public int RandomCandidates { get; }
+
+    public int LocalCandidates { get; }
+
+    public string Name => $"SMAC (FastForest, {Trees} trees, seed {seed})";
+
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    {
+        var random = TunerMath.ForProposal(seed, history.Count);
+        if (history.Count < InitialRandomTrials || dimensions.All(d => d.IsFixed)) return RandomUntried(random, dimensions, history);
+
+        // As SMAC does, the forest models the logarithm of the loss (shifted to be positive), which resolves the region
+        // near the best points, where the search should concentrate, better than the raw loss does.
+        double lowest = history.Min(h => h.Loss), highest = history.Max(h => h.Loss);
+        double shift = 1e-3 * (highest - lowest) + 1e-12;
+        double Transform(double loss) => Math.Log(loss - lowest + shift);
+        var forest = Fit(history, Transform, dimensions.Count);
+        double best = Transform(lowest);
+        var incumbent = history.MinBy(h => h.Loss).Point;
+        var candidates = new List<double[]>();
+        for (int i = 0; i < RandomCandidates; i++) candidates.Add(TunerMath.RandomPoint(random, dimensions));
+        // Local search: small Gaussian moves around the best few points found so far.
+        var leaders = history.OrderBy(h => h.Loss).Take(5).ToList();
+        for (int i = 0; i < LocalCandidates; i++)
+        {
+            var start = leaders[i % leaders.Count].Point;
+            candidates.Add(start.Select((x, d) => dimensions[d].IsFixed ? 0 : Math.Clamp(x + 0.1 * Gaussian(random), 0, 1)).ToArray());
+        }
+
+        double[]? chosen = null;
+        double bestImprovement = double.NegativeInfinity;
+        foreach (var candidate in candidates)
+        {
+            if (TunerMath.AlreadyTried(candidate, dimensions, history)) continue;
+            var (mean, spread) = forest.Predict(candidate);
+            // The forest is piecewise constant, so many candidates tie; among equals, the one nearest the best point wins.
+            double improvement = ExpectedImprovement(best, mean, spread) - 1e-9 * Distance(candidate, incumbent);
+            if (improvement > bestImprovement)
+            {
+                bestImprovement = improvement;
+                chosen = candidate;
+            }
+        }
+        return chosen ?? RandomUntried(random, dimensions, history);
+    }
+
+    private static double[]? RandomUntried(Random random, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    {
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            var point = TunerMath.RandomPoint(random, dimensions);
+            if (!TunerMath.AlreadyTried(point, dimensions, history)) return point;
+        }
+        return null;
+    }
+
+    /// <summary>E[max(best − f, 0)] for f ~ N(mean, spread²): the expected gain below the best loss.</summary>
+    internal static double ExpectedImprovement(double best, double mean, double spread)
+    {
+        if (spread < 1e-12) return Math.Max(best - mean, 0);
+        double z = (best - mean) / spread;
+        return (best - mean) * NormalCdf(z) + spread * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
+    }
+
+    private static double NormalCdf(double z) => 0.5 * (1 + Erf(z / Math.Sqrt(2)));
+
+    // Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), enough to rank candidates.
+    private static double Erf(double x)
+    {
+        double sign = Math.Sign(x);
+        x = Math.Abs(x);
+        double t = 1 / (1 + 0.3275911 * x);
+        double y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.Exp(-x * x);
+        return sign * y;
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    private sealed class Observation
+    {
+        public float[] Features { get; set; } = Array.Empty<float>();
+        public float Label { get; set; }
+    }
+
+    private static double Distance(double[] a, double[] b) => Math.Sqrt(a.Select((x, i) => (x - b[i]) * (x - b[i])).Sum());
+
+    private Forest Fit(IReadOnlyList<TunerObservation> history, Func<double, double> transform, int dimensions)
+    {
+        var ml = new MLContext(seed: seed + history.Count);
+        var schema = SchemaDefinition.Create(typeof(Observation));
+        schema[nameof(Observation.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimensions);
+        var data = ml.Data.LoadFromEnumerable(
+            history.Select(h => new Observation { Features = h.Point.Select(x => (float)x).ToArray(), Label = (float)transform(h.Loss) }).ToList(), schema);
+        var trainer = ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
+        {
+            NumberOfTrees = Trees, NumberOfLeaves = Math.Max(2, Math.Min(8, history.Count / 2)), MinimumExampleCountPerLeaf = 1,
+            FeatureFraction = 1, NumberOfThreads = 1, LabelColumnName = nameof(Observation.Label), FeatureColumnName = nameof(Observation.Features),
+        });
+        return new Forest(trainer.Fit(data).Model.TrainedTreeEnsemble.Trees);
+    }
+
+    /// <summary>The fitted trees, evaluated one by one for the mean and spread of their predictions.</summary>
+    private sealed class Forest(IReadOnlyList<QuantileRegressionTree> trees)
+    {
+        public (double Mean, double Spread) Predict(double[] point)
+        {
+            var values = trees.Select(tree => Evaluate(tree, point)).ToArray();
+            double mean = values.Average();
+            return (mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length));
+        }
+
+        // FastTree's layout: non-negative children are nodes, a negative child ~k is leaf k; a value at or below a
+        // node's threshold goes left.
+        private static double Evaluate(QuantileRegressionTree tree, double[] point)
+        {
+            if (tree.NumberOfLeaves == 1) return tree.LeafValues[0];
+            int node = 0;
+            while (true)
+            {
+                bool left = point[tree.NumericalSplitFeatureIndexes[node]] <= tree.NumericalSplitThresholds[node];
+                int next = left ? tree.LeftChild[node] : tree.RightChild[node];
+                if (next < 0) return tree.LeafValues[~next];
+                node = next;
+            }
+        }
+    }
+}
