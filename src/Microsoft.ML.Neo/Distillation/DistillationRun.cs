@@ -86,15 +86,19 @@ internal static class DistillationRun
             {
                 RunIdentity = $"teacher={Path.GetFullPath(options.TeacherModelPath)};student={Path.GetFullPath(options.StudentModelPath)}",
             };
-            var trainer = new CausalLMTrainer(student, teacher, settings, padId: studentTokenizer.PaddingId ?? studentTokenizer.EndOfSequenceId!.Value)
+            int padId = studentTokenizer.PaddingId ?? studentTokenizer.EndOfSequenceId!.Value;
+            var monitoring = options.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+            var trainer = new CausalLMTrainer(student, teacher, settings, padId)
             {
                 OnStep = p =>
                 {
                     options.Progress?.Report(p);
                     log(p.ToString());
                 },
+                StopAfter = options.StopAfter is null ? null
+                    : p => options.StopAfter(p, () => ResponseLoss.Mean(student, monitoring ?? throw new InvalidOperationException("No monitoring rows were given."), padId)),
             };
-            var summary = trainer.Train(examples);
+            var summary = trainer.Train(examples, options.Cancellation);
             student.eval();
             return (new CausalLM(student, studentTokenizer, GenerationConfig.TryLoad(options.StudentModelPath)), summary);
         }

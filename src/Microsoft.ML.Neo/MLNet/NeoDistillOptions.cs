@@ -138,6 +138,21 @@ public sealed class NeoDistillOptions
     /// </summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// Cancels <c>Fit</c> between two steps with an <see cref="OperationCanceledException"/> (a checkpoint, if configured,
+    /// keeps what was done). Not saved with the model.
+    /// </summary>
+    [JsonIgnore]
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>Early stopping for sweeps: after each step, may end training (keeping the adapters trained so far).</summary>
+    [JsonIgnore]
+    internal Func<TrainingProgress, Func<double>, bool>? StopAfter { get; set; }
+
+    /// <summary>Rows whose response loss <see cref="StopAfter"/>'s second argument computes on the current student.</summary>
+    [JsonIgnore]
+    internal IReadOnlyList<(string Prompt, string Response)>? MonitoringRows { get; set; }
+
     /// <summary>Receives progress after each training step (loss terms, tokens/s, ETA). Not saved with the model.</summary>
     [JsonIgnore]
     public IProgress<TrainingProgress>? Progress { get; set; }

@@ -60,6 +60,18 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
         }
     }
 
+    /// <summary>Mean cross-entropy of the student on the rows' response tokens (a sweep's validation loss).</summary>
+    internal double MeanResponseLoss(IReadOnlyList<(string Prompt, string Response)> rows)
+    {
+        var tokenizer = student.TokenizerFiles!;
+        var encoder = new Data.PromptResponseEncoder(tokenizer, student.Config.ContextLength);
+        var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<Data.EncodedExample>().ToList();
+        lock (generationLock)
+        {
+            return ResponseLoss.Mean(student.Model, examples, tokenizer.PaddingId ?? encoder.EndOfSequenceId);
+        }
+    }
+
     /// <summary>How many completions this instance has generated (laziness is tested with it).</summary>
     internal long CompletionsGenerated { get; private set; }
 

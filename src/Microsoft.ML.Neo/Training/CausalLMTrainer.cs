@@ -29,6 +29,9 @@ internal sealed class CausalLMTrainer
     /// <summary>Called after each step.</summary>
     public Action<TrainingProgress>? OnStep { get; init; }
 
+    /// <summary>Asked after each step (after <see cref="OnStep"/>); true ends training there, keeping what was learned.</summary>
+    public Func<TrainingProgress, bool>? StopAfter { get; init; }
+
     public static int StepsPerEpoch(int examples, int batchSize) => (examples + batchSize - 1) / batchSize;
 
     /// <returns>The last step's progress, or null when there was nothing to train.</returns>
@@ -87,6 +90,7 @@ internal sealed class CausalLMTrainer
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                         checkpoint.Save(named, optimizer, step, tokens);
                     OnStep?.Invoke(last);
+                    if (StopAfter?.Invoke(last) == true) return last;
                 }
             }
         }

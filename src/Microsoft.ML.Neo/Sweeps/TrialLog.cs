@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Microsoft.ML.Neo.Sweeps;
+
+/// <summary>
+/// The JSON-lines log of a sweep: a header line describing the sweep, then one line per trial, appended and flushed
+/// as each trial ends. A sweep started again with the same log continues after its finished trials; a log written by
+/// a different sweep (other search space, metric or base options) is refused rather than mixed in.
+/// </summary>
+internal sealed class TrialLog
+{
+    private readonly string path;
+
+    public TrialLog(string path) => this.path = path;
+
+    /// <summary>Reads the trials of this sweep, or none when the log does not exist yet; writes the header for a new log.</summary>
+    public List<SweepTrial> Open(string description)
+    {
+        var trials = new List<SweepTrial>();
+        if (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            File.WriteAllText(path, new JsonObject { ["sweep"] = description }.ToJsonString() + "\n");
+            return trials;
+        }
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0) continue;
+            JsonObject json;
+            try
+            {
+                json = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("not an object");
+            }
+            catch (JsonException) when (lineNumber > 1)
+            {
+                continue; // a line cut short when a run died; that trial runs again
+            }
+            if (lineNumber == 1)
+            {
+                if (json["sweep"]?.GetValue<string>() != description)
+                    throw new InvalidOperationException($"The trial log '{path}' was written by a different sweep (search space, metric or base options); " +
+                        "use another log path, or delete it to start over.");
+                continue;
+            }
+            trials.Add(Parse(json));
+        }
+        return trials;
+    }
+
+    public void Append(SweepTrial trial)
+    {
+        var p = trial.Parameters;
+        var json = new JsonObject
+        {
+            ["trial"] = trial.Index, ["status"] = trial.Status.ToString(), ["metric"] = trial.Metric, ["seconds"] = Math.Round(trial.Seconds, 2),
+            ["lora_rank"] = p.LoraRank, ["temperature"] = p.Temperature, ["kd_weight"] = p.KdWeight, ["learning_rate"] = p.LearningRate,
+            ["epochs"] = p.Epochs, ["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray()), ["message"] = trial.Message,
+            ["curve"] = trial.Curve is null ? null : new JsonArray(trial.Curve.Select(c => (JsonNode)new JsonArray(c.Step, c.Loss)).ToArray()),
+        };
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString() + "\n");
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static SweepTrial Parse(JsonObject json) => new(
+        json["trial"]!.GetValue<int>(),
+        new SweepParameters(json["lora_rank"]!.GetValue<int>(), json["temperature"]!.GetValue<double>(), json["kd_weight"]!.GetValue<double>(),
+            json["learning_rate"]!.GetValue<double>(), json["epochs"]?.GetValue<int>()),
+        json["point"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray(),
+        json["metric"]?.GetValue<double>(),
+        json["seconds"]!.GetValue<double>(),
+        Enum.Parse<TrialStatus>(json["status"]!.GetValue<string>()),
+        json["message"]?.GetValue<string>(),
+        json["curve"]?.AsArray().Select(c => (c![0]!.GetValue<int>(), c[1]!.GetValue<double>())).ToList());
+}

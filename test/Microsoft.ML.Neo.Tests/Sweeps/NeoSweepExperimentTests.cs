@@ -1,0 +1,102 @@
+using Microsoft.ML.Neo.Sweeps;
+using Microsoft.ML.Neo.Tests.MLNet;
+
+namespace Microsoft.ML.Neo.Tests.Sweeps;
+
+[TestClass]
+public sealed class NeoSweepExperimentTests
+{
+    /// <summary>Proposes the given points in order (a test stand-in for a tuner).</summary>
+    private sealed class SequenceTuner(params double[][] points) : ISweepTuner
+    {
+        public string Name => "sequence";
+
+        public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
+            history.Count < points.Length ? points[history.Count] : null;
+    }
+
+    private static NeoSearchSpace Space() => new()
+    {
+        LoraRank = SearchRange.Int(2, 8, logScale: true), Temperature = SearchRange.Float(1, 4, logScale: true),
+        KdWeight = SearchRange.Float(0, 1), LearningRate = SearchRange.Float(1e-4, 3e-2, logScale: true),
+    };
+
+    private static NeoSweepExperiment Experiment(MLContext ml, DistillFixture fixture, int trainRows = 8)
+    {
+        var options = fixture.Options();
+        options.BatchSize = 2;
+        return ml.CreateNeoSweepExperiment(options)
+            .SetDataset(ml.Data.LoadFromEnumerable(TrainingRows.Make(trainRows, seed: 5)), ml.Data.LoadFromEnumerable(TrainingRows.Make(4, seed: 6)))
+            .SetSearchSpace(Space());
+    }
+
+    [TestMethod]
+    public void SameSeedGivesTheSameTrialsAndTheBestModelIsReturned()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        using var first = Experiment(ml, fixture).SetTuner(new RandomTuner(3)).SetMaxTrials(3).Run();
+        using var second = Experiment(ml, fixture).SetTuner(new RandomTuner(3)).SetMaxTrials(3).Run();
+        Assert.AreEqual(3, first.Trials.Count);
+        CollectionAssert.AreEqual(first.Trials.Select(t => t.Parameters).ToList(), second.Trials.Select(t => t.Parameters).ToList());
+        CollectionAssert.AreEqual(first.Trials.Select(t => t.Metric).ToList(), second.Trials.Select(t => t.Metric).ToList());
+        Assert.AreEqual(first.Trials.Min(t => t.Metric), first.BestTrial.Metric, "validation loss is minimised");
+        Assert.AreEqual(first.BestTrial.Parameters.LoraRank, first.BestModel.Options.LoraRank);
+        StringAssert.Contains(first.ToTable(), "(best)");
+    }
+
+    [TestMethod]
+    public void AnInterruptedSweepResumesFromItsLogWithoutRepeatingTrials()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        string log = fixture.Sub("trials.jsonl");
+        using (var unbroken = Experiment(ml, fixture).SetTuner(new RandomTuner(4)).SetMaxTrials(4).Run())
+        {
+            using (Experiment(ml, fixture).SetTuner(new RandomTuner(4)).SetMaxTrials(2).SetTrialLog(log).Run()) { }
+            Assert.AreEqual(3, File.ReadAllLines(log).Length, "a header and two trials");
+            File.AppendAllText(log, "{\"trial\": 3, \"stat"); // a line cut short when the process died
+            using var resumed = Experiment(ml, fixture).SetTuner(new RandomTuner(4)).SetMaxTrials(4).SetTrialLog(log).Run();
+            CollectionAssert.AreEqual(new[] { 1, 2, 3, 4 }, resumed.Trials.Select(t => t.Index).ToArray());
+            CollectionAssert.AreEqual(unbroken.Trials.Select(t => t.Parameters).ToList(), resumed.Trials.Select(t => t.Parameters).ToList(),
+                "the resumed sweep proposes what the unbroken one did");
+            for (int i = 0; i < 4; i++) Assert.AreEqual(unbroken.Trials[i].Metric!.Value, resumed.Trials[i].Metric!.Value, 1e-6);
+        }
+        var other = Experiment(ml, fixture).SetMetric(SweepMetric.Perplexity).SetTrialLog(log);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => other.Run());
+        StringAssert.Contains(e.Message, "different sweep");
+    }
+
+    [TestMethod]
+    public void BudgetsAreEnforced()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        using (var capped = Experiment(ml, fixture).SetTuner(new RandomTuner(1)).SetMaxTrials(2).Run())
+            Assert.AreEqual(2, capped.Trials.Count);
+
+        string log = fixture.Sub("budget.jsonl");
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            Experiment(ml, fixture, trainRows: 400).SetTuner(new RandomTuner(1)).SetMaxTrials(5).SetTrainingTime(TimeSpan.FromMilliseconds(300)).SetTrialLog(log).Run());
+        StringAssert.Contains(e.Message, "No trial finished");
+        StringAssert.Contains(File.ReadAllLines(log)[1], "Cancelled", "the trial cut by the budget is logged as cancelled");
+        Assert.AreEqual(2, File.ReadAllLines(log).Length, "no trial started after the budget ended");
+    }
+
+    [TestMethod]
+    public void MedianRuleStopsATrialWorseThanEarlierOnes()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        // Trial 1 learns fast (largest learning rate); trial 2 barely moves (smallest), so at the first checkpoint its
+        // validation loss is above the median of the trials before it.
+        var good = new[] { 0.5, 0.0, 0.0, 1.0 };
+        var slow = new[] { 0.5, 0.0, 0.0, 0.0 };
+        using var result = Experiment(ml, fixture, trainRows: 16).SetTuner(new SequenceTuner(good, slow))
+            .SetEarlyStopping(checkpoints: 4, minimumTrials: 1).SetMaxTrials(2).Run();
+        Assert.AreEqual(TrialStatus.Completed, result.Trials[0].Status);
+        Assert.AreEqual(TrialStatus.StoppedEarly, result.Trials[1].Status, result.ToTable());
+        Assert.AreEqual(3, result.Trials[0].Curve!.Count, "checkpoints at steps 2, 4 and 6 of 8");
+        Assert.AreEqual(1, result.Trials[1].Curve!.Count, "stopped at its first checkpoint");
+    }
+}
