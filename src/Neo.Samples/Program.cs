@@ -15,11 +15,12 @@ return command switch
     "distill" => DistillCommand.Run(options),
     "make-student" => MakeStudentCommand.Run(options),
     "priming-experiment" => PrimingExperimentCommand.Run(options),
+    "sweep" => SweepCommand.Run(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|make-student|priming-experiment|make-embedded|predict|bench|bench-load|bench-distill|tokenize> [--option value ...]");
+    Console.Error.WriteLine("usage: Neo.Samples <quickstart|distill|sweep|make-student|priming-experiment|make-embedded|predict|bench|bench-load|bench-distill|tokenize> [--option value ...]");
     return 2;
 }

@@ -43,5 +43,8 @@ public sealed class NeoSweepResult : IDisposable
         return table.ToString();
     }
 
+    /// <summary>Writes a PNG: the metric per trial, and against LoRA rank and KD temperature (log scales), best trial marked.</summary>
+    public void SavePlot(string path) => SweepPlot.Save(this, path);
+
     public void Dispose() => BestModel.Dispose();
 }

@@ -43,6 +43,12 @@ public sealed class NeoSweepExperimentTests
         Assert.AreEqual(first.Trials.Min(t => t.Metric), first.BestTrial.Metric, "validation loss is minimised");
         Assert.AreEqual(first.BestTrial.Parameters.LoraRank, first.BestModel.Options.LoraRank);
         StringAssert.Contains(first.ToTable(), "(best)");
+        string plot = fixture.Sub("sweep.png");
+        first.SavePlot(plot);
+        var bytes = File.ReadAllBytes(plot);
+        CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        Assert.IsTrue(bytes.Length > 10_000, "three drawn panels, not an empty image");
+        if (Environment.GetEnvironmentVariable("NEO_KEEP_PLOT") is string keep) File.Copy(plot, keep, overwrite: true);
     }
 
     [TestMethod]
