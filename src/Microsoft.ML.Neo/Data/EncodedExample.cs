@@ -7,6 +7,9 @@ namespace Microsoft.ML.Neo.Data;
 /// </summary>
 internal sealed record EncodedExample(int[] TokenIds, int ResponseStart, int[]? TeacherTokenIds = null, int TeacherResponseStart = 0)
 {
+    /// <summary>The key of this example's cached teacher scores (see TeacherScoreCache), when a cache is used.</summary>
+    public string? TeacherScoreKey { get; init; }
+
     /// <summary>Number of positions that carry loss.</summary>
     public int ResponseTokenCount => TokenIds.Length - ResponseStart;
 

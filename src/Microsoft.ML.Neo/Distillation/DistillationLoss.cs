@@ -60,4 +60,35 @@ internal static class DistillationLoss
         var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;
         return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// The same objective with cached teacher scores: at each response position only the teacher's top-K logits are
+    /// known, so the teacher distribution is their softmax at temperature T (renormalised over the K ids) and the KD
+    /// term is forward KL over those ids, Σ p_k (log p_k − log q_k), with q the student's full softmax. With K equal to
+    /// the vocabulary this is exactly the online forward KL.
+    /// </summary>
+    /// <param name="teacherTopIds">[M, K] int64: the teacher's top ids at the M unmasked positions, in row-major order.</param>
+    /// <param name="teacherTopLogits">[M, K] float32: their logits.</param>
+    public static LossTerms ComputeTopK(Tensor studentLogits, Tensor labels, Tensor teacherTopIds, Tensor teacherTopLogits,
+        float kdWeight, float temperature)
+    {
+        using var scope = NewDisposeScope();
+        long vocab = studentLogits.shape[^1];
+        var flatStudent = studentLogits.reshape(-1, vocab); // [N, V]
+        var flatLabels = labels.reshape(-1);                // [N]
+        var mask = flatLabels.ne(IgnoreIndex);              // [N]
+        var denominator = mask.sum().to(ScalarType.Float32).clamp_min(1);
+        var crossEntropy = nn.functional.cross_entropy(flatStudent, flatLabels, ignore_index: IgnoreIndex,
+            reduction: nn.Reduction.Sum) / denominator;
+
+        var studentRows = mask.nonzero().reshape(-1);                                                    // [M]
+        if (studentRows.shape[0] != teacherTopIds.shape[0])
+            throw new InvalidOperationException($"Cached teacher scores cover {teacherTopIds.shape[0]} positions, the batch has {studentRows.shape[0]}; the cache does not match these examples.");
+        var studentLog = nn.functional.log_softmax(flatStudent.index_select(0, studentRows) / temperature, -1).gather(1, teacherTopIds); // [M, K]
+        var teacherLog = nn.functional.log_softmax(teacherTopLogits / temperature, -1);                    // [M, K]
+        var kd = (teacherLog.exp() * (teacherLog - studentLog)).sum() / denominator * (temperature * temperature);
+
+        var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;
+        return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope());
+    }
 }

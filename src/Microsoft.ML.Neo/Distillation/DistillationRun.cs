@@ -53,6 +53,7 @@ internal static class DistillationRun
                 teacherContext = Limit(teacher.Config.ContextLength);   // primed: each side within its own context
             var encoder = new PromptResponseEncoder(studentTokenizer, context, teacherContext);
             var builder = new ExampleBuilder(options, encoder);
+            var fingerprint = new Lazy<string>(() => TeacherFingerprint.Of(options.TeacherModelPath)); // hashes the weights: once
             List<EncodedExample> examples;
             if (options.Mode == DistillationMode.Sequence)
             {
@@ -60,7 +61,7 @@ internal static class DistillationRun
                 var stops = new HashSet<int>(teacher!.Config.EosTokenIds) { encoder.EndOfSequenceId };
                 if (GenerationConfig.TryLoad(options.TeacherModelPath) is { } teacherGeneration) stops.UnionWith(teacherGeneration.EosTokenIds);
                 examples = builder.FromTeacherGenerations(rows, teacher, stops, student.Config.VocabSize, cache,
-                    cache is null ? "" : TeacherFingerprint.Of(options.TeacherModelPath), log);
+                    cache is null ? "" : fingerprint.Value, log);
                 if (options.KdWeight == 0)
                 {
                     teacher.Dispose(); // generations done; CE alone needs no teacher
@@ -88,8 +89,18 @@ internal static class DistillationRun
             };
             int padId = studentTokenizer.PaddingId ?? studentTokenizer.EndOfSequenceId!.Value;
             var monitoring = options.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+            using var scores = teacher is not null && options.KdWeight > 0 && !string.IsNullOrWhiteSpace(options.TeacherCacheDirectory)
+                ? new TeacherScoreCache(options.TeacherCacheDirectory) : null;
+            if (scores is not null)
+            {
+                examples = TeacherScores.Precompute(teacher!, examples, scores, fingerprint.Value,
+                    options.TeacherScoreTopK, student.Config.VocabSize, padId, log);
+                teacher!.Dispose(); // training reads the cache; the teacher is no longer needed
+                teacher = null;
+            }
             var trainer = new CausalLMTrainer(student, teacher, settings, padId)
             {
+                TeacherScores = scores,
                 OnStep = p =>
                 {
                     options.Progress?.Report(p);

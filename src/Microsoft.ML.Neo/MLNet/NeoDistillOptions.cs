@@ -55,10 +55,19 @@ public sealed class NeoDistillOptions
     public int TeacherMaxNewTokens { get; set; } = 128;
 
     /// <summary>
-    /// Folder of a file-backed cache of teacher generations (Sequence mode), shared by runs and sweeps: a generation for
-    /// the same teacher files, teacher prompt and settings is read back instead of recomputed. Null (default): no cache.
+    /// Folder of a file-backed cache of what the teacher computes, shared by runs and sweeps: its generations (Sequence
+    /// mode) and, when KdWeight &gt; 0, its top-<see cref="TeacherScoreTopK"/> logits on every response token. Entries for
+    /// the same teacher files, teacher tokens and settings are read back instead of recomputed, so a repeated run does not
+    /// run the teacher at all. Null (default): no cache, the teacher runs online.
     /// </summary>
     public string? TeacherCacheDirectory { get; set; }
+
+    /// <summary>
+    /// With <see cref="TeacherCacheDirectory"/> and KdWeight &gt; 0: how many of the teacher's logits per response position
+    /// are cached (its top K, 1 to 65536). KD from the cache renormalises them and uses forward KL; with K at least the
+    /// vocabulary it equals online KD. Default 64.
+    /// </summary>
+    public int TeacherScoreTopK { get; set; } = 64;
 
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
     public int LoraRank { get; set; } = 8;
@@ -175,6 +184,10 @@ public sealed class NeoDistillOptions
             throw new ArgumentException($"{Priming} priming changes only what the teacher sees, but with KdWeight 0 in Logits mode the teacher " +
                 "is never run; set KdWeight above 0 or Mode = Sequence.", nameof(Priming));
         Require(TeacherMaxNewTokens is >= 1 and <= 100_000, nameof(TeacherMaxNewTokens), TeacherMaxNewTokens, "between 1 and 100000");
+        Require(TeacherScoreTopK is >= 1 and <= 65_536, nameof(TeacherScoreTopK), TeacherScoreTopK, "between 1 and 65536");
+        if (!string.IsNullOrWhiteSpace(TeacherCacheDirectory) && KdWeight > 0 && Divergence != Divergence.ForwardKL)
+            throw new ArgumentException("Cached teacher scores keep only the teacher's top-K logits, from which only forward KL can be computed; " +
+                "set Divergence = ForwardKL, or leave TeacherCacheDirectory empty to run the teacher online.", nameof(Divergence));
         Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
         Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
         Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");

@@ -29,6 +29,9 @@ internal sealed class CausalLMTrainer
     /// <summary>Called after each step.</summary>
     public Action<TrainingProgress>? OnStep { get; init; }
 
+    /// <summary>Cached teacher scores to distil from instead of running the teacher (examples carry their keys).</summary>
+    public TeacherScoreCache? TeacherScores { get; init; }
+
     /// <summary>Asked after each step (after <see cref="OnStep"/>); true ends training there, keeping what was learned.</summary>
     public Func<TrainingProgress, bool>? StopAfter { get; init; }
 
@@ -123,6 +126,13 @@ internal sealed class CausalLMTrainer
         var (cpuInputs, cpuLabels) = TokenBatch.Create(batch, padId); // [B, L] each
         var inputs = cpuInputs.to(student.Device);
         var labels = cpuLabels.to(student.Device);
+        if (TeacherScores is not null && settings.KdWeight > 0)
+        {
+            var (ids, logits) = CachedScores(batch); // [M, K] each
+            var cached = DistillationLoss.ComputeTopK(student.Forward(inputs), labels, ids.to(student.Device), logits.to(student.Device),
+                settings.KdWeight, settings.Temperature);
+            return Update(optimizer, trainable, cached, inputs.numel());
+        }
         Tensor? teacherLogits = null, teacherLabels = null;
         if (teacher is not null && settings.KdWeight > 0)
         {
@@ -140,11 +150,34 @@ internal sealed class CausalLMTrainer
         var studentLogits = student.Forward(inputs); // [B, L, V]
         var terms = DistillationLoss.Compute(studentLogits, teacherLogits, labels,
             settings.KdWeight, settings.Temperature, settings.Divergence, teacherLabels);
+        return Update(optimizer, trainable, terms, inputs.numel());
+    }
+
+    // The batch's cached top-K scores, examples in batch order and positions in order: [M, K] ids and logits.
+    private (Tensor Ids, Tensor Logits) CachedScores(List<EncodedExample> batch)
+    {
+        var ids = new List<int>();
+        var logits = new List<float>();
+        int k = 0;
+        foreach (var example in batch)
+        {
+            var record = TeacherScores!.Read(example.TeacherScoreKey ?? throw new InvalidOperationException("An example has no cached teacher scores."));
+            k = record.TopK;
+            ids.AddRange(record.Ids);
+            logits.AddRange(record.Logits);
+        }
+        long positions = ids.Count / Math.Max(k, 1);
+        return (tensor(ids.Select(i => (long)i).ToArray(), new[] { positions, k }), tensor(logits.ToArray(), new[] { positions, k }));
+    }
+
+    private (double Loss, double CrossEntropy, double Divergence, long Tokens) Update(
+        optim.Optimizer optimizer, IList<Parameter> trainable, LossTerms terms, long tokens)
+    {
         optimizer.zero_grad();
         terms.Total.backward();
         nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
         optimizer.step();
-        return (terms.Total.item<float>(), terms.CrossEntropy.item<float>(), terms.Divergence.item<float>(), inputs.numel());
+        return (terms.Total.item<float>(), terms.CrossEntropy.item<float>(), terms.Divergence.item<float>(), tokens);
     }
 
     private double LearningRateAt(int step, int totalSteps, int warmupSteps)

@@ -90,6 +90,34 @@ public sealed class ResponsePrimingTests
     }
 
     [TestMethod]
+    public void CachedTeacherScoresReplaceTheTeacherOnTheSecondRun()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Rows(8));
+        NeoDistillTransformer Fit(string? cache, List<string> logged, int topK = 1024)
+        {
+            var ml = new MLContext(seed: 1);
+            ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+            var options = fixture.Options();
+            options.Priming = PrimingStrategy.Teacher;
+            options.MaxSteps = 1;
+            options.TeacherCacheDirectory = cache;
+            options.TeacherScoreTopK = topK;
+            return ml.Transforms.NeoDistill(options).Fit(data);
+        }
+        var first = new List<string>();
+        var second = new List<string>();
+        using var online = Fit(null, new List<string>());
+        using var scored = Fit(fixture.Sub("cache"), first);
+        using var reread = Fit(fixture.Sub("cache"), second);
+        Assert.IsTrue(first.Any(m => m.Contains("teacher scores: 0/8 already in the cache")), string.Join("\n", first));
+        Assert.IsTrue(second.Any(m => m.Contains("teacher scores: 8/8 already in the cache")), string.Join("\n", second));
+        CollectionAssert.AreEqual(AdapterWeights(scored), AdapterWeights(reread), "the cache gives the same model");
+        // Top-K with K above the vocabulary keeps every logit: the same loss as running the teacher online.
+        Assert.AreEqual(online.TrainingSummary!.Divergence, scored.TrainingSummary!.Divergence, 1e-4 * Math.Max(1, online.TrainingSummary.Divergence));
+    }
+
+    [TestMethod]
     public void CacheSurvivesALineCutShortAndRefusesForeignFiles()
     {
         using var dir = new TempDirectory();
