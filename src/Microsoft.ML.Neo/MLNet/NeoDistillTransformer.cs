@@ -101,10 +101,7 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema);
-        builder.AddColumn(options.OutputColumnName, TextDataViewType.Instance);
-        return builder.ToSchema();
+        return TextColumns.Append(inputSchema, options.OutputColumnName);
     }
 
     public IDataView Transform(IDataView input) => new CompletionDataView(this, input);

@@ -15,6 +15,15 @@ internal static class TextColumns
         return column;
     }
 
+    /// <summary>The input schema with a text column appended (an input column of the same name is hidden).</summary>
+    public static DataViewSchema Append(DataViewSchema inputSchema, string name)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        builder.AddColumn(name, TextDataViewType.Instance);
+        return builder.ToSchema();
+    }
+
     public static void Require(SchemaShape shape, string name, string optionName, string optionsClass = nameof(NeoDistillOptions))
     {
         if (!shape.TryFindColumn(name, out var column))

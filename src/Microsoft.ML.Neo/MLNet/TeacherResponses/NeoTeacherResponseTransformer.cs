@@ -74,10 +74,7 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
     {
         foreach (var (name, option) in InputColumns())
             TextColumns.Require(inputSchema, name, option, nameof(NeoTeacherResponseOptions));
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema);
-        builder.AddColumn(options.OutputColumnName, TextDataViewType.Instance);
-        return builder.ToSchema();
+        return TextColumns.Append(inputSchema, options.OutputColumnName);
     }
 
     public IDataView Transform(IDataView input) => new CompletionDataView(this, input);
