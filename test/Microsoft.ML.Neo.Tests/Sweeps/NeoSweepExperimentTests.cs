@@ -83,7 +83,7 @@ public sealed class NeoSweepExperimentTests
 
         string log = fixture.Sub("budget.jsonl");
         var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
-            Experiment(ml, fixture, trainRows: 400).SetTuner(new RandomTuner(1)).SetMaxTrials(5).SetTrainingTime(TimeSpan.FromMilliseconds(300)).SetTrialLog(log).Run());
+            Experiment(ml, fixture, trainRows: 800).SetTuner(new RandomTuner(1)).SetMaxTrials(5).SetTrainingTime(TimeSpan.FromMilliseconds(300)).SetTrialLog(log).Run());
         StringAssert.Contains(e.Message, "No trial finished");
         StringAssert.Contains(File.ReadAllLines(log)[1], "Cancelled", "the trial cut by the budget is logged as cancelled");
         Assert.AreEqual(2, File.ReadAllLines(log).Length, "no trial started after the budget ended");
