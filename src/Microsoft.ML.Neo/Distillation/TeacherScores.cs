@@ -24,8 +24,15 @@ internal static class TeacherScores
         try
         {
             using var _ = no_grad();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lastReport = TimeSpan.Zero;
             for (int start = 0; start < missing.Count; start += batchSize)
             {
+                if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10))
+                {
+                    lastReport = clock.Elapsed;
+                    log($"teacher scores: {start}/{missing.Count} scored ({clock.Elapsed.TotalSeconds:F0} s)");
+                }
                 using var scope = NewDisposeScope();
                 var batch = missing.Skip(start).Take(batchSize).ToList();
                 var (inputs, labels) = TokenBatch.Create(batch.Select(e => e.TeacherView).ToList(), padId); // [B, L] each
