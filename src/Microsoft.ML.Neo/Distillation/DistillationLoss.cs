@@ -27,15 +27,7 @@ internal static class DistillationLoss
     {
         using var scope = NewDisposeScope();
         long vocab = studentLogits.shape[^1];
-        var flatStudent = studentLogits.reshape(-1, vocab); // [N, V]
-        var flatLabels = labels.reshape(-1);                // [N]
-        var mask = flatLabels.ne(IgnoreIndex);              // [N]
-        var count = mask.sum().to(ScalarType.Float32);
-        // An all-masked batch gives 0 (with a gradient path) instead of 0/0.
-        var denominator = count.clamp_min(1);
-
-        var crossEntropy = nn.functional.cross_entropy(flatStudent, flatLabels, ignore_index: IgnoreIndex,
-            reduction: nn.Reduction.Sum) / denominator;
+        var (flatStudent, flatLabels, mask, denominator, crossEntropy) = StudentTerms(studentLogits, labels);
 
         Tensor kd = zeros_like(crossEntropy);
         if (teacherLogits is not null && kdWeight > 0)
@@ -56,9 +48,7 @@ internal static class DistillationLoss
                 : (studentLog.exp() * (studentLog - teacherLog)).sum(-1);  // [M]
             kd = perPosition.sum() / denominator * (temperature * temperature);
         }
-
-        var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;
-        return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope());
+        return Mix(crossEntropy, kd, kdWeight);
     }
 
     /// <summary>
@@ -73,13 +63,7 @@ internal static class DistillationLoss
         float kdWeight, float temperature)
     {
         using var scope = NewDisposeScope();
-        long vocab = studentLogits.shape[^1];
-        var flatStudent = studentLogits.reshape(-1, vocab); // [N, V]
-        var flatLabels = labels.reshape(-1);                // [N]
-        var mask = flatLabels.ne(IgnoreIndex);              // [N]
-        var denominator = mask.sum().to(ScalarType.Float32).clamp_min(1);
-        var crossEntropy = nn.functional.cross_entropy(flatStudent, flatLabels, ignore_index: IgnoreIndex,
-            reduction: nn.Reduction.Sum) / denominator;
+        var (flatStudent, _, mask, denominator, crossEntropy) = StudentTerms(studentLogits, labels);
 
         var studentRows = mask.nonzero().reshape(-1);                                                    // [M]
         if (studentRows.shape[0] != teacherTopIds.shape[0])
@@ -87,7 +71,26 @@ internal static class DistillationLoss
         var studentLog = nn.functional.log_softmax(flatStudent.index_select(0, studentRows) / temperature, -1).gather(1, teacherTopIds); // [M, K]
         var teacherLog = nn.functional.log_softmax(teacherTopLogits / temperature, -1);                    // [M, K]
         var kd = (teacherLog.exp() * (teacherLog - studentLog)).sum() / denominator * (temperature * temperature);
+        return Mix(crossEntropy, kd, kdWeight);
+    }
 
+    // The student side both objectives share: flattened logits [N, V] and labels [N], the mask of response positions,
+    // their count (at least 1: an all-masked batch gives 0 with a gradient path instead of 0/0), and the mean CE.
+    private static (Tensor FlatStudent, Tensor FlatLabels, Tensor Mask, Tensor Denominator, Tensor CrossEntropy) StudentTerms(
+        Tensor studentLogits, Tensor labels)
+    {
+        var flatStudent = studentLogits.reshape(-1, studentLogits.shape[^1]); // [N, V]
+        var flatLabels = labels.reshape(-1);                                  // [N]
+        var mask = flatLabels.ne(IgnoreIndex);                                // [N]
+        var denominator = mask.sum().to(ScalarType.Float32).clamp_min(1);
+        var crossEntropy = nn.functional.cross_entropy(flatStudent, flatLabels, ignore_index: IgnoreIndex,
+            reduction: nn.Reduction.Sum) / denominator;
+        return (flatStudent, flatLabels, mask, denominator, crossEntropy);
+    }
+
+    // (1 − w)·CE + w·KD, moved out of the caller's dispose scope with its two terms.
+    private static LossTerms Mix(Tensor crossEntropy, Tensor kd, float kdWeight)
+    {
         var total = crossEntropy * (1 - kdWeight) + kd * kdWeight;
         return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope());
     }

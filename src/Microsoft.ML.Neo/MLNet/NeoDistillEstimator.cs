@@ -51,19 +51,7 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
         var answer = string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
             : TextColumns.Require(input.Schema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
-        var rows = new List<TrainingRow>();
-        using var cursor = input.GetRowCursor(answer is null ? new[] { prompt, response } : new[] { prompt, response, answer.Value });
-        var promptGetter = cursor.GetGetter<ReadOnlyMemory<char>>(prompt);
-        var responseGetter = cursor.GetGetter<ReadOnlyMemory<char>>(response);
-        var answerGetter = answer is null ? null : cursor.GetGetter<ReadOnlyMemory<char>>(answer.Value);
-        ReadOnlyMemory<char> promptText = default, responseText = default, answerText = default;
-        while (cursor.MoveNext())
-        {
-            promptGetter(ref promptText);
-            responseGetter(ref responseText);
-            answerGetter?.Invoke(ref answerText);
-            rows.Add(new TrainingRow(promptText.ToString(), responseText.ToString(), answerGetter is null ? null : answerText.ToString()));
-        }
-        return rows;
+        var columns = answer is null ? new[] { prompt, response } : new[] { prompt, response, answer.Value };
+        return TextColumns.ReadAll(input, columns).Select(r => new TrainingRow(r[0], r[1], r.Length > 2 ? r[2] : null)).ToList();
     }
 }

@@ -15,6 +15,26 @@ internal static class TextColumns
         return column;
     }
 
+    /// <summary>Every row's values of some text columns, in column order.</summary>
+    public static List<string[]> ReadAll(IDataView data, IReadOnlyList<DataViewSchema.Column> columns)
+    {
+        var rows = new List<string[]>();
+        using var cursor = data.GetRowCursor(columns);
+        var getters = columns.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            var row = new string[getters.Length];
+            for (int i = 0; i < getters.Length; i++)
+            {
+                getters[i](ref value);
+                row[i] = value.ToString();
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
     /// <summary>The input schema with a text column appended (an input column of the same name is hidden).</summary>
     public static DataViewSchema Append(DataViewSchema inputSchema, string name)
     {

@@ -36,24 +36,3 @@ public sealed class GridTuner : ISweepTuner
         return null;
     }
 }
-
-/// <summary>Uniformly random points of the unit cube (so log ranges are sampled log-uniformly), seeded.</summary>
-public sealed class RandomTuner : ISweepTuner
-{
-    private readonly int seed;
-
-    public RandomTuner(int seed = 1) => this.seed = seed;
-
-    public string Name => $"random (seed {seed})";
-
-    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
-    {
-        var random = TunerMath.ForProposal(seed, history.Count);
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            var point = TunerMath.RandomPoint(random, dimensions);
-            if (!TunerMath.AlreadyTried(point, dimensions, history)) return point;
-        }
-        return null; // every draw repeated a tried configuration: the space is used up
-    }
-}

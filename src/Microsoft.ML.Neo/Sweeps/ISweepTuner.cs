@@ -25,6 +25,17 @@ internal static class TunerMath
     public static double[] RandomPoint(Random random, IReadOnlyList<SearchRange> dimensions) =>
         dimensions.Select(d => d.IsFixed ? 0 : random.NextDouble()).ToArray();
 
+    /// <summary>A random point whose configuration was not tried yet, or null when 1000 draws all repeated one.</summary>
+    public static double[]? RandomUntried(Random random, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    {
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            var point = RandomPoint(random, dimensions);
+            if (!AlreadyTried(point, dimensions, history)) return point;
+        }
+        return null;
+    }
+
     /// <summary>True when some tried point gives the same configuration (integer ranges round nearby points together).</summary>
     public static bool AlreadyTried(double[] point, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
         history.Any(h => SameConfiguration(h.Point, point, dimensions));

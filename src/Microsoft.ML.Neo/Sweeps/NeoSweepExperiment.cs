@@ -266,17 +266,6 @@ public sealed class NeoSweepExperiment
     {
         var prompt = TextColumns.Require(data.Schema, baseOptions.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
         var response = TextColumns.Require(data.Schema, baseOptions.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
-        var rows = new List<(string, string)>();
-        using var cursor = data.GetRowCursor(new[] { prompt, response });
-        var getPrompt = cursor.GetGetter<ReadOnlyMemory<char>>(prompt);
-        var getResponse = cursor.GetGetter<ReadOnlyMemory<char>>(response);
-        ReadOnlyMemory<char> p = default, r = default;
-        while (cursor.MoveNext())
-        {
-            getPrompt(ref p);
-            getResponse(ref r);
-            rows.Add((p.ToString(), r.ToString()));
-        }
-        return rows;
+        return TextColumns.ReadAll(data, new[] { prompt, response }).Select(r => (r[0], r[1])).ToList();
     }
 }

@@ -38,7 +38,7 @@ public sealed class SmacTuner : ISweepTuner
     public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
     {
         var random = TunerMath.ForProposal(seed, history.Count);
-        if (history.Count < InitialRandomTrials || dimensions.All(d => d.IsFixed)) return RandomUntried(random, dimensions, history);
+        if (history.Count < InitialRandomTrials || dimensions.All(d => d.IsFixed)) return TunerMath.RandomUntried(random, dimensions, history);
 
         // As SMAC does, the forest models the logarithm of the loss (shifted to be positive), which resolves the region
         // near the best points, where the search should concentrate, better than the raw loss does.
@@ -72,17 +72,7 @@ public sealed class SmacTuner : ISweepTuner
                 chosen = candidate;
             }
         }
-        return chosen ?? RandomUntried(random, dimensions, history);
-    }
-
-    private static double[]? RandomUntried(Random random, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
-    {
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            var point = TunerMath.RandomPoint(random, dimensions);
-            if (!TunerMath.AlreadyTried(point, dimensions, history)) return point;
-        }
-        return null;
+        return chosen ?? TunerMath.RandomUntried(random, dimensions, history);
     }
 
     /// <summary>E[max(best − f, 0)] for f ~ N(mean, spread²): the expected gain below the best loss.</summary>

@@ -11,13 +11,12 @@ namespace Microsoft.ML.Neo.Tokenization;
 internal sealed class IsolatedSplitPreTokenizer : PreTokenizer
 {
     private readonly IReadOnlyList<Regex> steps;
-    private readonly Regex? specialTokens;
+    private readonly SpecialTokenSplitter specialTokens;
 
     public IsolatedSplitPreTokenizer(IReadOnlyList<Regex> steps, IEnumerable<string> specialTokens)
     {
         this.steps = steps;
-        var alternatives = specialTokens.OrderByDescending(t => t.Length).Select(Regex.Escape).ToArray();
-        this.specialTokens = alternatives.Length == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
+        this.specialTokens = new SpecialTokenSplitter(specialTokens);
     }
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text ?? "");
@@ -27,17 +26,11 @@ internal sealed class IsolatedSplitPreTokenizer : PreTokenizer
     private List<(int Offset, int Length)> Split(string text)
     {
         var pieces = new List<(int, int)>();
-        int start = 0;
-        if (specialTokens is not null)
+        foreach (var (offset, length, isSpecial) in specialTokens.Split(text))
         {
-            foreach (Match special in specialTokens.Matches(text))
-            {
-                SplitPlain(text, start, special.Index - start, 0, pieces);
-                pieces.Add((special.Index, special.Length));
-                start = special.Index + special.Length;
-            }
+            if (isSpecial) pieces.Add((offset, length));
+            else SplitPlain(text, offset, length, 0, pieces);
         }
-        SplitPlain(text, start, text.Length - start, 0, pieces);
         return pieces;
     }
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace Microsoft.ML.Neo.Tokenization;
@@ -19,7 +18,7 @@ internal sealed class SentencePieceBpeTokenizer : Tokenizer
     private readonly Dictionary<string, int> vocabulary;
     private readonly string[] pieces;
     private readonly IReadOnlyDictionary<string, int> specialTokens;
-    private readonly Regex? specialTokenPattern;
+    private readonly SpecialTokenSplitter specialTokenSplitter;
     private readonly Func<int, int, (double Priority, int MergedId)?> merge;
     private readonly int? unknownId;
     private readonly int[]? byteIds;
@@ -37,8 +36,7 @@ internal sealed class SentencePieceBpeTokenizer : Tokenizer
         vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int id = 0; id < pieces.Length; id++) vocabulary.TryAdd(pieces[id], id);
         this.specialTokens = specialTokens;
-        var alternatives = specialTokens.Keys.OrderByDescending(t => t.Length).Select(Regex.Escape).ToArray();
-        specialTokenPattern = alternatives.Length == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
+        specialTokenSplitter = new SpecialTokenSplitter(specialTokens.Keys);
         this.merge = merge;
         this.unknownId = unknownId;
         this.prefixScheme = prefixScheme;
@@ -87,17 +85,16 @@ internal sealed class SentencePieceBpeTokenizer : Tokenizer
     {
         string input = text ?? textSpan.ToString();
         var tokens = new List<EncodedToken>();
-        int start = 0;
-        if (specialTokenPattern is not null)
+        foreach (var (offset, length, isSpecial) in specialTokenSplitter.Split(input))
         {
-            foreach (Match special in specialTokenPattern.Matches(input))
+            if (!isSpecial)
             {
-                EncodeSegment(input, start, special.Index - start, tokens);
-                tokens.Add(new EncodedToken(specialTokens[special.Value], special.Value, new Range(special.Index, special.Index + special.Length)));
-                start = special.Index + special.Length;
+                EncodeSegment(input, offset, length, tokens);
+                continue;
             }
+            string special = input.Substring(offset, length);
+            tokens.Add(new EncodedToken(specialTokens[special], special, new Range(offset, offset + length)));
         }
-        EncodeSegment(input, start, input.Length - start, tokens);
         int limit = settings.MaxTokenCount;
         if (limit > 0 && tokens.Count > limit) tokens.RemoveRange(limit, tokens.Count - limit);
         int consumed = tokens.Count == 0 ? 0 : tokens[^1].Offset.End.Value;
