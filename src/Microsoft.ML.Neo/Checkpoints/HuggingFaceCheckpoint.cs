@@ -29,10 +29,12 @@ internal static class HuggingFaceCheckpoint
     public static LlamaConfig ReadConfig(string directory) =>
         LlamaConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)));
 
-    public static LlamaForCausalLM Load(string directory)
+    /// <param name="dtype">The dtype the weights are held in; each stored tensor is converted to it directly, with no
+    /// float32 copy in between when the two agree.</param>
+    public static LlamaForCausalLM Load(string directory, ScalarType dtype = ScalarType.Float32)
     {
         EnsureIsCheckpoint(directory, "requested");
-        var model = new LlamaForCausalLM(ReadConfig(directory));
+        var model = new LlamaForCausalLM(ReadConfig(directory), dtype);
         try
         {
             LoadFolderWeights(model, directory);

@@ -29,22 +29,33 @@ internal sealed class WeightCopier
     {
         foreach (var fileName in reader.Tensors.Keys)
         {
-            string? name = toParameterName(fileName);
-            if (name is null) continue;
-            if (!parameters.TryGetValue(name, out var target))
-            {
-                // transformers sometimes stores this buffer; it is recomputed here.
-                if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)) continue;
-                throw new InvalidDataException($"'{source}': tensor '{fileName}' does not belong to this model.");
-            }
-            if (!seen.Add(name)) throw new InvalidDataException($"'{source}': tensor '{fileName}' appears more than once.");
-            using var value = reader.Read(fileName); // stored dtype; copy_ converts to float32
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new InvalidDataException(
-                    $"'{source}': tensor '{fileName}' has shape [{string.Join(", ", value.shape)}], " +
-                    $"the model expects [{string.Join(", ", target.shape)}].");
-            using (no_grad()) target.copy_(value);
+            using var value = reader.Read(fileName); // stored dtype; copy_ converts to the parameter's dtype
+            Copy(fileName, value, source);
         }
+    }
+
+    /// <summary>Copies the named tensors of another model (or any other named source) in memory.</summary>
+    public void CopyAll(IEnumerable<(string Name, Tensor Value)> tensors, string source)
+    {
+        foreach (var (name, value) in tensors) Copy(name, value, source);
+    }
+
+    private void Copy(string fileName, Tensor value, string source)
+    {
+        string? name = toParameterName(fileName);
+        if (name is null) return;
+        if (!parameters.TryGetValue(name, out var target))
+        {
+            // transformers sometimes stores this buffer; it is recomputed here.
+            if (name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal)) return;
+            throw new InvalidDataException($"'{source}': tensor '{fileName}' does not belong to this model.");
+        }
+        if (!seen.Add(name)) throw new InvalidDataException($"'{source}': tensor '{fileName}' appears more than once.");
+        if (!value.shape.SequenceEqual(target.shape))
+            throw new InvalidDataException(
+                $"'{source}': tensor '{fileName}' has shape [{string.Join(", ", value.shape)}], " +
+                $"the model expects [{string.Join(", ", target.shape)}].");
+        using (no_grad()) target.copy_(value);
     }
 
     public void EnsureComplete(string source)

@@ -5,7 +5,7 @@ using Microsoft.ML.Runtime;
 namespace Microsoft.ML.Neo;
 
 /// <summary>
-/// Trains LoRA adapters on a frozen student so it imitates a teacher (LLM-NEO). <see cref="Fit"/> reads every
+/// Trains LoRA adapters on a frozen student so it imitates a teacher (LLM-NEO). <see cref="Fit(IDataView)"/> reads every
 /// prompt/response row, runs the distillation, and returns a <see cref="NeoDistillTransformer"/>.
 /// </summary>
 public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
@@ -22,15 +22,23 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
     /// <summary>A copy of the options this estimator trains with.</summary>
     public NeoDistillOptions Options => options.Clone();
 
-    public NeoDistillTransformer Fit(IDataView input)
+    public NeoDistillTransformer Fit(IDataView input) => Fit(input, new RunHooks());
+
+    /// <summary>Fits with extra run hooks (early stopping for sweeps); log, progress and cancellation come from the options.</summary>
+    internal NeoDistillTransformer Fit(IDataView input, RunHooks hooks)
     {
         ArgumentNullException.ThrowIfNull(input);
         var rows = ReadRows(input);
+        var plan = options.ToPlan();
         using var channel = host.Start("NeoDistill");
-        var (student, summary) = DistillationRun.Execute(options, rows,
-            message => channel.Info(MessageSensitivity.None, "{0}", message),
-            message => channel.Warning(MessageSensitivity.None, "{0}", message));
-        return new NeoDistillTransformer(host, student, options.Clone(), summary);
+        var (student, summary) = DistillationRun.Execute(plan, rows, hooks with
+        {
+            Log = message => channel.Info(MessageSensitivity.None, "{0}", message),
+            Warn = message => channel.Warning(MessageSensitivity.None, "{0}", message),
+            Progress = options.Progress,
+            Cancellation = options.Cancellation,
+        });
+        return new NeoDistillTransformer(host, student, options.Clone(), plan.Student, summary);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

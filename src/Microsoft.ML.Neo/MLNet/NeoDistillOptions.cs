@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Training;
 
@@ -64,8 +66,10 @@ public sealed class NeoDistillOptions
 
     /// <summary>
     /// With <see cref="TeacherCacheDirectory"/> and KdWeight &gt; 0: how many of the teacher's logits per response position
-    /// are cached (its top K, 1 to 65536). KD from the cache renormalises them and uses forward KL; with K at least the
-    /// vocabulary it equals online KD. Default 64.
+    /// are cached (its top K, 1 to 65536). KD from the cache uses <see cref="Divergence"/> on the support of those K ids:
+    /// the teacher's logits are renormalised over them, the student keeps its full-vocabulary probabilities there
+    /// (docs/concepts.md says how each divergence treats the missing tail). With K at least the vocabulary it equals
+    /// online KD. Default 64.
     /// </summary>
     public int TeacherScoreTopK { get; set; } = 64;
 
@@ -94,7 +98,7 @@ public sealed class NeoDistillOptions
     /// </summary>
     public float KdWeight { get; set; } = 0.5f;
 
-    /// <summary>Divergence of the KD term: forward KL (default, as LLM-NEO) or reverse KL.</summary>
+    /// <summary>Divergence of the KD term: forward KL (default, as LLM-NEO) or reverse KL. Works with an online or a cached teacher.</summary>
     public Divergence Divergence { get; set; } = Divergence.ForwardKL;
 
     /// <summary>Peak AdamW learning rate, in (0, 1]. LoRA wants about 10× the full fine-tuning rate. Default 2e-4.</summary>
@@ -154,14 +158,6 @@ public sealed class NeoDistillOptions
     [JsonIgnore]
     public CancellationToken Cancellation { get; set; }
 
-    /// <summary>Early stopping for sweeps: after each step, may end training (keeping the adapters trained so far).</summary>
-    [JsonIgnore]
-    internal Func<TrainingProgress, Func<double>, bool>? StopAfter { get; set; }
-
-    /// <summary>Rows whose response loss <see cref="StopAfter"/>'s second argument computes on the current student.</summary>
-    [JsonIgnore]
-    internal IReadOnlyList<(string Prompt, string Response)>? MonitoringRows { get; set; }
-
     /// <summary>Receives progress after each training step (loss terms, tokens/s, ETA). Not saved with the model.</summary>
     [JsonIgnore]
     public IProgress<TrainingProgress>? Progress { get; set; }
@@ -185,9 +181,6 @@ public sealed class NeoDistillOptions
                 "is never run; set KdWeight above 0 or Mode = Sequence.", nameof(Priming));
         Require(TeacherMaxNewTokens is >= 1 and <= 100_000, nameof(TeacherMaxNewTokens), TeacherMaxNewTokens, "between 1 and 100000");
         Require(TeacherScoreTopK is >= 1 and <= 65_536, nameof(TeacherScoreTopK), TeacherScoreTopK, "between 1 and 65536");
-        if (!string.IsNullOrWhiteSpace(TeacherCacheDirectory) && KdWeight > 0 && Divergence != Divergence.ForwardKL)
-            throw new ArgumentException("Cached teacher scores keep only the teacher's top-K logits, from which only forward KL can be computed; " +
-                "set Divergence = ForwardKL, or leave TeacherCacheDirectory empty to run the teacher online.", nameof(Divergence));
         Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
         Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
         Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");
@@ -216,11 +209,20 @@ public sealed class NeoDistillOptions
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = LoraTargetModules.ToArray(),
     };
 
-    internal TrainerSettings ToTrainerSettings() => new()
+    /// <summary>The run these options describe, for <see cref="DistillationRun"/>.</summary>
+    internal DistillationPlan ToPlan() => new()
     {
-        Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay,
-        KdWeight = KdWeight, Temperature = Temperature, Divergence = Divergence, Seed = Seed, MaxSteps = MaxSteps,
-        CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
+        StudentModelPath = StudentModelPath,
+        Teacher = new TeacherSource(TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK),
+        Trainable = TrainableSet.Adapters(ToLoraSettings()),
+        Loss = new LossSettings(KdWeight, Temperature, Divergence),
+        Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
+        Optimization = new TrainerSettings
+        {
+            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay, Seed = Seed,
+            MaxSteps = MaxSteps, CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
+        },
+        Device = Device,
     };
 
     internal Generation.GenerationOptions ToGenerationOptions() => new()

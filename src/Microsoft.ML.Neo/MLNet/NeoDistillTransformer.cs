@@ -1,6 +1,8 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Loss;
 using Microsoft.ML.Neo.Generation;
-using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.MLNet.ModelZip;
 using Microsoft.ML.Neo.Training;
 using Microsoft.ML.Runtime;
 
@@ -14,22 +16,24 @@ namespace Microsoft.ML.Neo;
 /// student's completion of the prompt, computed lazily when a row's value is read. Saves into ML.NET model zips
 /// with its weights, adapters and tokenizer, so the zip works without the original model folders.
 /// </summary>
-public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel, IDisposable, ICompletionSource
+public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDisposable, ICompletionSource
 {
     internal const string LoaderSignature = "NeoDistillTransformer";
 
     private readonly IHost host;
     private readonly CausalLM student;
     private readonly NeoDistillOptions options;
+    private readonly StudentSpec spec;
     private readonly GenerationOptions generation;
     // Generation mutates the model's train/eval state and the KV cache; one completion at a time.
     private readonly object generationLock = new();
 
-    internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, TrainingProgress? summary)
+    internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, StudentSpec spec, TrainingProgress? summary)
     {
         this.host = host;
         this.student = student;
         this.options = options;
+        this.spec = spec;
         generation = options.ToGenerationOptions();
         TrainingSummary = summary;
     }
@@ -83,7 +87,7 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
     {
         lock (generationLock)
         {
-            using var copy = ModelZip.NeoDistillModelFormat.CloneStudent(student, options);
+            using var copy = spec.Copy(student);
             copy.MergeAdapters();
             copy.SavePretrained(directory, dtype);
         }
@@ -108,13 +112,13 @@ public sealed partial class NeoDistillTransformer : ITransformer, ICanSaveModel,
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new CompletionMapper(this, inputSchema);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelZip.NeoDistillModelFormat.Save(ctx, student, options);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => NeoDistillModelFormat.Save(ctx, student, options, spec);
 
     // Called by ML.NET when a model zip names this transformer's loader signature.
     private static NeoDistillTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var (student, options) = ModelZip.NeoDistillModelFormat.Load(ctx);
-        return new NeoDistillTransformer(env.Register(nameof(NeoDistillTransformer)), student, options, summary: null);
+        var (student, options, spec) = NeoDistillModelFormat.Load(ctx);
+        return new NeoDistillTransformer(env.Register(nameof(NeoDistillTransformer)), student, options, spec, summary: null);
     }
 
     internal string OutputColumnName => options.OutputColumnName;

@@ -12,15 +12,15 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     private readonly Parameter weight; // [out, in]
     private readonly Parameter? bias;  // [out]
 
-    public AdaptableLinear(string name, int inFeatures, int outFeatures, bool hasBias) : base(name)
+    public AdaptableLinear(string name, int inFeatures, int outFeatures, bool hasBias, ScalarType dtype = ScalarType.Float32) : base(name)
     {
         // Kaiming-uniform-like init, as nn.Linear does; checkpoints overwrite it.
         double bound = 1.0 / Math.Sqrt(inFeatures);
-        weight = nn.Parameter(empty(outFeatures, inFeatures).uniform_(-bound, bound));
+        weight = nn.Parameter(empty(outFeatures, inFeatures, dtype: dtype).uniform_(-bound, bound));
         register_parameter("weight", weight);
         if (hasBias)
         {
-            bias = nn.Parameter(empty(outFeatures).uniform_(-bound, bound));
+            bias = nn.Parameter(empty(outFeatures, dtype: dtype).uniform_(-bound, bound));
             register_parameter("bias", bias);
         }
     }

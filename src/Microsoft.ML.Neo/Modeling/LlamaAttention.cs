@@ -13,15 +13,15 @@ internal sealed class LlamaAttention : nn.Module
     private readonly int kvHeads;
     private readonly int headDim;
 
-    public LlamaAttention(LlamaConfig config) : base("self_attn")
+    public LlamaAttention(LlamaConfig config, ScalarType dtype) : base("self_attn")
     {
         heads = config.NumAttentionHeads;
         kvHeads = config.NumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
-        q_proj = new AdaptableLinear("q_proj", config.HiddenSize, heads * headDim, config.QkvBias);
-        k_proj = new AdaptableLinear("k_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias);
-        v_proj = new AdaptableLinear("v_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias);
-        o_proj = new AdaptableLinear("o_proj", heads * headDim, config.HiddenSize, config.AttentionBias);
+        q_proj = new AdaptableLinear("q_proj", config.HiddenSize, heads * headDim, config.QkvBias, dtype);
+        k_proj = new AdaptableLinear("k_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias, dtype);
+        v_proj = new AdaptableLinear("v_proj", config.HiddenSize, kvHeads * headDim, config.QkvBias, dtype);
+        o_proj = new AdaptableLinear("o_proj", heads * headDim, config.HiddenSize, config.AttentionBias, dtype);
         RegisterComponents();
     }
 

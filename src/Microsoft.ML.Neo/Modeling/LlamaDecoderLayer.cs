@@ -10,12 +10,12 @@ internal sealed class LlamaDecoderLayer : nn.Module
     private readonly RmsNorm post_attention_layernorm;
     private readonly LlamaMlp mlp;
 
-    public LlamaDecoderLayer(LlamaConfig config) : base("layer")
+    public LlamaDecoderLayer(LlamaConfig config, ScalarType dtype) : base("layer")
     {
-        input_layernorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps);
-        self_attn = new LlamaAttention(config);
-        post_attention_layernorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps);
-        mlp = new LlamaMlp(config);
+        input_layernorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps, dtype);
+        self_attn = new LlamaAttention(config, dtype);
+        post_attention_layernorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps, dtype);
+        mlp = new LlamaMlp(config, dtype);
         RegisterComponents();
     }
 

@@ -9,11 +9,11 @@ internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     private readonly AdaptableLinear up_proj;
     private readonly AdaptableLinear down_proj;
 
-    public LlamaMlp(LlamaConfig config) : base("mlp")
+    public LlamaMlp(LlamaConfig config, ScalarType dtype) : base("mlp")
     {
-        gate_proj = new AdaptableLinear("gate_proj", config.HiddenSize, config.IntermediateSize, config.MlpBias);
-        up_proj = new AdaptableLinear("up_proj", config.HiddenSize, config.IntermediateSize, config.MlpBias);
-        down_proj = new AdaptableLinear("down_proj", config.IntermediateSize, config.HiddenSize, config.MlpBias);
+        gate_proj = new AdaptableLinear("gate_proj", config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype);
+        up_proj = new AdaptableLinear("up_proj", config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype);
+        down_proj = new AdaptableLinear("down_proj", config.IntermediateSize, config.HiddenSize, config.MlpBias, dtype);
         RegisterComponents();
     }
 

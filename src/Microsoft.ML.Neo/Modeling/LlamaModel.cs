@@ -11,17 +11,16 @@ internal sealed class LlamaBackbone : nn.Module
     private readonly RmsNorm norm;
     private readonly RotaryEmbedding rotary;
 
-    public LlamaBackbone(LlamaConfig config) : base("model")
+    public LlamaBackbone(LlamaConfig config, ScalarType dtype) : base("model")
     {
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config)).ToArray());
-        norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps);
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, dtype: dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config, dtype)).ToArray());
+        norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps, dtype);
         rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.RopeTheta, config.RopeScaling);
         RegisterComponents();
     }
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
-
 
     /// <param name="inputIds">[B, T] token ids (int64).</param>
     /// <returns>[B, T, C] final normalised hidden states.</returns>
@@ -37,19 +36,24 @@ internal sealed class LlamaBackbone : nn.Module
     }
 }
 
-/// <summary>Llama-architecture causal LM: token embedding, decoder stack, RMSNorm, and a (possibly tied) output head.</summary>
+/// <summary>
+/// Llama-architecture causal LM: token embedding, decoder stack, RMSNorm, and a (possibly tied) output head. The
+/// hidden states and the head are separate steps, so callers that read only some positions (response tokens, the
+/// last token of a generation step) can apply the head to those rows alone.
+/// </summary>
 internal sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaBackbone model;
     private readonly AdaptableLinear? lm_head;
 
-    public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
+    /// <param name="dtype">The dtype every weight is created in; float32 unless a caller asks otherwise.</param>
+    public LlamaForCausalLM(LlamaConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
     {
         config.Validate();
         Config = config;
-        model = new LlamaBackbone(config);
+        model = new LlamaBackbone(config, dtype);
         if (!config.TieWordEmbeddings)
-            lm_head = new AdaptableLinear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false);
+            lm_head = new AdaptableLinear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, dtype);
         RegisterComponents();
     }
 
@@ -57,6 +61,9 @@ internal sealed class LlamaForCausalLM : nn.Module
 
     /// <summary>Where the weights live; inputs are moved here.</summary>
     public Device Device => model.EmbeddingWeight.device;
+
+    /// <summary>The dtype of the base weights (adapters keep their own).</summary>
+    public ScalarType WeightDtype => model.EmbeddingWeight.dtype;
 
     internal LlamaBackbone Backbone => model;
 
@@ -66,11 +73,31 @@ internal sealed class LlamaForCausalLM : nn.Module
     public Tensor Forward(Tensor inputIds, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
-        var hidden = model.Forward(inputIds, cache); // [B, T, C]
-        var logits = lm_head is null
-            ? nn.functional.linear(hidden, model.EmbeddingWeight)
-            : lm_head.forward(hidden);               // [B, T, V]
-        return logits.MoveToOuterDisposeScope();
+        return Head(Hidden(inputIds, cache)).MoveToOuterDisposeScope(); // [B, T, V]
+    }
+
+    /// <param name="inputIds">[B, T] token ids (int64).</param>
+    /// <param name="cache">As in <see cref="Forward"/>.</param>
+    /// <returns>[B, T, C] final normalised hidden states, before the output head.</returns>
+    public Tensor Hidden(Tensor inputIds, KvCache? cache = null) => model.Forward(inputIds, cache);
+
+    /// <summary>The output head (tied to the embedding or its own projection).</summary>
+    /// <param name="hidden">[..., C] hidden states, any leading shape.</param>
+    /// <returns>[..., V] logits.</returns>
+    public Tensor Head(Tensor hidden) => lm_head is null
+        ? nn.functional.linear(hidden, model.EmbeddingWeight)
+        : lm_head.forward(hidden);
+
+    /// <summary>Logits at chosen positions only: the head never sees the other rows.</summary>
+    /// <param name="inputIds">[B, T] token ids (int64).</param>
+    /// <param name="rows">[M] int64 indices into the flattened [B·T] positions.</param>
+    /// <returns>[M, V] logits.</returns>
+    public Tensor LogitsAt(Tensor inputIds, Tensor rows)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Hidden(inputIds);                                   // [B, T, C]
+        var picked = hidden.reshape(-1, hidden.shape[^1]).index_select(0, rows); // [M, C]
+        return Head(picked).MoveToOuterDisposeScope();                   // [M, V]
     }
 
     public KvCache NewCache() => new(Config.NumHiddenLayers);

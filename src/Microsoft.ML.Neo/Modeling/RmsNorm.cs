@@ -9,10 +9,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double eps;
 
-    public RmsNorm(string name, int size, double eps) : base(name)
+    public RmsNorm(string name, int size, double eps, ScalarType dtype = ScalarType.Float32) : base(name)
     {
         this.eps = eps;
-        weight = nn.Parameter(ones(size));
+        weight = nn.Parameter(ones(size, dtype: dtype));
         RegisterComponents();
     }
 

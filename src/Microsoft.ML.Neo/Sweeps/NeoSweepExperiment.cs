@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Neo.Sweeps;
@@ -199,10 +200,10 @@ public sealed class NeoSweepExperiment
         options.Cancellation = budget.Token;
         var curve = new List<(int Step, double Loss)>();
         bool stopped = false;
+        var hooks = new RunHooks();
         if (earlyStopping)
         {
-            options.MonitoringRows = validationRows;
-            options.StopAfter = (step, validationLoss) =>
+            hooks = new RunHooks { MonitoringRows = validationRows, StopAfter = (step, validationLoss) =>
             {
                 int every = Math.Max(1, step.TotalSteps / stoppingCheckpoints);
                 if (step.Step % every != 0 || step.Step == step.TotalSteps) return false;
@@ -212,12 +213,12 @@ public sealed class NeoSweepExperiment
                 if (others.Count < minimumTrialsForStopping) return false;
                 stopped = loss > Median(others);
                 return stopped;
-            };
+            } };
         }
         NeoDistillTransformer? model = null;
         try
         {
-            model = mlContext.Transforms.NeoDistill(options).Fit(train!);
+            model = mlContext.Transforms.NeoDistill(options).Fit(train!, hooks);
             double value = Measure(model, validationRows);
             var status = stopped ? TrialStatus.StoppedEarly : TrialStatus.Completed;
             return (new SweepTrial(index, parameters, point, value, clock.Elapsed.TotalSeconds, status,

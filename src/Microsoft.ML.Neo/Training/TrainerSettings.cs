@@ -1,8 +1,9 @@
-using Microsoft.ML.Neo.Distillation;
-
 namespace Microsoft.ML.Neo.Training;
 
-/// <summary>Settings of one <see cref="CausalLMTrainer"/> run, already validated by the public options that made them.</summary>
+/// <summary>
+/// Optimisation settings of one <see cref="CausalLMTrainer"/> run, already validated by the public options that made them.
+/// The loss has its own settings, in the objective.
+/// </summary>
 internal sealed record TrainerSettings
 {
     public int Epochs { get; init; } = 1;
@@ -13,9 +14,6 @@ internal sealed record TrainerSettings
     public double WarmupFraction { get; init; } = 0.05;
     /// <summary>Gradients are clipped to this global norm.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
-    public float KdWeight { get; init; }
-    public float Temperature { get; init; } = 1f;
-    public Divergence Divergence { get; init; } = Divergence.ForwardKL;
     public int Seed { get; init; } = 1;
     /// <summary>Stops after this many optimizer steps even if epochs remain; 0 means no limit.</summary>
     public int MaxSteps { get; init; }

@@ -1,6 +1,8 @@
 using Microsoft.ML.Neo.Data;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
@@ -44,12 +46,14 @@ public sealed class PrimedAlignmentTests
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (inputs, labels) = TokenBatch.Create(batch, padId: 2);                                               // [B, L]
-        var (teacherInputs, teacherLabels) = TokenBatch.Create(batch.Select(e => e.TeacherView).ToList(), 2);    // [B, L']
-        var studentLogits = student.Forward(inputs);                                                             // [B, L, V]
-        var teacherLogits = teacher.Forward(teacherInputs);                                                      // [B, L', V]
+        var tokens = TokenBatch.Create(batch, padId: 2);
+        var studentLogits = student.Forward(tokens.Inputs);                                                      // [B, L, V]
+        var teacherLogits = teacher.Forward(tokens.TeacherInputs);                                               // [B, L', V]
         const float temperature = 2;
-        var terms = DistillationLoss.Compute(studentLogits, teacherLogits, labels, 1, temperature, Divergence.ForwardKL, teacherLabels);
+        var studentRows = studentLogits.reshape(-1, studentLogits.shape[^1]).index_select(0, tokens.ResponseRows);         // [M, V]
+        var teacherRows = teacherLogits.reshape(-1, teacherLogits.shape[^1]).index_select(0, tokens.TeacherResponseRows);  // [M, V]
+        var terms = DistillationLoss.Compute(studentRows, tokens.Targets, new TeacherTargets(teacherRows, null),
+            new LossSettings(1, temperature, Divergence.ForwardKL));
 
         // By hand: response token k of example b is predicted at student position ResponseStart-1+k and teacher
         // position TeacherResponseStart-1+k.
@@ -68,9 +72,11 @@ public sealed class PrimedAlignmentTests
         double expected = sum / count * temperature * temperature;
         Assert.AreEqual(expected, terms.Divergence.item<float>(), 1e-5 * Math.Max(1, expected));
 
-        // Feeding the teacher's logits as if it had read the student's sequence is caught, not silently misaligned.
+        // A teacher sequence whose response tokens are shifted by one is caught when the example is built, not silently misaligned.
+        var first = batch[0];
+        var shifted = first.TeacherTokenIds![..first.TeacherResponseStart].Concat(first.TeacherTokenIds[(first.TeacherResponseStart + 1)..]).Append(2).ToArray();
         var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
-            DistillationLoss.Compute(studentLogits, teacherLogits, labels, 1, temperature, Divergence.ForwardKL, teacherLabels.roll(1, 1)));
+            new EncodedExample(first.TokenIds, first.ResponseStart, shifted, first.TeacherResponseStart));
         StringAssert.Contains(e.Message, "misaligned");
     }
 }

@@ -1,5 +1,6 @@
 using static TorchSharp.torch;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Tests.Distillation.Loss;
 
 namespace Microsoft.ML.Neo.Tests.Distillation;
 
@@ -38,8 +39,8 @@ public sealed class VocabularyCheckTests
         var teacher = randn(1, 3, 5);
         var padded = cat(new[] { teacher, full(new long[] { 1, 3, 2 }, 50f) }, dim: -1); // huge logits on ids 5 and 6
         var labels = tensor(new long[] { 1, 2, 3 }, new long[] { 1, 3 });
-        var exact = DistillationLoss.Compute(student, teacher, labels, 1, 1, Divergence.ForwardKL).Divergence.item<float>();
-        var withPadding = DistillationLoss.Compute(student, padded, labels, 1, 1, Divergence.ForwardKL).Divergence.item<float>();
+        var exact = LossOnPositions.Compute(student, teacher, labels, 1, 1, Divergence.ForwardKL).Divergence.item<float>();
+        var withPadding = LossOnPositions.Compute(student, padded, labels, 1, 1, Divergence.ForwardKL).Divergence.item<float>();
         Assert.AreEqual(exact, withPadding, 1e-6);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Data.Synthetic;
 
 namespace Microsoft.ML.Neo.Tests.MLNet;

@@ -1,5 +1,6 @@
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Teachers;
 
 namespace Microsoft.ML.Neo.Tests.MLNet;
 

@@ -1,5 +1,8 @@
 using Microsoft.ML.Neo.Data;
 using Microsoft.ML.Neo.Data.Synthetic;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Generation;
 using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Modeling;
@@ -17,19 +20,18 @@ public sealed class MemoryTests
     {
         manual_seed(1);
         using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
-        using var teacher = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64));
+        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
 
         var live = new List<long>();
-        var trainer = new CausalLMTrainer(student, teacher, new TrainerSettings
-        {
-            Epochs = 100, BatchSize = 4, KdWeight = 0.5f, Temperature = 2, MaxSteps = 50,
-        }, padId: 2)
+        var settings = new TrainerSettings { Epochs = 100, BatchSize = 4, MaxSteps = 50 };
+        var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
+            new DistillationObjective(teacher, new LossSettings(0.5f, 2, Divergence.ForwardKL)), settings, padId: 2)
         { OnStep = _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
-        trainer.Train(examples);
+        trainer.Train();
 
         Assert.AreEqual(50, live.Count);
         // After warm-up (optimizer state is created on the first step), nothing may accumulate.

@@ -1,5 +1,6 @@
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Distillation.Loss;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Tokenization;
 using Microsoft.ML.Neo.Training;
@@ -39,13 +40,15 @@ public static class EmbeddedTask
         {
             var encoder = new PromptResponseEncoder(tokenizer, config.ContextLength);
             var examples = pairs.Select(p => encoder.Encode(p.Prompt, p.Response)).OfType<EncodedExample>().ToList();
-            var trainer = new CausalLMTrainer(model, teacher: null, new TrainerSettings
-            {
-                Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, WeightDecay = 0.01,
-                Seed = seed, MaxSteps = maxSteps, WarmupFraction = 0.02,
-            }, padId: tokenizer.PaddingId ?? tokenizer.EndOfSequenceId!.Value)
+            // Full-parameter training on the references: the distillation objective without a teacher is plain CE.
+            var trainer = new CausalLMTrainer(model, new ShuffledExampleBatches(examples, batchSize, seed),
+                new DistillationObjective(teacher: null, LossSettings.CrossEntropyOnly), new TrainerSettings
+                {
+                    Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, WeightDecay = 0.01,
+                    Seed = seed, MaxSteps = maxSteps, WarmupFraction = 0.02,
+                }, padId: tokenizer.PaddingId ?? tokenizer.EndOfSequenceId!.Value)
             { OnStep = p => progress?.Report(p) };
-            trainer.Train(examples);
+            trainer.Train();
             model.eval();
             return new CausalLM(model, tokenizer);
         }

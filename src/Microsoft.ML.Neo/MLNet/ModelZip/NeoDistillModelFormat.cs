@@ -1,11 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Tokenization;
+using Microsoft.ML.Neo.Training;
+using static TorchSharp.torch;
 
-namespace Microsoft.ML.Neo.ModelZip;
+namespace Microsoft.ML.Neo.MLNet.ModelZip;
 
 /// <summary>
 /// How a <see cref="NeoDistillTransformer"/> is stored in an ML.NET model zip. This is the one place that uses
@@ -13,8 +17,9 @@ namespace Microsoft.ML.Neo.ModelZip;
 /// </summary>
 internal static class NeoDistillModelFormat
 {
-    // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file. Both are read.
-    private const int PayloadVersion = 2;
+    // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file; version 3 records the
+    // student's dtype and trainable part explicitly and keeps no teacher path or cache folder. All three are read.
+    private const int PayloadVersion = 3;
     private const string WeightsEntry = "Student.safetensors";
     private const string Version1TokenizerEntry = "Tokenizer.model";
     private const string TokenizerEntryPrefix = "Tokenizer.";
@@ -34,20 +39,29 @@ internal static class NeoDistillModelFormat
         // The short name, so a zip saved by one version of the library loads with another.
         loaderAssemblyName: typeof(NeoDistillTransformer).Assembly.GetName().Name);
 
-    // Binary format:
-    //   int32   payload version (2)
-    //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings)
+    // Binary format (version 3):
+    //   int32   payload version (3)
+    //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings), without the teacher path,
+    //           the teacher cache folder and the checkpoint folder
+    //   string  the student spec as JSON: {"dtype": "float32" | "bfloat16", "trainable": "LoraAdapters",
+    //           "lora": {"rank", "alpha", "dropout", "target_modules"}}
     //   string  the student's config.json
     //   string  the student's generation_config.json, or "" when it had none
     //   int32   number of tokenizer files, then each file's name (tokenizer.json, tokenizer_config.json, ...)
-    //   entry "Student.safetensors":  base weights and LoRA adapters (unmerged), float32
+    //   entry "Student.safetensors":  base weights and trainable part (LoRA adapters unmerged), float32
     //   entry "Tokenizer.<file name>": each tokenizer file, unchanged
-    public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options)
+    // Versions 1 and 2 have no spec string (LoRA from the options, float32); version 1 stores only "Tokenizer.model".
+    public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options, StudentSpec spec)
     {
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         ctx.Writer.Write(PayloadVersion);
-        ctx.Writer.Write(JsonSerializer.Serialize(options, Json));
+        var saved = options.Clone();
+        saved.TeacherModelPath = "";
+        saved.TeacherCacheDirectory = null;
+        saved.CheckpointDirectory = null;
+        ctx.Writer.Write(JsonSerializer.Serialize(saved, Json));
+        ctx.Writer.Write(SpecToJson(spec));
         ctx.Writer.Write(student.Config.ToJson());
         ctx.Writer.Write(student.GenerationConfig?.ToJson() ?? "");
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
@@ -58,7 +72,7 @@ internal static class NeoDistillModelFormat
         foreach (var name in names) ctx.SaveBinaryStream(TokenizerEntryPrefix + name, writer => writer.Write(tokenizer.Files[name]));
     }
 
-    public static (CausalLM Student, NeoDistillOptions Options) Load(ModelLoadContext ctx)
+    public static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) Load(ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
         int version = ctx.Reader.ReadInt32();
@@ -66,6 +80,8 @@ internal static class NeoDistillModelFormat
             throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads 1 to {PayloadVersion}.");
         var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
+        var spec = version >= 3 ? SpecFromJson(ctx.Reader.ReadString())
+            : new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32);
         var config = LlamaConfig.FromJson(ctx.Reader.ReadString());
         string generation = ctx.Reader.ReadString();
         var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
@@ -75,24 +91,13 @@ internal static class NeoDistillModelFormat
                 .ToDictionary(name => name, name => TokenizerEntryPrefix + name);
         var files = entries.ToDictionary(e => e.Key, e => ReadEntry(ctx, e.Value));
         var weights = ReadEntry(ctx, WeightsEntry);
-        return (Rebuild(config, options, weights, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig), options);
-    }
-
-    /// <summary>An independent copy of the student (same weights and adapters).</summary>
-    public static CausalLM CloneStudent(CausalLM student, NeoDistillOptions options) =>
-        Rebuild(student.Config, options, WeightsToBytes(student), student.TokenizerFiles, student.GenerationConfig);
-
-    private static CausalLM Rebuild(LlamaConfig config, NeoDistillOptions options, byte[] weights, TokenizerFiles? tokenizer,
-        GenerationConfig? generation)
-    {
-        var model = new LlamaForCausalLM(config);
+        var model = spec.Build(config);
         try
         {
-            LoraInjector.Apply(model, options.ToLoraSettings());
             using var reader = new SafeTensorsReader(new MemoryStream(weights, writable: false), WeightsEntry);
             HuggingFaceCheckpoint.LoadWeights(model, reader, WeightsEntry);
             model.eval();
-            return new CausalLM(model, tokenizer, generation);
+            return (new CausalLM(model, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig), options, spec);
         }
         catch
         {
@@ -101,11 +106,58 @@ internal static class NeoDistillModelFormat
         }
     }
 
+    private static string SpecToJson(StudentSpec spec)
+    {
+        var json = new JsonObject
+        {
+            ["dtype"] = DtypeName(spec.Precision),
+            ["trainable"] = spec.Trainable.Kind.ToString(),
+        };
+        if (spec.Trainable.Lora is { } lora)
+        {
+            json["lora"] = new JsonObject
+            {
+                ["rank"] = lora.Rank, ["alpha"] = lora.Alpha, ["dropout"] = lora.Dropout,
+                ["target_modules"] = new JsonArray(lora.TargetModules.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
+            };
+        }
+        return json.ToJsonString();
+    }
+
+    private static StudentSpec SpecFromJson(string text)
+    {
+        var json = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException("The NeoDistill model's student spec is not a JSON object.");
+        var precision = (string?)json["dtype"] switch
+        {
+            "float32" => ScalarType.Float32,
+            "bfloat16" => ScalarType.BFloat16,
+            var other => throw new InvalidDataException($"The NeoDistill model's student dtype '{other}' is not float32 or bfloat16."),
+        };
+        if (!Enum.TryParse<TrainableKind>((string?)json["trainable"], out var kind))
+            throw new InvalidDataException($"The NeoDistill model's trainable kind '{json["trainable"]}' is unknown to this library.");
+        LoraSettings? lora = json["lora"] is JsonObject l ? new LoraSettings
+        {
+            Rank = (int)l["rank"]!, Alpha = (float)l["alpha"]!, Dropout = (float)l["dropout"]!,
+            TargetModules = l["target_modules"]!.AsArray().Select(m => (string)m!).ToArray(),
+        } : null;
+        if (kind == TrainableKind.LoraAdapters && lora is null)
+            throw new InvalidDataException("The NeoDistill model's student spec names LoRA adapters but no LoRA settings.");
+        return new StudentSpec(new TrainableSet(kind, lora), precision);
+    }
+
+    private static string DtypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.BFloat16 => "bfloat16",
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "A student is held in float32 or bfloat16."),
+    };
+
+    // Float32 whatever the spec's dtype: adapters are float32, and a bfloat16 base round-trips through float32 exactly.
     private static byte[] WeightsToBytes(CausalLM student)
     {
         using var buffer = new MemoryStream();
         SafeTensorsWriter.Write(buffer,
-            student.Model.named_parameters().Select(p => new KeyValuePair<string, TorchSharp.torch.Tensor>(p.name, p.parameter)),
+            student.Model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter)),
             SafeTensorsDtype.Float32);
         return buffer.ToArray();
     }

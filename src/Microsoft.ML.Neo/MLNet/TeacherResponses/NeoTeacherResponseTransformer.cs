@@ -1,7 +1,10 @@
-using TorchSharp;
 using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.Tokenization;
+using static TorchSharp.torch;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Neo;
@@ -16,42 +19,29 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
 {
     private readonly IHost host;
     private readonly NeoTeacherResponseOptions options;
-    private readonly CausalLM teacher;
+    private readonly TokenizerFiles tokenizer;
+    private readonly ITeacher teacher;
+    private readonly CachedTeacher? cachedTeacher;
     private readonly IReadOnlyCollection<int> stopIds;
-    private readonly TeacherGenerationCache? cache;
-    private readonly string fingerprint;
     private readonly object generationLock = new();
 
     internal NeoTeacherResponseTransformer(IHost host, NeoTeacherResponseOptions options)
     {
         this.host = host;
         this.options = options;
-        teacher = CausalLM.FromPretrained(options.TeacherModelPath);
-        try
-        {
-            if (teacher.TokenizerFiles is null)
-                throw new InvalidDataException($"The teacher folder '{options.TeacherModelPath}' has no tokenizer.json or tokenizer.model; its responses cannot be written as text.");
-            teacher.Model.to(DeviceSelection.Resolve(options.Device));
-            stopIds = teacher.StopTokenIds;
-            if (!string.IsNullOrWhiteSpace(options.CacheDirectory))
-            {
-                cache = new TeacherGenerationCache(options.CacheDirectory);
-                fingerprint = TeacherFingerprint.Of(options.TeacherModelPath);
-            }
-            else
-            {
-                fingerprint = "";
-            }
-        }
-        catch
-        {
-            teacher.Dispose();
-            throw;
-        }
+        HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
+        tokenizer = TokenizerFiles.TryLoad(options.TeacherModelPath)
+            ?? throw new InvalidDataException($"The teacher folder '{options.TeacherModelPath}' has no tokenizer.json or tokenizer.model; its responses cannot be written as text.");
+        var source = new TeacherSource(options.TeacherModelPath, options.CacheDirectory, ScoreTopK: 1);
+        teacher = source.Open(DeviceSelection.Resolve(options.Device), ScalarType.Float32);
+        cachedTeacher = teacher as CachedTeacher;
+        var stops = new HashSet<int>(teacher.StopTokenIds);
+        if (tokenizer.EndOfSequenceId is int eos) stops.Add(eos);
+        stopIds = stops;
     }
 
     /// <summary>How many responses were read from the cache instead of generated.</summary>
-    public int CacheHits => cache?.Hits ?? 0;
+    public int CacheHits => cachedTeacher?.GenerationHits ?? 0;
 
     public bool IsRowToRowMapper => true;
 
@@ -60,13 +50,12 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
     {
         ArgumentNullException.ThrowIfNull(prompt);
         string primed = PrimingPrompts.Render(options.Priming, prompt, answer, options.PrimingTemplate);
-        var tokenizer = teacher.TokenizerFiles!;
         var ids = tokenizer.Encode(primed);
-        int limit = teacher.Config.ContextLength - 1;
+        int limit = teacher.ContextLength - 1;
         if (ids.Length > limit) ids = ids[^limit..]; // keep the end, as the student's completions do
         lock (generationLock)
         {
-            return tokenizer.Decode(TeacherGenerator.Generate(teacher.Model, ids, options.MaxNewTokens, stopIds, cache, fingerprint));
+            return tokenizer.Decode(teacher.Generate(ids, options.MaxNewTokens, stopIds));
         }
     }
 
@@ -95,9 +84,5 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
             yield return (options.AnswerColumnName, nameof(NeoTeacherResponseOptions.AnswerColumnName));
     }
 
-    public void Dispose()
-    {
-        cache?.Dispose();
-        teacher.Dispose();
-    }
+    public void Dispose() => teacher.Dispose();
 }

@@ -1,9 +1,8 @@
 using Microsoft.ML.Neo.Data;
-using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Neo.Training;
+namespace Microsoft.ML.Neo.Distillation.Loss;
 
 /// <summary>Mean cross-entropy of a model on the response tokens of some examples (validation loss; perplexity is its exp).</summary>
 internal static class ResponseLoss
@@ -21,11 +20,10 @@ internal static class ResponseLoss
             for (int start = 0; start < examples.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                var batch = examples.Skip(start).Take(batchSize).ToList();
-                var (inputs, labels) = TokenBatch.Create(batch, padId); // [B, L] each
-                var logits = model.Forward(inputs.to(model.Device));    // [B, L, V]
-                var terms = DistillationLoss.Compute(logits, null, labels.to(model.Device), 0, 1, Divergence.ForwardKL);
-                long count = TokenBatch.CountResponseTokens(batch);
+                var batch = TokenBatch.Create(examples.Skip(start).Take(batchSize).ToList(), padId, model.Device);
+                var terms = DistillationLoss.Compute(DistillationObjective.StudentLogitsAtResponses(model, batch), batch.Targets,
+                    teacher: null, LossSettings.CrossEntropyOnly);
+                long count = batch.ResponseTokenCount;
                 sum += terms.CrossEntropy.item<float>() * count;
                 tokens += count;
             }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.ML.Neo.Checkpoints;
 
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo.Distillation.Teachers;
 
 /// <summary>A SHA-256 over a model folder's config.json and every weight file, so cached teacher outputs follow the teacher.</summary>
 internal static class TeacherFingerprint

@@ -1,8 +1,10 @@
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Distillation.Teachers;
+using Microsoft.ML.Neo.Tests.Distillation.Loss;
 using Microsoft.ML.Neo.Data.Synthetic;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Neo.Tests.Distillation;
+namespace Microsoft.ML.Neo.Tests.Distillation.Teachers;
 
 [TestClass]
 public sealed class TeacherScoreCacheTests
@@ -46,14 +48,14 @@ public sealed class TeacherScoreCacheTests
         var student = randn(2, 5, 11);                              // [B, T, V]
         var teacher = randn(2, 5, 11) * 2;                          // [B, T, V]
         var labels = tensor(new long[] { -100, -100, 3, 4, 2, -100, 7, 1, -100, -100 }, new long[] { 2, 5 });
-        var online = DistillationLoss.Compute(student, teacher, labels, 0.6f, 2f, Divergence.ForwardKL);
+        var online = LossOnPositions.Compute(student, teacher, labels, 0.6f, 2f, Divergence.ForwardKL);
         var rows = labels.reshape(-1).ne(-100).nonzero().reshape(-1);
         var (values, ids) = teacher.reshape(-1, 11).index_select(0, rows).topk(11, dim: -1);
-        var cached = DistillationLoss.ComputeTopK(student, labels, ids, values, 0.6f, 2f);
+        var cached = LossOnPositions.ComputeTopK(student, labels, ids, values, 0.6f, 2f);
         Assert.AreEqual(online.Divergence.item<float>(), cached.Divergence.item<float>(), 1e-5);
         Assert.AreEqual(online.Total.item<float>(), cached.Total.item<float>(), 1e-5);
         // Fewer ids than the vocabulary: an approximation, still a divergence (non-negative).
         var (top3, top3Ids) = teacher.reshape(-1, 11).index_select(0, rows).topk(3, dim: -1);
-        Assert.IsTrue(DistillationLoss.ComputeTopK(student, labels, top3Ids, top3, 0.6f, 2f).Divergence.item<float>() >= 0);
+        Assert.IsTrue(LossOnPositions.ComputeTopK(student, labels, top3Ids, top3, 0.6f, 2f).Divergence.item<float>() >= 0);
     }
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo.Distillation.Teachers;
 
 /// <summary>
 /// A file-backed cache of teacher scores for logit KD: for each response position of an example, the teacher's top-K

@@ -1,7 +1,7 @@
 using Microsoft.ML.Neo.Distillation;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Neo.Tests.Distillation;
+namespace Microsoft.ML.Neo.Tests.Distillation.Loss;
 
 /// <summary>Compares the loss with values computed by hand (in double precision) on 2 sequences × 3 positions × 4 ids.</summary>
 [TestClass]
@@ -52,7 +52,7 @@ public sealed class DistillationLossTests
     private static (double Total, double Ce, double Kd) Actual(float weight, float t, Divergence divergence, long[] labels)
     {
         using var scope = NewDisposeScope();
-        var terms = DistillationLoss.Compute(tensor(Student, new long[] { 2, 3, 4 }), tensor(Teacher, new long[] { 2, 3, 4 }),
+        var terms = LossOnPositions.Compute(tensor(Student, new long[] { 2, 3, 4 }), tensor(Teacher, new long[] { 2, 3, 4 }),
             tensor(labels, new long[] { 2, 3 }), weight, t, divergence);
         return (terms.Total.item<float>(), terms.CrossEntropy.item<float>(), terms.Divergence.item<float>());
     }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo.Distillation.Teachers;
 
 /// <summary>
 /// A file-backed cache of teacher generations (sequence-level KD), so repeated runs and sweeps do not run the teacher

@@ -1,0 +1,71 @@
+using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.Teachers;
+using Microsoft.ML.Neo.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Distillation;
+
+/// <summary>How examples are made from rows: what the teacher reads and produces, and how long sequences may be.</summary>
+/// <param name="Mode">Logits (the teacher scores the references) or Sequence (it writes the responses).</param>
+/// <param name="Priming">What the teacher's prompt adds to the student's.</param>
+/// <param name="PrimingTemplate">The custom priming template, when <paramref name="Priming"/> is Custom.</param>
+/// <param name="TeacherMaxNewTokens">Most tokens of a teacher generation.</param>
+/// <param name="MaxSequenceLength">Longest training sequence; 0 for the model's context.</param>
+internal sealed record DataPolicy(DistillationMode Mode, PrimingStrategy Priming, string? PrimingTemplate, int TeacherMaxNewTokens,
+    int MaxSequenceLength);
+
+/// <summary>
+/// Everything one distillation run needs, independent of ML.NET: the estimator maps <see cref="NeoDistillOptions"/> to
+/// it, and tests, samples and sweeps can build one directly.
+/// </summary>
+internal sealed record DistillationPlan
+{
+    public required string StudentModelPath { get; init; }
+
+    /// <summary>The teacher and its source (in this process, behind a cache, ...).</summary>
+    public required TeacherSource Teacher { get; init; }
+
+    /// <summary>What training changes.</summary>
+    public required TrainableSet Trainable { get; init; }
+
+    /// <summary>The dtype the models' weights are held in.</summary>
+    public ScalarType Precision { get; init; } = ScalarType.Float32;
+
+    public required LossSettings Loss { get; init; }
+
+    public required DataPolicy Data { get; init; }
+
+    /// <summary>Optimiser, schedule, step budget and checkpoints.</summary>
+    public required TrainerSettings Optimization { get; init; }
+
+    /// <summary>"cpu" or "cuda".</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Whether a teacher is asked anything: for its scores, or for the responses themselves.</summary>
+    public bool NeedsTeacher => Loss.UsesTeacher || Data.Mode == DistillationMode.Sequence;
+
+    /// <summary>How a trained student of this plan is rebuilt when loaded.</summary>
+    public StudentSpec Student => new(Trainable, Precision);
+}
+
+/// <summary>
+/// What the caller of a run hears and controls while it goes: log lines, progress, cancellation, and (for sweeps)
+/// early stopping judged on the loss of monitoring rows.
+/// </summary>
+internal sealed record RunHooks
+{
+    public Action<string> Log { get; init; } = _ => { };
+
+    public Action<string> Warn { get; init; } = _ => { };
+
+    public IProgress<TrainingProgress>? Progress { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>After each step, may end training (keeping what was learned); its second argument computes the
+    /// current student's mean response loss on <see cref="MonitoringRows"/>.</summary>
+    public Func<TrainingProgress, Func<double>, bool>? StopAfter { get; init; }
+
+    /// <summary>Rows the second argument of <see cref="StopAfter"/> measures.</summary>
+    public IReadOnlyList<(string Prompt, string Response)>? MonitoringRows { get; init; }
+}

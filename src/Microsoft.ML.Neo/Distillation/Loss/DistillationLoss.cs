@@ -1,0 +1,39 @@
+using Microsoft.ML.Neo.Distillation.Teachers;
+using Microsoft.ML.Neo.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Distillation.Loss;
+
+/// <summary>
+/// LLM-NEO's objective on response tokens: (1 − w) · CE(student, targets) + w · T² · D(teacher_T ‖ student_T), where w
+/// is the KD weight and T the temperature. It reads only the response rows, whatever teacher produced the targets
+/// (online, cached or served) and whichever divergence is chosen: every distillation loss of the library goes through
+/// <see cref="Compute"/>. Both terms average over the response positions of the batch; a batch without any gives 0.
+/// </summary>
+internal static class DistillationLoss
+{
+    /// <param name="studentLogits">[M, V] the student's logits at the response rows.</param>
+    /// <param name="targets">[M] int64 the tokens those rows predict.</param>
+    /// <param name="teacher">The teacher's targets at the same rows, or null for cross-entropy alone.</param>
+    public static LossTerms Compute(Tensor studentLogits, Tensor targets, TeacherTargets? teacher, LossSettings settings)
+    {
+        using var scope = NewDisposeScope();
+        // At least 1: a batch without response tokens gives 0 with a gradient path instead of 0/0.
+        double denominator = Math.Max(1, studentLogits.shape[0]);
+        var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum) / denominator;
+        Tensor divergence = zeros_like(crossEntropy);
+        if (teacher is not null && settings.UsesTeacher)
+        {
+            float t = settings.Temperature;
+            if (teacher.Logits.shape[0] != studentLogits.shape[0])
+                throw new InvalidOperationException($"The teacher scored {teacher.Logits.shape[0]} response positions, the batch has {studentLogits.shape[0]}; its targets do not match these examples.");
+            var studentLog = nn.functional.log_softmax(studentLogits / t, -1);                   // [M, V]
+            if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);         // [M, K]
+            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach() / t, -1);         // [M, S]
+            var perPosition = DivergenceFunction.For(settings.Divergence).PerPosition(studentLog, teacherLog); // [M]
+            divergence = perPosition.sum() / denominator * (t * t);
+        }
+        var total = crossEntropy * (1 - settings.KdWeight) + divergence * settings.KdWeight;
+        return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), divergence.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Distillation.Teachers;
+
+/// <summary>A teacher model in this process (usually a Hugging Face folder), frozen and in eval mode.</summary>
+internal sealed class LocalTeacher : ITeacher
+{
+    private readonly string? directory;
+    private readonly LlamaForCausalLM model;
+    private readonly Lazy<string> fingerprint;
+
+    /// <summary>Takes ownership of a loaded model and freezes it.</summary>
+    /// <param name="directory">The folder it came from (for its fingerprint and generation_config.json); null for a model made in memory.</param>
+    public LocalTeacher(LlamaForCausalLM model, string? directory)
+    {
+        this.model = model;
+        this.directory = directory;
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.eval();
+        var stops = new HashSet<int>(model.Config.EosTokenIds);
+        if (directory is not null && GenerationConfig.TryLoad(directory) is { } generation) stops.UnionWith(generation.EosTokenIds);
+        StopTokenIds = stops;
+        // Hashes the weights: once, and only if asked (by a cache).
+        fingerprint = new Lazy<string>(() => TeacherFingerprint.Of(directory
+            ?? throw new InvalidOperationException("A teacher made in memory has no files to fingerprint; it cannot be cached.")));
+    }
+
+    /// <summary>Loads a Hugging Face folder in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>
+    public static LocalTeacher Load(string directory, Device device, ScalarType dtype = ScalarType.Float32)
+    {
+        var model = HuggingFaceCheckpoint.Load(directory, dtype);
+        try
+        {
+            model.to(device);
+            return new LocalTeacher(model, directory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public string Fingerprint => fingerprint.Value;
+
+    public int ContextLength => model.Config.ContextLength;
+
+    public IReadOnlySet<int> StopTokenIds { get; }
+
+    public string? CacheSummary => null;
+
+    internal LlamaForCausalLM Model => model;
+
+    public int[] Generate(int[] promptIds, int maxNewTokens, IReadOnlyCollection<int> stopIds)
+    {
+        int maxNew = Math.Min(maxNewTokens, ContextLength - promptIds.Length);
+        if (maxNew <= 0) return Array.Empty<int>();
+        return TokenGenerator.Generate(model, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
+    }
+
+    public TeacherTargets Score(TokenBatch batch, int vocabulary)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var logits = model.Forward(batch.TeacherInputs.to(model.Device));                          // [B, L', V']
+        var rows = logits.reshape(-1, logits.shape[^1]).narrow(-1, 0, vocabulary)                  // [B·L', V]
+            .index_select(0, batch.TeacherResponseRows.to(model.Device));                          // [M, V]
+        return new TeacherTargets(rows.to(batch.Inputs.device).MoveToOuterDisposeScope(), null);
+    }
+
+    public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
+    {
+        // Scores are computed online, batch by batch.
+    }
+
+    public override string ToString() => $"local teacher '{directory ?? "(in memory)"}'";
+
+    public void Dispose() => model.Dispose();
+}
