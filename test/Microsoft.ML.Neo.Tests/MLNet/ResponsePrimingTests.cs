@@ -119,6 +119,31 @@ public sealed class ResponsePrimingTests
     }
 
     [TestMethod]
+    [DataRow(Divergence.ForwardKL)]
+    [DataRow(Divergence.ReverseKL)]
+    public void EveryDivergenceDistilsFromTheScoreCache(Divergence divergence)
+    {
+        using var fixture = new DistillFixture(context: 512);
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Rows(8));
+        NeoDistillTransformer Fit(string? cache)
+        {
+            var options = fixture.Options();
+            options.Priming = PrimingStrategy.Teacher;
+            options.Divergence = divergence;
+            options.MaxSteps = 1;
+            options.TeacherCacheDirectory = cache;
+            options.TeacherScoreTopK = 1024;
+            options.Validate(); // a cache no longer restricts the divergence
+            return new MLContext(seed: 1).Transforms.NeoDistill(options).Fit(data);
+        }
+        using var online = Fit(null);
+        using var cached = Fit(fixture.Sub("cache"));
+        // K above the vocabulary: the cached support is the whole vocabulary, so the loss is the online one.
+        Assert.AreEqual(online.TrainingSummary!.Divergence, cached.TrainingSummary!.Divergence, 1e-4 * Math.Max(1, online.TrainingSummary.Divergence));
+        Assert.IsTrue(cached.TrainingSummary.Divergence > 0);
+    }
+
+    [TestMethod]
     public void CacheSurvivesALineCutShortAndRefusesForeignFiles()
     {
         using var dir = new TempDirectory();

@@ -39,8 +39,6 @@ internal sealed class DistillationObjective : ITrainingObjective
     /// <summary>[M, V] the model's logits at the batch's response rows.</summary>
     public static Tensor StudentLogitsAtResponses(LlamaForCausalLM model, TokenBatch batch)
     {
-        using var scope = NewDisposeScope();
-        var logits = model.Forward(batch.Inputs);                                                          // [B, L, V]
-        return logits.reshape(-1, logits.shape[^1]).index_select(0, batch.ResponseRows).MoveToOuterDisposeScope(); // [M, V]
+        return model.LogitsAt(batch.Inputs, batch.ResponseRows); // [M, V]
     }
 }

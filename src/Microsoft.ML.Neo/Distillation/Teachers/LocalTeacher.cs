@@ -67,9 +67,8 @@ internal sealed class LocalTeacher : ITeacher
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var logits = model.Forward(batch.TeacherInputs.to(model.Device));                          // [B, L', V']
-        var rows = logits.reshape(-1, logits.shape[^1]).narrow(-1, 0, vocabulary)                  // [B·L', V]
-            .index_select(0, batch.TeacherResponseRows.to(model.Device));                          // [M, V]
+        var rows = model.LogitsAt(batch.TeacherInputs.to(model.Device), batch.TeacherResponseRows.to(model.Device)) // [M, V']
+            .narrow(-1, 0, vocabulary);                                                                         // [M, V]
         return new TeacherTargets(rows.to(batch.Inputs.device).MoveToOuterDisposeScope(), null);
     }
 

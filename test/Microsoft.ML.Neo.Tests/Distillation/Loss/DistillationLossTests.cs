@@ -73,6 +73,44 @@ public sealed class DistillationLossTests
     }
 
     [TestMethod]
+    [DataRow(Divergence.ForwardKL)]
+    [DataRow(Divergence.ReverseKL)]
+    public void TopKSupportOfTheWholeVocabularyEqualsTheDenseLoss(Divergence divergence)
+    {
+        using var scope = NewDisposeScope();
+        var student = tensor(Student, new long[] { 2, 3, 4 });
+        var teacher = tensor(Teacher, new long[] { 2, 3, 4 });
+        var labels = tensor(Labels, new long[] { 2, 3 });
+        var dense = LossOnPositions.Compute(student, teacher, labels, 0.5f, 2, divergence);
+        var rows = LossOnPositions.Rows(labels);
+        var (values, ids) = teacher.reshape(-1, 4).index_select(0, rows).topk(4, dim: -1); // [M, 4], ids in a new order
+        var topK = LossOnPositions.ComputeTopK(student, labels, ids, values, 0.5f, 2, divergence);
+        Assert.AreEqual(dense.Divergence.item<float>(), topK.Divergence.item<float>(), 1e-6);
+        Assert.AreEqual(dense.Total.item<float>(), topK.Total.item<float>(), 1e-6);
+    }
+
+    [TestMethod]
+    public void ReverseKlOnATopKSupportSumsOverTheSupportOnly()
+    {
+        using var scope = NewDisposeScope();
+        var labels = tensor(Labels, new long[] { 2, 3 });
+        var rows = LossOnPositions.Rows(labels);
+        var (values, ids) = tensor(Teacher, new long[] { 2, 3, 4 }).reshape(-1, 4).index_select(0, rows).topk(2, dim: -1); // [M, 2]
+        var actual = LossOnPositions.ComputeTopK(tensor(Student, new long[] { 2, 3, 4 }), labels, ids, values, 1, 1, Divergence.ReverseKL);
+        // By hand: q is the student's full softmax at the two ids, p the teacher renormalised over them.
+        double sum = 0;
+        var validRows = rows.data<long>().ToArray();
+        for (int m = 0; m < validRows.Length; m++)
+        {
+            var q = LogSoftmax(Row(Student, (int)validRows[m]), 1);
+            var k = ids[m].data<long>().ToArray();
+            var p = LogSoftmax(k.Select(i => (double)Teacher[validRows[m] * 4 + i]).ToArray(), 1);
+            for (int j = 0; j < 2; j++) sum += Math.Exp(q[k[j]]) * (q[k[j]] - p[j]);
+        }
+        Assert.AreEqual(sum / validRows.Length, actual.Divergence.item<float>(), 1e-5);
+    }
+
+    [TestMethod]
     public void ForwardAndReverseKlDiffer()
     {
         Assert.AreNotEqual(Actual(1, 2, Divergence.ForwardKL, Labels).Kd, Actual(1, 2, Divergence.ReverseKL, Labels).Kd, 1e-3);

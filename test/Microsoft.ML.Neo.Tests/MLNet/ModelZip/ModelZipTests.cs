@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Microsoft.ML.Neo.Tests.MLNet;
+namespace Microsoft.ML.Neo.Tests.MLNet.ModelZip;
 
 [TestClass]
 public sealed class ModelZipTests

@@ -1,0 +1,64 @@
+using System.IO.Compression;
+using Microsoft.ML.Neo.Lora;
+
+namespace Microsoft.ML.Neo.Tests.MLNet.ModelZip;
+
+/// <summary>What payload version 3 records and leaves out, and that zips of earlier versions still load.</summary>
+[TestClass]
+public sealed class ModelZipVersionTests
+{
+    [TestMethod]
+    public void Version3RecordsTheStudentSpecAndNoTeacherOrCacheFolders()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(4));
+        var options = fixture.Options();
+        options.TeacherCacheDirectory = fixture.Sub("cache");
+        options.CheckpointDirectory = fixture.Sub("checkpoints");
+        options.LoraTargetModules = new[] { "q_proj", "v_proj" };
+        string zip = fixture.Sub("student.zip");
+        using (var model = ml.Transforms.NeoDistill(options).Fit(data)) ml.Model.Save(model, data.Schema, zip);
+
+        string payload = ReadModelEntry(zip);
+        foreach (var path in new[] { fixture.TeacherPath, fixture.Sub("cache"), fixture.Sub("checkpoints") })
+            Assert.IsFalse(payload.Contains(path.Replace("\\", "\\\\"), StringComparison.Ordinal), $"the zip names '{path}'");
+        StringAssert.Contains(payload, "\"dtype\":\"float32\"");
+        StringAssert.Contains(payload, "\"trainable\":\"LoraAdapters\"");
+        StringAssert.Contains(payload, "\"target_modules\":[\"q_proj\",\"v_proj\"]");
+
+        using var loaded = (NeoDistillTransformer)new MLContext(seed: 2).Model.Load(zip, out _);
+        Assert.AreEqual("", loaded.Options.TeacherModelPath);
+        Assert.IsNull(loaded.Options.TeacherCacheDirectory);
+        Assert.IsNull(loaded.Options.CheckpointDirectory);
+        var adapted = LoraInjector.AdapterParameters(loaded.Student.Model).Select(p => p.Name).ToList();
+        Assert.IsTrue(adapted.Count > 0 && adapted.All(n => n.Contains("q_proj") || n.Contains("v_proj")), string.Join(", ", adapted));
+    }
+
+    [TestMethod]
+    public void Version2ZipWrittenByTheEarlierLibraryStillLoadsAndGenerates()
+    {
+        // Written by the library at payload version 2 (the `distill` sample on the embedded teacher and a one-layer
+        // student, LoRA rank 2, alpha 4, 3 steps); the completion below is what that build's `predict` printed.
+        string zip = Path.Combine(AppContext.BaseDirectory, "MLNet", "ModelZip", "Fixtures", "payload-v2.zip");
+        using var loaded = (NeoDistillTransformer)new MLContext(seed: 1).Model.Load(zip, out var schema);
+        Assert.IsNotNull(schema.GetColumnOrNull("Prompt"));
+        Assert.AreEqual(2, loaded.Options.LoraRank);
+        Assert.AreEqual(4f, loaded.Options.LoraAlpha);
+        Assert.AreEqual(7 * 1, LoraInjector.AdapterParameters(loaded.Student.Model).Count() / 2, "one adapter per projection of the single layer");
+        Assert.AreEqual("????????????", loaded.Complete("Tom has 3 apples and buys 4 more. How many apples does he have?"));
+    }
+
+    // The transformer's own payload (every "Model.key" entry of the zip), as text.
+    private static string ReadModelEntry(string zip)
+    {
+        using var archive = ZipFile.OpenRead(zip);
+        var text = new System.Text.StringBuilder();
+        foreach (var entry in archive.Entries.Where(e => e.FullName.EndsWith("Model.key", StringComparison.Ordinal)))
+        {
+            using var reader = new StreamReader(entry.Open(), System.Text.Encoding.Latin1);
+            text.Append(reader.ReadToEnd());
+        }
+        return text.ToString();
+    }
+}
