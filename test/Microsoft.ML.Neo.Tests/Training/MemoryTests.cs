@@ -44,4 +44,28 @@ public sealed class MemoryTests
         for (int i = 0; i < 5; i++) model.Generate(new[] { 1, 5, 6 }, new GenerationOptions { MaxNewTokens = 20 });
         Assert.AreEqual(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount, "generation leaked tensors");
     }
+
+    [TestMethod]
+    public void LiveTensorCountStaysFlatOver50StepsFromACachedTeacher()
+    {
+        using var folder = new TempDirectory();
+        string teacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64), seed: 2);
+        manual_seed(1);
+        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
+        var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
+        var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
+        using var teacher = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 16);
+        teacher.PrepareScores(examples, student.Config.VocabSize, padId: 2, _ => { });
+
+        var live = new List<long>();
+        var settings = new TrainerSettings { Epochs = 100, BatchSize = 4, MaxSteps = 50 };
+        var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
+            new DistillationObjective(teacher, new LossSettings(0.5f, 2, Divergence.ReverseKL)), settings, padId: 2)
+        { OnStep = _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
+        trainer.Train();
+
+        Assert.AreEqual(50, live.Count);
+        Assert.AreEqual(live[5], live[^1], $"live tensors grew: {string.Join(", ", live)}");
+    }
 }
