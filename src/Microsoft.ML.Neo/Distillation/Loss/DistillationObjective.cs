@@ -28,7 +28,7 @@ internal sealed class DistillationObjective : ITrainingObjective
     public LossTerms Compute(LlamaForCausalLM student, TokenBatch batch)
     {
         using var scope = NewDisposeScope();
-        var targets = settings.UsesTeacher ? teacher!.Score(batch, (int)student.Config.VocabSize) : null;
+        var targets = settings.UsesTeacher ? teacher!.Score(batch, student.Config.VocabSize) : null;
         var terms = DistillationLoss.Compute(StudentLogitsAtResponses(student, batch), batch.Targets, targets, settings);
         return new LossTerms(terms.Total.MoveToOuterDisposeScope(), terms.CrossEntropy.MoveToOuterDisposeScope(),
             terms.Divergence.MoveToOuterDisposeScope());

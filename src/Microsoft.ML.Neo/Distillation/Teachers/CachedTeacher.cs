@@ -107,8 +107,11 @@ internal sealed class CachedTeacher : ITeacher
         var teacher = Inner("score");
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId);
-        var dense = teacher.Score(batch, vocabulary);
-        var (values, indices) = dense.Ids is null ? dense.Logits.topk(k, dim: -1) : (dense.Logits, dense.Ids); // [M, K] each
+        var scored = teacher.Score(batch, vocabulary);
+        if (scored.Logits.shape[^1] < k)
+            throw new InvalidOperationException($"{teacher} returned {scored.Logits.shape[^1]} scores per position; the cache keeps the top {k}.");
+        var (values, picked) = scored.Logits.topk(k, dim: -1);                   // [M, K] each
+        var indices = scored.Ids is null ? picked : scored.Ids.gather(1, picked); // [M, K] token ids
         var allIds = indices.to(ScalarType.Int32).cpu().data<int>().ToArray();
         var allLogits = values.cpu().data<float>().ToArray();
         int offset = 0;

@@ -32,6 +32,7 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
         HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
         tokenizer = TokenizerFiles.TryLoad(options.TeacherModelPath)
             ?? throw new InvalidDataException($"The teacher folder '{options.TeacherModelPath}' has no tokenizer.json or tokenizer.model; its responses cannot be written as text.");
+        // Generations only: the score cache's K is never used here.
         var source = new TeacherSource(options.TeacherModelPath, options.CacheDirectory, ScoreTopK: 1);
         teacher = source.Open(DeviceSelection.Resolve(options.Device), ScalarType.Float32);
         cachedTeacher = teacher as CachedTeacher;
