@@ -101,6 +101,15 @@ public sealed class NeoDistillOptions
     /// <summary>Divergence of the KD term: forward KL (default, as LLM-NEO) or reverse KL. Works with an online or a cached teacher.</summary>
     public Divergence Divergence { get; set; } = Divergence.ForwardKL;
 
+    /// <summary>
+    /// Response positions whose logits are computed at once, 1 or more. The loss runs the student's and the teacher's
+    /// output heads, the loss and its backward one chunk of this many response positions at a time, so at most one
+    /// [chunk, vocabulary] block of logits per model is alive (at Llama 3's 128,256 ids, 1024 rows are 0.5 GB in
+    /// float32). Smaller: less memory, more, smaller matrix products. The result does not depend on it beyond
+    /// floating-point rounding. Default 1024.
+    /// </summary>
+    public int LossChunkSize { get; set; } = LossSettings.DefaultChunkRows;
+
     /// <summary>Peak AdamW learning rate, in (0, 1]. LoRA wants about 10× the full fine-tuning rate. Default 2e-4.</summary>
     public float LearningRate { get; set; } = 2e-4f;
 
@@ -190,6 +199,7 @@ public sealed class NeoDistillOptions
         Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
         Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
         Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence, "ForwardKL or ReverseKL");
+        Require(LossChunkSize >= 1, nameof(LossChunkSize), LossChunkSize, "at least 1");
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
@@ -215,7 +225,7 @@ public sealed class NeoDistillOptions
         StudentModelPath = StudentModelPath,
         Teacher = new TeacherSource(TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK),
         Trainable = TrainableSet.Adapters(ToLoraSettings()),
-        Loss = new LossSettings(KdWeight, Temperature, Divergence),
+        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize },
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
         Optimization = new TrainerSettings
         {

@@ -111,12 +111,11 @@ internal sealed class CausalLMTrainer
     {
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId, student.Device);
-        var terms = objective.Compute(student, batch);
         optimizer.zero_grad();
-        terms.Total.backward();
+        var terms = objective.Backward(student, batch);
         nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
         optimizer.step();
-        return (terms.Total.item<float>(), terms.CrossEntropy.item<float>(), terms.Divergence.item<float>(), batch.Inputs.numel());
+        return (terms.Total, terms.CrossEntropy, terms.Divergence, batch.Inputs.numel());
     }
 
     private double LearningRateAt(int step, int totalSteps, int warmupSteps)

@@ -46,7 +46,7 @@ public sealed class MemoryTests
     }
 
     [TestMethod]
-    public void LiveTensorCountStaysFlatOver50StepsFromACachedTeacher()
+    public void LiveTensorCountStaysFlatOver50ChunkedStepsFromACachedTeacher()
     {
         using var folder = new TempDirectory();
         string teacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64), seed: 2);
@@ -61,7 +61,7 @@ public sealed class MemoryTests
         var live = new List<long>();
         var settings = new TrainerSettings { Epochs = 100, BatchSize = 4, MaxSteps = 50 };
         var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
-            new DistillationObjective(teacher, new LossSettings(0.5f, 2, Divergence.ReverseKL)), settings, padId: 2)
+            new DistillationObjective(teacher, new LossSettings(0.5f, 2, Divergence.ReverseKL) { ChunkRows = 16 }), settings, padId: 2)
         { OnStep = _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
         trainer.Train();
 

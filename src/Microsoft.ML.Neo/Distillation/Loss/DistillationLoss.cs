@@ -1,8 +1,10 @@
 using Microsoft.ML.Neo.Distillation.Teachers;
-using Microsoft.ML.Neo.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;
+
+/// <summary>The mixed loss and its two terms before mixing, as scalar tensors (Total carries the graph).</summary>
+internal readonly record struct LossTensors(Tensor Total, Tensor CrossEntropy, Tensor Divergence);
 
 /// <summary>
 /// LLM-NEO's objective on response tokens: (1 − w) · CE(student, targets) + w · T² · D(teacher_T ‖ student_T), where w
@@ -15,11 +17,13 @@ internal static class DistillationLoss
     /// <param name="studentLogits">[M, V] the student's logits at the response rows.</param>
     /// <param name="targets">[M] int64 the tokens those rows predict.</param>
     /// <param name="teacher">The teacher's targets at the same rows, or null for cross-entropy alone.</param>
-    public static LossTerms Compute(Tensor studentLogits, Tensor targets, TeacherTargets? teacher, LossSettings settings)
+    /// <param name="responseRows">The batch's response rows when these rows are one chunk of them (both terms are sums
+    /// over the chunk divided by it, so chunks add up to the batch's means); null when they are the whole batch.</param>
+    public static LossTensors Compute(Tensor studentLogits, Tensor targets, TeacherTargets? teacher, LossSettings settings, long? responseRows = null)
     {
         using var scope = NewDisposeScope();
         // At least 1: a batch without response tokens gives 0 with a gradient path instead of 0/0.
-        double denominator = Math.Max(1, studentLogits.shape[0]);
+        double denominator = Math.Max(1, responseRows ?? studentLogits.shape[0]);
         var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum) / denominator;
         Tensor divergence = zeros_like(crossEntropy);
         if (teacher is not null && settings.UsesTeacher)
@@ -34,6 +38,6 @@ internal static class DistillationLoss
             divergence = perPosition.sum() / denominator * (t * t);
         }
         var total = crossEntropy * (1 - settings.KdWeight) + divergence * settings.KdWeight;
-        return new LossTerms(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), divergence.MoveToOuterDisposeScope());
+        return new LossTensors(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), divergence.MoveToOuterDisposeScope());
     }
 }

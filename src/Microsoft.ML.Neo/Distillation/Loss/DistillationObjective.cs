@@ -7,9 +7,12 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Distillation.Loss;
 
 /// <summary>
-/// The training objective of a distillation run: per batch, the teacher's targets are gathered once at the response
-/// rows (dense or top-K, from whatever teacher sits behind <see cref="ITeacher"/>), the student's logits at the same
-/// rows, and <see cref="DistillationLoss"/> mixes cross-entropy and the divergence.
+/// The training objective of a distillation run. Per batch the teacher is asked once for its scores at the response
+/// rows (dense or top-K, from whatever teacher sits behind <see cref="ITeacher"/>), and the student's final hidden
+/// states at the same rows are computed once. Then, one chunk of <see cref="LossSettings.ChunkRows"/> rows at a time,
+/// the student's head, the teacher's targets and <see cref="DistillationLoss"/> run forward and backward, so only one
+/// [chunk, vocabulary] block of logits per model is alive at once; the hidden-state gradients they leave are
+/// backpropagated through the student's body in one pass at the end.
 /// </summary>
 internal sealed class DistillationObjective : ITrainingObjective
 {
@@ -21,24 +24,35 @@ internal sealed class DistillationObjective : ITrainingObjective
     {
         if (settings.UsesTeacher && teacher is null)
             throw new ArgumentException("A KD weight above 0 needs a teacher.", nameof(teacher));
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.ChunkRows, 1);
         this.teacher = teacher;
         this.settings = settings;
     }
 
-    public LossTerms Compute(LlamaForCausalLM student, TokenBatch batch)
+    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch)
     {
         using var scope = NewDisposeScope();
-        var targets = settings.UsesTeacher ? teacher!.Score(batch, student.Config.VocabSize) : null;
-        var terms = DistillationLoss.Compute(StudentLogitsAtResponses(student, batch), batch.Targets, targets, settings);
-        return new LossTerms(terms.Total.MoveToOuterDisposeScope(), terms.CrossEntropy.MoveToOuterDisposeScope(),
-            terms.Divergence.MoveToOuterDisposeScope());
+        var scores = settings.UsesTeacher ? teacher!.Score(batch, student.Config.VocabSize) : null;
+        var hidden = student.Hidden(batch.Inputs);                                                   // [B, L, C]
+        var rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.ResponseRows);         // [M, C]
+        // The head and the loss see a detached copy; their gradient collects in it, chunk by chunk.
+        var detached = rows.detach().requires_grad_(true);                                          // [M, C]
+        long count = rows.shape[0];
+        double total = 0, crossEntropy = 0, divergence = 0;
+        for (long start = 0; start < count; start += settings.ChunkRows)
+        {
+            using var chunkScope = NewDisposeScope();
+            long size = Math.Min(settings.ChunkRows, count - start);
+            var logits = student.Head(detached.narrow(0, start, size));                             // [n, V]
+            var terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), scores?.Rows(start, size), settings, count);
+            terms.Total.backward();
+            total += terms.Total.item<float>();
+            crossEntropy += terms.CrossEntropy.item<float>();
+            divergence += terms.Divergence.item<float>();
+        }
+        if (detached.grad is { } gradient) rows.backward(new[] { gradient }); // one pass through the body
+        return new LossTerms(total, crossEntropy, divergence);
     }
 
     public string Describe() => settings.ToString();
-
-    /// <summary>[M, V] the model's logits at the batch's response rows.</summary>
-    public static Tensor StudentLogitsAtResponses(LlamaForCausalLM model, TokenBatch batch)
-    {
-        return model.LogitsAt(batch.Inputs, batch.ResponseRows); // [M, V]
-    }
 }

@@ -6,6 +6,15 @@ namespace Microsoft.ML.Neo.Distillation.Loss;
 /// <param name="Divergence">D.</param>
 internal sealed record LossSettings(float KdWeight, float Temperature, Divergence Divergence)
 {
+    /// <summary>The default <see cref="ChunkRows"/>, as Liger Kernel's fused losses use.</summary>
+    public const int DefaultChunkRows = 1024;
+
+    /// <summary>
+    /// Response rows whose logits (student and teacher) are alive at once: the heads, the loss and its backward run one
+    /// chunk of rows at a time. At least 1. The result does not depend on it beyond floating-point rounding.
+    /// </summary>
+    public int ChunkRows { get; init; } = DefaultChunkRows;
+
     /// <summary>Plain cross-entropy on the response tokens.</summary>
     public static readonly LossSettings CrossEntropyOnly = new(0, 1, Divergence.ForwardKL);
 

@@ -21,7 +21,7 @@ internal static class ResponseLoss
             {
                 using var scope = NewDisposeScope();
                 var batch = TokenBatch.Create(examples.Skip(start).Take(batchSize).ToList(), padId, model.Device);
-                var terms = DistillationLoss.Compute(DistillationObjective.StudentLogitsAtResponses(model, batch), batch.Targets,
+                var terms = DistillationLoss.Compute(model.LogitsAt(batch.Inputs, batch.ResponseRows), batch.Targets,
                     teacher: null, LossSettings.CrossEntropyOnly);
                 long count = batch.ResponseTokenCount;
                 sum += terms.CrossEntropy.item<float>() * count;

@@ -57,7 +57,7 @@ internal sealed class CachedTeacher : ITeacher
         return generated;
     }
 
-    public TeacherTargets Score(TokenBatch batch, int vocabulary)
+    public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
     {
         int k = Math.Min(topK, vocabulary);
         var keys = batch.Examples.Select(e => Key(e, k)).ToList();
@@ -74,8 +74,8 @@ internal sealed class CachedTeacher : ITeacher
         }
         long positions = ids.Count / k;
         var device = batch.Inputs.device;
-        return new TeacherTargets(tensor(logits.ToArray(), new[] { positions, k }).to(device), // [M, K]
-            tensor(ids.ToArray(), new[] { positions, k }).to(device));                        // [M, K]
+        return new KnownTeacherScores(new TeacherTargets(tensor(logits.ToArray(), new[] { positions, k }).to(device), // [M, K]
+            tensor(ids.ToArray(), new[] { positions, k }).to(device)));                                               // [M, K]
     }
 
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
@@ -107,7 +107,7 @@ internal sealed class CachedTeacher : ITeacher
         var teacher = Inner("score");
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId);
-        var scored = teacher.Score(batch, vocabulary);
+        var scored = teacher.Score(batch, vocabulary).All();
         if (scored.Logits.shape[^1] < k)
             throw new InvalidOperationException($"{teacher} returned {scored.Logits.shape[^1]} scores per position; the cache keeps the top {k}.");
         var (values, picked) = scored.Logits.topk(k, dim: -1);                   // [M, K] each

@@ -28,10 +28,10 @@ internal interface ITeacher : IDisposable
     /// <summary>
     /// The teacher's scores at the batch's response positions (<see cref="TokenBatch.TeacherResponseRows"/> of
     /// <see cref="TokenBatch.TeacherInputs"/>), restricted to the first <paramref name="vocabulary"/> ids (a padded teacher
-    /// has more): dense logits, or top-K ids and logits for a teacher that keeps only those. Made in the caller's dispose
-    /// scope, on the batch's device, without gradient.
+    /// has more): dense logits, or top-K ids and logits for a teacher that keeps only those, read chunk by chunk. Made
+    /// in the caller's dispose scope, on the batch's device, without gradient.
     /// </summary>
-    TeacherTargets Score(TokenBatch batch, int vocabulary);
+    TeacherBatchScores Score(TokenBatch batch, int vocabulary);
 
     /// <summary>
     /// Called once before training with every example the run will score: a teacher may work ahead, as a cache fills

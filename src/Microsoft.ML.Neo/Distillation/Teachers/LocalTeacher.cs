@@ -63,13 +63,27 @@ internal sealed class LocalTeacher : ITeacher
         return TokenGenerator.Generate(model, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
     }
 
-    public TeacherTargets Score(TokenBatch batch, int vocabulary)
+    public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var rows = model.LogitsAt(batch.TeacherInputs.to(model.Device), batch.TeacherResponseRows.to(model.Device)) // [M, V']
-            .narrow(-1, 0, vocabulary);                                                                         // [M, V]
-        return new TeacherTargets(rows.to(batch.Inputs.device).MoveToOuterDisposeScope(), null);
+        var hidden = model.Hidden(batch.TeacherInputs.to(model.Device));                                         // [B, L', C]
+        var rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.TeacherResponseRows.to(model.Device)); // [M, C]
+        return new HiddenRowScores(this, rows.MoveToOuterDisposeScope(), vocabulary, batch.Inputs.device);
+    }
+
+    // The teacher's final hidden states at the response rows; the head runs on one chunk of them at a time.
+    private sealed class HiddenRowScores(LocalTeacher teacher, Tensor hiddenRows, int vocabulary, Device device) : TeacherBatchScores
+    {
+        public override long RowCount => hiddenRows.shape[0];
+
+        public override TeacherTargets Rows(long start, long count)
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var logits = teacher.model.Head(hiddenRows.narrow(0, start, count)).narrow(-1, 0, vocabulary); // [n, V]
+            return new TeacherTargets(logits.to(device).MoveToOuterDisposeScope(), null);
+        }
     }
 
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)

@@ -15,7 +15,7 @@ internal static class LossOnPositions
 {
     public static Tensor Rows(Tensor labels) => labels.reshape(-1).ne(TokenBatch.IgnoreIndex).nonzero().reshape(-1); // [M]
 
-    public static LossTerms Compute(Tensor student, Tensor? teacher, Tensor labels, float kdWeight, float temperature, Divergence divergence)
+    public static LossTensors Compute(Tensor student, Tensor? teacher, Tensor labels, float kdWeight, float temperature, Divergence divergence)
     {
         long vocab = student.shape[^1];
         var rows = Rows(labels);
@@ -27,7 +27,7 @@ internal static class LossOnPositions
     }
 
     /// <summary>The same loss with the teacher's top-K ids and logits at the unmasked positions ([M, K] each).</summary>
-    public static LossTerms ComputeTopK(Tensor student, Tensor labels, Tensor teacherTopIds, Tensor teacherTopLogits, float kdWeight,
+    public static LossTensors ComputeTopK(Tensor student, Tensor labels, Tensor teacherTopIds, Tensor teacherTopLogits, float kdWeight,
         float temperature, Divergence divergence = Divergence.ForwardKL)
     {
         var rows = Rows(labels);

@@ -28,7 +28,7 @@ public sealed class CachedTeacherTests
         var batch = TokenBatch.Create(examples.Take(3).ToList(), padId: 2);
 
         using var local = LocalTeacher.Load(teacherPath, CPU);
-        var dense = local.Score(batch, vocab);                                         // [M, V]
+        var dense = local.Score(batch, vocab).All();                                         // [M, V]
         Assert.IsFalse(dense.IsTopK);
         Assert.AreEqual((long)batch.ResponseTokenCount, dense.Logits.shape[0]);
         var (expectedLogits, expectedIds) = dense.Logits.topk(8, dim: -1);             // [M, 8] each
@@ -36,7 +36,7 @@ public sealed class CachedTeacherTests
         using (var cached = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8))
         {
             cached.PrepareScores(examples.Take(3).ToList(), vocab, padId: 2, _ => { });
-            var fromCache = cached.Score(batch, vocab);                                 // read back after the teacher is gone
+            var fromCache = cached.Score(batch, vocab).All();                                 // read back after the teacher is gone
             Assert.IsTrue(fromCache.IsTopK);
             Assert.IsTrue(TensorAssert.Identical(expectedIds, fromCache.Ids!), "the same top ids, in order");
             Assert.IsTrue(TensorAssert.Identical(expectedLogits, fromCache.Logits), "their logits, exactly");
@@ -49,7 +49,7 @@ public sealed class CachedTeacherTests
         // A new run over the same folder scores only what is missing, and on demand when not prepared.
         using (var again = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8))
         {
-            Assert.IsTrue(TensorAssert.Identical(expectedIds, again.Score(batch, vocab).Ids!));
+            Assert.IsTrue(TensorAssert.Identical(expectedIds, again.Score(batch, vocab).All().Ids!));
             Assert.AreEqual(size, new FileInfo(Path.Combine(folder.Sub("cache"), TeacherScoreCache.FileName)).Length, "nothing rescored");
             again.Score(TokenBatch.Create(examples.Skip(3).ToList(), padId: 2), vocab);
         }
