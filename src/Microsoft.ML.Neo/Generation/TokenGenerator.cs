@@ -31,8 +31,9 @@ internal static class TokenGenerator
                 // With a cache only the tokens it has not seen are fed; without one, the whole sequence.
                 var feed = cache is null ? sequence : sequence.Skip((int)cache.Length).ToList();
                 var input = tensor(feed.Select(id => (long)id).ToArray(), new long[] { 1, feed.Count }).to(model.Device); // [1, T]
-                var logits = model.Forward(input, cache);                   // [1, T, V]
-                var last = logits[0, -1];                                   // [V]
+                // Only the last position's logits are read: the head runs on that row alone.
+                var hidden = model.Hidden(input, cache);                    // [1, T, C]
+                var last = model.Head(hidden[0, -1]);                       // [V]
                 int next = PickToken(last, options, generator);
                 if (stopIds.Contains(next)) break;
                 generated.Add(next);
