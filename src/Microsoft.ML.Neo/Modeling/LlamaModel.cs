@@ -88,18 +88,6 @@ internal sealed class LlamaForCausalLM : nn.Module
         ? nn.functional.linear(hidden, model.EmbeddingWeight)
         : lm_head.forward(hidden);
 
-    /// <summary>Logits at chosen positions only: the head never sees the other rows.</summary>
-    /// <param name="inputIds">[B, T] token ids (int64).</param>
-    /// <param name="rows">[M] int64 indices into the flattened [B·T] positions.</param>
-    /// <returns>[M, V] logits.</returns>
-    public Tensor LogitsAt(Tensor inputIds, Tensor rows)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = Hidden(inputIds);                                   // [B, T, C]
-        var picked = hidden.reshape(-1, hidden.shape[^1]).index_select(0, rows); // [M, C]
-        return Head(picked).MoveToOuterDisposeScope();                   // [M, V]
-    }
-
     public KvCache NewCache() => new(Config.NumHiddenLayers);
 
     /// <summary>Every projection that can take an adapter, with its Hugging Face module name (e.g. <c>q_proj</c>).</summary>

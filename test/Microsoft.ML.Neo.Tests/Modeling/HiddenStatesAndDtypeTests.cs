@@ -19,7 +19,8 @@ public sealed class HiddenStatesAndDtypeTests
         var inputs = randint(3, 200, new long[] { 2, 7 });                            // [B, T]
         var rows = tensor(new long[] { 13, 0, 6, 9 });                                // into [B·T]
         var full = model.Forward(inputs);                                            // [B, T, V]
-        var picked = model.LogitsAt(inputs, rows);                                   // [M, V]
+        var hidden = model.Hidden(inputs);                                           // [B, T, C]
+        var picked = model.Head(hidden.reshape(-1, hidden.shape[^1]).index_select(0, rows)); // [M, V]
         Assert.AreEqual(4L, picked.shape[0]);
         var expected = full.reshape(-1, full.shape[^1]).index_select(0, rows);
         Assert.IsTrue(picked.allclose(expected, rtol: 1e-5, atol: 1e-6), "the head on chosen rows gives the same logits");

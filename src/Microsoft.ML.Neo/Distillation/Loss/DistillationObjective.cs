@@ -29,14 +29,19 @@ internal sealed class DistillationObjective : ITrainingObjective
         this.settings = settings;
     }
 
-    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch)
+    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch) => Run(student, batch, backward: true);
+
+    /// <summary>The same loss, chunk by chunk, without any backward pass (validation; call under no_grad).</summary>
+    public LossTerms Measure(LlamaForCausalLM model, TokenBatch batch) => Run(model, batch, backward: false);
+
+    private LossTerms Run(LlamaForCausalLM student, TokenBatch batch, bool backward)
     {
         using var scope = NewDisposeScope();
         var scores = settings.UsesTeacher ? teacher!.Score(batch, student.Config.VocabSize) : null;
         var hidden = student.Hidden(batch.Inputs);                                                   // [B, L, C]
         var rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.ResponseRows);         // [M, C]
         // The head and the loss see a detached copy; their gradient collects in it, chunk by chunk.
-        var detached = rows.detach().requires_grad_(true);                                          // [M, C]
+        var detached = rows.detach().requires_grad_(backward);                                      // [M, C]
         long count = rows.shape[0];
         double total = 0, crossEntropy = 0, divergence = 0;
         for (long start = 0; start < count; start += settings.ChunkRows)
@@ -45,12 +50,12 @@ internal sealed class DistillationObjective : ITrainingObjective
             long size = Math.Min(settings.ChunkRows, count - start);
             var logits = student.Head(detached.narrow(0, start, size));                             // [n, V]
             var terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), scores?.Rows(start, size), settings, count);
-            terms.Total.backward();
+            if (backward) terms.Total.backward();
             total += terms.Total.item<float>();
             crossEntropy += terms.CrossEntropy.item<float>();
             divergence += terms.Divergence.item<float>();
         }
-        if (detached.grad is { } gradient) rows.backward(new[] { gradient }); // one pass through the body
+        if (backward && detached.grad is { } gradient) rows.backward(new[] { gradient }); // one pass through the body
         return new LossTerms(total, crossEntropy, divergence);
     }
 

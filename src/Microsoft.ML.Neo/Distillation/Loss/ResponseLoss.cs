@@ -15,16 +15,15 @@ internal static class ResponseLoss
         try
         {
             using var _ = no_grad();
+            var objective = new DistillationObjective(teacher: null, LossSettings.CrossEntropyOnly);
             double sum = 0;
             long tokens = 0;
             for (int start = 0; start < examples.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 var batch = TokenBatch.Create(examples.Skip(start).Take(batchSize).ToList(), padId, model.Device);
-                var terms = DistillationLoss.Compute(model.LogitsAt(batch.Inputs, batch.ResponseRows), batch.Targets,
-                    teacher: null, LossSettings.CrossEntropyOnly);
                 long count = batch.ResponseTokenCount;
-                sum += terms.CrossEntropy.item<float>() * count;
+                sum += objective.Measure(model, batch).CrossEntropy * count;
                 tokens += count;
             }
             return sum / tokens;

@@ -54,8 +54,6 @@ internal sealed class LocalTeacher : ITeacher
 
     public string? CacheSummary => null;
 
-    internal LlamaForCausalLM Model => model;
-
     public int[] Generate(int[] promptIds, int maxNewTokens, IReadOnlyCollection<int> stopIds)
     {
         int maxNew = Math.Min(maxNewTokens, ContextLength - promptIds.Length);
