@@ -15,7 +15,9 @@ configuration=Release
 ensure_libstdcxx() {
   [ "$(uname -s)" = "Linux" ] || return 0
   local lib
-  lib=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  # awk reads to the end (no early exit): an early exit would kill ldconfig with SIGPIPE, and pipefail would
+  # turn that into exit code 141 for the whole script.
+  lib=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found=1}' || true)
   [ -n "$lib" ] || lib=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
   if [ -f "$lib" ] && grep -q GLIBCXX_3.4.32 "$lib"; then return 0; fi
   local fix="echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/trixie.list && apt-get update && apt-get install -y -t trixie libstdc++6"
