@@ -1,7 +1,6 @@
 using Microsoft.ML.Neo.Distillation.Loss;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Training;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation;
 
@@ -28,8 +27,8 @@ internal sealed record DistillationPlan
     /// <summary>What training changes.</summary>
     public required TrainableSet Trainable { get; init; }
 
-    /// <summary>The dtype the models' weights are held in.</summary>
-    public ScalarType Precision { get; init; } = ScalarType.Float32;
+    /// <summary>The number format of the frozen weights and their matrix products; resolved against the device when the run starts.</summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
 
     public required LossSettings Loss { get; init; }
 
@@ -43,9 +42,6 @@ internal sealed record DistillationPlan
 
     /// <summary>Whether a teacher is asked anything: for its scores, or for the responses themselves.</summary>
     public bool NeedsTeacher => Loss.UsesTeacher || Data.Mode == DistillationMode.Sequence;
-
-    /// <summary>How a trained student of this plan is rebuilt when loaded.</summary>
-    public StudentSpec Student => new(Trainable, Precision);
 }
 
 /// <summary>

@@ -16,8 +16,9 @@ namespace Microsoft.ML.Neo.Distillation;
 /// </summary>
 internal static class DistillationRun
 {
-    /// <returns>The student with its trained part (adapters not merged), and the last step's progress.</returns>
-    public static (CausalLM Student, TrainingProgress? Summary) Execute(DistillationPlan plan, IReadOnlyList<TrainingRow> rows, RunHooks hooks)
+    /// <returns>The student with its trained part (adapters not merged), how it is rebuilt when loaded (its trainable part
+    /// and the dtype it was trained in), and the last step's progress.</returns>
+    public static (CausalLM Student, StudentSpec Spec, TrainingProgress? Summary) Execute(DistillationPlan plan, IReadOnlyList<TrainingRow> rows, RunHooks hooks)
     {
         if (rows.Count == 0)
             throw new ArgumentException("The training data is empty: NeoDistill needs at least one prompt/response row.");
@@ -28,14 +29,17 @@ internal static class DistillationRun
             $"The student folder '{plan.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
         VocabularyCheck.Ensure(plan.Teacher.ModelPath, plan.StudentModelPath, studentTokenizer);
 
+        var dtype = PrecisionSupport.Resolve(plan.Precision, device);
+        hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));
+
         manual_seed(plan.Optimization.Seed);
-        var student = HuggingFaceCheckpoint.Load(plan.StudentModelPath, plan.Precision);
+        var student = HuggingFaceCheckpoint.Load(plan.StudentModelPath, dtype);
         ITeacher? teacher = null;
         try
         {
             string trainableSummary = plan.Trainable.ApplyTo(student);
             student.to(device);
-            if (plan.NeedsTeacher) teacher = plan.Teacher.Open(device, plan.Precision);
+            if (plan.NeedsTeacher) teacher = plan.Teacher.Open(device, dtype);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);
@@ -85,7 +89,8 @@ internal static class DistillationRun
             };
             var summary = trainer.Train(hooks.Cancellation);
             student.eval();
-            return (new CausalLM(student, studentTokenizer, GenerationConfig.TryLoad(plan.StudentModelPath)), summary);
+            return (new CausalLM(student, studentTokenizer, GenerationConfig.TryLoad(plan.StudentModelPath)),
+                new StudentSpec(plan.Trainable, dtype), summary);
         }
         catch
         {

@@ -33,7 +33,7 @@ internal static class TokenGenerator
                 var input = tensor(feed.Select(id => (long)id).ToArray(), new long[] { 1, feed.Count }).to(model.Device); // [1, T]
                 // Only the last position's logits are read: the head runs on that row alone.
                 var hidden = model.Hidden(input, cache);                    // [1, T, C]
-                var last = model.Head(hidden[0, -1]);                       // [V]
+                var last = model.Head(hidden[0, -1]).to(ScalarType.Float32); // [V]
                 int next = PickToken(last, options, generator);
                 if (stopIds.Contains(next)) break;
                 generated.Add(next);

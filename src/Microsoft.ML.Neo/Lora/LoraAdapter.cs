@@ -4,7 +4,9 @@ namespace Microsoft.ML.Neo.Lora;
 
 /// <summary>
 /// The low-rank update of one linear layer: delta(x) = (alpha / rank) · B(A(dropout(x))).
-/// A is initialised like nn.Linear and B to zero, so an adapted model equals its base until B is trained.
+/// A is initialised like nn.Linear and B to zero, so an adapted model equals its base until B is trained. Adapters are
+/// float32 whatever the base's dtype: their input is cast to float32, so their gradients and the optimizer's moments
+/// keep full precision when the frozen base runs in bf16.
 /// </summary>
 public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
 {
@@ -22,8 +24,8 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
         this.dropout = dropout;
         // Kaiming-uniform with a = sqrt(5), as PEFT initialises A.
         double bound = 1.0 / Math.Sqrt(inFeatures);
-        lora_A = nn.Parameter(empty(rank, inFeatures).uniform_(-bound, bound));
-        lora_B = nn.Parameter(zeros(outFeatures, rank));
+        lora_A = nn.Parameter(empty(rank, inFeatures, dtype: ScalarType.Float32).uniform_(-bound, bound));
+        lora_B = nn.Parameter(zeros(outFeatures, rank, dtype: ScalarType.Float32));
         register_parameter("lora_A", lora_A);
         register_parameter("lora_B", lora_B);
     }
@@ -47,10 +49,11 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var input = dropout > 0 && training ? nn.functional.dropout(x, dropout, training: true) : x;
+        var wide = x.to(lora_A.dtype); // the same tensor when x is float32
+        var input = dropout > 0 && training ? nn.functional.dropout(wide, dropout, training: true) : wide;
         var low = nn.functional.linear(input, lora_A);   // [..., rank]
         var update = nn.functional.linear(low, lora_B);  // [..., out]
-        return (update * Scale).MoveToOuterDisposeScope();
+        return (update * Scale).MoveToOuterDisposeScope(); // [..., out] float32
     }
 
     /// <summary>The dense update (alpha / r) · B · A, shaped like the base weight [out, in].</summary>

@@ -31,14 +31,14 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         var rows = ReadRows(input);
         var plan = options.ToPlan();
         using var channel = host.Start("NeoDistill");
-        var (student, summary) = DistillationRun.Execute(plan, rows, hooks with
+        var (student, spec, summary) = DistillationRun.Execute(plan, rows, hooks with
         {
             Log = message => channel.Info(MessageSensitivity.None, "{0}", message),
             Warn = message => channel.Warning(MessageSensitivity.None, "{0}", message),
             Progress = options.Progress,
             Cancellation = options.Cancellation,
         });
-        return new NeoDistillTransformer(host, student, options.Clone(), plan.Student, summary);
+        return new NeoDistillTransformer(host, student, options.Clone(), spec, summary);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

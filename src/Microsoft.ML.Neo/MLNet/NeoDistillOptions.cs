@@ -110,6 +110,15 @@ public sealed class NeoDistillOptions
     /// </summary>
     public int LossChunkSize { get; set; } = LossSettings.DefaultChunkRows;
 
+    /// <summary>
+    /// Number format of the frozen weights (student base and teacher) and their matrix products: Auto (default; bf16
+    /// where the device multiplies it natively: a CPU reporting AVX512_BF16 or AMX-BF16, or a CUDA GPU; float32
+    /// elsewhere), Float32 (the exact reference path) or BFloat16. In bf16 the LoRA adapters, their gradients, the
+    /// optimizer state, RMSNorm statistics, softmax and the loss stay float32. BFloat16 on a CPU without native bf16
+    /// fails with the reason. The fitted transformer generates in the same precision, and its model zip records it.
+    /// </summary>
+    public ComputePrecision Precision { get; set; } = ComputePrecision.Auto;
+
     /// <summary>Peak AdamW learning rate, in (0, 1]. LoRA wants about 10× the full fine-tuning rate. Default 2e-4.</summary>
     public float LearningRate { get; set; } = 2e-4f;
 
@@ -199,6 +208,7 @@ public sealed class NeoDistillOptions
         Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
         Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
         Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence, "ForwardKL or ReverseKL");
+        Require(Enum.IsDefined(Precision), nameof(Precision), Precision, "Auto, Float32 or BFloat16");
         Require(LossChunkSize >= 1, nameof(LossChunkSize), LossChunkSize, "at least 1");
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
@@ -226,6 +236,7 @@ public sealed class NeoDistillOptions
         Teacher = new TeacherSource(TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK),
         Trainable = TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize },
+        Precision = Precision,
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
         Optimization = new TrainerSettings
         {

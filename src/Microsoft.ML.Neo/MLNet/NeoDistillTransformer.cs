@@ -81,7 +81,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
 
     /// <summary>
     /// Writes the distilled student, adapters merged, as a Hugging Face folder (config.json, model.safetensors in
-    /// <paramref name="dtype"/>, tokenizer.model) that <c>transformers</c> and <see cref="CausalLM.FromPretrained"/> open.
+    /// <paramref name="dtype"/>, tokenizer.model) that <c>transformers</c> and <see cref="CausalLM.FromPretrained(string)"/> open.
     /// </summary>
     public void ExportHuggingFace(string directory, Checkpoints.SafeTensorsDtype dtype = Checkpoints.SafeTensorsDtype.Float32)
     {

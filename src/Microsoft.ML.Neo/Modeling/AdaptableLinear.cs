@@ -50,7 +50,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            weight.add_(Adapter.DeltaWeight()); // [out, in]
+            weight.add_(Adapter.DeltaWeight().to(weight.dtype)); // [out, in], rounded once to the base dtype
         }
         Adapter.Dispose();
         Adapter = null;
@@ -61,7 +61,9 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     {
         if (Adapter is null) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
-        var output = nn.functional.linear(x, weight, bias) + Adapter.forward(x);
+        var frozen = nn.functional.linear(x, weight, bias);
+        // The adapter answers in its own dtype (float32); the sum is rounded once, back to the base's dtype.
+        var output = (frozen + Adapter.forward(x)).to(frozen.dtype);
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// A Llama-family causal language model loaded from a Hugging Face folder, with its tokenizer when the folder has one.
-/// Computes in float32 on the CPU whatever the storage dtype.
+/// Lives on the CPU, in float32 unless loaded with <see cref="ComputePrecision.BFloat16"/> (or Auto on a CPU with native bf16).
 /// </summary>
 public sealed class CausalLM : IDisposable
 {
@@ -28,9 +28,18 @@ public sealed class CausalLM : IDisposable
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">The folder is not a checkpoint this library can read; the message says why.</exception>
-    public static CausalLM FromPretrained(string directory)
+    public static CausalLM FromPretrained(string directory) => FromPretrained(directory, ComputePrecision.Float32);
+
+    /// <summary>
+    /// As <see cref="FromPretrained(string)"/>, holding the weights in <paramref name="precision"/>: a bf16 checkpoint
+    /// loaded in BFloat16 is copied straight into bf16 parameters (no float32 copy), and generation runs its matrix
+    /// products in bf16.
+    /// </summary>
+    /// <exception cref="NotSupportedException">BFloat16 on a CPU without native bf16 arithmetic.</exception>
+    public static CausalLM FromPretrained(string directory, ComputePrecision precision)
     {
-        var model = HuggingFaceCheckpoint.Load(directory); // checks the folder first
+        var dtype = PrecisionSupport.Resolve(precision, CPU);
+        var model = HuggingFaceCheckpoint.Load(directory, dtype); // checks the folder first
         try
         {
             var tokenizer = TokenizerFiles.TryLoad(directory);
@@ -66,6 +75,9 @@ public sealed class CausalLM : IDisposable
         model.eval();
         return new CausalLM(model, tokenizer);
     }
+
+    /// <summary>The dtype of the base weights: float32 or bfloat16 (LoRA adapters are always float32).</summary>
+    public string WeightDtype => Model.WeightDtype == ScalarType.BFloat16 ? "bfloat16" : "float32";
 
     /// <summary>Number of weights, adapters included.</summary>
     public long ParameterCount => Model.parameters().Sum(p => p.numel());
@@ -119,7 +131,7 @@ public sealed class CausalLM : IDisposable
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Length }).to(Model.Device); // [1, T]
-        var logits = Model.Forward(input)[0].cpu().contiguous();                                        // [T, V]
+        var logits = Model.Forward(input)[0].to(ScalarType.Float32).cpu().contiguous();                 // [T, V]
         var flat = logits.data<float>().ToArray();
         var result = new float[tokenIds.Length, vocab];
         Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));

@@ -3,7 +3,11 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Modeling;
 
-/// <summary>Root-mean-square layer norm with a learned per-channel scale, computed in float32.</summary>
+/// <summary>
+/// Root-mean-square layer norm with a learned per-channel scale. The statistics are computed in float32 whatever the
+/// input's dtype (bf16 has 8 bits of mantissa: a mean of squares over thousands of channels would lose most of them);
+/// the normalised values go back to the input's dtype before the scale, as transformers does.
+/// </summary>
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
@@ -19,7 +23,9 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var meanSquare = x.pow(2).mean(new long[] { -1 }, keepdim: true); // [..., 1]
-        return (x * rsqrt(meanSquare + eps) * weight).MoveToOuterDisposeScope();
+        var wide = x.to(ScalarType.Float32);                                   // the same tensor when x is float32
+        var meanSquare = wide.pow(2).mean(new long[] { -1 }, keepdim: true);   // [..., 1]
+        var normalised = (wide * rsqrt(meanSquare + eps)).to(x.dtype);        // [..., C]
+        return (normalised * weight).MoveToOuterDisposeScope();
     }
 }

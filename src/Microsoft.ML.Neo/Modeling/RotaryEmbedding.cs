@@ -31,7 +31,7 @@ internal sealed class RotaryEmbedding : nn.Module
         return (doubled.cos().MoveToOuterDisposeScope(), doubled.sin().MoveToOuterDisposeScope());
     }
 
-    /// <summary>Rotates x [B, H, T, D] by the angles from <see cref="Angles"/>.</summary>
+    /// <summary>Rotates x [B, H, T, D] by the angles from <see cref="Angles"/> (float32, cast to x's dtype as transformers does).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
@@ -39,6 +39,6 @@ internal sealed class RotaryEmbedding : nn.Module
         var first = x.narrow(-1, 0, half);     // [B, H, T, D/2]
         var second = x.narrow(-1, half, half); // [B, H, T, D/2]
         var rotated = cat(new[] { -second, first }, dim: -1); // [B, H, T, D]
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos.to(x.dtype) + rotated * sin.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

@@ -100,6 +100,7 @@ internal sealed class CausalLMTrainer
     {
         var description = new System.Text.StringBuilder();
         description.Append(settings with { CheckpointDirectory = null, CheckpointEverySteps = 0 });
+        description.Append(";weights=").Append(student.WeightDtype);
         description.Append(';').Append(objective.Describe());
         description.Append(batches.Describe());
         foreach (var (name, parameter) in named) description.Append(';').Append(name).Append(':').AppendJoin('x', parameter.shape);

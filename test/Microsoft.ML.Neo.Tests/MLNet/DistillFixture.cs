@@ -18,8 +18,10 @@ internal sealed class DistillFixture : IDisposable
 
     public string Sub(string name) => folder.Sub(name);
 
-    public NeoDistillOptions Options(int maxNewTokens = 8) => new()
+    /// <summary>Quick options on the float32 reference path (the bf16 path has tests of its own).</summary>
+    public NeoDistillOptions Options(int maxNewTokens = 8, ComputePrecision precision = ComputePrecision.Float32) => new()
     {
+        Precision = precision,
         TeacherModelPath = TeacherPath, StudentModelPath = StudentPath,
         PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
         LoraRank = 4, LoraAlpha = 8, Temperature = 2f, KdWeight = 0.5f,

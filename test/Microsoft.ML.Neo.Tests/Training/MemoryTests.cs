@@ -16,11 +16,13 @@ namespace Microsoft.ML.Neo.Tests.Training;
 public sealed class MemoryTests
 {
     [TestMethod]
-    public void LiveTensorCountStaysFlatOver50TrainingSteps()
+    [DataRow(ScalarType.Float32)]
+    [DataRow(ScalarType.BFloat16)]
+    public void LiveTensorCountStaysFlatOver50TrainingSteps(ScalarType dtype)
     {
         manual_seed(1);
-        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
-        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
+        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32), dtype);
+        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64), dtype), directory: null);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);

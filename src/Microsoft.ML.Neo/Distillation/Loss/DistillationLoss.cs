@@ -11,6 +11,7 @@ internal readonly record struct LossTensors(Tensor Total, Tensor CrossEntropy, T
 /// is the KD weight and T the temperature. It reads only the response rows, whatever teacher produced the targets
 /// (online, cached or served) and whichever divergence is chosen: every distillation loss of the library goes through
 /// <see cref="Compute"/>. Both terms average over the response positions of the batch; a batch without any gives 0.
+/// Logits of any dtype are widened to float32 first, so log-softmax, the divergence and the sums run in float32.
 /// </summary>
 internal static class DistillationLoss
 {
@@ -24,6 +25,7 @@ internal static class DistillationLoss
         using var scope = NewDisposeScope();
         // At least 1: a batch without response tokens gives 0 with a gradient path instead of 0/0.
         double denominator = Math.Max(1, responseRows ?? studentLogits.shape[0]);
+        studentLogits = studentLogits.to(ScalarType.Float32); // the same tensor when already float32
         var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum) / denominator;
         Tensor divergence = zeros_like(crossEntropy);
         if (teacher is not null && settings.UsesTeacher)
@@ -33,7 +35,7 @@ internal static class DistillationLoss
                 throw new InvalidOperationException($"The teacher scored {teacher.Logits.shape[0]} response positions, the batch has {studentLogits.shape[0]}; its targets do not match these examples.");
             var studentLog = nn.functional.log_softmax(studentLogits / t, -1);                   // [M, V]
             if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);         // [M, K]
-            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach() / t, -1);         // [M, S]
+            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach().to(ScalarType.Float32) / t, -1); // [M, S]
             var perPosition = DivergenceFunction.For(settings.Divergence).PerPosition(studentLog, teacherLog); // [M]
             divergence = perPosition.sum() / denominator * (t * t);
         }

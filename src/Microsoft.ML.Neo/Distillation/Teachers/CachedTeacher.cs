@@ -113,7 +113,7 @@ internal sealed class CachedTeacher : ITeacher
         var (values, picked) = scored.Logits.topk(k, dim: -1);                   // [M, K] each
         var indices = scored.Ids is null ? picked : scored.Ids.gather(1, picked); // [M, K] token ids
         var allIds = indices.to(ScalarType.Int32).cpu().data<int>().ToArray();
-        var allLogits = values.cpu().data<float>().ToArray();
+        var allLogits = values.to(ScalarType.Float32).cpu().data<float>().ToArray();
         int offset = 0;
         foreach (var example in examples)
         {

@@ -25,9 +25,14 @@ internal sealed class LocalTeacher : ITeacher
         var stops = new HashSet<int>(model.Config.EosTokenIds);
         if (directory is not null && GenerationConfig.TryLoad(directory) is { } generation) stops.UnionWith(generation.EosTokenIds);
         StopTokenIds = stops;
-        // Hashes the weights: once, and only if asked (by a cache).
-        fingerprint = new Lazy<string>(() => TeacherFingerprint.Of(directory
-            ?? throw new InvalidOperationException("A teacher made in memory has no files to fingerprint; it cannot be cached.")));
+        // Hashes the weights: once, and only if asked (by a cache). A teacher computing in another dtype gives other
+        // scores and may generate other tokens, so its dtype is part of the fingerprint (float32 keeps the bare hash).
+        fingerprint = new Lazy<string>(() =>
+        {
+            string files = TeacherFingerprint.Of(directory
+                ?? throw new InvalidOperationException("A teacher made in memory has no files to fingerprint; it cannot be cached."));
+            return model.WeightDtype == ScalarType.Float32 ? files : $"{files}/{model.WeightDtype}";
+        });
     }
 
     /// <summary>Loads a Hugging Face folder in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>

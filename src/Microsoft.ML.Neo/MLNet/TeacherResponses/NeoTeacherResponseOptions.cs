@@ -38,6 +38,12 @@ public sealed class NeoTeacherResponseOptions
     /// <summary>"cpu" (default) or "cuda".</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// Number format of the teacher's weights and matrix products; see <see cref="NeoDistillOptions.Precision"/>. Default
+    /// Auto. Generations are cached per precision (greedy decoding in bf16 may pick other tokens than in float32).
+    /// </summary>
+    public ComputePrecision Precision { get; set; } = ComputePrecision.Auto;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -52,6 +58,8 @@ public sealed class NeoTeacherResponseOptions
                 nameof(AnswerColumnName));
         if (MaxNewTokens is < 1 or > 100_000)
             throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, $"NeoTeacherResponseOptions.MaxNewTokens must be between 1 and 100000; it is {MaxNewTokens}.");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"NeoTeacherResponseOptions.Precision must be Auto, Float32 or BFloat16; it is {Precision}.");
         if (Device is not ("cpu" or "cuda"))
             throw new ArgumentOutOfRangeException(nameof(Device), Device, $"NeoTeacherResponseOptions.Device must be \"cpu\" or \"cuda\"; it is {Device}.");
     }

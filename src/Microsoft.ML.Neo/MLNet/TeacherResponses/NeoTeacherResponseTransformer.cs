@@ -34,7 +34,8 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
             ?? throw new InvalidDataException($"The teacher folder '{options.TeacherModelPath}' has no tokenizer.json or tokenizer.model; its responses cannot be written as text.");
         // Generations only: the score cache's K is never used here.
         var source = new TeacherSource(options.TeacherModelPath, options.CacheDirectory, ScoreTopK: 1);
-        teacher = source.Open(DeviceSelection.Resolve(options.Device), ScalarType.Float32);
+        var device = DeviceSelection.Resolve(options.Device);
+        teacher = source.Open(device, PrecisionSupport.Resolve(options.Precision, device));
         cachedTeacher = teacher as CachedTeacher;
         var stops = new HashSet<int>(teacher.StopTokenIds);
         if (tokenizer.EndOfSequenceId is int eos) stops.Add(eos);

@@ -1,0 +1,20 @@
+namespace Microsoft.ML.Neo;
+
+/// <summary>The number format the models' frozen weights are held and multiplied in.</summary>
+public enum ComputePrecision
+{
+    /// <summary>
+    /// BFloat16 where the device multiplies bf16 natively (a CPU reporting AVX512_BF16 or AMX-BF16, or a CUDA GPU),
+    /// Float32 elsewhere.
+    /// </summary>
+    Auto,
+
+    /// <summary>Everything in float32: the exact reference path.</summary>
+    Float32,
+
+    /// <summary>
+    /// Frozen weights (student base, teacher) in bfloat16 and their matrix products in bf16; LoRA adapters, their
+    /// gradients and optimizer state, RMSNorm statistics, softmax and the loss stay float32.
+    /// </summary>
+    BFloat16,
+}
