@@ -74,13 +74,15 @@ internal sealed class CausalLMTrainer
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
 
-                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, batch);
+                    var phases = new StepPhases();
+                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, batch, phases);
                     step++;
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     int stepsThisRun = step - resumedAt;
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
-                        tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)));
+                        tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
+                    { Phases = phases };
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                         checkpoint.Save(named, optimizer, step, tokens);
                     OnStep?.Invoke(last);
@@ -108,14 +110,17 @@ internal sealed class CausalLMTrainer
     }
 
     private (double Loss, double CrossEntropy, double Divergence, long Tokens) Step(
-        optim.Optimizer optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples)
+        optim.Optimizer optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
     {
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId, student.Device);
-        optimizer.zero_grad();
-        var terms = objective.Backward(student, batch);
-        nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
-        optimizer.step();
+        using (phases.Time(TrainingPhase.Optimizer)) optimizer.zero_grad();
+        var terms = objective.Backward(student, batch, phases);
+        using (phases.Time(TrainingPhase.Optimizer))
+        {
+            nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
+            optimizer.step();
+        }
         return (terms.Total, terms.CrossEntropy, terms.Divergence, batch.Inputs.numel());
     }
 

@@ -21,8 +21,9 @@ internal interface ITrainingObjective
     /// gradients (which the trainer has zeroed).</summary>
     /// <param name="student">In training mode.</param>
     /// <param name="batch">Made on the student's device, in the step's dispose scope.</param>
+    /// <param name="phases">Where the objective adds the time of its teacher, student, loss and backward work.</param>
     /// <returns>The loss and its terms, as numbers.</returns>
-    LossTerms Backward(LlamaForCausalLM student, TokenBatch batch);
+    LossTerms Backward(LlamaForCausalLM student, TokenBatch batch, StepPhases phases);
 
     /// <summary>The settings that shape the loss, so a checkpoint resumes only a run with the same ones.</summary>
     string Describe();

@@ -73,6 +73,14 @@ public sealed class NeoDistillEstimatorTests
         Assert.AreEqual(2, reports.Count);
         Assert.IsTrue(reports.All(r => r.CrossEntropy > 0 && r.Divergence > 0 && r.TokensPerSecond > 0));
         Assert.IsTrue(Math.Abs(reports[0].Loss - (0.5 * reports[0].CrossEntropy + 0.5 * reports[0].Divergence)) < 1e-4);
+        foreach (var report in reports)
+        {
+            // Every phase of a KD step did some work, and together they fit inside the step.
+            var phases = report.Phases!;
+            foreach (var phase in Enum.GetValues<Microsoft.ML.Neo.Training.TrainingPhase>())
+                Assert.IsTrue(phases[phase] > 0, $"{phase}: {phases}");
+        }
+        Assert.IsTrue(reports[1].Phases!.Total <= (reports[1].Elapsed - reports[0].Elapsed).TotalSeconds, "phases lie within the step");
         lock (logged) Assert.IsTrue(logged.Any(m => m.Contains("step 2/2") && m.Contains("kd ")), string.Join("\n", logged));
     }
 

@@ -29,17 +29,23 @@ internal sealed class DistillationObjective : ITrainingObjective
         this.settings = settings;
     }
 
-    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch) => Run(student, batch, backward: true);
+    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch, StepPhases phases) => Run(student, batch, phases, backward: true);
 
     /// <summary>The same loss, chunk by chunk, without any backward pass (validation; call under no_grad).</summary>
-    public LossTerms Measure(LlamaForCausalLM model, TokenBatch batch) => Run(model, batch, backward: false);
+    public LossTerms Measure(LlamaForCausalLM model, TokenBatch batch) => Run(model, batch, new StepPhases(), backward: false);
 
-    private LossTerms Run(LlamaForCausalLM student, TokenBatch batch, bool backward)
+    private LossTerms Run(LlamaForCausalLM student, TokenBatch batch, StepPhases phases, bool backward)
     {
         using var scope = NewDisposeScope();
-        var scores = settings.UsesTeacher ? teacher!.Score(batch, student.Config.VocabSize) : null;
-        var hidden = student.Hidden(batch.Inputs);                                                   // [B, L, C]
-        var rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.ResponseRows);         // [M, C]
+        TeacherBatchScores? scores = null;
+        if (settings.UsesTeacher)
+            using (phases.Time(TrainingPhase.TeacherForward)) scores = teacher!.Score(batch, student.Config.VocabSize);
+        Tensor rows;
+        using (phases.Time(TrainingPhase.StudentForward))
+        {
+            var hidden = student.Hidden(batch.Inputs);                                               // [B, L, C]
+            rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.ResponseRows);         // [M, C]
+        }
         // The head and the loss see a detached copy; their gradient collects in it, chunk by chunk.
         var detached = rows.detach().requires_grad_(backward);                                      // [M, C]
         long count = rows.shape[0];
@@ -48,14 +54,22 @@ internal sealed class DistillationObjective : ITrainingObjective
         {
             using var chunkScope = NewDisposeScope();
             long size = Math.Min(settings.ChunkRows, count - start);
-            var logits = student.Head(detached.narrow(0, start, size));                             // [n, V]
-            var terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), scores?.Rows(start, size), settings, count);
-            if (backward) terms.Total.backward();
+            Tensor logits;
+            using (phases.Time(TrainingPhase.StudentForward)) logits = student.Head(detached.narrow(0, start, size)); // [n, V]
+            TeacherTargets? targets = null;
+            if (scores is not null)
+                using (phases.Time(TrainingPhase.TeacherForward)) targets = scores.Rows(start, size);
+            LossTensors terms;
+            using (phases.Time(TrainingPhase.Loss))
+                terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), targets, settings, count);
+            if (backward)
+                using (phases.Time(TrainingPhase.Backward)) terms.Total.backward();
             total += terms.Total.item<float>();
             crossEntropy += terms.CrossEntropy.item<float>();
             divergence += terms.Divergence.item<float>();
         }
-        if (backward && detached.grad is { } gradient) rows.backward(new[] { gradient }); // one pass through the body
+        if (backward && detached.grad is { } gradient)
+            using (phases.Time(TrainingPhase.Backward)) rows.backward(new[] { gradient }); // one pass through the body
         return new LossTerms(total, crossEntropy, divergence);
     }
 
