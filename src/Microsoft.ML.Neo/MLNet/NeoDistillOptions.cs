@@ -102,18 +102,20 @@ public sealed class NeoDistillOptions
     public Divergence Divergence { get; set; } = Divergence.ForwardKL;
 
     /// <summary>
-    /// Response positions whose logits are computed at once, 1 or more. The loss runs the student's and the teacher's
-    /// output heads, the loss and its backward one chunk of this many response positions at a time, so at most one
-    /// [chunk, vocabulary] block of logits per model is alive (at Llama 3's 128,256 ids, 1024 rows are 0.5 GB in
-    /// float32). Smaller: less memory, more, smaller matrix products. The result does not depend on it beyond
-    /// floating-point rounding. Default 1024.
+    /// Response positions whose logits are computed at once: 0 (default) for automatic, or 1 or more. The loss runs the
+    /// student's and the teacher's output heads, the loss and its backward one chunk of this many response positions
+    /// at a time, so at most one [chunk, vocabulary] block of logits per model is alive (at Llama 3's 128,256 ids,
+    /// 1024 rows are 0.5 GB in float32). Automatic picks the rows of a 128 MiB float32 block: 256 rows at 128,256 ids,
+    /// 1,048 at 32,000, everything at once for small vocabularies. Smaller: less memory, more and smaller matrix
+    /// products. The result does not depend on it beyond floating-point rounding.
     /// </summary>
-    public int LossChunkSize { get; set; } = LossSettings.DefaultChunkRows;
+    public int LossChunkSize { get; set; }
 
     /// <summary>
     /// Number format of the frozen weights (student base and teacher) and their matrix products: Auto (default; bf16
-    /// where the device multiplies it natively: a CPU reporting AVX512_BF16 or AMX-BF16, or a CUDA GPU; float32
-    /// elsewhere), Float32 (the exact reference path) or BFloat16. In bf16 the LoRA adapters, their gradients, the
+    /// where it is known to beat float32: a CPU with AMX-BF16, an AMD CPU with AVX512_BF16, or a CUDA GPU; float32
+    /// elsewhere), Float32 (the exact reference path) or BFloat16 (halves the frozen weights' memory on any CPU with
+    /// native bf16, faster or not). In bf16 the LoRA adapters, their gradients, the
     /// optimizer state, RMSNorm statistics, softmax and the loss stay float32. BFloat16 on a CPU without native bf16
     /// fails with the reason. The fitted transformer generates in the same precision, and its model zip records it.
     /// </summary>
@@ -209,7 +211,7 @@ public sealed class NeoDistillOptions
         Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
         Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence, "ForwardKL or ReverseKL");
         Require(Enum.IsDefined(Precision), nameof(Precision), Precision, "Auto, Float32 or BFloat16");
-        Require(LossChunkSize >= 1, nameof(LossChunkSize), LossChunkSize, "at least 1");
+        Require(LossChunkSize >= 0, nameof(LossChunkSize), LossChunkSize, "0 (automatic) or positive");
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");

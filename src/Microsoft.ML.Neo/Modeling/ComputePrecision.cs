@@ -4,8 +4,9 @@ namespace Microsoft.ML.Neo;
 public enum ComputePrecision
 {
     /// <summary>
-    /// BFloat16 where the device multiplies bf16 natively (a CPU reporting AVX512_BF16 or AMX-BF16, or a CUDA GPU),
-    /// Float32 elsewhere.
+    /// BFloat16 where bf16 matrix products are known to beat float32 (a CPU with AMX-BF16, an AMD CPU with AVX512_BF16,
+    /// or a CUDA GPU), Float32 elsewhere (including Intel CPUs with AVX512_BF16 but no AMX, where bf16 measured half
+    /// as fast as float32).
     /// </summary>
     Auto,
 

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
-using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Training;
@@ -10,9 +8,10 @@ using static TorchSharp.torch;
 namespace Neo.Samples.Commands;
 
 /// <summary>
-/// Training throughput and model FLOP utilisation (MFU) for the reference configuration in docs/performance.md.
-/// MFU = model FLOPs per second / fp32 matmul FLOPs per second, both measured in this run.
-///   bench [--steps 40] [--repeats 3]
+/// Training throughput, model FLOP utilisation (MFU) and the per-step time split for the reference configuration in
+/// docs/performance.md, in float32 and bfloat16 in the same run, beside the fp32 and bf16 matmul peaks measured in it;
+/// then the big-vocabulary loss case (<see cref="BigVocabularyBench"/>).
+///   bench [--steps 40] [--repeats 3] [--batch 16] [--rank 16] [--skip-vocab] [--vocab-only] [--matmul]
 /// </summary>
 internal static class BenchCommand
 {
@@ -27,8 +26,24 @@ internal static class BenchCommand
 
     public static int Run(CommandLine args)
     {
+        string flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags")) ?? "" : "";
+        var bf16 = new[] { "avx512_bf16", "amx_bf16" }.Where(f => flags.Split(' ').Contains(f)).ToList();
+        Console.WriteLine($"torch threads: {get_num_threads()}; CPU bf16 flags: {(bf16.Count > 0 ? string.Join(", ", bf16) : "none")}");
+        if (args.Has("threads")) set_num_threads(args.Get("threads", 2));
+        if (args.Has("matmul"))
+        {
+            MatmulShapes();
+            return 0;
+        }
+        if (!args.Has("vocab-only")) Reference(args);
+        if (!args.Has("skip-vocab")) BigVocabularyBench.Run(args);
+        return 0;
+    }
+
+    private static void Reference(CommandLine args)
+    {
         int steps = args.Get("steps", 40), repeats = args.Get("repeats", 3), batch = args.Get("batch", 16), rank = args.Get("rank", 16);
-        Console.WriteLine($"torch threads: {get_num_threads()}, steps per measurement: {steps}, repeats: {repeats}");
+        Console.WriteLine($"reference configuration: steps per measurement {steps} (after 5 warm-up), repeats {repeats}, batch {batch}, LoRA rank {rank}");
         var tokenizer = EmbeddedTask.CreateTokenizer();
         int vocab = tokenizer.VocabularySize;
         string root = Path.Combine(Path.GetTempPath(), "neo-bench-" + Environment.ProcessId);
@@ -37,31 +52,42 @@ internal static class BenchCommand
             using (var student = CausalLM.Create(Student(vocab), tokenizer, seed: 1)) student.SavePretrained(Path.Combine(root, "student"));
             using (var teacher = CausalLM.Create(Teacher(vocab), tokenizer, seed: 2)) teacher.SavePretrained(Path.Combine(root, "teacher"));
             var problems = ArithmeticWordProblems.Generate(batch * (steps + 5), seed: 1);
-            double meanTokens = problems.Average(p =>
-                tokenizer.Encode(p.Prompt).Length + tokenizer.Encode(p.Solution, false).Length + 1);
+            double meanTokens = problems.Average(p => tokenizer.Encode(p.Prompt).Length + tokenizer.Encode(p.Solution, false).Length + 1);
 
-            var matmul = new List<double>();
-            var kd = new List<double>();
-            var full = new List<double>();
+            var peak32 = new List<double>();
+            var peak16 = new List<double>();
+            var kd32 = new List<RunMeasurement>();
+            var kd16 = new List<RunMeasurement>();
+            var full = new List<RunMeasurement>();
             for (int r = 0; r < repeats; r++)
             {
-                matmul.Add(MatmulGflops());
-                kd.Add(DistillTokensPerSecond(root, problems, steps, batch, rank));
-                full.Add(FullTrainingTokensPerSecond(vocab, problems, steps, batch));
-                Console.WriteLine($"repeat {r + 1}: matmul {matmul[^1]:F1} GFLOP/s, LoRA KD {kd[^1]:F0} tok/s, full fine-tune {full[^1]:F0} tok/s");
+                peak32.Add(MatmulPeak.Gflops(ScalarType.Float32, 1024, 1024, 1024));
+                peak16.Add(MatmulPeak.Gflops(ScalarType.BFloat16, 1024, 1024, 1024));
+                kd32.Add(Distill(root, problems, steps, batch, rank, ComputePrecision.Float32));
+                kd16.Add(Distill(root, problems, steps, batch, rank, ComputePrecision.BFloat16));
+                full.Add(FullTraining(vocab, problems, steps, batch));
+                Console.WriteLine($"repeat {r + 1}: matmul fp32 {peak32[^1]:F1}, bf16 {peak16[^1]:F1} GFLOP/s; LoRA KD fp32 {kd32[^1].TokensPerSecond:F0}, " +
+                    $"bf16 {kd16[^1].TokensPerSecond:F0} tok/s; full fine-tune {full[^1].TokensPerSecond:F0} tok/s");
             }
 
-            double peak = matmul.Max() * 1e9;
             int length = (int)Math.Round(meanTokens) - 1;
             double kdFlops = FlopCounter.LoraDistillationPerToken(Student(vocab), Teacher(vocab), rank, length);
             double fullFlops = FlopCounter.FullTrainingPerToken(Student(vocab), length);
+            double best32 = peak32.Max() * 1e9, best16 = peak16.Max() * 1e9;
             Console.WriteLine();
-            Console.WriteLine($"mean sequence length {length} tokens; fp32 matmul 1024^3: max {matmul.Max():F1}, median {Median(matmul):F1} GFLOP/s");
-            Console.WriteLine("| variant | model GFLOP/token | tokens/s (median) | tokens/s (max) | MFU (median) |");
+            Console.WriteLine($"mean sequence length {length} tokens; matmul 1024^3 max: fp32 {peak32.Max():F1}, bf16 {peak16.Max():F1} GFLOP/s " +
+                $"(repeats fp32 {string.Join(", ", peak32.Select(v => v.ToString("F1")))}; bf16 {string.Join(", ", peak16.Select(v => v.ToString("F1")))})");
+            Console.WriteLine("| variant | model GFLOP/token | tokens/s (median) | tokens/s (max) | MFU vs same-precision peak (median) |");
             Console.WriteLine("|---|---|---|---|---|");
-            Console.WriteLine($"| LoRA r={rank} KD, teacher online | {kdFlops / 1e9:F4} | {Median(kd):F0} | {kd.Max():F0} | {Median(kd) * kdFlops / peak:P1} |");
-            Console.WriteLine($"| full fine-tune, student only | {fullFlops / 1e9:F4} | {Median(full):F0} | {full.Max():F0} | {Median(full) * fullFlops / peak:P1} |");
-            return 0;
+            Console.WriteLine($"| LoRA r={rank} KD fp32, teacher online | {kdFlops / 1e9:F4} | {Median(kd32):F0} | {kd32.Max(m => m.TokensPerSecond):F0} | {Median(kd32) * kdFlops / best32:P1} |");
+            Console.WriteLine($"| LoRA r={rank} KD bf16, teacher online | {kdFlops / 1e9:F4} | {Median(kd16):F0} | {kd16.Max(m => m.TokensPerSecond):F0} | {Median(kd16) * kdFlops / best16:P1} |");
+            Console.WriteLine($"| full fine-tune fp32, student only | {fullFlops / 1e9:F4} | {Median(full):F0} | {full.Max(m => m.TokensPerSecond):F0} | {Median(full) * fullFlops / best32:P1} |");
+            Console.WriteLine($"bf16 / fp32 LoRA KD tokens/s (medians): {Median(kd16) / Median(kd32):F2}x");
+            Console.WriteLine();
+            Console.WriteLine("time split per step (last repeat):");
+            Console.WriteLine(RunMeasurement.Header);
+            Console.WriteLine(kd32[^1].Row("LoRA KD fp32"));
+            Console.WriteLine(kd16[^1].Row("LoRA KD bf16"));
         }
         finally
         {
@@ -69,52 +95,45 @@ internal static class BenchCommand
         }
     }
 
-    private static double MatmulGflops()
+    // fp32 against bf16 on the shapes the benchmarks multiply: bf16 pays off on wide matrices, not on narrow ones.
+    private static void MatmulShapes()
     {
-        using var scope = NewDisposeScope();
-        var a = randn(1024, 1024);
-        var b = randn(1024, 1024);
-        for (int i = 0; i < 3; i++) matmul(a, b).Dispose();
-        const int count = 20;
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < count; i++) matmul(a, b).Dispose();
-        return 2.0 * 1024 * 1024 * 1024 * count / clock.Elapsed.TotalSeconds / 1e9;
+        Console.WriteLine("| m × k × n | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (m, k, n) in new[] { (1024, 1024, 1024), (2048, 2048, 2048), (1024, 2048, 5632), (1024, 2048, 32000), (1024, 256, 688),
+            (1024, 512, 1376), (2048, 256, 8192), (256, 256, 128256), (2048, 5632, 2048) })
+        {
+            double a = MatmulPeak.Gflops(ScalarType.Float32, m, k, n), b = MatmulPeak.Gflops(ScalarType.BFloat16, m, k, n);
+            Console.WriteLine($"| {m} × {k} × {n} | {a:F1} | {b:F1} | {b / a:F2} |");
+        }
     }
 
-    // Steady-state throughput: tokens and time between the 5th and the last step.
-    private static double Steady(List<TrainingProgress> reports)
-    {
-        var first = reports[4];
-        var last = reports[^1];
-        return (last.TokensSeen - first.TokensSeen) / (last.Elapsed - first.Elapsed).TotalSeconds;
-    }
-
-    private static double DistillTokensPerSecond(string root, List<WordProblem> problems, int steps, int batch, int rank)
+    private static RunMeasurement Distill(string root, List<WordProblem> problems, int steps, int batch, int rank, ComputePrecision precision)
     {
         var ml = new MLContext(seed: 1);
-        var reports = new List<TrainingProgress>();
+        var recorder = new PhaseRecorder(skip: 5);
         var options = new NeoDistillOptions
         {
             TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = rank, LoraAlpha = 2 * rank, KdWeight = 0.5f, Temperature = 2, BatchSize = batch, MaxSteps = steps + 5,
-            LearningRate = 1e-3f, Progress = new ProgressCallback(reports.Add),
+            LearningRate = 1e-3f, Progress = recorder, Precision = precision,
         };
         var data = ml.Data.LoadFromEnumerable(problems.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
         using var model = ml.Transforms.NeoDistill(options).Fit(data);
-        return Steady(reports);
+        return recorder.Measure();
     }
 
-    private static double FullTrainingTokensPerSecond(int vocab, List<WordProblem> problems, int steps, int batch)
+    private static RunMeasurement FullTraining(int vocab, List<WordProblem> problems, int steps, int batch)
     {
-        var reports = new List<TrainingProgress>();
+        var recorder = new PhaseRecorder(skip: 5);
         using var model = EmbeddedTask.TrainFromScratch(Student(vocab), problems, epochs: 1, batchSize: batch, learningRate: 1e-3,
-            seed: 1, progress: new ProgressCallback(reports.Add), maxSteps: steps + 5);
-        return Steady(reports);
+            seed: 1, progress: recorder, maxSteps: steps + 5);
+        return recorder.Measure();
     }
 
-    private static double Median(List<double> values)
+    private static double Median(List<RunMeasurement> values)
     {
-        var sorted = values.OrderBy(v => v).ToList();
+        var sorted = values.Select(v => v.TokensPerSecond).OrderBy(v => v).ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

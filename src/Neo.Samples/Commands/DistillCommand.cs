@@ -9,6 +9,8 @@ namespace Neo.Samples.Commands;
 ///   distill --teacher DIR --student DIR --data train.jsonl [--prompt-key prompt] [--response-key response]
 ///           [--out student.zip] [--export-hf DIR] [--export-peft DIR] [--rank 8] [--alpha 16] [--kd 0.5]
 ///           [--temperature 2] [--lr 2e-4] [--epochs 1] [--batch 8] [--max-steps 0] [--checkpoints DIR]
+///           [--precision auto|float32|bfloat16] [--loss-chunk 1024] [--result-json FILE]
+/// --result-json writes the run's measurements (steady tokens/s, time split, peak memory) for bench-distill.
 /// </summary>
 internal static class DistillCommand
 {
@@ -32,14 +34,28 @@ internal static class DistillCommand
             Temperature = (float)args.Get("temperature", 2.0), LearningRate = (float)args.Get("lr", 2e-4),
             Epochs = args.Get("epochs", 1), BatchSize = args.Get("batch", 8), MaxSteps = args.Get("max-steps", 0),
             MaxNewTokens = args.Get("max-new-tokens", 64), CheckpointDirectory = args.Has("checkpoints") ? args.Get("checkpoints", "") : null,
+            Precision = Enum.Parse<ComputePrecision>(args.Get("precision", "auto"), ignoreCase: true),
+            LossChunkSize = args.Get("loss-chunk", new NeoDistillOptions().LossChunkSize),
         };
         var trainingData = ml.Data.LoadFromEnumerable(rows);
+        var recorder = new PhaseRecorder(skip: 1);
         using var model = ProgressBar.Run("distilling", progress =>
         {
-            options.Progress = progress;
+            options.Progress = new ProgressCallback(p =>
+            {
+                recorder.Report(p);
+                progress.Report(p);
+            });
             return ml.Transforms.NeoDistill(options).Fit(trainingData);
         });
-        Console.WriteLine($"last step: {model.TrainingSummary}");
+        Console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}");
+        if (recorder.Reports.Count > 1)
+        {
+            var measured = recorder.Measure();
+            Console.WriteLine(RunMeasurement.Header);
+            Console.WriteLine(measured.Row($"{options.Precision} ({model.Student.WeightDtype}), steps 2-{recorder.Reports.Count}"));
+            if (args.Has("result-json")) File.WriteAllText(args.Get("result-json", ""), JsonSerializer.Serialize(measured));
+        }
         double training = model.TrainingSummary?.Elapsed.TotalSeconds ?? 0;
         Console.WriteLine($"loading took {clock.Elapsed.TotalSeconds - training:F0} s, training {training:F0} s" +
             (ProcessMemory.PeakGiB is double peak ? $"; peak memory so far {peak:F2} GiB" : ""));

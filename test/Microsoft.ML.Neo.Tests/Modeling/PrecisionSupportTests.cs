@@ -7,28 +7,34 @@ namespace Microsoft.ML.Neo.Tests.Modeling;
 [TestClass]
 public sealed class PrecisionSupportTests
 {
-    private static readonly CpuBf16Support Avx512Bf16 = CpuBf16Support.FromFlags(new[] { "fpu", "avx2", "avx512f", "avx512_bf16" });
+    private static readonly string[] Avx512Bf16Flags = { "fpu", "avx2", "avx512f", "avx512_bf16" };
+    private static readonly CpuBf16Support AmdAvx512Bf16 = CpuBf16Support.FromFlags(Avx512Bf16Flags, "AuthenticAMD");
+    private static readonly CpuBf16Support IntelAvx512Bf16 = CpuBf16Support.FromFlags(Avx512Bf16Flags, "GenuineIntel");
+    private static readonly CpuBf16Support IntelAmx = CpuBf16Support.FromFlags(new[] { "avx512_bf16", "amx_tile", "amx_bf16" }, "GenuineIntel");
     private static readonly CpuBf16Support Avx2Only = CpuBf16Support.FromFlags(new[] { "fpu", "avx2", "fma" });
-    private static readonly CpuBf16Support Unknown = new(null, "the CPU's features are unknown");
+    private static readonly CpuBf16Support Unknown = new(null, false, "the CPU's features are unknown");
 
     [TestMethod]
     public void FlagsAreReadForX86AmxAndArm()
     {
-        Assert.AreEqual(true, Avx512Bf16.Supported);
-        Assert.AreEqual(true, CpuBf16Support.FromFlags(new[] { "amx_tile", "amx_bf16" }).Supported);
+        Assert.AreEqual(true, AmdAvx512Bf16.Supported);
+        Assert.AreEqual(true, IntelAvx512Bf16.Supported);
+        Assert.AreEqual(true, IntelAmx.Supported);
         Assert.AreEqual(true, CpuBf16Support.FromFlags(new[] { "fp", "asimd", "bf16" }).Supported, "Arm's Features line");
         Assert.AreEqual(false, Avx2Only.Supported);
         Assert.AreEqual(false, CpuBf16Support.FromFlags(new[] { "avx512f", "avx512_vnni" }).Supported, "AVX-512 alone is not bf16");
     }
 
     [TestMethod]
-    public void AutoPicksBfloat16OnlyWhereTheCpuMultipliesItNatively()
+    public void AutoPicksBfloat16OnlyWhereItIsKnownToBeatFloat32()
     {
-        Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, Avx512Bf16));
+        Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, AmdAvx512Bf16), "AMD EPYC: 2-3x float32");
+        Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, IntelAmx), "AMX tiles");
+        Assert.AreEqual(ScalarType.Float32, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, IntelAvx512Bf16), "Intel without AMX: 0.5x float32");
         Assert.AreEqual(ScalarType.Float32, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, Avx2Only));
         Assert.AreEqual(ScalarType.Float32, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU, Unknown), "unknown: the safe choice");
-        Assert.AreEqual(ScalarType.Float32, PrecisionSupport.Resolve(ComputePrecision.Float32, CPU, Avx512Bf16));
-        Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.BFloat16, CPU, Avx512Bf16));
+        Assert.AreEqual(ScalarType.Float32, PrecisionSupport.Resolve(ComputePrecision.Float32, CPU, AmdAvx512Bf16));
+        Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.BFloat16, CPU, IntelAvx512Bf16), "asked for: it runs (slower, half the memory)");
         Assert.AreEqual(ScalarType.BFloat16, PrecisionSupport.Resolve(ComputePrecision.BFloat16, CPU, Unknown), "not known to be missing");
     }
 
@@ -56,12 +62,12 @@ public sealed class PrecisionSupportTests
     {
         // Whatever this CPU is, Auto must agree with what /proc/cpuinfo says (the benchmarks rely on it).
         var current = CpuBf16Support.Current;
-        var expected = current.Supported == true ? ScalarType.BFloat16 : ScalarType.Float32;
+        var expected = current.Faster ? ScalarType.BFloat16 : ScalarType.Float32;
         Assert.AreEqual(expected, PrecisionSupport.Resolve(ComputePrecision.Auto, CPU));
         if (File.Exists("/proc/cpuinfo"))
         {
             bool flagged = File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("flags") && (l.Contains(" avx512_bf16") || l.Contains(" amx_bf16")));
-            if (flagged) Assert.AreEqual(true, current.Supported, current.Evidence);
+            Assert.AreEqual(flagged, current.Supported == true, current.Evidence);
         }
     }
 }

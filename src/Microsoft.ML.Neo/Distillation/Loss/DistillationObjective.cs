@@ -9,7 +9,7 @@ namespace Microsoft.ML.Neo.Distillation.Loss;
 /// <summary>
 /// The training objective of a distillation run. Per batch the teacher is asked once for its scores at the response
 /// rows (dense or top-K, from whatever teacher sits behind <see cref="ITeacher"/>), and the student's final hidden
-/// states at the same rows are computed once. Then, one chunk of <see cref="LossSettings.ChunkRows"/> rows at a time,
+/// states at the same rows are computed once. Then, one chunk of <see cref="LossSettings.RowsPerChunk"/> rows at a time,
 /// the student's head, the teacher's targets and <see cref="DistillationLoss"/> run forward and backward, so only one
 /// [chunk, vocabulary] block of logits per model is alive at once; the hidden-state gradients they leave are
 /// backpropagated through the student's body in one pass at the end.
@@ -24,7 +24,7 @@ internal sealed class DistillationObjective : ITrainingObjective
     {
         if (settings.UsesTeacher && teacher is null)
             throw new ArgumentException("A KD weight above 0 needs a teacher.", nameof(teacher));
-        ArgumentOutOfRangeException.ThrowIfLessThan(settings.ChunkRows, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(settings.ChunkRows);
         this.teacher = teacher;
         this.settings = settings;
     }
@@ -50,10 +50,11 @@ internal sealed class DistillationObjective : ITrainingObjective
         var detached = rows.detach().requires_grad_(backward);                                      // [M, C]
         long count = rows.shape[0];
         double total = 0, crossEntropy = 0, divergence = 0;
-        for (long start = 0; start < count; start += settings.ChunkRows)
+        long chunkRows = settings.RowsPerChunk(student.Config.VocabSize);
+        for (long start = 0; start < count; start += chunkRows)
         {
             using var chunkScope = NewDisposeScope();
-            long size = Math.Min(settings.ChunkRows, count - start);
+            long size = Math.Min(chunkRows, count - start);
             Tensor logits;
             using (phases.Time(TrainingPhase.StudentForward)) logits = student.Head(detached.narrow(0, start, size)); // [n, V]
             TeacherTargets? targets = null;

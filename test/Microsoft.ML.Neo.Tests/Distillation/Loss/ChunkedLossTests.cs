@@ -88,4 +88,16 @@ public sealed class ChunkedLossTests
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 512);
         return ArithmeticWordProblems.Generate(3, seed: 5).Select(p => encoder.Encode(p.Prompt, p.Solution, PrimingPrompts.Render(priming, p.Prompt))!).ToList();
     }
+
+    [TestMethod]
+    public void AutomaticChunksHoldA128MiBBlockOfLogits()
+    {
+        var automatic = new LossSettings(0.5f, 2, Divergence.ForwardKL);
+        Assert.AreEqual(256L, automatic.RowsPerChunk(128_256), "Llama 3");
+        Assert.AreEqual(1048L, automatic.RowsPerChunk(32_000), "Llama 2");
+        Assert.AreEqual(1L, automatic.RowsPerChunk(int.MaxValue), "never 0");
+        Assert.AreEqual(64L, (automatic with { ChunkRows = 64 }).RowsPerChunk(128_256), "an explicit size wins");
+        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", LossChunkSize = -1 };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "0 (automatic)");
+    }
 }
