@@ -105,8 +105,8 @@ public sealed class NeoDistillOptions
     /// Response positions whose logits are computed at once: 0 (default) for automatic, or 1 or more. The loss runs the
     /// student's and the teacher's output heads, the loss and its backward one chunk of this many response positions
     /// at a time, so at most one [chunk, vocabulary] block of logits per model is alive (at Llama 3's 128,256 ids,
-    /// 1024 rows are 0.5 GB in float32). Automatic picks the rows of a 128 MiB float32 block: 256 rows at 128,256 ids,
-    /// 1,048 at 32,000, everything at once for small vocabularies. Smaller: less memory, more and smaller matrix
+    /// 1024 rows are 0.5 GB in float32). Automatic picks a power of two of rows whose float32 block fits 128 MiB: 256
+    /// rows at 128,256 ids, 1,024 at 32,000, 32,768 at a 518-entry vocabulary. Smaller: less memory, more and smaller matrix
     /// products. The result does not depend on it beyond floating-point rounding.
     /// </summary>
     public int LossChunkSize { get; set; }

@@ -21,10 +21,10 @@ internal sealed record LossSettings(float KdWeight, float Temperature, Divergenc
     /// </summary>
     public int ChunkRows { get; init; }
 
-    /// <summary>The rows per chunk for a vocabulary: <see cref="ChunkRows"/>, or when 0 as many rows as fit a
-    /// float32 block of <see cref="AutomaticBlockBytes"/> (256 at 128,256 ids, 1,048 at 32,000, at least 1).</summary>
+    /// <summary>The rows per chunk for a vocabulary: <see cref="ChunkRows"/>, or when 0 the largest power of two
+    /// whose float32 block fits <see cref="AutomaticBlockBytes"/> (256 at 128,256 ids, 1,024 at 32,000, at least 1).</summary>
     public long RowsPerChunk(int vocabulary) =>
-        ChunkRows > 0 ? ChunkRows : Math.Max(1, AutomaticBlockBytes / (4L * vocabulary));
+        ChunkRows > 0 ? ChunkRows : (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, AutomaticBlockBytes / (4L * vocabulary)) + 1) / 2;
 
     /// <summary>Plain cross-entropy on the response tokens.</summary>
     public static readonly LossSettings CrossEntropyOnly = new(0, 1, Divergence.ForwardKL);

@@ -94,7 +94,8 @@ public sealed class ChunkedLossTests
     {
         var automatic = new LossSettings(0.5f, 2, Divergence.ForwardKL);
         Assert.AreEqual(256L, automatic.RowsPerChunk(128_256), "Llama 3");
-        Assert.AreEqual(1048L, automatic.RowsPerChunk(32_000), "Llama 2");
+        Assert.AreEqual(1024L, automatic.RowsPerChunk(32_000), "Llama 2");
+        Assert.AreEqual(1L << 15, automatic.RowsPerChunk(518), "the embedded task: every row at once");
         Assert.AreEqual(1L, automatic.RowsPerChunk(int.MaxValue), "never 0");
         Assert.AreEqual(64L, (automatic with { ChunkRows = 64 }).RowsPerChunk(128_256), "an explicit size wins");
         var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", LossChunkSize = -1 };
