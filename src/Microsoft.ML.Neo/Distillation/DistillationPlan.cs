@@ -32,6 +32,9 @@ internal sealed record DistillationPlan
 
     public required LossSettings Loss { get; init; }
 
+    /// <summary>Recompute the student's decoder layers during the backward pass instead of keeping their activations.</summary>
+    public bool CheckpointActivations { get; init; }
+
     public required DataPolicy Data { get; init; }
 
     /// <summary>Optimiser, schedule, step budget and checkpoints.</summary>

@@ -77,7 +77,7 @@ internal static class DistillationRun
             };
             var monitoring = hooks.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
             var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
-                new DistillationObjective(teacher, plan.Loss), settings, padId)
+                new DistillationObjective(teacher, plan.Loss, plan.CheckpointActivations), settings, padId)
             {
                 OnStep = p =>
                 {

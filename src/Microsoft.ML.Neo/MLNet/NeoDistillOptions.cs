@@ -105,8 +105,8 @@ public sealed class NeoDistillOptions
     /// Response positions whose logits are computed at once: 0 (default) for automatic, or 1 or more. The loss runs the
     /// student's and the teacher's output heads, the loss and its backward one chunk of this many response positions
     /// at a time, so at most one [chunk, vocabulary] block of logits per model is alive (at Llama 3's 128,256 ids,
-    /// 1024 rows are 0.5 GB in float32). Automatic picks a power of two of rows whose float32 block fits 128 MiB: 256
-    /// rows at 128,256 ids, 1,024 at 32,000, 32,768 at a 518-entry vocabulary. Smaller: less memory, more and smaller matrix
+    /// 1024 rows are 0.5 GB in float32). Automatic picks a power of two of rows whose float32 block fits 32 MiB: 64
+    /// rows at 128,256 ids, 256 at 32,000, 8,192 at a 518-entry vocabulary. Smaller: less memory, more and smaller matrix
     /// products. The result does not depend on it beyond floating-point rounding.
     /// </summary>
     public int LossChunkSize { get; set; }
@@ -120,6 +120,14 @@ public sealed class NeoDistillOptions
     /// fails with the reason. The fitted transformer generates in the same precision, and its model zip records it.
     /// </summary>
     public ComputePrecision Precision { get; set; } = ComputePrecision.Auto;
+
+    /// <summary>
+    /// Activation checkpointing of the student's decoder layers: training keeps only each layer's input and runs the
+    /// layers again during the backward pass. Saves most of the activation memory of long sequences for about one more
+    /// forward pass of the student's body (docs/performance.md has the measured trade); the trained model is the same
+    /// up to floating-point rounding. Default false.
+    /// </summary>
+    public bool ActivationCheckpointing { get; set; }
 
     /// <summary>Peak AdamW learning rate, in (0, 1]. LoRA wants about 10× the full fine-tuning rate. Default 2e-4.</summary>
     public float LearningRate { get; set; } = 2e-4f;
@@ -239,6 +247,7 @@ public sealed class NeoDistillOptions
         Trainable = TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize },
         Precision = Precision,
+        CheckpointActivations = ActivationCheckpointing,
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
         Optimization = new TrainerSettings
         {

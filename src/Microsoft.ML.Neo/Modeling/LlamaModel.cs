@@ -22,6 +22,31 @@ internal sealed class LlamaBackbone : nn.Module
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
+    internal LlamaDecoderLayer Layer(int index) => layers[index];
+
+    internal Tensor Embed(Tensor inputIds) => embed_tokens.forward(inputIds); // [B, T, C]
+
+    /// <summary>As <see cref="Forward"/> (no cache), keeping only each layer's input; see <see cref="CheckpointedPass"/>.</summary>
+    public CheckpointedPass ForwardCheckpointed(Tensor inputIds)
+    {
+        var (cos, sin) = rotary.Angles(0, inputIds.shape[1]); // [T, D] each
+        var inputs = new List<Tensor>();
+        var states = new List<Tensor>();
+        Tensor hidden;
+        using (no_grad())
+        {
+            hidden = embed_tokens.forward(inputIds); // [B, T, C]
+            for (int i = 0; i < layers.Count; i++)
+            {
+                inputs.Add(hidden);
+                states.Add(get_rng_state());
+                hidden = layers[i].Forward(hidden, cos, sin, null);
+            }
+        }
+        var last = hidden.detach().requires_grad_(true); // [B, T, C]
+        return new CheckpointedPass(this, inputIds, cos, sin, inputs, states, get_rng_state(), last, norm.forward(last));
+    }
+
     /// <param name="inputIds">[B, T] token ids (int64).</param>
     /// <returns>[B, T, C] final normalised hidden states.</returns>
     public Tensor Forward(Tensor inputIds, KvCache? cache)
@@ -80,6 +105,9 @@ internal sealed class LlamaForCausalLM : nn.Module
     /// <param name="cache">As in <see cref="Forward"/>.</param>
     /// <returns>[B, T, C] final normalised hidden states, before the output head.</returns>
     public Tensor Hidden(Tensor inputIds, KvCache? cache = null) => model.Forward(inputIds, cache);
+
+    /// <summary>Hidden states for training with activation checkpointing of the decoder layers (see <see cref="CheckpointedPass"/>).</summary>
+    public CheckpointedPass HiddenCheckpointed(Tensor inputIds) => model.ForwardCheckpointed(inputIds);
 
     /// <summary>The output head (tied to the embedding or its own projection).</summary>
     /// <param name="hidden">[..., C] hidden states, any leading shape.</param>

@@ -11,7 +11,9 @@ namespace Neo.Samples.Commands;
 /// Training throughput, model FLOP utilisation (MFU) and the per-step time split for the reference configuration in
 /// docs/performance.md, in float32 and bfloat16 in the same run, beside the fp32 and bf16 matmul peaks measured in it;
 /// then the big-vocabulary loss case (<see cref="BigVocabularyBench"/>).
-///   bench [--steps 40] [--repeats 3] [--batch 16] [--rank 16] [--skip-vocab] [--vocab-only] [--matmul]
+/// and the activation-checkpointing case (<see cref="CheckpointingBench"/>).
+///   bench [--steps 40] [--repeats 3] [--batch 16] [--rank 16] [--skip-vocab] [--vocab-only] [--skip-checkpointing]
+///         [--checkpointing-only] [--matmul] [--threads N]
 /// </summary>
 internal static class BenchCommand
 {
@@ -35,8 +37,14 @@ internal static class BenchCommand
             MatmulShapes();
             return 0;
         }
+        if (args.Has("checkpointing-only"))
+        {
+            CheckpointingBench.Run(args);
+            return 0;
+        }
         if (!args.Has("vocab-only")) Reference(args);
         if (!args.Has("skip-vocab")) BigVocabularyBench.Run(args);
+        if (!args.Has("vocab-only") && !args.Has("skip-checkpointing")) CheckpointingBench.Run(args);
         return 0;
     }
 

@@ -41,7 +41,7 @@ internal static class BigVocabularyBench
         {
             using (var student = CausalLM.Create(Student, tokenizer, seed: 1)) student.SavePretrained(Path.Combine(root, "student"));
             using (var teacher = CausalLM.Create(Teacher, tokenizer, seed: 2)) teacher.SavePretrained(Path.Combine(root, "teacher"));
-            var rows = Rows(tokenizer, Batch * (steps + 1));
+            var rows = Rows(Batch * (steps + 1));
             double peak32 = MatmulPeak.Gflops(TorchSharp.torch.ScalarType.Float32, 2048, 256, 8192);
             double peak16 = MatmulPeak.Gflops(TorchSharp.torch.ScalarType.BFloat16, 2048, 256, 8192);
             Console.WriteLine($"head-shaped matmul 2048x256x8192: fp32 {peak32:F1}, bf16 {peak16:F1} GFLOP/s");
@@ -60,7 +60,7 @@ internal static class BigVocabularyBench
     }
 
     // Word-problem text long enough that every example fills 512 tokens: a short prompt, a response of several solutions.
-    private static List<PromptResponseRow> Rows(Microsoft.ML.Neo.Tokenization.TokenizerFiles tokenizer, int count)
+    internal static List<PromptResponseRow> Rows(int count)
     {
         var problems = ArithmeticWordProblems.Generate(count * 12, seed: 3);
         return Enumerable.Range(0, count).Select(i => new PromptResponseRow

@@ -11,6 +11,8 @@ namespace Neo.Samples.Commands;
 /// The quickstart: distils the embedded teacher into the embedded student with NeoDistill, compares exact-match
 /// accuracy on held-out problems (teacher, student before, LoRA-only, LLM-NEO), then saves, reloads and uses the zip.
 ///   quickstart [--models DIR] [--train 16000] [--eval 200] [--epochs 1] [--rank 64] [--lr 0.005] [--temperature 1] [--kd 0.5] [--out quickstart-out]
+///              [--precision auto|float32|bfloat16]
+/// Each run's per-step losses go to OUT/losses-lora.csv and OUT/losses-neo.csv (step, loss, ce, kd).
 /// </summary>
 internal static class QuickstartCommand
 {
@@ -42,6 +44,7 @@ internal static class QuickstartCommand
             PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
             LoraRank = args.Get("rank", 64), LoraAlpha = 2 * args.Get("rank", 64), Temperature = (float)args.Get("temperature", 1.0), KdWeight = kdWeight,
             LearningRate = (float)args.Get("lr", 5e-3), Epochs = args.Get("epochs", 1), BatchSize = 16, MaxNewTokens = 48, Seed = 1,
+            Precision = Enum.Parse<ComputePrecision>(args.Get("precision", "auto"), ignoreCase: true),
         };
 
         var results = new List<(string Name, double Accuracy, double Seconds)>();
@@ -50,11 +53,19 @@ internal static class QuickstartCommand
         {
             var clock = Stopwatch.StartNew();
             var options = Options(weight);
+            var losses = new List<string> { "step,loss,ce,kd" };
             var model = ProgressBar.Run(name, progress =>
             {
-                options.Progress = progress;
+                options.Progress = new ProgressCallback(p =>
+                {
+                    losses.Add(FormattableString.Invariant($"{p.Step},{p.Loss:R},{p.CrossEntropy:R},{p.Divergence:R}"));
+                    progress.Report(p);
+                });
                 return ml.Transforms.NeoDistill(options).Fit(data);
             });
+            Directory.CreateDirectory(output);
+            File.WriteAllLines(Path.Combine(output, weight == 0 ? "losses-lora.csv" : "losses-neo.csv"), losses);
+            Console.WriteLine($"{name}: student weights {model.Student.WeightDtype}");
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var completions = model.Transform(evalData).GetColumn<string>("Completion").ToList();
             double accuracy = heldOut.Zip(completions).Count(p => AnswerExtractor.Extract(p.Second) == p.First.Answer) / (double)evalCount;

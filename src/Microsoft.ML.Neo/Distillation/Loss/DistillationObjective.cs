@@ -18,10 +18,14 @@ internal sealed class DistillationObjective : ITrainingObjective
 {
     private readonly ITeacher? teacher;
     private readonly LossSettings settings;
+    private readonly bool checkpointLayers;
 
     /// <param name="teacher">Consulted when the loss uses a teacher (KD weight above 0); may be null otherwise.</param>
-    public DistillationObjective(ITeacher? teacher, LossSettings settings)
+    /// <param name="checkpointLayers">Activation checkpointing of the student's decoder layers: keep only each layer's
+    /// input and recompute the layer during the backward pass (less memory, one more forward pass of the body).</param>
+    public DistillationObjective(ITeacher? teacher, LossSettings settings, bool checkpointLayers = false)
     {
+        this.checkpointLayers = checkpointLayers;
         if (settings.UsesTeacher && teacher is null)
             throw new ArgumentException("A KD weight above 0 needs a teacher.", nameof(teacher));
         ArgumentOutOfRangeException.ThrowIfNegative(settings.ChunkRows);
@@ -41,9 +45,11 @@ internal sealed class DistillationObjective : ITrainingObjective
         if (settings.UsesTeacher)
             using (phases.Time(TrainingPhase.TeacherForward)) scores = teacher!.Score(batch, student.Config.VocabSize);
         Tensor rows;
+        CheckpointedPass? pass = null;
         using (phases.Time(TrainingPhase.StudentForward))
         {
-            var hidden = student.Hidden(batch.Inputs);                                               // [B, L, C]
+            if (checkpointLayers && backward) pass = student.HiddenCheckpointed(batch.Inputs);
+            var hidden = pass?.Hidden ?? student.Hidden(batch.Inputs);                               // [B, L, C]
             rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.ResponseRows);         // [M, C]
         }
         // The head and the loss see a detached copy; their gradient collects in it, chunk by chunk.
@@ -70,7 +76,13 @@ internal sealed class DistillationObjective : ITrainingObjective
             divergence += terms.Divergence.item<float>();
         }
         if (backward && detached.grad is { } gradient)
-            using (phases.Time(TrainingPhase.Backward)) rows.backward(new[] { gradient }); // one pass through the body
+        {
+            using (phases.Time(TrainingPhase.Backward))
+            {
+                rows.backward(new[] { gradient }); // one pass through the body (to the last layer's output when checkpointing)
+                pass?.Backward();                   // recompute and backpropagate layer by layer
+            }
+        }
         return new LossTerms(total, crossEntropy, divergence);
     }
 

@@ -90,14 +90,14 @@ public sealed class ChunkedLossTests
     }
 
     [TestMethod]
-    public void AutomaticChunksHoldA128MiBBlockOfLogits()
+    public void AutomaticChunksHoldA32MiBBlockOfLogits()
     {
         var automatic = new LossSettings(0.5f, 2, Divergence.ForwardKL);
-        Assert.AreEqual(256L, automatic.RowsPerChunk(128_256), "Llama 3");
-        Assert.AreEqual(1024L, automatic.RowsPerChunk(32_000), "Llama 2");
-        Assert.AreEqual(1L << 15, automatic.RowsPerChunk(518), "the embedded task: every row at once");
+        Assert.AreEqual(64L, automatic.RowsPerChunk(128_256), "Llama 3");
+        Assert.AreEqual(256L, automatic.RowsPerChunk(32_000), "Llama 2");
+        Assert.AreEqual(1L << 13, automatic.RowsPerChunk(518), "the embedded task: a whole batch at once");
         Assert.AreEqual(1L, automatic.RowsPerChunk(int.MaxValue), "never 0");
-        Assert.AreEqual(64L, (automatic with { ChunkRows = 64 }).RowsPerChunk(128_256), "an explicit size wins");
+        Assert.AreEqual(1000L, (automatic with { ChunkRows = 1000 }).RowsPerChunk(128_256), "an explicit size wins");
         var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", LossChunkSize = -1 };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "0 (automatic)");
     }

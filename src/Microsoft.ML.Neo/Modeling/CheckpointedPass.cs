@@ -1,0 +1,62 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Modeling;
+
+/// <summary>
+/// A training forward pass with activation checkpointing: the decoder layers run without building a graph, and only
+/// each layer's input is kept ([B, T, C] per layer) instead of every intermediate activation (attention scores,
+/// projections, MLP widths). After <see cref="Hidden"/>'s gradient has been backpropagated, <see cref="Backward"/> runs
+/// each layer again, last to first, with the random state its forward pass had (so LoRA dropout draws the same mask),
+/// and backpropagates through it. The cost is one more forward pass of the layers; the result is the same as without
+/// checkpointing up to floating-point rounding. The CPU generator is restored; CUDA's is not (dropout on CUDA with
+/// checkpointing would draw other masks in the recomputation).
+/// </summary>
+internal sealed class CheckpointedPass
+{
+    private readonly LlamaBackbone body;
+    private readonly Tensor inputIds;
+    private readonly Tensor cos, sin;
+    private readonly List<Tensor> layerInputs;   // [B, T, C] each, detached
+    private readonly List<Tensor> randomStates;  // the CPU generator before each layer's forward pass
+    private readonly Tensor randomAfter;         // ... and after the last one
+    private readonly Tensor lastOutput;          // [B, T, C] detached input of the final norm, collecting its gradient
+
+    internal CheckpointedPass(LlamaBackbone body, Tensor inputIds, Tensor cos, Tensor sin, List<Tensor> layerInputs,
+        List<Tensor> randomStates, Tensor randomAfter, Tensor lastOutput, Tensor hidden)
+    {
+        this.body = body;
+        this.inputIds = inputIds;
+        this.cos = cos;
+        this.sin = sin;
+        this.layerInputs = layerInputs;
+        this.randomStates = randomStates;
+        this.randomAfter = randomAfter;
+        this.lastOutput = lastOutput;
+        Hidden = hidden;
+    }
+
+    /// <summary>[B, T, C] final normalised hidden states; their graph reaches back to the last layer's output only.</summary>
+    public Tensor Hidden { get; }
+
+    /// <summary>Continues the backward pass from the last layer's output through every layer and the embedding.</summary>
+    public void Backward()
+    {
+        var gradient = lastOutput.grad;
+        if (gradient is null) return; // nothing downstream needed the body
+        for (int i = layerInputs.Count - 1; i >= 0; i--)
+        {
+            using var scope = NewDisposeScope();
+            set_rng_state(randomStates[i]);
+            var input = layerInputs[i].requires_grad_(true);
+            var output = body.Layer(i).Forward(input, cos, sin, null); // [B, T, C], this time with a graph
+            output.backward(new[] { gradient });
+            gradient = input.grad!.detach().clone().MoveToOuterDisposeScope();
+        }
+        if (body.EmbeddingWeight.requires_grad)
+        {
+            using var scope = NewDisposeScope();
+            body.Embed(inputIds).backward(new[] { gradient });
+        }
+        set_rng_state(randomAfter);
+    }
+}
