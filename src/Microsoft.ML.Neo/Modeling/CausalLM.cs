@@ -77,7 +77,7 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>The dtype of the base weights: float32 or bfloat16 (LoRA adapters are always float32).</summary>
-    public string WeightDtype => Model.WeightDtype == ScalarType.BFloat16 ? "bfloat16" : "float32";
+    public string WeightDtype => PrecisionSupport.Name(Model.WeightDtype);
 
     /// <summary>Number of weights, adapters included.</summary>
     public long ParameterCount => Model.parameters().Sum(p => p.numel());

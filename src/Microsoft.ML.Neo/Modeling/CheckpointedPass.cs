@@ -41,8 +41,8 @@ internal sealed class CheckpointedPass
     /// <summary>Continues the backward pass from the last layer's output through every layer and the embedding.</summary>
     public void Backward()
     {
-        var gradient = lastOutput.grad;
-        if (gradient is null) return; // nothing downstream needed the body
+        if (lastOutput.grad is not { } gradient) return; // nothing downstream needed the body
+        bool ownGradient = false; // the first gradient belongs to lastOutput; later ones are this method's copies
         for (int i = layerInputs.Count - 1; i >= 0; i--)
         {
             using var scope = NewDisposeScope();
@@ -50,13 +50,19 @@ internal sealed class CheckpointedPass
             var input = layerInputs[i].requires_grad_(true);
             var output = body.Layer(i).Forward(input, cos, sin, null); // [B, T, C], this time with a graph
             output.backward(new[] { gradient });
-            gradient = input.grad!.detach().clone().MoveToOuterDisposeScope();
+            var inputGradient = input.grad!.detach().clone().MoveToOuterDisposeScope();
+            // Free what the layers below no longer need: the gradient just used, and this layer's input with its grad.
+            if (ownGradient) gradient.Dispose();
+            layerInputs[i].Dispose();
+            gradient = inputGradient;
+            ownGradient = true;
         }
         if (body.EmbeddingWeight.requires_grad)
         {
             using var scope = NewDisposeScope();
             body.Embed(inputIds).backward(new[] { gradient });
         }
+        if (ownGradient) gradient.Dispose();
         set_rng_state(randomAfter);
     }
 }

@@ -73,10 +73,18 @@ internal static class PrecisionSupport
         };
     }
 
+    /// <summary>The name a weight dtype goes by in logs, model zips and <see cref="CausalLM.WeightDtype"/>.</summary>
+    public static string Name(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.BFloat16 => "bfloat16",
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Weights are held in float32 or bfloat16."),
+    };
+
     /// <summary>A log line saying what was chosen and why.</summary>
     public static string Describe(ComputePrecision requested, ScalarType chosen, Device device)
     {
-        string name = chosen == ScalarType.BFloat16 ? "bfloat16 (adapters, norms and the loss in float32)" : "float32";
+        string name = Name(chosen) + (chosen == ScalarType.BFloat16 ? " (adapters, norms and the loss in float32)" : "");
         string why = device.type == DeviceType.CUDA ? "CUDA device" : CpuBf16Support.Current.Evidence;
         return $"precision: {name}; asked for {requested}, {why}.";
     }

@@ -39,11 +39,6 @@ public sealed class StepPhases
     /// <summary>Times the work until the returned value is disposed, adding it to <paramref name="phase"/>.</summary>
     internal PhaseTimer Time(TrainingPhase phase) => new(this, phase, Stopwatch.GetTimestamp());
 
-    internal void Add(StepPhases other)
-    {
-        for (int i = 0; i < seconds.Length; i++) seconds[i] += other.seconds[i];
-    }
-
     public override string ToString() => string.Join(", ",
         Enum.GetValues<TrainingPhase>().Select(p => $"{p} {this[p]:F3} s"));
 

@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
@@ -118,17 +117,13 @@ internal static class BenchCommand
 
     private static RunMeasurement Distill(string root, List<WordProblem> problems, int steps, int batch, int rank, ComputePrecision precision)
     {
-        var ml = new MLContext(seed: 1);
-        var recorder = new PhaseRecorder(skip: 5);
         var options = new NeoDistillOptions
         {
             TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = rank, LoraAlpha = 2 * rank, KdWeight = 0.5f, Temperature = 2, BatchSize = batch, MaxSteps = steps + 5,
-            LearningRate = 1e-3f, Progress = recorder, Precision = precision,
+            LearningRate = 1e-3f, Precision = precision,
         };
-        var data = ml.Data.LoadFromEnumerable(problems.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
-        using var model = ml.Transforms.NeoDistill(options).Fit(data);
-        return recorder.Measure();
+        return PhaseRecorder.Fit(options, problems.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }), skip: 5);
     }
 
     private static RunMeasurement FullTraining(int vocab, List<WordProblem> problems, int steps, int batch)

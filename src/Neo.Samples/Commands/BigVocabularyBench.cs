@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
@@ -72,15 +71,12 @@ internal static class BigVocabularyBench
 
     private static RunMeasurement Distill(string root, List<PromptResponseRow> rows, int steps, int chunk, ComputePrecision precision)
     {
-        var ml = new MLContext(seed: 1);
-        var recorder = new PhaseRecorder(skip: 1);
         var options = new NeoDistillOptions
         {
             TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = 16, LoraAlpha = 32, KdWeight = 0.5f, Temperature = 2, BatchSize = Batch, MaxSteps = steps + 1,
-            MaxSequenceLength = Length, LossChunkSize = chunk, Precision = precision, LearningRate = 1e-3f, Progress = recorder,
+            MaxSequenceLength = Length, LossChunkSize = chunk, Precision = precision, LearningRate = 1e-3f,
         };
-        using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(rows));
-        return recorder.Measure();
+        return PhaseRecorder.Fit(options, rows, skip: 1);
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
@@ -35,16 +34,13 @@ internal static class CheckpointingBench
             Console.WriteLine(RunMeasurement.Header);
             foreach (bool checkpointing in new[] { false, true })
             {
-                var ml = new MLContext(seed: 1);
-                var recorder = new PhaseRecorder(skip: 1);
                 var options = new NeoDistillOptions
                 {
                     TeacherModelPath = root, StudentModelPath = root, KdWeight = 0, LoraRank = 16, LoraAlpha = 32, BatchSize = Batch,
                     MaxSteps = steps + 1, MaxSequenceLength = Length, Precision = ComputePrecision.Float32, LearningRate = 1e-3f,
-                    ActivationCheckpointing = checkpointing, Progress = recorder,
+                    ActivationCheckpointing = checkpointing,
                 };
-                using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(rows));
-                Console.WriteLine(recorder.Measure().Row(checkpointing ? "checkpointed layers" : "all activations kept"));
+                Console.WriteLine(PhaseRecorder.Fit(options, rows, skip: 1).Row(checkpointing ? "checkpointed layers" : "all activations kept"));
             }
         }
         finally

@@ -1,6 +1,6 @@
-using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Training;
-using static TorchSharp.torch;
 
 namespace Neo.Samples.Commands;
 
@@ -48,6 +48,16 @@ internal sealed class PhaseRecorder(int skip) : IProgress<TrainingProgress>
         if (ProcessMemory.ResetPeak()) memoryAtStart = ProcessMemory.CurrentGiB;
     }
 
+    /// <summary>Fits NeoDistill on <paramref name="rows"/> with a recorder attached and measures the steps after <paramref name="skip"/>.</summary>
+    public static RunMeasurement Fit(NeoDistillOptions options, IEnumerable<PromptResponseRow> rows, int skip)
+    {
+        var ml = new MLContext(seed: 1);
+        var recorder = new PhaseRecorder(skip);
+        options.Progress = recorder;
+        using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(rows));
+        return recorder.Measure();
+    }
+
     public RunMeasurement Measure()
     {
         if (reports.Count <= skip) throw new InvalidOperationException($"Only {reports.Count} steps ran; {skip} are warm-up.");
@@ -58,27 +68,5 @@ internal sealed class PhaseRecorder(int skip) : IProgress<TrainingProgress>
         double? peak = ProcessMemory.PeakGiB;
         return new RunMeasurement((reports[^1].TokensSeen - before.TokensSeen) / seconds, phases, seconds / counted.Count,
             peak - memoryAtStart, peak is double p && peakBeforeStart is double b ? Math.Max(p, b) : peak);
-    }
-}
-
-/// <summary>Matrix-multiply throughput of this process's libtorch, the denominator of MFU.</summary>
-internal static class MatmulPeak
-{
-    /// <returns>GFLOP/s of [m, k] × [k, n] in <paramref name="dtype"/>, the best of a few timed rounds.</returns>
-    public static double Gflops(ScalarType dtype, int m, int k, int n, int rounds = 3)
-    {
-        using var scope = NewDisposeScope();
-        var a = randn(m, k).to(dtype);
-        var b = randn(k, n).to(dtype);
-        matmul(a, b).Dispose(); // warm-up
-        int count = Math.Max(1, (int)(4e9 / (2.0 * m * k * n)));
-        double best = 0;
-        for (int r = 0; r < rounds; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < count; i++) matmul(a, b).Dispose();
-            best = Math.Max(best, 2.0 * m * k * n * count / clock.Elapsed.TotalSeconds / 1e9);
-        }
-        return best;
     }
 }

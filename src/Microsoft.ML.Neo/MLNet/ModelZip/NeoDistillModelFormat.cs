@@ -110,7 +110,7 @@ internal static class NeoDistillModelFormat
     {
         var json = new JsonObject
         {
-            ["dtype"] = DtypeName(spec.Precision),
+            ["dtype"] = PrecisionSupport.Name(spec.Precision),
             ["trainable"] = spec.Trainable.Kind.ToString(),
         };
         if (spec.Trainable.Lora is { } lora)
@@ -144,13 +144,6 @@ internal static class NeoDistillModelFormat
             throw new InvalidDataException("The NeoDistill model's student spec names LoRA adapters but no LoRA settings.");
         return new StudentSpec(new TrainableSet(kind, lora), precision);
     }
-
-    private static string DtypeName(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float32 => "float32",
-        ScalarType.BFloat16 => "bfloat16",
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "A student is held in float32 or bfloat16."),
-    };
 
     // Float32 whatever the spec's dtype: adapters are float32, and a bfloat16 base round-trips through float32 exactly.
     private static byte[] WeightsToBytes(CausalLM student)
