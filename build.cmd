@@ -13,7 +13,7 @@ set CMD=%1
 if "%CMD%"=="" set CMD=quickstart
 dotnet build NeoMl.sln -c %CONFIG% -v quiet -nologo || exit /b 1
 if /i "%CMD%"=="quickstart" (
-  dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll quickstart
+  dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll quickstart
   exit /b %ERRORLEVEL%
 )
 if /i "%CMD%"=="test" (
@@ -21,7 +21,7 @@ if /i "%CMD%"=="test" (
   exit /b %ERRORLEVEL%
 )
 if /i "%CMD%"=="bench" (
-  dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll bench
+  dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll bench
   exit /b %ERRORLEVEL%
 )
 if /i "%CMD%"=="sample" goto sample
@@ -30,5 +30,5 @@ exit /b 2
 
 :sample
 rem %%2 onwards are the sample's name and arguments.
-dotnet src\Neo.Samples\bin\%CONFIG%\net10.0\Neo.Samples.dll %2 %3 %4 %5 %6 %7 %8 %9
+dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll %2 %3 %4 %5 %6 %7 %8 %9
 exit /b %ERRORLEVEL%

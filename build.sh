@@ -46,7 +46,7 @@ case "$cmd" in
   quickstart)
     ensure_libstdcxx
     build
-    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" quickstart
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" quickstart
     ;;
   test)
     ensure_libstdcxx
@@ -56,12 +56,12 @@ case "$cmd" in
   bench)
     ensure_libstdcxx
     build
-    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" bench "${@:2}"
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" bench "${@:2}"
     ;;
   sample)
     ensure_libstdcxx
     build
-    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" "${@:2}"
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" "${@:2}"
     ;;
   crosscheck-tokenizers)
     ensure_libstdcxx
@@ -69,7 +69,7 @@ case "$cmd" in
     build
     out=$(mktemp -d)
     (cd tools/tokenizer-crosscheck && npm ci --no-audit --no-fund --loglevel=error && node reference.mjs "$out")
-    dotnet "src/Neo.Samples/bin/$configuration/net10.0/Neo.Samples.dll" tokenize --check "$out"
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" tokenize --check "$out"
     rm -rf "$out"
     ;;
   *)

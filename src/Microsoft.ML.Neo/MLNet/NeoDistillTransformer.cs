@@ -117,6 +117,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     // Called by ML.NET when a model zip names this transformer's loader signature.
     private static NeoDistillTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
+        Modeling.TorchNatives.Ensure();
         var (student, options, spec) = NeoDistillModelFormat.Load(ctx);
         return new NeoDistillTransformer(env.Register(nameof(NeoDistillTransformer)), student, options, spec, summary: null);
     }

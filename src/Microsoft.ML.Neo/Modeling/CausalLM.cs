@@ -38,6 +38,7 @@ public sealed class CausalLM : IDisposable
     /// <exception cref="NotSupportedException">BFloat16 on a CPU without native bf16 arithmetic.</exception>
     public static CausalLM FromPretrained(string directory, ComputePrecision precision)
     {
+        TorchNatives.Ensure();
         var dtype = PrecisionSupport.Resolve(precision, CPU);
         var model = HuggingFaceCheckpoint.Load(directory, dtype); // checks the folder first
         try
@@ -61,6 +62,7 @@ public sealed class CausalLM : IDisposable
     /// </summary>
     public static CausalLM FromPretrainedLayers(string directory, int layerCount)
     {
+        TorchNatives.Ensure();
         HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "teacher");
         var config = HuggingFaceCheckpoint.ReadConfig(directory);
         return LayerSelection.Load(directory, LayerSelection.EvenlySpaced(config.NumHiddenLayers, layerCount));
@@ -70,6 +72,7 @@ public sealed class CausalLM : IDisposable
     public static CausalLM Create(LlamaConfig config, TokenizerFiles? tokenizer, int seed)
     {
         ArgumentNullException.ThrowIfNull(config);
+        TorchNatives.Ensure();
         manual_seed(seed);
         var model = new LlamaForCausalLM(config);
         model.eval();

@@ -7,6 +7,7 @@ internal static class DeviceSelection
 {
     public static Device Resolve(string name)
     {
+        TorchNatives.Ensure();
         if (name == "cpu") return CPU;
         if (name != "cuda") throw new ArgumentOutOfRangeException(nameof(name), name, "Device must be \"cpu\" or \"cuda\".");
         if (!cuda.is_available())

@@ -49,11 +49,12 @@ internal sealed class CausalLMTrainer
             : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(named));
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        int step = 0, resumedAt = 0;
+        int step = 0, resumedAt = 0, savedAt = 0;
         if (checkpoint is { Exists: true })
         {
             // The epochs are replayed below and the batches before the checkpoint skipped, so the run continues exactly.
             (resumedAt, tokens) = checkpoint.Restore(named, optimizer);
+            savedAt = resumedAt;
         }
         long tokensBefore = tokens; // throughput counts only this run's work
         TrainingProgress? last = null;
@@ -65,7 +66,12 @@ internal sealed class CausalLMTrainer
                 foreach (var batch in batches.Epoch(epoch))
                 {
                     if (step >= totalSteps) break;
-                    cancellation.ThrowIfCancellationRequested();
+                    if (cancellation.IsCancellationRequested)
+                    {
+                        // Keep the steps since the last checkpoint: the same run started again continues from here.
+                        if (checkpoint is not null && step > savedAt) checkpoint.Save(named, optimizer, step, tokens);
+                        cancellation.ThrowIfCancellationRequested();
+                    }
                     if (step < resumedAt)
                     {
                         step++;
@@ -84,7 +90,10 @@ internal sealed class CausalLMTrainer
                         tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
                     { Phases = phases };
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
+                    {
                         checkpoint.Save(named, optimizer, step, tokens);
+                        savedAt = step;
+                    }
                     OnStep?.Invoke(last);
                     if (StopAfter?.Invoke(last) == true) return last;
                 }

@@ -44,7 +44,7 @@ public sealed class ModelZipTests
         }
     }
 
-    // test/Microsoft.ML.Neo.Tests/bin/<Configuration>/net10.0/ -> src/Neo.Samples/bin/<Configuration>/net10.0/Neo.Samples.dll
+    // test/Microsoft.ML.Neo.Tests/bin/<Configuration>/net10.0/ -> src/Neo.Cli/bin/<Configuration>/net10.0/neo.dll
     private static string SamplesAssembly()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
@@ -52,7 +52,7 @@ public sealed class ModelZipTests
         var root = output;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "NeoMl.sln"))) root = root.Parent;
         Assert.IsNotNull(root, "repository root not found above " + output.FullName);
-        return Path.Combine(root.FullName, "src", "Neo.Samples", "bin", configuration, framework, "Neo.Samples.dll");
+        return Path.Combine(root.FullName, "src", "Neo.Cli", "bin", configuration, framework, "neo.dll");
     }
 
     [TestMethod]
@@ -67,7 +67,7 @@ public sealed class ModelZipTests
         ml.Model.Save(model, data.Schema, zip);
         string expected = model.Complete(rows[0].Prompt);
 
-        // The samples' "predict" command does nothing but MLContext.Model.Load and a prediction engine.
+        // neo's "predict" command loads the zip with MLContext.Model.Load and nothing before it.
         string samples = SamplesAssembly();
         Assert.IsTrue(File.Exists(samples), samples);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using Microsoft.ML;
+using Microsoft.ML.Neo;
+using Neo.Cli.Benchmarks;
+using Neo.Cli.Terminal;
+using static Neo.Cli.Commands.CommonOptions;
+
+namespace Neo.Cli.Commands;
+
+/// <summary>
+/// neo distill: distils between two Hugging Face folders on a JSON-lines file of prompt/response pairs and saves the
+/// model zip. A checkpoint folder beside the zip keeps the run's progress: Ctrl+C (or a crash) and the same command
+/// again continue where it stopped; a finished run removes it.
+/// </summary>
+internal static class DistillCommand
+{
+    private static readonly NeoDistillOptions Defaults = new();
+
+    public static Command Create()
+    {
+        var teacher = Required<string>("--teacher", "The teacher's Hugging Face folder (config.json, *.safetensors, tokenizer).");
+        var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
+        var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
+        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
+        var responseKey = With("--response-key", "response", "The response's field name in the data.");
+        var output = With("--out", "student.zip", "Where to save the ML.NET model zip.");
+        var exportHf = Optional<string?>("--export-hf", "Also write the merged student as a Hugging Face folder here.");
+        var exportPeft = Optional<string?>("--export-peft", "Also write the LoRA adapters as a PEFT folder here.");
+        var rank = With("--rank", Defaults.LoraRank, "LoRA rank (1 or more).");
+        var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank.");
+        var kd = With("--kd", Defaults.KdWeight, "Weight of the distillation loss, 0 to 1 (0: fine-tuning only).");
+        var temperature = With("--temperature", Defaults.Temperature, "Softmax temperature of the distillation loss (above 0).");
+        var learningRate = With("--lr", Defaults.LearningRate, "AdamW learning rate (above 0).");
+        var epochs = With("--epochs", Defaults.Epochs, "Passes over the data (1 or more).");
+        var batch = With("--batch", Defaults.BatchSize, "Sequences per step (1 or more).");
+        var maxSteps = With("--max-steps", 0, "Stop after this many steps (0: no limit).");
+        var maxNewTokens = With("--max-new-tokens", Defaults.MaxNewTokens, "Most tokens the saved model generates per prompt.");
+        var seed = With("--seed", Defaults.Seed, "Random seed: same seed and data, same model.");
+        var checkpoints = Optional<string?>("--checkpoints", "Checkpoint folder (default: the zip's path + \".checkpoint\").");
+        var checkpointEvery = With("--checkpoint-every", Defaults.CheckpointEverySteps, "Save a checkpoint every this many steps.");
+        var lossChunk = With("--loss-chunk", Defaults.LossChunkSize, "Rows per chunk of the loss (0: automatic, a 32 MiB block).");
+        var precision = Precision();
+        var command = new Command("distill",
+            "Distil a teacher into a student with LoRA adapters (LLM-NEO) and save an ML.NET model zip.")
+        {
+            teacher, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature, learningRate,
+            epochs, batch, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
+        }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5");
+        command.SetWork((parse, console, cancellation) =>
+        {
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+            console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
+            string zip = parse.GetValue(output)!;
+            string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
+            var options = new NeoDistillOptions
+            {
+                TeacherModelPath = parse.GetValue(teacher)!, StudentModelPath = parse.GetValue(student)!,
+                LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
+                Temperature = parse.GetValue(temperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
+                Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,
+            };
+            if (Directory.Exists(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ml = new MLContext(seed: options.Seed);
+            var trainingData = ml.Data.LoadFromEnumerable(rows);
+            var recorder = new PhaseRecorder(skip: 1);
+            using var model = console.Train("distilling", progress =>
+            {
+                options.Progress = new ProgressCallback(p =>
+                {
+                    recorder.Report(p);
+                    progress.Report(p);
+                });
+                return ml.Transforms.NeoDistill(options).Fit(trainingData);
+            });
+            console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}");
+            RunMeasurement? measured = recorder.Reports.Count > 1 ? recorder.Measure() : null;
+            if (measured is not null)
+            {
+                console.WriteLine(RunMeasurement.Header);
+                console.WriteLine(measured.Row($"{options.Precision} ({model.Student.WeightDtype}), steps 2-{recorder.Reports.Count}"));
+            }
+            double training = model.TrainingSummary?.Elapsed.TotalSeconds ?? 0;
+            console.WriteLine($"loading took {clock.Elapsed.TotalSeconds - training:F0} s, training {training:F0} s" +
+                              (ProcessMemory.PeakGiB is double peak ? $"; peak memory so far {peak:F2} GiB" : ""));
+
+            ml.Model.Save(model, trainingData.Schema, zip);
+            console.WriteLine($"saved {zip}");
+            if (parse.GetValue(exportHf) is { } hf)
+            {
+                model.ExportHuggingFace(hf);
+                console.WriteLine($"merged student written to {hf}");
+            }
+            if (parse.GetValue(exportPeft) is { } peft)
+            {
+                model.ExportPeftAdapters(peft);
+                console.WriteLine($"PEFT adapters written to {peft}");
+            }
+            // The zip holds everything now; a checkpoint left behind would make the next run with other settings fail.
+            if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+            console.WriteResult(new
+            {
+                model = Path.GetFullPath(zip), rows = rows.Count, steps = model.TrainingSummary?.Step ?? 0,
+                loss = model.TrainingSummary?.Loss, crossEntropy = model.TrainingSummary?.CrossEntropy, divergence = model.TrainingSummary?.Divergence,
+                weights = model.Student.WeightDtype, precision = options.Precision, measurement = measured,
+            });
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Microsoft.ML;
+using Microsoft.ML.Neo.Data.Synthetic;
+using Microsoft.ML.Neo.Evaluation;
+using Neo.Cli.Terminal;
+using static Neo.Cli.Commands.CommonOptions;
+
+namespace Neo.Cli.Commands;
+
+/// <summary>
+/// neo evaluate: GSM8K-style answer accuracy of a model zip or folder: the final number of each completion against the
+/// reference response's (a full solution ending in "#### n" or a bare number).
+/// </summary>
+internal static class EvaluateCommand
+{
+    private sealed class Scored
+    {
+        public string Completion { get; set; } = "";
+        public string Response { get; set; } = "";
+    }
+
+    public static Command Create()
+    {
+        var model = Required<string>("--model", "A model zip saved by NeoDistill, or a Hugging Face folder.");
+        var data = Optional<string?>("--data", "JSON-lines test data with prompts and reference responses (default: the embedded task's held-out problems).");
+        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
+        var responseKey = With("--response-key", "response", "The reference response's field name in the data.");
+        var limit = With("--limit", 200, "Evaluate at most this many rows (the embedded task generates this many).");
+        var maxNewTokens = With("--max-new-tokens", 64, "Most tokens to generate, for a folder (a zip uses the length it was trained with).");
+        var command = new Command("evaluate",
+            "Measure the answer accuracy of a model on prompts with reference answers.")
+        {
+            model, data, promptKey, responseKey, limit, maxNewTokens,
+        }.WithExample("neo evaluate --model student.zip --data test.jsonl --limit 500");
+        command.SetWork((parse, console, cancellation) =>
+        {
+            int count = parse.GetValue(limit);
+            if (count < 1) throw new UsageException("--limit must be 1 or more.");
+            var rows = parse.GetValue(data) is { } path
+                ? PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!).Take(count).ToList()
+                : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }).ToList();
+            using var source = ModelSource.Open(parse.GetValue(model)!, parse.GetValue(maxNewTokens));
+            var scored = new List<Scored>();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var row in rows)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                scored.Add(new Scored { Completion = source.Complete(row.Prompt), Response = row.Response });
+                if (!console.Json && (scored.Count % 50 == 0)) console.WriteLine($"evaluated {scored.Count}/{rows.Count} ({clock.Elapsed.TotalSeconds:F0} s)");
+            }
+            var ml = new MLContext();
+            var metrics = AnswerAccuracyEvaluator.Evaluate(ml.Data.LoadFromEnumerable(scored), nameof(Scored.Completion), nameof(Scored.Response));
+            console.WriteLine(metrics.ToString());
+            console.WriteResult(new
+            {
+                metrics.Accuracy, metrics.Correct, metrics.Evaluated, metrics.ExtractionFailures, metrics.SkippedRows,
+                seconds = clock.Elapsed.TotalSeconds,
+            });
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
