@@ -57,6 +57,41 @@ public sealed class CheckpointResumeTests
             Assert.IsTrue(TensorAssert.Identical(unbroken[i], weights[i]), $"adapter tensor {i} differs after resuming");
     }
 
+    private sealed class CancelAt(int step, CancellationTokenSource source) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step == step) source.Cancel();
+        }
+    }
+
+    [TestMethod]
+    public void CancelledRunSavesItsStepsAndResumesToTheSameWeights()
+    {
+        using var fixture = new Microsoft.ML.Neo.Tests.MLNet.DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(12)); // 6 steps in all; checkpoints every 2
+
+        Tensor[] unbroken;
+        using (var model = ml.Transforms.NeoDistill(Options(fixture, null)).Fit(data)) unbroken = Adapters(model);
+
+        string checkpoints = fixture.Sub("checkpoints");
+        using var source = new CancellationTokenSource();
+        var cancelled = Options(fixture, checkpoints);
+        cancelled.Cancellation = source.Token;
+        cancelled.Progress = new CancelAt(3, source); // between two scheduled checkpoints (2 and 4)
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.NeoDistill(cancelled).Fit(data));
+
+        var recorder = new ProgressRecorder();
+        var resuming = Options(fixture, checkpoints);
+        resuming.Progress = recorder;
+        using var resumed = ml.Transforms.NeoDistill(resuming).Fit(data);
+        CollectionAssert.AreEqual(new[] { 4, 5, 6 }, recorder.Reports.Select(r => r.Step).ToArray(), "step 3 was saved when the run was cancelled");
+        var weights = Adapters(resumed);
+        for (int i = 0; i < weights.Length; i++)
+            Assert.IsTrue(TensorAssert.Identical(unbroken[i], weights[i]), $"adapter tensor {i} differs after resuming");
+    }
+
     [TestMethod]
     public void CheckpointOfAnotherRunIsRefused()
     {
