@@ -48,14 +48,12 @@ check "Microsoft.ML.Neo package has XML docs, README, symbols and no build-time 
   [ -f '$feed/Microsoft.ML.Neo.$version.snupkg' ] &&
   ! unzip -p '$feed/Microsoft.ML.Neo.$version.nupkg' Microsoft.ML.Neo.nuspec | grep -qi publicizer"
 
-new_app() { # new_app DIR PACKAGE... : dotnet new console + a nuget.config with the feed + dotnet add package
+new_app() { # new_app DIR PACKAGE... : dotnet new console + a nuget.config adding the feed + dotnet add package
   local dir=$1; shift
   mkdir -p "$dir" && cd "$dir" || return 1
   dotnet new console --force >/dev/null || return 1
-  dotnet new nugetconfig --force >/dev/null || return 1
-  dotnet nuget add source "$feed" --name neo-local --configfile nuget.config >/dev/null || return 1
-  # dotnet new nugetconfig clears the machine's sources; add nuget.org's back for the dependencies.
-  dotnet nuget add source https://api.nuget.org/v3/index.json --name nuget.org --configfile nuget.config >/dev/null 2>&1 || true
+  # No <clear/>: the machine's own package sources stay, for the dependencies.
+  printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <packageSources>\n    <add key="neo-local" value="%s" />\n  </packageSources>\n</configuration>\n' "$feed" > nuget.config
   for package in "$@"; do dotnet add package "$package" --prerelease >/dev/null || return 1; done
   cd "$repo"
 }
