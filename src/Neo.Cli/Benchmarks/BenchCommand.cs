@@ -152,7 +152,7 @@ internal static class BenchCommand
             LoraRank = rank, LoraAlpha = 2 * rank, KdWeight = 0.5f, Temperature = 2, BatchSize = batch, MaxSteps = steps + 5,
             LearningRate = 1e-3f, Precision = precision,
         };
-        return PhaseRecorder.Fit(options, problems.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }), skip: 5);
+        return PhaseRecorder.Fit(options, problems.Select(PromptResponseRow.From), skip: 5);
     }
 
     private static RunMeasurement FullTraining(int vocab, List<WordProblem> problems, int steps, int batch)

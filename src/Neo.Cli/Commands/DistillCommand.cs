@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Training;
 using Neo.Cli.Benchmarks;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
@@ -69,7 +70,7 @@ internal static class DistillCommand
             var recorder = new PhaseRecorder(skip: 1);
             using var model = console.Train("distilling", progress =>
             {
-                options.Progress = new ProgressCallback(p =>
+                options.Progress = new ProgressCallback<TrainingProgress>(p =>
                 {
                     recorder.Report(p);
                     progress.Report(p);

@@ -38,7 +38,7 @@ internal static class EvaluateCommand
             if (count < 1) throw new UsageException("--limit must be 1 or more.");
             var rows = parse.GetValue(data) is { } path
                 ? PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!).Take(count).ToList()
-                : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }).ToList();
+                : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(PromptResponseRow.From).ToList();
             using var source = ModelSource.Open(parse.GetValue(model)!, parse.GetValue(maxNewTokens));
             var scored = new List<Scored>();
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Training;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Evaluation;
@@ -74,7 +75,7 @@ internal static class MakeEmbeddedCommand
         var pairs = role == "teacher-primed"
             ? PrimedTeacherData.Generate(problems, seed)
             : problems.Select(p => (p.Prompt, p.Solution)).ToList();
-        using var model = EmbeddedTask.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback(p =>
+        using var model = EmbeddedTask.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback<TrainingProgress>(p =>
         {
             if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
         }), maxSteps);

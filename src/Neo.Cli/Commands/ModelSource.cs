@@ -22,9 +22,9 @@ internal sealed class ModelSource : IDisposable
 
     /// <param name="path">A .zip saved from NeoDistill, or a Hugging Face folder.</param>
     /// <param name="maxNewTokens">For a folder; a zip generates as many tokens as it was trained to.</param>
-    public static ModelSource Open(string path, int maxNewTokens, ComputePrecision precision = ComputePrecision.Float32)
+    public static ModelSource Open(string path, int maxNewTokens)
     {
-        if (Directory.Exists(path)) return new ModelSource(null, CausalLM.FromPretrained(path, precision), maxNewTokens);
+        if (Directory.Exists(path)) return new ModelSource(null, CausalLM.FromPretrained(path), maxNewTokens);
         return new ModelSource(OpenDistilled(path), null, maxNewTokens);
     }
 

@@ -1,8 +1,13 @@
+using Microsoft.ML.Neo.Data.Synthetic;
+
 namespace Neo.Cli.Commands;
 
-/// <summary>The input row every sample feeds to NeoDistill: a prompt and its reference response.</summary>
+/// <summary>The input row every command feeds to NeoDistill: a prompt and its reference response.</summary>
 internal sealed class PromptResponseRow
 {
     public string Prompt { get; set; } = "";
     public string Response { get; set; } = "";
+
+    /// <summary>An embedded-task problem as a row: its prompt, and its worked solution as the response.</summary>
+    public static PromptResponseRow From(WordProblem problem) => new() { Prompt = problem.Prompt, Response = problem.Solution };
 }

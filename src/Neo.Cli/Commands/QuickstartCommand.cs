@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Training;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Evaluation;
 
@@ -62,8 +63,8 @@ internal static class QuickstartCommand
         console.WriteLine($"teacher {teacherAccuracy:P1}, student before distillation {studentBefore:P1}  ({total.Elapsed.TotalSeconds:F0} s)");
 
         var ml = new MLContext(seed: seed);
-        var data = ml.Data.LoadFromEnumerable(train.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
-        var evalData = ml.Data.LoadFromEnumerable(heldOut.Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution }));
+        var data = ml.Data.LoadFromEnumerable(train.Select(PromptResponseRow.From));
+        var evalData = ml.Data.LoadFromEnumerable(heldOut.Select(PromptResponseRow.From));
         NeoDistillOptions Options(float kdWeight) => new()
         {
             TeacherModelPath = teacherPath, StudentModelPath = studentPath,
@@ -82,14 +83,13 @@ internal static class QuickstartCommand
             var losses = new List<string> { "step,loss,ce,kd" };
             var model = console.Train(name, progress =>
             {
-                options.Progress = new ProgressCallback(p =>
+                options.Progress = new ProgressCallback<TrainingProgress>(p =>
                 {
                     losses.Add(FormattableString.Invariant($"{p.Step},{p.Loss:R},{p.CrossEntropy:R},{p.Divergence:R}"));
                     progress.Report(p);
                 });
                 return ml.Transforms.NeoDistill(options).Fit(data);
             });
-            Directory.CreateDirectory(output);
             File.WriteAllLines(Path.Combine(output, weight == 0 ? "losses-lora.csv" : "losses-neo.csv"), losses);
             console.WriteLine($"{name}: student weights {model.Student.WeightDtype}");
             double trainSeconds = clock.Elapsed.TotalSeconds;

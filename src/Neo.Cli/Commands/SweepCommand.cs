@@ -49,7 +49,7 @@ internal static class SweepCommand
             var ml = new MLContext(seed: 1);
             IDataView View(IEnumerable<PromptResponseRow> rows) => ml.Data.LoadFromEnumerable(rows.ToList());
             IEnumerable<PromptResponseRow> Problems(int count, int seed) =>
-                ArithmeticWordProblems.Generate(count, seed).Select(p => new PromptResponseRow { Prompt = p.Prompt, Response = p.Solution });
+                ArithmeticWordProblems.Generate(count, seed).Select(PromptResponseRow.From);
             List<PromptResponseRow> File(string path) => PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
 
             IDataView train, validation;
@@ -127,7 +127,7 @@ internal static class SweepCommand
                 .Start(context =>
                 {
                     var task = context.AddTask("sweep", maxValue: trials);
-                    experiment.SetProgress(new SweepProgressCallback(p =>
+                    experiment.SetProgress(new ProgressCallback<SweepProgress>(p =>
                     {
                         if (p.Finished is null)
                         {
@@ -143,7 +143,7 @@ internal static class SweepCommand
         }
         else
         {
-            experiment.SetProgress(new SweepProgressCallback(p => console.WriteLine(p.Finished is null ? $"trial {p.TrialIndex}/{p.MaxTrials}: {p.Parameters}" : Finished(p))));
+            experiment.SetProgress(new ProgressCallback<SweepProgress>(p => console.WriteLine(p.Finished is null ? $"trial {p.TrialIndex}/{p.MaxTrials}: {p.Parameters}" : Finished(p))));
             result = experiment.Run();
         }
 
@@ -171,10 +171,5 @@ internal static class SweepCommand
             });
         }
         return ExitCodes.Success;
-    }
-
-    private sealed class SweepProgressCallback(Action<SweepProgress> report) : IProgress<SweepProgress>
-    {
-        public void Report(SweepProgress value) => report(value);
     }
 }

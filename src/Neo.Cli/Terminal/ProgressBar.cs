@@ -15,7 +15,7 @@ internal static class ProgressBar
             .Start(context =>
             {
                 var task = context.AddTask(title, maxValue: 1);
-                result = work(new ProgressCallback(p =>
+                result = work(new ProgressCallback<TrainingProgress>(p =>
                 {
                     task.MaxValue = p.TotalSteps;
                     task.Value = p.Step;

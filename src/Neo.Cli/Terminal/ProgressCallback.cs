@@ -1,12 +1,10 @@
-using Microsoft.ML.Neo.Training;
-
 namespace Neo.Cli.Terminal;
 
 /// <summary>
-/// Reports training progress synchronously to a delegate (Progress&lt;T&gt; posts to the thread pool, so reports can
-/// arrive late or out of order).
+/// Reports progress synchronously to a delegate (Progress&lt;T&gt; posts to the thread pool, so reports can arrive late
+/// or out of order).
 /// </summary>
-internal sealed class ProgressCallback(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+internal sealed class ProgressCallback<T>(Action<T> report) : IProgress<T>
 {
-    public void Report(TrainingProgress value) => report(value);
+    public void Report(T value) => report(value);
 }
