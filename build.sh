@@ -6,6 +6,8 @@
 #   ./build.sh sample <name> [args]   run any sample sub-command
 #   ./build.sh crosscheck-tokenizers  compare our token ids with Hugging Face's tokenizers.js on real Llama 2,
 #                                     Llama 3 and Qwen3 tokenizer files (needs node and npm; see docs/tokenizers.md)
+#   ./build.sh crosscheck-sentencepiece  train SentencePiece models with the sentencepiece library (Debian's
+#                                     python3-sentencepiece) and compare our token ids with its ids
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -72,8 +74,17 @@ case "$cmd" in
     dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" tokenize --check "$out"
     rm -rf "$out"
     ;;
+  crosscheck-sentencepiece)
+    ensure_libstdcxx
+    /usr/bin/python3 -c "import sentencepiece" 2>/dev/null || { echo "build.sh: crosscheck-sentencepiece needs Debian's python3-sentencepiece (apt-get install python3-sentencepiece)." >&2; exit 1; }
+    build
+    out=$(mktemp -d)
+    /usr/bin/python3 tools/sentencepiece-crosscheck/reference.py "$out"
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" tokenize --check "$out"
+    rm -rf "$out"
+    ;;
   *)
-    echo "usage: ./build.sh [quickstart|test|bench|crosscheck-tokenizers|sample <name> [args]]" >&2
+    echo "usage: ./build.sh [quickstart|test|bench|crosscheck-tokenizers|crosscheck-sentencepiece|sample <name> [args]]" >&2
     exit 2
     ;;
 esac

@@ -27,7 +27,7 @@ internal static class DistillationRun
         HuggingFaceCheckpoint.EnsureIsCheckpoint(plan.Teacher.ModelPath, "teacher");
         var studentTokenizer = TokenizerFiles.TryLoad(plan.StudentModelPath) ?? throw new InvalidDataException(
             $"The student folder '{plan.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
-        VocabularyCheck.Ensure(plan.Teacher.ModelPath, plan.StudentModelPath, studentTokenizer);
+        VocabularyCheck.Ensure(plan.Teacher.ModelPath, plan.StudentModelPath, studentTokenizer, hooks.Warn);
 
         var dtype = PrecisionSupport.Resolve(plan.Precision, device);
         hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));

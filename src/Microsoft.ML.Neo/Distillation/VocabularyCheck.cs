@@ -9,11 +9,14 @@ namespace Microsoft.ML.Neo.Distillation;
 /// </summary>
 internal static class VocabularyCheck
 {
-    public static void Ensure(string teacherPath, string studentPath, TokenizerFiles studentTokenizer)
+    /// <param name="warn">Told when the teacher's tokenizer files cannot be read; the teacher is then checked as one
+    /// without tokenizer files (its logits need only the student's token ids).</param>
+    public static void Ensure(string teacherPath, string studentPath, TokenizerFiles studentTokenizer, Action<string> warn)
     {
         var teacherConfig = HuggingFaceCheckpoint.ReadConfig(teacherPath);
         var studentConfig = HuggingFaceCheckpoint.ReadConfig(studentPath);
-        var teacherTokenizer = TokenizerFiles.TryLoad(teacherPath);
+        var teacherTokenizer = TokenizerFiles.TryLoadIfReadable(teacherPath, out string? problem);
+        if (problem is not null) warn($"The teacher's tokenizer is ignored: {problem}");
         if (teacherTokenizer is not null && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
                 $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
@@ -24,7 +27,7 @@ internal static class VocabularyCheck
                 $"({studentConfig.VocabSize}, '{studentPath}'); their vocabularies disagree.");
         if (teacherTokenizer is null && teacherConfig.VocabSize != studentConfig.VocabSize)
             throw new InvalidDataException(
-                $"The teacher ('{teacherPath}') has no tokenizer file and its vocab_size ({teacherConfig.VocabSize}) differs from the " +
+                $"The teacher ('{teacherPath}') has no readable tokenizer file and its vocab_size ({teacherConfig.VocabSize}) differs from the " +
                 $"student's ({studentConfig.VocabSize}); their vocabularies cannot be shown to agree.");
     }
 }

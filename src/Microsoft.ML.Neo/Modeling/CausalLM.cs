@@ -15,16 +15,26 @@ public sealed class CausalLM : IDisposable
 {
     private readonly TokenizerFiles? tokenizerFiles;
 
-    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null)
+    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null,
+        string? tokenizerWarning = null)
     {
         Model = model;
         this.tokenizerFiles = tokenizerFiles;
         GenerationConfig = generationConfig;
+        TokenizerWarning = tokenizerWarning;
     }
+
+    /// <summary>
+    /// Why the folder's tokenizer files were left out because they could not be read (the model still gives logits
+    /// for token ids), or null. The same text goes to <see cref="System.Diagnostics.Trace"/> as a warning.
+    /// </summary>
+    public string? TokenizerWarning { get; }
 
     /// <summary>
     /// Loads <c>config.json</c>, <c>model.safetensors</c> (or its shards) and, when present, the tokenizer files
     /// (<c>tokenizer.json</c> or <c>tokenizer.model</c>, with <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c>).
+    /// Tokenizer files that cannot be read do not stop the load: the model comes without a tokenizer, as from a folder
+    /// that has none, and <see cref="TokenizerWarning"/> says why.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">The folder is not a checkpoint this library can read; the message says why.</exception>
@@ -43,10 +53,10 @@ public sealed class CausalLM : IDisposable
         var model = HuggingFaceCheckpoint.Load(directory, dtype); // checks the folder first
         try
         {
-            var tokenizer = TokenizerFiles.TryLoad(directory);
+            var tokenizer = TokenizerFiles.TryLoadIfReadable(directory, out string? tokenizerWarning);
             var generation = GenerationConfig.TryLoad(directory);
             model.eval();
-            return new CausalLM(model, tokenizer, generation);
+            return new CausalLM(model, tokenizer, generation, tokenizerWarning);
         }
         catch
         {
@@ -149,7 +159,7 @@ public sealed class CausalLM : IDisposable
     public string Generate(string prompt, GenerationOptions? options = null)
     {
         var tokenizer = tokenizerFiles
-            ?? throw new InvalidOperationException("This model has no tokenizer files; generate from token ids instead.");
+            ?? throw new InvalidOperationException(TokenizerWarning ?? "This model has no tokenizer files; generate from token ids instead.");
         return tokenizer.Decode(Generate(tokenizer.Encode(prompt), options));
     }
 

@@ -40,7 +40,8 @@ internal static partial class LayerSelection
                 return position.TryGetValue(int.Parse(match.Groups[2].Value), out int kept) ? $"{match.Groups[1].Value}{kept}{match.Groups[3].Value}" : null;
             });
             model.eval();
-            return new CausalLM(model, TokenizerFiles.TryLoad(directory), GenerationConfig.TryLoad(directory));
+            var tokenizer = TokenizerFiles.TryLoadIfReadable(directory, out string? tokenizerWarning);
+            return new CausalLM(model, tokenizer, GenerationConfig.TryLoad(directory), tokenizerWarning);
         }
         catch
         {

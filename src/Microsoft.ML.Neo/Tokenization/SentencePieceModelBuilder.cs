@@ -14,7 +14,6 @@ public static class SentencePieceModelBuilder
     private const int PieceTextField = 1, PieceScoreField = 2, PieceTypeField = 3;
     private const int ModelTypeField = 3, VocabSizeField = 4, ByteFallbackField = 35;
     private const int UnkIdField = 40, BosIdField = 41, EosIdField = 42, PadIdField = 43;
-    private const int BpeModelType = 2;
     private const int NormalizerNameField = 1, AddDummyPrefixField = 3, RemoveExtraWhitespacesField = 4, EscapeWhitespacesField = 5;
 
     /// <summary>The whitespace marker SentencePiece substitutes for spaces.</summary>
@@ -63,7 +62,9 @@ public static class SentencePieceModelBuilder
     /// Builds a BPE model from pieces in id order. SentencePiece's BPE merges the adjacent pair whose joined piece has
     /// the highest score. An id of -1 means the model has no such token.
     /// </summary>
-    internal static byte[] Build(IReadOnlyList<SentencePiece> pieces, int unknownId, int bosId, int eosId, bool byteFallback, bool addDummyPrefix)
+    /// <param name="modelType">trainer_spec.model_type: <see cref="SentencePieceModelContents.Bpe"/> or <see cref="SentencePieceModelContents.Unigram"/>.</param>
+    internal static byte[] Build(IReadOnlyList<SentencePiece> pieces, int unknownId, int bosId, int eosId, bool byteFallback, bool addDummyPrefix,
+        int modelType = SentencePieceModelContents.Bpe)
     {
         using var buffer = new MemoryStream();
         var output = new CodedOutputStream(buffer);
@@ -84,7 +85,7 @@ public static class SentencePieceModelBuilder
         output.WriteTag(TrainerSpecField, WireFormat.WireType.LengthDelimited);
         output.WriteBytes(Message(o =>
         {
-            o.WriteTag(ModelTypeField, WireFormat.WireType.Varint); o.WriteEnum(BpeModelType);
+            o.WriteTag(ModelTypeField, WireFormat.WireType.Varint); o.WriteEnum(modelType);
             o.WriteTag(VocabSizeField, WireFormat.WireType.Varint); o.WriteInt32(pieces.Count);
             o.WriteTag(ByteFallbackField, WireFormat.WireType.Varint); o.WriteBool(byteFallback);
             o.WriteTag(UnkIdField, WireFormat.WireType.Varint); o.WriteInt32(unknownId);

@@ -2,18 +2,23 @@ using Google.Protobuf;
 
 namespace Microsoft.ML.Neo.Tokenization;
 
-/// <summary>The parts of a SentencePiece <c>tokenizer.model</c> (sentencepiece_model.proto) that BPE encoding needs.</summary>
+/// <summary>The parts of a SentencePiece <c>tokenizer.model</c> (sentencepiece_model.proto) that encoding needs.</summary>
 internal sealed record SentencePieceModelContents(
-    IReadOnlyList<SentencePiece> Pieces, bool IsBpe, bool ByteFallback, int UnknownId, int BosId, int EosId,
-    string NormalizerName, bool AddDummyPrefix, bool RemoveExtraWhitespaces)
+    IReadOnlyList<SentencePiece> Pieces, int ModelType, bool ByteFallback, int UnknownId, int BosId, int EosId,
+    string NormalizerName, byte[] PrecompiledCharsMap, bool AddDummyPrefix, bool RemoveExtraWhitespaces, bool EscapeWhitespaces,
+    bool TreatWhitespaceAsSuffix)
 {
+    /// <summary>trainer_spec.model_type's values: 1 Unigram (the default), 2 BPE, 3 word, 4 char.</summary>
+    public const int Unigram = 1, Bpe = 2;
+
     public static SentencePieceModelContents Read(byte[] bytes)
     {
         var pieces = new List<SentencePiece>();
         // proto2 defaults of the fields read below.
         int modelType = 1, unk = 0, bos = 1, eos = 2;
-        bool byteFallback = false, addDummyPrefix = true, removeExtra = true;
+        bool byteFallback = false, addDummyPrefix = true, removeExtra = true, escape = true, suffix = false;
         string normalizer = "nmt_nfkc";
+        byte[] charsMap = Array.Empty<byte>();
         try
         {
             var input = new CodedInputStream(bytes);
@@ -28,6 +33,7 @@ internal sealed record SentencePieceModelContents(
                             switch (field)
                             {
                                 case 3: modelType = stream.ReadEnum(); return true;
+                                case 24: suffix = stream.ReadBool(); return true;
                                 case 35: byteFallback = stream.ReadBool(); return true;
                                 case 40: unk = stream.ReadInt32(); return true;
                                 case 41: bos = stream.ReadInt32(); return true;
@@ -42,8 +48,10 @@ internal sealed record SentencePieceModelContents(
                             switch (field)
                             {
                                 case 1: normalizer = stream.ReadString(); return true;
+                                case 2: charsMap = stream.ReadBytes().ToByteArray(); return true;
                                 case 3: addDummyPrefix = stream.ReadBool(); return true;
                                 case 4: removeExtra = stream.ReadBool(); return true;
+                                case 5: escape = stream.ReadBool(); return true;
                                 default: return false;
                             }
                         });
@@ -57,7 +65,8 @@ internal sealed record SentencePieceModelContents(
             throw new InvalidDataException($"'tokenizer.model' is neither a SentencePiece model nor a tiktoken file: {e.Message}", e);
         }
         if (pieces.Count == 0) throw new InvalidDataException("'tokenizer.model' has no pieces; it is not a SentencePiece model.");
-        return new SentencePieceModelContents(pieces, modelType == 2, byteFallback, unk, bos, eos, normalizer, addDummyPrefix, removeExtra);
+        return new SentencePieceModelContents(pieces, modelType, byteFallback, unk, bos, eos, normalizer, charsMap, addDummyPrefix, removeExtra,
+            escape, suffix);
     }
 
     private static SentencePiece ReadPiece(ByteString message)

@@ -26,7 +26,6 @@ public sealed class TokenizerFiles
         Checkpoints.GenerationConfig? generation)
     {
         Files = files;
-        Tokenizer = loaded.Tokenizer;
         Kind = loaded.Kind;
         vocabulary = loaded.Vocabulary;
         addedTokens = loaded.AddedTokens;
@@ -38,12 +37,16 @@ public sealed class TokenizerFiles
         PaddingId = IdOf(settings.Pad, "pad_token") ?? generation?.PadTokenId;
         UnknownId = IdOf(settings.Unk ?? loaded.UnknownToken, "unk_token");
         // transformers' Llama tokenizers default add_bos_token to true; others add BOS when their post-processor does.
-        AddsBeginningOfSequence = BeginningOfSequenceId is not null && (settings.AddBos ?? (loaded.Kind switch
+        bool addsBos = BeginningOfSequenceId is not null && (settings.AddBos ?? (loaded.Kind switch
         {
             TokenizerKind.SentencePiece or TokenizerKind.Tiktoken => true,
             _ => loaded.TemplateBos is not null,
         }));
+        Tokenizer = new PretrainedTokenizer(loaded.Tokenizer, BeginningOfSequenceId, bos, addsBos);
+        withoutBeginningOfSequence = Tokenizer.WithBeginningOfSequence(false);
     }
+
+    private readonly PretrainedTokenizer withoutBeginningOfSequence;
 
     /// <summary>The raw bytes of each tokenizer file the folder had, by file name.</summary>
     public IReadOnlyDictionary<string, byte[]> Files { get; }
@@ -52,10 +55,11 @@ public sealed class TokenizerFiles
     public TokenizerKind Kind { get; }
 
     /// <summary>
-    /// The Microsoft.ML.Tokenizers tokenizer. It adds no BOS or EOS itself; <see cref="Encode"/> adds BOS as the folder's
-    /// settings say.
+    /// The Microsoft.ML.Tokenizers tokenizer. Like transformers' tokenizers and ML.NET's <c>LlamaTokenizer</c>, it
+    /// starts each encoding with BOS when <see cref="AddsBeginningOfSequence"/>;
+    /// <see cref="PretrainedTokenizer.WithBeginningOfSequence"/> overrides that.
     /// </summary>
-    public Tokenizer Tokenizer { get; }
+    public PretrainedTokenizer Tokenizer { get; }
 
     /// <summary>One more than the largest token id, added tokens included.</summary>
     public int VocabularySize { get; }
@@ -70,7 +74,7 @@ public sealed class TokenizerFiles
     public int? UnknownId { get; }
 
     /// <summary>Whether encoding a prompt starts with BOS (tokenizer_config.json's <c>add_bos_token</c>, or the file's default).</summary>
-    public bool AddsBeginningOfSequence { get; }
+    public bool AddsBeginningOfSequence => Tokenizer.AddsBeginningOfSequence;
 
     /// <summary>
     /// Encodes text as transformers does with <c>add_special_tokens</c>: BOS first when the folder adds it (and
@@ -79,15 +83,11 @@ public sealed class TokenizerFiles
     public int[] Encode(string text, bool addBeginningOfSequence = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = Tokenizer.EncodeToIds(text);
-        if (!addBeginningOfSequence || !AddsBeginningOfSequence) return ids.ToArray();
-        var result = new int[ids.Count + 1];
-        result[0] = BeginningOfSequenceId!.Value;
-        for (int i = 0; i < ids.Count; i++) result[i + 1] = ids[i];
-        return result;
+        return (addBeginningOfSequence ? Tokenizer : withoutBeginningOfSequence).EncodeToIds(text).ToArray();
     }
 
-    public string Decode(IEnumerable<int> ids) => Tokenizer.Decode(ids) ?? "";
+    /// <summary>Decodes ids to text; special tokens among them (BOS included) are written out.</summary>
+    public string Decode(IEnumerable<int> ids) => Tokenizer.Inner.Decode(ids) ?? "";
 
     /// <summary>Loads the folder's tokenizer, or returns null when it has neither tokenizer.json nor tokenizer.model.</summary>
     public static TokenizerFiles? TryLoad(string directory)
@@ -96,6 +96,25 @@ public sealed class TokenizerFiles
             .ToDictionary(name => name, name => File.ReadAllBytes(Path.Combine(directory, name)));
         if (!files.ContainsKey(TokenizerJson.FileName) && !files.ContainsKey(SentencePieceFile)) return null;
         return FromFiles(files, directory, Checkpoints.GenerationConfig.TryLoad(directory));
+    }
+
+    /// <summary>
+    /// Loads the folder's tokenizer for a model that runs without one (logits need only token ids): null when the
+    /// folder has no tokenizer files, and null with <paramref name="problem"/> saying why when they cannot be read.
+    /// </summary>
+    internal static TokenizerFiles? TryLoadIfReadable(string directory, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            return TryLoad(directory);
+        }
+        catch (InvalidDataException e)
+        {
+            problem = $"{e.Message} The model loads without a tokenizer: logits from token ids work, text in and out does not.";
+            System.Diagnostics.Trace.TraceWarning(problem);
+            return null;
+        }
     }
 
     /// <summary>Builds the tokenizer from file contents (by file name), as a folder or a model zip holds them.</summary>
@@ -143,8 +162,8 @@ public sealed class TokenizerFiles
         return Same(vocabulary, other.vocabulary) && Same(addedTokens, other.addedTokens);
     }
 
-    // BPE models (every Llama-family one) are encoded by SentencePieceBpeTokenizer, which breaks ties as the reference
-    // does; other model types (Unigram) by Microsoft.ML.Tokenizers' own SentencePieceTokenizer.
+    // BPE models (every Llama-family one) and Unigram models (sentencepiece's default), both normalized by the model's
+    // own rules: precompiled charsmap (nmt_nfkc, nfkc_cf, identity, ...) and whitespace settings.
     private static LoadedTokenizer LoadSentencePiece(byte[] model)
     {
         var contents = SentencePieceModelContents.Read(model);
@@ -158,20 +177,19 @@ public sealed class TokenizerFiles
         }
         string? Text(int id) => id >= 0 && id < contents.Pieces.Count ? contents.Pieces[id].Text : null;
 
-        Tokenizer tokenizer;
-        if (contents.IsBpe)
+        if (contents.TreatWhitespaceAsSuffix)
+            throw new InvalidDataException($"'{SentencePieceFile}': trainer_spec.treat_whitespace_as_suffix is true (supported: false).");
+        var normalizer = new SentencePieceNormalizer(PrecompiledCharsMap.Read(contents.PrecompiledCharsMap),
+            contents.AddDummyPrefix ? SentencePieceNormalizer.PrefixScheme.Always : SentencePieceNormalizer.PrefixScheme.Never,
+            contents.RemoveExtraWhitespaces, contents.EscapeWhitespaces);
+        int? unknownId = contents.UnknownId >= 0 ? contents.UnknownId : null;
+        Tokenizer tokenizer = contents.ModelType switch
         {
-            if (contents.NormalizerName != "identity" || contents.RemoveExtraWhitespaces)
-                throw new InvalidDataException($"'{SentencePieceFile}': normalizer_spec (name '{contents.NormalizerName}', remove_extra_whitespaces " +
-                    $"{contents.RemoveExtraWhitespaces}) is not supported with BPE; supported: name 'identity', remove_extra_whitespaces false.");
-            tokenizer = SentencePieceBpeTokenizer.FromScores(contents.Pieces, specials, contents.UnknownId >= 0 ? contents.UnknownId : null,
-                contents.ByteFallback, contents.AddDummyPrefix ? SentencePieceBpeTokenizer.PrefixScheme.Always : SentencePieceBpeTokenizer.PrefixScheme.Never);
-        }
-        else
-        {
-            using var stream = new MemoryStream(model, writable: false);
-            tokenizer = SentencePieceTokenizer.Create(stream, false, false);
-        }
+            SentencePieceModelContents.Bpe => SentencePieceBpeTokenizer.FromScores(contents.Pieces, specials, unknownId, contents.ByteFallback, normalizer),
+            SentencePieceModelContents.Unigram => new SentencePieceUnigramTokenizer(contents.Pieces, specials, unknownId, contents.ByteFallback, normalizer),
+            _ => throw new InvalidDataException($"'{SentencePieceFile}': trainer_spec.model_type is {contents.ModelType} " +
+                "(supported: 1 Unigram, 2 BPE; word and char models are not)."),
+        };
         return new LoadedTokenizer(tokenizer, TokenizerKind.SentencePiece, vocabulary, specials,
             TemplateBos: Text(contents.BosId), UnknownToken: Text(contents.UnknownId), DefaultEos: Text(contents.EosId));
     }

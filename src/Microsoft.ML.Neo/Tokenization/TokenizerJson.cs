@@ -141,22 +141,23 @@ internal static class TokenizerJson
         if (missing >= 0) throw Unsupported("model.vocab", $"missing id {missing} (ids must run from 0 to {size - 1} without gaps)");
         int? unknownId = unknown is not null && vocabulary.TryGetValue(unknown, out int u) ? u : null;
         bool byteFallback = root["model"]!["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
-        return SentencePieceBpeTokenizer.FromMerges(byId!, merges, added, unknownId, byteFallback, PrefixScheme(root));
+        return SentencePieceBpeTokenizer.FromMerges(byId!, merges, added, unknownId, byteFallback,
+            new SentencePieceNormalizer(rules: null, PrefixScheme(root), removeExtraWhitespaces: false));
     }
 
-    private static SentencePieceBpeTokenizer.PrefixScheme PrefixScheme(JsonObject root)
+    private static SentencePieceNormalizer.PrefixScheme PrefixScheme(JsonObject root)
     {
         if (root["pre_tokenizer"] is not JsonObject metaspace)
-            return SentencePieceBpeTokenizer.PrefixScheme.Always; // the Prepend normalizer, applied to each run of text
+            return SentencePieceNormalizer.PrefixScheme.Always; // the Prepend normalizer, applied to each run of text
         if (metaspace["split"]?.GetValue<bool>() == true)
             throw Unsupported("pre_tokenizer.Metaspace.split", "true (supported: false, as the Llama converter writes)");
         string scheme = metaspace["prepend_scheme"]?.GetValue<string>()
             ?? (metaspace["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
         return scheme switch
         {
-            "always" => SentencePieceBpeTokenizer.PrefixScheme.Always,
-            "first" => SentencePieceBpeTokenizer.PrefixScheme.First,
-            "never" => SentencePieceBpeTokenizer.PrefixScheme.Never,
+            "always" => SentencePieceNormalizer.PrefixScheme.Always,
+            "first" => SentencePieceNormalizer.PrefixScheme.First,
+            "never" => SentencePieceNormalizer.PrefixScheme.Never,
             _ => throw Unsupported("pre_tokenizer.Metaspace.prepend_scheme", $"'{scheme}' (supported: always, first, never)"),
         };
     }

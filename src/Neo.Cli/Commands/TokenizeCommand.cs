@@ -71,8 +71,19 @@ internal static class TokenizeCommand
         {
             string referencePath = Path.Combine(directory, "reference.json");
             if (!File.Exists(referencePath)) continue;
-            var tokenizer = TokenizerFiles.TryLoad(directory)
-                ?? throw new InvalidDataException($"'{directory}' has no tokenizer.json or tokenizer.model.");
+            TokenizerFiles tokenizer;
+            try
+            {
+                tokenizer = TokenizerFiles.TryLoad(directory)
+                    ?? throw new InvalidDataException($"'{directory}' has no tokenizer.json or tokenizer.model.");
+            }
+            catch (InvalidDataException e)
+            {
+                // One unreadable folder should not hide the results of the others.
+                Console.WriteLine($"{Path.GetFileName(directory)}: cannot be read: {e.Message}");
+                failures++;
+                continue;
+            }
             using var reference = JsonDocument.Parse(File.ReadAllBytes(referencePath));
             int texts = 0, matched = 0, tokens = 0;
             string? firstDifference = null;

@@ -43,6 +43,9 @@ internal sealed class CliConsole(bool json)
         if (Json) Console.Out.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode }, JsonOptions));
     }
 
+    /// <summary>Writes a warning on standard error: the work goes on.</summary>
+    public void WriteWarning(string message) => Console.Error.WriteLine("neo: warning: " + message);
+
     /// <summary>Runs training work under a progress bar (terminal) or with a plain line every 5 % and every 30 s.</summary>
     public T Train<T>(string title, Func<IProgress<TrainingProgress>, T> work) =>
         Interactive ? ProgressBar.Run(title, work) : work(new PlainProgress(title, Text));

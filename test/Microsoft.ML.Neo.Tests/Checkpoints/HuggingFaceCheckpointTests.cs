@@ -41,6 +41,31 @@ public sealed class HuggingFaceCheckpointTests
     }
 
     [TestMethod]
+    public void FolderWithAnUnreadableTokenizerStillGivesLogitsWithAWarning()
+    {
+        using var folder = new TempDirectory();
+        TinyCheckpoints.Create(folder.Path, TinyCheckpoints.Config(), seed: 22, withTokenizer: false);
+        File.WriteAllText(folder.Sub("tokenizer.json"), """{"model": {"type": "WordPiece", "vocab": {}}}""");
+
+        using var model = CausalLM.FromPretrained(folder.Path);
+        Assert.IsNull(model.Tokenizer);
+        StringAssert.Contains(model.TokenizerWarning, "cannot be read");
+        StringAssert.Contains(model.TokenizerWarning, "model.type");
+        Assert.AreEqual(3, model.Logits(new[] { 1, 2, 3 }).GetLength(0));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => model.Generate("hello"));
+        StringAssert.Contains(e.Message, "model.type", "asking for text says why there is no tokenizer");
+
+        using var student = CausalLM.FromPretrainedLayers(folder.Path, 1);
+        Assert.IsNull(student.Tokenizer);
+        Assert.IsNotNull(student.TokenizerWarning);
+
+        using var readable = new TempDirectory();
+        TinyCheckpoints.Create(readable.Path, TinyCheckpoints.Config(), seed: 22);
+        using var withTokenizer = CausalLM.FromPretrained(readable.Path);
+        Assert.IsNull(withTokenizer.TokenizerWarning);
+    }
+
+    [TestMethod]
     public void MissingFolderAndNonCheckpointsAreExplained()
     {
         using var folder = new TempDirectory();
