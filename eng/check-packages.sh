@@ -6,7 +6,7 @@
 #     `dotnet publish` framework-dependent and self-contained linux-x64;
 #   - an app with Microsoft.ML.Neo but no natives fails with a message naming the package to add;
 #   - an app with Microsoft.ML.Neo.Cpu.Linux and Microsoft.ML.TorchSharp runs both in one process;
-#   - `dotnet tool install neo` from the feed, then neo's commands, their --json results and exit codes.
+#   - `dotnet tool install Microsoft.ML.Neo.Cli` (command neo) from the feed as documented, without --version, then neo's commands, their --json results and exit codes.
 # Prints PASS/FAIL per check and ends with "Package checks: N passed, M failed". Needs a Release build first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ finish() {
 
 # Packages with this version must come from this feed, not from an earlier run's copies in the NuGet cache.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu neo; do rm -rf "${cache%/}/$id/$version"; done
+for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli; do rm -rf "${cache%/}/$id/$version"; done
 
 check "dotnet pack (library, natives packages, neo tool)" dotnet pack NeoMl.sln -c Release --no-build -o "$feed" -v quiet -nologo
 if [ "$failed" -gt 0 ]; then finish; fi
@@ -88,7 +88,7 @@ check "NeoDistill and Microsoft.ML.TorchSharp modules run in one process" bash -
   dotnet '$both/out/both.dll' '$models/teacher' '$models/student' '$data' | tee '$work/both.txt' && grep -q 'GeLUFast: max difference' '$work/both.txt' && grep -q 'NeoDistill: step 2/2' '$work/both.txt'"
 
 tools="$work/tools"
-check "dotnet tool install neo from the feed" dotnet tool install neo --tool-path "$tools" --add-source "$feed" --version "$version"
+check "dotnet tool install Microsoft.ML.Neo.Cli from the feed, as documented" dotnet tool install Microsoft.ML.Neo.Cli --tool-path "$tools" --add-source "$feed" --prerelease
 neo="$tools/neo"
 check "neo --help lists the commands" bash -c "'$neo' --help | grep -q distill && '$neo' --help | grep -q 'make-student'"
 check "neo distill --help shows an example" bash -c "'$neo' distill --help | grep -q 'Example:'"
