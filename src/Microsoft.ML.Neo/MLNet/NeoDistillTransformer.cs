@@ -64,6 +64,16 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
         }
     }
 
+    /// <summary>
+    /// The distilled student as a Microsoft.Extensions.AI <see cref="Microsoft.Extensions.AI.IChatClient"/> (with
+    /// streaming), generating with this transformer's settings unless a request's options say otherwise. Prompts are
+    /// plain (the conversation's texts joined by newlines), as the student was trained on prompt/response pairs. The
+    /// client uses this transformer's student: dispose the transformer after the client, and do not run the pipeline
+    /// on it while a chat call runs.
+    /// </summary>
+    public Microsoft.Extensions.AI.IChatClient AsIChatClient(string modelId = "neo-distilled") =>
+        new Generation.CausalLMChatClient(student, format: null, detectFormat: false, modelId, generation);
+
     /// <summary>Mean cross-entropy of the student on the rows' response tokens (a sweep's validation loss).</summary>
     internal double MeanResponseLoss(IReadOnlyList<(string Prompt, string Response)> rows)
     {

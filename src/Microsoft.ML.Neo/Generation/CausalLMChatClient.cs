@@ -1,0 +1,220 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Neo.Tokenization;
+using Microsoft.ML.Neo.Tokenization.Chat;
+using AIChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using NeoChatMessage = Microsoft.ML.Neo.Tokenization.Chat.ChatMessage;
+
+namespace Microsoft.ML.Neo.Generation;
+
+/// <summary>
+/// A <see cref="CausalLM"/> (a distilled student, or any folder with a tokenizer) as a Microsoft.Extensions.AI
+/// <see cref="IChatClient"/>, with streaming, so an app uses it like any other chat model.
+/// </summary>
+/// <remarks>
+/// <para>The conversation becomes one prompt: in the model's chat format (<see cref="ChatFormat"/>; detected from the
+/// folder's <c>chat_template</c> unless given), or, for models trained on plain prompt/response pairs as NeoDistill
+/// students are, the messages' texts joined by newlines. A prompt longer than the context keeps its end.</para>
+/// <para>Options: <c>MaxOutputTokens</c>, <c>Temperature</c> (0 or unset decodes greedily), <c>TopP</c>, <c>Seed</c> and
+/// <c>StopSequences</c> are honoured; others are ignored. Calls on one client run one at a time. The client does not
+/// own the model: dispose the model yourself, and do not use it elsewhere while a call runs.</para>
+/// </remarks>
+public sealed class CausalLMChatClient : IChatClient
+{
+    private readonly CausalLM model;
+    private readonly TokenizerFiles tokenizer;
+    private readonly ChatFormat? format;
+    private readonly GenerationOptions defaults;
+    private readonly ChatClientMetadata metadata;
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <param name="model">A model with a tokenizer.</param>
+    /// <param name="format">The chat format, or null to use the folder's (from its <c>chat_template</c>) or, failing
+    /// that, plain prompts.</param>
+    /// <param name="modelId">The id responses report; defaults to "neo".</param>
+    /// <param name="defaults">Generation settings used where the request's <see cref="ChatOptions"/> say nothing.</param>
+    public CausalLMChatClient(CausalLM model, ChatFormat? format = null, string? modelId = null, GenerationOptions? defaults = null)
+        : this(model, format, detectFormat: true, modelId, defaults)
+    {
+    }
+
+    /// <param name="detectFormat">False keeps prompts plain when <paramref name="format"/> is null, whatever the folder says.</param>
+    internal CausalLMChatClient(CausalLM model, ChatFormat? format, bool detectFormat, string? modelId, GenerationOptions? defaults)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        this.model = model;
+        tokenizer = model.TokenizerFiles ?? throw new ArgumentException(
+            model.TokenizerWarning ?? "The model has no tokenizer files; a chat client needs them to read and write text.", nameof(model));
+        this.format = format ?? (detectFormat ? ChatPrompt.DetectFormat(tokenizer) : null);
+        this.defaults = defaults ?? new GenerationOptions();
+        this.defaults.Validate();
+        metadata = new ChatClientMetadata("Microsoft.ML.Neo", providerUri: null, defaultModelId: modelId ?? "neo");
+    }
+
+    /// <summary>The chat format prompts are written in, or null for plain prompts.</summary>
+    public ChatFormat? Format => format;
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<AIChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        string text = "";
+        ChatFinishReason? finish = null;
+        UsageDetails? usage = null;
+        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            text += update.Text;
+            finish = update.FinishReason ?? finish;
+            usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
+        }
+        return new ChatResponse(new AIChatMessage(ChatRole.Assistant, text))
+        {
+            FinishReason = finish,
+            Usage = usage,
+            ModelId = options?.ModelId ?? metadata.DefaultModelId,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AIChatMessage> messages,
+        ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var promptIds = PromptIds(messages.ToList());
+        var generation = Merge(options);
+        var stops = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? new List<string>();
+        string responseId = Guid.NewGuid().ToString("N");
+        string modelId = options?.ModelId ?? metadata.DefaultModelId!;
+
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var generated = new List<int>();
+            string emitted = "";
+            bool stoppedBySequence = false;
+            // Generation is compute-bound: each step runs on the thread pool, off the caller's thread.
+            using var ids = TokenGenerator.Stream(model.Model, promptIds, generation, model.StopTokenIds, cancellationToken).GetEnumerator();
+            while (await Task.Run(ids.MoveNext, cancellationToken).ConfigureAwait(false))
+            {
+                generated.Add(ids.Current);
+                string full = tokenizer.Decode(generated);
+                int stopAt = stops.Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+                if (stopAt >= 0)
+                {
+                    full = full[..stopAt];
+                    stoppedBySequence = true;
+                }
+                // Hold text back while it ends in an incomplete UTF-8 sequence (byte pieces still to come), and while
+                // its end could be the start of a stop sequence (streamed text cannot be taken back).
+                if (!stoppedBySequence && full.EndsWith('\uFFFD')) continue;
+                string safe = stoppedBySequence ? full : full[..(full.Length - PossibleStopStart(full, stops))];
+                if (safe.Length > emitted.Length && safe.StartsWith(emitted, StringComparison.Ordinal))
+                {
+                    yield return Update(safe[emitted.Length..]);
+                    emitted = safe;
+                }
+                if (stoppedBySequence) break;
+            }
+            string rest = stoppedBySequence ? "" : tokenizer.Decode(generated);
+            if (rest.Length > emitted.Length && rest.StartsWith(emitted, StringComparison.Ordinal)) yield return Update(rest[emitted.Length..]);
+
+            // Length when the token budget or the context ran out; Stop for an end-of-sequence token or a stop sequence.
+            bool budgetSpent = generated.Count >= generation.MaxNewTokens || promptIds.Length + generated.Count >= model.Config.ContextLength;
+            var final = new ChatResponseUpdate(ChatRole.Assistant, new List<AIContent>
+            {
+                new UsageContent(new UsageDetails
+                {
+                    InputTokenCount = promptIds.Length, OutputTokenCount = generated.Count, TotalTokenCount = promptIds.Length + generated.Count,
+                }),
+            })
+            {
+                FinishReason = !stoppedBySequence && budgetSpent ? ChatFinishReason.Length : ChatFinishReason.Stop,
+                ResponseId = responseId, ModelId = modelId, CreatedAt = DateTimeOffset.UtcNow,
+            };
+            yield return final;
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        ChatResponseUpdate Update(string text) => new(ChatRole.Assistant, text)
+        {
+            ResponseId = responseId, MessageId = responseId, ModelId = modelId, CreatedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    // How many chars at the end of text are a proper prefix of some stop sequence.
+    private static int PossibleStopStart(string text, IReadOnlyList<string> stops)
+    {
+        int longest = 0;
+        foreach (var stop in stops)
+        {
+            for (int length = Math.Min(stop.Length - 1, text.Length); length > longest; length--)
+            {
+                if (text.AsSpan(text.Length - length).SequenceEqual(stop.AsSpan(0, length))) { longest = length; break; }
+            }
+        }
+        return longest;
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null) return null;
+        if (serviceType == typeof(ChatClientMetadata)) return metadata;
+        if (serviceType == typeof(CausalLM)) return model;
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <summary>Releases the client's own resources; the model stays with its owner.</summary>
+    public void Dispose() => gate.Dispose();
+
+    // The conversation's token ids: the chat format's text (which writes its own BOS) or the plain prompt with BOS as
+    // the folder adds it; over-long prompts keep their end so at least one token can be generated.
+    private int[] PromptIds(IReadOnlyList<AIChatMessage> messages)
+    {
+        if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
+        int[] ids;
+        if (format is ChatFormat chat)
+        {
+            var converted = messages.Select(m => new NeoChatMessage(m.Role.Value, m.Text)).ToList();
+            string rendered = ChatPrompt.Render(chat, converted);
+            ids = tokenizer.Encode(rendered, addBeginningOfSequence: false);
+        }
+        else
+        {
+            ids = tokenizer.Encode(string.Join("\n", messages.Select(m => m.Text)));
+        }
+        int limit = model.Config.ContextLength - 1;
+        return ids.Length > limit ? ids[^limit..] : ids;
+    }
+
+    private GenerationOptions Merge(ChatOptions? options)
+    {
+        if (options is null) return defaults;
+        var merged = defaults with
+        {
+            MaxNewTokens = options.MaxOutputTokens ?? defaults.MaxNewTokens,
+            Temperature = options.Temperature ?? defaults.Temperature,
+            TopP = options.TopP ?? defaults.TopP,
+            Seed = options.Seed is long seed ? unchecked((int)seed) : defaults.Seed,
+        };
+        try
+        {
+            merged.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ArgumentException($"Invalid chat options: {e.Message}", nameof(options), e);
+        }
+        return merged;
+    }
+}
+
+/// <summary>Microsoft.Extensions.AI views of Microsoft.ML.Neo models.</summary>
+public static class NeoChatClientExtensions
+{
+    /// <summary>The model as an <see cref="IChatClient"/>; see <see cref="CausalLMChatClient"/>.</summary>
+    public static IChatClient AsIChatClient(this CausalLM model, ChatFormat? format = null, string? modelId = null) =>
+        new CausalLMChatClient(model, format, modelId);
+}
