@@ -57,16 +57,16 @@ public sealed class CausalLMChatClient : IChatClient
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<AIChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        string text = "";
+        var text = new System.Text.StringBuilder();
         ChatFinishReason? finish = null;
         UsageDetails? usage = null;
         await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
-            text += update.Text;
+            text.Append(update.Text);
             finish = update.FinishReason ?? finish;
             usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
         }
-        return new ChatResponse(new AIChatMessage(ChatRole.Assistant, text))
+        return new ChatResponse(new AIChatMessage(ChatRole.Assistant, text.ToString()))
         {
             FinishReason = finish,
             Usage = usage,
@@ -89,14 +89,14 @@ public sealed class CausalLMChatClient : IChatClient
         try
         {
             var generated = new List<int>();
-            string emitted = "";
+            string emitted = "", full = "";
             bool stoppedBySequence = false;
             // Generation is compute-bound: each step runs on the thread pool, off the caller's thread.
             using var ids = TokenGenerator.Stream(model.Model, promptIds, generation, model.StopTokenIds, cancellationToken).GetEnumerator();
             while (await Task.Run(ids.MoveNext, cancellationToken).ConfigureAwait(false))
             {
                 generated.Add(ids.Current);
-                string full = tokenizer.Decode(generated);
+                full = tokenizer.Decode(generated);
                 int stopAt = stops.Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
                 if (stopAt >= 0)
                 {
@@ -114,8 +114,8 @@ public sealed class CausalLMChatClient : IChatClient
                 }
                 if (stoppedBySequence) break;
             }
-            string rest = stoppedBySequence ? "" : tokenizer.Decode(generated);
-            if (rest.Length > emitted.Length && rest.StartsWith(emitted, StringComparison.Ordinal)) yield return Update(rest[emitted.Length..]);
+            // What was held back at the end (a partial character or a possible stop-sequence start) goes out now.
+            if (full.Length > emitted.Length && full.StartsWith(emitted, StringComparison.Ordinal)) yield return Update(full[emitted.Length..]);
 
             // Length when the token budget or the context ran out; Stop for an end-of-sequence token or a stop sequence.
             bool budgetSpent = generated.Count >= generation.MaxNewTokens || promptIds.Length + generated.Count >= model.Config.ContextLength;

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Neo.Tokenization;
 /// <summary>The parts of a SentencePiece <c>tokenizer.model</c> (sentencepiece_model.proto) that encoding needs.</summary>
 internal sealed record SentencePieceModelContents(
     IReadOnlyList<SentencePiece> Pieces, int ModelType, bool ByteFallback, int UnknownId, int BosId, int EosId,
-    string NormalizerName, byte[] PrecompiledCharsMap, bool AddDummyPrefix, bool RemoveExtraWhitespaces, bool EscapeWhitespaces,
+    byte[] PrecompiledCharsMap, bool AddDummyPrefix, bool RemoveExtraWhitespaces, bool EscapeWhitespaces,
     bool TreatWhitespaceAsSuffix)
 {
     /// <summary>trainer_spec.model_type's values: 1 Unigram (the default), 2 BPE, 3 word, 4 char.</summary>
@@ -17,7 +17,6 @@ internal sealed record SentencePieceModelContents(
         // proto2 defaults of the fields read below.
         int modelType = 1, unk = 0, bos = 1, eos = 2;
         bool byteFallback = false, addDummyPrefix = true, removeExtra = true, escape = true, suffix = false;
-        string normalizer = "nmt_nfkc";
         byte[] charsMap = Array.Empty<byte>();
         try
         {
@@ -47,7 +46,6 @@ internal sealed record SentencePieceModelContents(
                         {
                             switch (field)
                             {
-                                case 1: normalizer = stream.ReadString(); return true;
                                 case 2: charsMap = stream.ReadBytes().ToByteArray(); return true;
                                 case 3: addDummyPrefix = stream.ReadBool(); return true;
                                 case 4: removeExtra = stream.ReadBool(); return true;
@@ -65,7 +63,7 @@ internal sealed record SentencePieceModelContents(
             throw new InvalidDataException($"'tokenizer.model' is neither a SentencePiece model nor a tiktoken file: {e.Message}", e);
         }
         if (pieces.Count == 0) throw new InvalidDataException("'tokenizer.model' has no pieces; it is not a SentencePiece model.");
-        return new SentencePieceModelContents(pieces, modelType, byteFallback, unk, bos, eos, normalizer, charsMap, addDummyPrefix, removeExtra,
+        return new SentencePieceModelContents(pieces, modelType, byteFallback, unk, bos, eos, charsMap, addDummyPrefix, removeExtra,
             escape, suffix);
     }
 

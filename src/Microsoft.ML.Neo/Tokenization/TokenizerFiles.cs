@@ -21,6 +21,7 @@ public sealed class TokenizerFiles
 
     private readonly IReadOnlyDictionary<string, int> vocabulary;
     private readonly IReadOnlyDictionary<string, int> addedTokens;
+    private readonly PretrainedTokenizer withoutBeginningOfSequence;
 
     private TokenizerFiles(IReadOnlyDictionary<string, byte[]> files, LoadedTokenizer loaded, SpecialTokenSettings settings,
         Checkpoints.GenerationConfig? generation)
@@ -45,8 +46,6 @@ public sealed class TokenizerFiles
         Tokenizer = new PretrainedTokenizer(loaded.Tokenizer, BeginningOfSequenceId, bos, addsBos);
         withoutBeginningOfSequence = Tokenizer.WithBeginningOfSequence(false);
     }
-
-    private readonly PretrainedTokenizer withoutBeginningOfSequence;
 
     /// <summary>The raw bytes of each tokenizer file the folder had, by file name.</summary>
     public IReadOnlyDictionary<string, byte[]> Files { get; }
