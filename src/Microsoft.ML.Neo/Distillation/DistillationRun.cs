@@ -24,10 +24,9 @@ internal static class DistillationRun
             throw new ArgumentException("The training data is empty: NeoDistill needs at least one prompt/response row.");
         var device = DeviceSelection.Resolve(plan.Device);
         HuggingFaceCheckpoint.EnsureIsCheckpoint(plan.StudentModelPath, "student");
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(plan.Teacher.ModelPath, "teacher");
         var studentTokenizer = TokenizerFiles.TryLoad(plan.StudentModelPath) ?? throw new InvalidDataException(
             $"The student folder '{plan.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
-        VocabularyCheck.Ensure(plan.Teacher.ModelPath, plan.StudentModelPath, studentTokenizer, hooks.Warn);
+        plan.Teacher.Check(plan.StudentModelPath, studentTokenizer, hooks.Warn);
 
         var dtype = PrecisionSupport.Resolve(plan.Precision, device);
         hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));
@@ -39,7 +38,7 @@ internal static class DistillationRun
         {
             string trainableSummary = plan.Trainable.ApplyTo(student);
             student.to(device);
-            if (plan.NeedsTeacher) teacher = plan.Teacher.Open(device, dtype);
+            if (plan.NeedsTeacher) teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);
@@ -73,7 +72,7 @@ internal static class DistillationRun
 
             var settings = plan.Optimization with
             {
-                RunIdentity = $"teacher={Path.GetFullPath(plan.Teacher.ModelPath)};student={Path.GetFullPath(plan.StudentModelPath)}",
+                RunIdentity = $"teacher={plan.Teacher.Identity};student={Path.GetFullPath(plan.StudentModelPath)}",
             };
             var monitoring = hooks.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
             var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),

@@ -173,20 +173,22 @@ public sealed class CausalLMChatClient : IChatClient
     // the folder adds it; over-long prompts keep their end so at least one token can be generated.
     private int[] PromptIds(IReadOnlyList<AIChatMessage> messages)
     {
+        var ids = EncodeConversation(messages);
+        int limit = model.Config.ContextLength - 1;
+        return ids.Length > limit ? ids[^limit..] : ids;
+    }
+
+    /// <summary>The conversation's whole prompt, as the model reads it (a server refuses over-long ones before asking).</summary>
+    internal int[] EncodeConversation(IReadOnlyList<AIChatMessage> messages)
+    {
         if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
-        int[] ids;
         if (format is ChatFormat chat)
         {
             var converted = messages.Select(m => new NeoChatMessage(m.Role.Value, m.Text)).ToList();
             string rendered = ChatPrompt.Render(chat, converted);
-            ids = tokenizer.Encode(rendered, addBeginningOfSequence: false);
+            return tokenizer.Encode(rendered, addBeginningOfSequence: false);
         }
-        else
-        {
-            ids = tokenizer.Encode(string.Join("\n", messages.Select(m => m.Text)));
-        }
-        int limit = model.Config.ContextLength - 1;
-        return ids.Length > limit ? ids[^limit..] : ids;
+        return tokenizer.Encode(string.Join("\n", messages.Select(m => m.Text)));
     }
 
     private GenerationOptions Merge(ChatOptions? options)

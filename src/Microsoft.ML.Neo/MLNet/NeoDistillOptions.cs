@@ -13,8 +13,28 @@ namespace Microsoft.ML.Neo;
 /// </summary>
 public sealed class NeoDistillOptions
 {
-    /// <summary>Hugging Face folder of the teacher (config.json, model.safetensors). Required.</summary>
+    /// <summary>
+    /// Hugging Face folder of the teacher (config.json, model.safetensors), run in this process. Required unless the
+    /// teacher is served (<see cref="TeacherEndpoint"/> or <see cref="TeacherChatClient"/>).
+    /// </summary>
     public string TeacherModelPath { get; set; } = "";
+
+    /// <summary>
+    /// A teacher on an OpenAI-compatible server (vLLM, SGLang, NeoServer, ...) instead of <see cref="TeacherModelPath"/>:
+    /// it scores examples for logit KD (top <see cref="TeacherScoreTopK"/> prompt logprobs) and writes responses for
+    /// Sequence mode. Needs <see cref="TeacherCacheDirectory"/>, where its answers are kept. Null (default): none.
+    /// </summary>
+    public TeacherEndpoint? TeacherEndpoint { get; set; }
+
+    /// <summary>
+    /// Any Microsoft.Extensions.AI chat client (OpenAI, Azure OpenAI, Ollama, a NeoServer, ...) that writes the teacher's
+    /// responses in Sequence mode, instead of the endpoint's own chat completions. Alone it gives no logits, so it needs
+    /// KdWeight 0; with a <see cref="TeacherEndpoint"/> the endpoint scores and this client writes. Needs
+    /// <see cref="TeacherCacheDirectory"/>. The student still learns from its own tokenization of the responses. Not
+    /// saved with the model. Null (default): none.
+    /// </summary>
+    [JsonIgnore]
+    public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
 
     /// <summary>Hugging Face folder of the student base, with its tokenizer.model. Required.</summary>
     public string StudentModelPath { get; set; } = "";
@@ -69,7 +89,8 @@ public sealed class NeoDistillOptions
     /// are cached (its top K, 1 to 65536). KD from the cache uses <see cref="Divergence"/> on the support of those K ids:
     /// the teacher's logits are renormalised over them, the student keeps its full-vocabulary probabilities there
     /// (docs/concepts.md says how each divergence treats the missing tail). With K at least the vocabulary it equals
-    /// online KD. Default 64.
+    /// online KD. With a <see cref="TeacherEndpoint"/> it is the <c>prompt_logprobs</c> count each request asks for: vLLM
+    /// allows 20 unless started with a higher <c>--max-logprobs</c>. Default 64.
     /// </summary>
     public int TeacherScoreTopK { get; set; } = 64;
 
@@ -193,7 +214,7 @@ public sealed class NeoDistillOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        RequireText(TeacherModelPath, nameof(TeacherModelPath), "a Hugging Face model folder");
+        ValidateTeacher();
         RequireText(StudentModelPath, nameof(StudentModelPath), "a Hugging Face model folder");
         RequireText(PromptColumnName, nameof(PromptColumnName), "a column name");
         RequireText(ResponseColumnName, nameof(ResponseColumnName), "a column name");
@@ -234,6 +255,29 @@ public sealed class NeoDistillOptions
         Require(Device is "cpu" or "cuda", nameof(Device), Device, "\"cpu\" or \"cuda\"");
     }
 
+    // Exactly one kind of teacher: a folder, or a server (endpoint and/or chat client) whose answers are cached.
+    private void ValidateTeacher()
+    {
+        bool served = TeacherEndpoint is not null || TeacherChatClient is not null;
+        if (!served)
+        {
+            RequireText(TeacherModelPath, nameof(TeacherModelPath), "a Hugging Face model folder (or set TeacherEndpoint for a served teacher)");
+            return;
+        }
+        if (!string.IsNullOrWhiteSpace(TeacherModelPath))
+            throw new ArgumentException("NeoDistillOptions.TeacherModelPath and a served teacher (TeacherEndpoint or TeacherChatClient) are both set; " +
+                "choose one: clear TeacherModelPath to use the server, or the endpoint to use the folder.", nameof(TeacherModelPath));
+        TeacherEndpoint?.Validate();
+        if (string.IsNullOrWhiteSpace(TeacherCacheDirectory))
+            throw new ArgumentException("A served teacher needs NeoDistillOptions.TeacherCacheDirectory: its answers are kept there, so a run that " +
+                "stops resumes without asking the server again.", nameof(TeacherCacheDirectory));
+        if (TeacherEndpoint is null && KdWeight > 0)
+            throw new ArgumentException("NeoDistillOptions.TeacherChatClient writes responses but gives no logits, and KdWeight > 0 asks for them; " +
+                "set KdWeight = 0 with Mode = Sequence, or add a TeacherEndpoint whose server returns prompt_logprobs (vLLM, NeoServer).", nameof(KdWeight));
+        if (TeacherEndpoint is null && Mode != DistillationMode.Sequence)
+            throw new ArgumentException("NeoDistillOptions.TeacherChatClient is used in Sequence mode only (it writes the responses); set Mode = Sequence.", nameof(Mode));
+    }
+
     internal LoraSettings ToLoraSettings() => new()
     {
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = LoraTargetModules.ToArray(),
@@ -243,7 +287,10 @@ public sealed class NeoDistillOptions
     internal DistillationPlan ToPlan() => new()
     {
         StudentModelPath = StudentModelPath,
-        Teacher = new TeacherSource(TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK),
+        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK)
+        {
+            Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient,
+        },
         Trainable = TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize },
         Precision = Precision,
@@ -262,7 +309,12 @@ public sealed class NeoDistillOptions
         MaxNewTokens = MaxNewTokens, Temperature = GenerationTemperature, TopP = TopP, Seed = Seed,
     };
 
-    internal NeoDistillOptions Clone() => (NeoDistillOptions)MemberwiseClone();
+    internal NeoDistillOptions Clone()
+    {
+        var copy = (NeoDistillOptions)MemberwiseClone();
+        copy.TeacherEndpoint = TeacherEndpoint?.Clone();
+        return copy;
+    }
 
     private static void RequireText(string? value, string name, string what)
     {

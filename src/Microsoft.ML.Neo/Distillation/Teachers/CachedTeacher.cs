@@ -13,8 +13,6 @@ namespace Microsoft.ML.Neo.Distillation.Teachers;
 /// </summary>
 internal sealed class CachedTeacher : ITeacher
 {
-    private const int ScoringBatchSize = 16;
-
     private readonly string directory;
     private readonly int topK;
     private readonly Lazy<string> fingerprint;
@@ -60,22 +58,30 @@ internal sealed class CachedTeacher : ITeacher
     public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
     {
         int k = Math.Min(topK, vocabulary);
-        var keys = batch.Examples.Select(e => Key(e, k)).ToList();
-        var cache = OpenScores();
-        var missing = batch.Examples.Where((_, i) => !cache.Contains(keys[i])).ToList();
-        if (missing.Count > 0) ScoreAndStore(missing, vocabulary, k, batch.PadId);
         var ids = new List<long>();
         var logits = new List<float>();
-        foreach (var key in keys)
+        ScoreTopK(batch.Examples, vocabulary, k, batch.PadId, (_, exampleIds, exampleLogits) =>
         {
-            var record = cache.Read(key);
-            ids.AddRange(record.Ids.Select(i => (long)i));
-            logits.AddRange(record.Logits);
-        }
+            ids.AddRange(exampleIds.Select(i => (long)i));
+            logits.AddRange(exampleLogits);
+        });
         long positions = ids.Count / k;
         var device = batch.Inputs.device;
         return new KnownTeacherScores(new TeacherTargets(tensor(logits.ToArray(), new[] { positions, k }).to(device), // [M, K]
             tensor(ids.ToArray(), new[] { positions, k }).to(device)));                                               // [M, K]
+    }
+
+    /// <summary>Asks the teacher behind the cache for the examples it lacks, then reads every example from the cache, in order.</summary>
+    public void ScoreTopK(IReadOnlyList<EncodedExample> examples, int vocabulary, int k, int padId, Action<EncodedExample, int[], float[]> store)
+    {
+        var cache = OpenScores();
+        var missing = examples.Where(e => !cache.Contains(Key(e, k))).DistinctBy(e => Key(e, k)).ToList();
+        if (missing.Count > 0) Inner("score").ScoreTopK(missing, vocabulary, k, padId, (e, ids, logits) => cache.Add(Key(e, k), e.ResponseTokenCount, k, ids, logits));
+        foreach (var example in examples)
+        {
+            var record = cache.Read(Key(example, k));
+            store(example, record.Ids, record.Logits);
+        }
     }
 
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
@@ -87,40 +93,34 @@ internal sealed class CachedTeacher : ITeacher
         log($"teacher scores: {examples.Count - missing.Count}/{examples.Count} already in the cache at {cache.Path}; scoring {missing.Count} (top {k} per position).");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        for (int start = 0; start < missing.Count; start += ScoringBatchSize)
+        int done = 0;
+        long tokens = 0;
+        try
         {
-            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10))
+            if (missing.Count > 0)
             {
-                lastReport = clock.Elapsed;
-                log($"teacher scores: {start}/{missing.Count} scored ({clock.Elapsed.TotalSeconds:F0} s)");
+                Inner("score").ScoreTopK(missing, vocabulary, k, padId, (example, ids, logits) =>
+                {
+                    cache.Add(Key(example, k), example.ResponseTokenCount, k, ids, logits);
+                    done++;
+                    tokens += example.TeacherView.TokenIds.Length;
+                    if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || done == missing.Count)
+                    {
+                        lastReport = clock.Elapsed;
+                        double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
+                        log($"teacher scores: {done}/{missing.Count} scored ({done / seconds:F1} examples/s, {tokens / seconds:F0} tokens/s, {clock.Elapsed.TotalSeconds:F0} s)");
+                    }
+                });
             }
-            ScoreAndStore(missing.Skip(start).Take(ScoringBatchSize).ToList(), vocabulary, k, padId);
+        }
+        catch (TeacherServerException e)
+        {
+            throw new TeacherServerException($"{e.Message} The {examples.Count - missing.Count + done} examples scored so far are kept in " +
+                $"'{cache.Path}'; run again with the same TeacherCacheDirectory to continue from there.", e.StatusCode, e);
         }
         _ = fingerprint.Value; // keys still need it once the teacher is gone
         inner?.Dispose();      // training reads the cache; the teacher is no longer needed
         inner = null;
-    }
-
-    // Asks the teacher behind the cache for one batch of examples and appends their top-K records.
-    private void ScoreAndStore(IReadOnlyList<EncodedExample> examples, int vocabulary, int k, int padId)
-    {
-        var teacher = Inner("score");
-        using var scope = NewDisposeScope();
-        var batch = TokenBatch.Create(examples, padId);
-        var scored = teacher.Score(batch, vocabulary).All();
-        if (scored.Logits.shape[^1] < k)
-            throw new InvalidOperationException($"{teacher} returned {scored.Logits.shape[^1]} scores per position; the cache keeps the top {k}.");
-        var (values, picked) = scored.Logits.topk(k, dim: -1);                   // [M, K] each
-        var indices = scored.Ids is null ? picked : scored.Ids.gather(1, picked); // [M, K] token ids
-        var allIds = indices.to(ScalarType.Int32).cpu().data<int>().ToArray();
-        var allLogits = values.to(ScalarType.Float32).cpu().data<float>().ToArray();
-        int offset = 0;
-        foreach (var example in examples)
-        {
-            int positions = example.ResponseTokenCount;
-            scores!.Add(Key(example, k), positions, k, allIds[(offset * k)..((offset + positions) * k)], allLogits[(offset * k)..((offset + positions) * k)]);
-            offset += positions;
-        }
     }
 
     private string Key(EncodedExample example, int k)

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Neo.Distillation.Teachers;
 
 /// <summary>
 /// Everything a distillation run asks of a teacher, wherever it runs: a model in this process (<see cref="LocalTeacher"/>),
-/// a cache in front of another teacher (<see cref="CachedTeacher"/>), or (later) a model on a server. The run, the
+/// a cache in front of another teacher (<see cref="CachedTeacher"/>), or a model on a server (<see cref="Served.ServedTeacher"/>). The run, the
 /// example builder and the training objective talk to this seam only.
 /// </summary>
 internal interface ITeacher : IDisposable
@@ -32,6 +32,14 @@ internal interface ITeacher : IDisposable
     /// in the caller's dispose scope, on the batch's device, without gradient.
     /// </summary>
     TeacherBatchScores Score(TokenBatch batch, int vocabulary);
+
+    /// <summary>
+    /// The top <paramref name="topK"/> ids and logits (or log-probabilities: the same distribution) at every response
+    /// position of each example, handed to <paramref name="store"/> as soon as an example is done, so a cache keeps
+    /// everything finished before a failure. <paramref name="store"/> is called one example at a time, possibly from
+    /// another thread; ids and logits are positions × K, row-major, best first.
+    /// </summary>
+    void ScoreTopK(IReadOnlyList<EncodedExample> examples, int vocabulary, int topK, int padId, Action<EncodedExample, int[], float[]> store);
 
     /// <summary>
     /// Called once before training with every example the run will score: a teacher may work ahead, as a cache fills

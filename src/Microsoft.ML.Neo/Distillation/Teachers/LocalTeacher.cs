@@ -89,6 +89,9 @@ internal sealed class LocalTeacher : ITeacher
         }
     }
 
+    public void ScoreTopK(IReadOnlyList<EncodedExample> examples, int vocabulary, int topK, int padId, Action<EncodedExample, int[], float[]> store) =>
+        TopKScoring.InBatches(this, examples, vocabulary, topK, padId, store);
+
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
     {
         // Scores are computed online, batch by batch.

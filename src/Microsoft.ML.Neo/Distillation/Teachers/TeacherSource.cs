@@ -1,19 +1,67 @@
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Distillation.Teachers.Served;
+using Microsoft.ML.Neo.Tokenization;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Teachers;
 
-/// <summary>Where a run's teacher comes from, and whether a cache sits in front of it.</summary>
-/// <param name="ModelPath">Hugging Face folder of a teacher loaded into this process.</param>
+/// <summary>
+/// Where a run's teacher comes from: a Hugging Face folder loaded into this process, or a server (an
+/// <see cref="TeacherEndpoint"/> and/or a chat client); and whether a cache sits in front of it (always, for a server).
+/// </summary>
+/// <param name="ModelPath">Hugging Face folder of a teacher loaded into this process; null for a served teacher.</param>
 /// <param name="CacheDirectory">Folder of the generation and score caches; null or empty for none.</param>
 /// <param name="ScoreTopK">With a cache: how many of the teacher's logits per response position are kept.</param>
-internal sealed record TeacherSource(string ModelPath, string? CacheDirectory, int ScoreTopK)
+internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, int ScoreTopK)
 {
+    /// <summary>A teacher on an OpenAI-compatible server.</summary>
+    public TeacherEndpoint? Endpoint { get; init; }
+
+    /// <summary>A chat client that writes the teacher's responses (sequence-level KD), instead of the endpoint's own.</summary>
+    public IChatClient? ChatClient { get; init; }
+
+    public bool IsServed => Endpoint is not null || ChatClient is not null;
+
     public bool IsCached => !string.IsNullOrWhiteSpace(CacheDirectory);
 
-    /// <summary>Loads the teacher (and opens its cache), ready for <see cref="ITeacher"/> calls.</summary>
-    public ITeacher Open(Device device, ScalarType dtype)
+    /// <summary>What names the teacher in a training checkpoint's run identity.</summary>
+    public string Identity => IsServed
+        ? $"served:{Endpoint?.Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}"
+        : Path.GetFullPath(ModelPath!);
+
+    /// <summary>Checks, before anything is loaded, that teacher and student can be paired.</summary>
+    public void Check(string studentPath, TokenizerFiles studentTokenizer, Action<string> warn)
     {
-        var local = LocalTeacher.Load(ModelPath, device, dtype);
+        if (!IsServed)
+        {
+            HuggingFaceCheckpoint.EnsureIsCheckpoint(ModelPath!, "teacher");
+            VocabularyCheck.Ensure(ModelPath!, studentPath, studentTokenizer, warn);
+            return;
+        }
+        if (ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
+            throw new InvalidDataException(
+                $"The served teacher's tokenizer ('{Endpoint!.TokenizerPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
+                $"('{studentPath}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
+    }
+
+    /// <summary>Loads or connects to the teacher (and opens its cache), ready for <see cref="ITeacher"/> calls.</summary>
+    /// <param name="studentTokenizer">For a served teacher: the tokenizer used when the endpoint names none of its own.</param>
+    /// <param name="studentContext">For a served teacher whose server does not say its context length.</param>
+    public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null)
+    {
+        if (IsServed)
+        {
+            var tokenizer = ServedTokenizer(studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)));
+            var served = ServedTeacher.Open(Endpoint, ChatClient, tokenizer, studentContext, ScoreTopK, warn ?? (_ => { }));
+            return new CachedTeacher(served, CacheDirectory!, ScoreTopK);
+        }
+        var local = LocalTeacher.Load(ModelPath!, device, dtype);
         return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK) : local;
     }
+
+    private TokenizerFiles ServedTokenizer(TokenizerFiles studentTokenizer) => Endpoint?.TokenizerPath is { } path
+        ? TokenizerFiles.TryLoad(path) ?? throw new InvalidDataException(
+            $"TeacherEndpoint.TokenizerPath '{path}' has no tokenizer.json or tokenizer.model; it must hold the served teacher's tokenizer files.")
+        : studentTokenizer;
 }

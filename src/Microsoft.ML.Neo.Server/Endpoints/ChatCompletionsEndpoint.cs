@@ -1,0 +1,185 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Neo.Generation;
+
+namespace Microsoft.ML.Neo.Server.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>, streamed as server-sent events when <c>stream</c> is true. The conversation goes
+/// through the model's <see cref="CausalLMChatClient"/>, so it is written in the model's chat format, and served and
+/// in-process chat give the same text.
+/// </summary>
+internal static class ChatCompletionsEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
+    {
+        var cancellation = context.RequestAborted;
+        var (json, document) = await JsonRequest.ReadAsync(context.Request, cancellation).ConfigureAwait(false);
+        List<ChatMessage> messages;
+        ChatOptions chatOptions;
+        bool stream, includeUsage;
+        using (document)
+        {
+            ModelsEndpoint.RequireModel(json, model);
+            if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
+            messages = Messages(json);
+            int maxTokens = json.Int("max_completion_tokens") ?? json.Int("max_tokens") ?? 256;
+            if (maxTokens < 1) throw RequestError.BadRequest($"'max_tokens' must be at least 1; it is {maxTokens}.", "max_tokens");
+            var sampling = Sampling(json, maxTokens);
+            chatOptions = new ChatOptions
+            {
+                MaxOutputTokens = maxTokens, Temperature = sampling.Temperature, TopP = sampling.TopP, Seed = sampling.Seed,
+                StopSequences = json.Strings("stop"),
+            };
+            int promptTokens = model.Chat.EncodeConversation(messages).Length;
+            ModelsEndpoint.RequireFits(promptTokens, 1, model, options);
+            chatOptions.MaxOutputTokens = Math.Min(maxTokens, model.ContextLength - promptTokens);
+            stream = json.Bool("stream", false);
+            includeUsage = json.Get("stream_options") is { ValueKind: JsonValueKind.Object } streamOptions
+                && streamOptions.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
+        }
+
+        string id = $"chatcmpl-{Guid.NewGuid():N}";
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var hold = await model.AcquireAsync(cancellation).ConfigureAwait(false);
+        if (!stream)
+        {
+            var response = await model.Chat.GetResponseAsync(messages, chatOptions, cancellation).ConfigureAwait(false);
+            statistics.AddChat((int)(response.Usage?.InputTokenCount ?? 0), (int)(response.Usage?.OutputTokenCount ?? 0));
+            context.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartObject();
+            Header(writer, id, "chat.completion", created, model.Id);
+            writer.WriteStartArray("choices");
+            writer.WriteStartObject();
+            writer.WriteNumber("index", 0);
+            writer.WriteStartObject("message");
+            writer.WriteString("role", "assistant");
+            writer.WriteString("content", response.Text);
+            writer.WriteEndObject();
+            writer.WriteNull("logprobs");
+            writer.WriteString("finish_reason", FinishReason(response.FinishReason));
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            Usage(writer, response.Usage);
+            writer.WriteEndObject();
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        bool first = true;
+        UsageDetails? finalUsage = null;
+        await foreach (var update in model.Chat.GetStreamingResponseAsync(messages, chatOptions, cancellation).ConfigureAwait(false))
+        {
+            finalUsage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? finalUsage;
+            if (update.Text.Length == 0 && update.FinishReason is null && !first) continue;
+            await SendAsync(context, writer =>
+            {
+                writer.WriteStartObject();
+                Header(writer, id, "chat.completion.chunk", created, model.Id);
+                writer.WriteStartArray("choices");
+                writer.WriteStartObject();
+                writer.WriteNumber("index", 0);
+                writer.WriteStartObject("delta");
+                if (first) writer.WriteString("role", "assistant");
+                if (update.Text.Length > 0) writer.WriteString("content", update.Text);
+                writer.WriteEndObject();
+                writer.WriteNull("logprobs");
+                if (update.FinishReason is { } reason) writer.WriteString("finish_reason", FinishReason(reason));
+                else writer.WriteNull("finish_reason");
+                writer.WriteEndObject();
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }, cancellation).ConfigureAwait(false);
+            first = false;
+        }
+        statistics.AddChat((int)(finalUsage?.InputTokenCount ?? 0), (int)(finalUsage?.OutputTokenCount ?? 0));
+        if (includeUsage)
+        {
+            await SendAsync(context, writer =>
+            {
+                writer.WriteStartObject();
+                Header(writer, id, "chat.completion.chunk", created, model.Id);
+                writer.WriteStartArray("choices");
+                writer.WriteEndArray();
+                Usage(writer, finalUsage);
+                writer.WriteEndObject();
+            }, cancellation).ConfigureAwait(false);
+        }
+        await context.Response.WriteAsync("data: [DONE]\n\n", cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Sampling settings shared by both endpoints: <c>temperature</c> (default 1, as OpenAI), <c>top_p</c>, <c>seed</c>.</summary>
+    public static GenerationOptions Sampling(JsonRequest json, int maxTokens)
+    {
+        float temperature = json.Float("temperature") ?? 1f;
+        float topP = json.Float("top_p") ?? 1f;
+        if (!(temperature >= 0) || float.IsInfinity(temperature))
+            throw RequestError.BadRequest($"'temperature' must be 0 or more; it is {temperature}.", "temperature");
+        if (!(topP > 0 && topP <= 1)) throw RequestError.BadRequest($"'top_p' must be in (0, 1]; it is {topP}.", "top_p");
+        long seed = json.Long("seed") ?? Random.Shared.Next();
+        return new GenerationOptions { MaxNewTokens = Math.Max(1, maxTokens), Temperature = temperature, TopP = topP, Seed = unchecked((int)seed) };
+    }
+
+    private static List<ChatMessage> Messages(JsonRequest json)
+    {
+        var list = json.Get("messages");
+        if (list is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
+            throw RequestError.BadRequest("'messages' is required: a non-empty list of {\"role\", \"content\"} objects.", "messages");
+        var messages = new List<ChatMessage>();
+        foreach (var message in array.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+                throw RequestError.BadRequest("Every message needs a 'role' string.", "messages");
+            messages.Add(new ChatMessage(new ChatRole(role.GetString()!), Content(message)));
+        }
+        return messages;
+    }
+
+    // "content" is a string, or a list of parts of which the text parts are read.
+    private static string Content(JsonElement message)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return "";
+        if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
+        if (content.ValueKind == JsonValueKind.Array)
+        {
+            return string.Concat(content.EnumerateArray().Select(part =>
+                part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.GetString() == "text"
+                && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String
+                    ? text.GetString()
+                    : throw RequestError.BadRequest("NeoServer reads text content parts only ({\"type\": \"text\", \"text\": ...}).", "messages")));
+        }
+        throw RequestError.BadRequest("A message's 'content' must be a string or a list of text parts.", "messages");
+    }
+
+    private static void Header(Utf8JsonWriter writer, string id, string kind, long created, string model)
+    {
+        writer.WriteString("id", id);
+        writer.WriteString("object", kind);
+        writer.WriteNumber("created", created);
+        writer.WriteString("model", model);
+    }
+
+    private static void Usage(Utf8JsonWriter writer, UsageDetails? usage)
+    {
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("prompt_tokens", usage?.InputTokenCount ?? 0);
+        writer.WriteNumber("completion_tokens", usage?.OutputTokenCount ?? 0);
+        writer.WriteNumber("total_tokens", usage?.TotalTokenCount ?? 0);
+        writer.WriteEndObject();
+    }
+
+    private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
+
+    private static async Task SendAsync(HttpContext context, Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        await context.Response.WriteAsync("data: ", cancellation).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync(buffer.ToArray(), cancellation).ConfigureAwait(false);
+        await context.Response.WriteAsync("\n\n", cancellation).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+    }
+}

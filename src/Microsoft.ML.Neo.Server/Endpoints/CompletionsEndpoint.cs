@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.ML.Neo.Generation;
+
+namespace Microsoft.ML.Neo.Server.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/completions</c>, as vLLM defines it: a prompt as text or token ids, <c>max_tokens</c>, sampling settings,
+/// <c>stop</c>, <c>echo</c>, <c>logprobs</c> (top ids of each returned token) and <c>prompt_logprobs</c> (top ids at
+/// every prompt position, plus the prompt token itself: what logit distillation from a served teacher reads).
+/// </summary>
+internal static class CompletionsEndpoint
+{
+    private sealed record Request(int[] PromptIds, string PromptText, int MaxTokens, GenerationOptions Sampling, List<string> Stops,
+        bool Echo, int? Logprobs, int? PromptLogprobs);
+
+    private sealed record Result(int[] Generated, string Text, bool Stopped, Generation.PositionLogprobs[]? Scores);
+
+    public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
+    {
+        var cancellation = context.RequestAborted;
+        var (json, document) = await JsonRequest.ReadAsync(context.Request, cancellation).ConfigureAwait(false);
+        Request request;
+        using (document) request = Parse(json, model, options);
+        var result = await model.RunAsync(() => Complete(model, request, cancellation), cancellation).ConfigureAwait(false);
+        statistics.AddCompletion(request.PromptIds.Length, result.Generated.Length);
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        Write(writer, model, request, result);
+    }
+
+    private static Request Parse(JsonRequest json, ServedModel model, NeoServerOptions options)
+    {
+        ModelsEndpoint.RequireModel(json, model);
+        if (json.Bool("stream", false))
+            throw RequestError.BadRequest("NeoServer does not stream /v1/completions; leave 'stream' false, or use /v1/chat/completions to stream.", "stream");
+        if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
+        var (promptIds, promptText) = Prompt(json, model);
+        bool echo = json.Bool("echo", false);
+        int maxTokens = json.Int("max_tokens") ?? 16;
+        if (maxTokens < 0 || (maxTokens == 0 && !echo))
+            throw RequestError.BadRequest($"'max_tokens' must be at least 1 (0 only with echo); it is {maxTokens}.", "max_tokens");
+        int? logprobs = json.Int("logprobs");
+        int? promptLogprobs = json.Int("prompt_logprobs") ?? (echo ? logprobs : null); // vLLM: echo scores the prompt at 'logprobs'
+        RequireLogprobs(logprobs, "logprobs", "sample", options.MaxLogprobs);
+        RequireLogprobs(promptLogprobs, "prompt_logprobs", "prompt", options.MaxLogprobs);
+        var sampling = ChatCompletionsEndpoint.Sampling(json, maxTokens);
+        ModelsEndpoint.RequireFits(promptIds.Length, maxTokens, model, options);
+        return new Request(promptIds, promptText, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs);
+    }
+
+    // One prompt: a string, a list of token ids, or a one-element list of either.
+    private static (int[] Ids, string Text) Prompt(JsonRequest json, ServedModel model)
+    {
+        var prompt = json.Get("prompt") ?? throw RequestError.BadRequest("'prompt' is required: a string or a list of token ids.", "prompt");
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array)
+            prompt = prompt[0];
+        if (prompt.ValueKind == JsonValueKind.String)
+        {
+            var text = prompt.GetString()!;
+            var ids = model.Tokenizer.Encode(text);
+            if (ids.Length == 0) throw RequestError.BadRequest("'prompt' encodes to no tokens.", "prompt");
+            return (ids, text);
+        }
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number))
+        {
+            var ids = new int[prompt.GetArrayLength()];
+            int i = 0;
+            foreach (var element in prompt.EnumerateArray())
+            {
+                if (!element.TryGetInt32(out int id) || id < 0 || id >= model.VocabularySize)
+                    throw RequestError.BadRequest($"Token id {element} at prompt position {i} is outside the vocabulary [0, {model.VocabularySize}).", "prompt");
+                ids[i++] = id;
+            }
+            if (ids.Length == 0) throw RequestError.BadRequest("'prompt' is an empty list of token ids.", "prompt");
+            return (ids, model.Tokenizer.Decode(ids));
+        }
+        throw RequestError.BadRequest("'prompt' must be one string or one list of token ids; NeoServer answers one prompt per request.", "prompt");
+    }
+
+    private static void RequireLogprobs(int? requested, string name, string kind, int max)
+    {
+        if (requested is not int value) return;
+        if (value < 0) throw RequestError.BadRequest($"'{name}' must be 0 or more; it is {value}.", name);
+        if (value > max)
+            throw RequestError.BadRequest($"Requested {kind} logprobs of {value}, which is greater than max allowed: {max}. " +
+                "Start the server with a higher limit (neo serve --max-logprobs, NeoServerOptions.MaxLogprobs).", name);
+    }
+
+    private static Result Complete(ServedModel served, Request request, CancellationToken cancellation)
+    {
+        var model = served.Model;
+        bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
+        int topK = Math.Max(request.Logprobs ?? 0, request.PromptLogprobs ?? 0);
+        var generated = new List<int>();
+        bool stopped = false;
+        string text = "";
+        Generation.PositionLogprobs[]? positions = null;
+        if (scores && request.MaxTokens <= 1 && request.Sampling.Temperature == 0)
+        {
+            // Scoring a prompt for one greedy token (what a distillation client asks): the scoring pass's last row picks
+            // it, so the request costs one forward pass.
+            var (promptScores, next) = TokenLogprobs.Score(model.Model, request.PromptIds, topK);
+            positions = promptScores;
+            if (request.MaxTokens == 1)
+            {
+                int id = Array.IndexOf(next, next.Max());
+                if (model.StopTokenIds.Contains(id)) stopped = true;
+                else generated.Add(id);
+            }
+        }
+        else if (request.MaxTokens > 0)
+        {
+            foreach (int id in TokenGenerator.Stream(model.Model, request.PromptIds, request.Sampling, model.StopTokenIds, cancellation))
+            {
+                generated.Add(id);
+                if (request.Stops.Count > 0 && request.Stops.Any(served.Tokenizer.Decode(generated).Contains)) break;
+            }
+            stopped = generated.Count < request.MaxTokens;
+        }
+        text = served.Tokenizer.Decode(generated);
+        int cut = request.Stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        if (cut >= 0)
+        {
+            text = text[..cut];
+            stopped = true;
+        }
+        if (scores && positions is null)
+            positions = TokenLogprobs.Score(model.Model, [.. request.PromptIds, .. generated], topK).Positions;
+        return new Result(generated.ToArray(), text, stopped, positions);
+    }
+
+    private static void Write(Utf8JsonWriter writer, ServedModel model, Request request, Result result)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", $"cmpl-{Guid.NewGuid():N}");
+        writer.WriteString("object", "text_completion");
+        writer.WriteNumber("created", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        writer.WriteString("model", model.Id);
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteString("text", request.Echo ? request.PromptText + result.Text : result.Text);
+        writer.WritePropertyName("logprobs");
+        if (request.Logprobs is int k) WriteTokenLogprobs(writer, model, request, result, k);
+        else writer.WriteNullValue();
+        writer.WriteString("finish_reason", result.Stopped ? "stop" : "length");
+        writer.WritePropertyName("prompt_logprobs");
+        if (request.PromptLogprobs is int promptK) WritePromptLogprobs(writer, model, request.PromptIds.Length, result.Scores!, promptK);
+        else writer.WriteNullValue();
+        writer.WriteStartArray("prompt_token_ids");
+        foreach (int id in request.PromptIds) writer.WriteNumberValue(id);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("prompt_tokens", request.PromptIds.Length);
+        writer.WriteNumber("completion_tokens", result.Generated.Length);
+        writer.WriteNumber("total_tokens", request.PromptIds.Length + result.Generated.Length);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    // vLLM's prompt_logprobs: null for the first token, then per token {"id": {logprob, rank, decoded_token}} over the
+    // top K and the token itself.
+    private static void WritePromptLogprobs(Utf8JsonWriter writer, ServedModel model, int promptLength, Generation.PositionLogprobs[] scores, int k)
+    {
+        writer.WriteStartArray();
+        writer.WriteNullValue();
+        for (int t = 0; t < promptLength - 1; t++)
+        {
+            var position = scores[t];
+            writer.WriteStartObject();
+            bool tokenListed = false;
+            for (int j = 0; j < Math.Min(k, position.TopIds.Length); j++)
+            {
+                WriteEntry(position.TopIds[j], position.TopLogprobs[j], j + 1);
+                tokenListed |= position.TopIds[j] == position.TokenId;
+            }
+            if (!tokenListed) WriteEntry(position.TokenId, position.Logprob, position.Rank);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+
+        void WriteEntry(int id, float logprob, int rank)
+        {
+            writer.WriteStartObject(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteNumber("logprob", logprob);
+            writer.WriteNumber("rank", rank);
+            writer.WriteString("decoded_token", model.Piece(id));
+            writer.WriteEndObject();
+        }
+    }
+
+    // The OpenAI completions logprobs object over the returned tokens (with echo, the prompt's first).
+    private static void WriteTokenLogprobs(Utf8JsonWriter writer, ServedModel model, Request request, Result result, int k)
+    {
+        int promptLength = request.PromptIds.Length;
+        var tokens = (request.Echo ? request.PromptIds : Array.Empty<int>()).Concat(result.Generated).ToArray();
+        int first = request.Echo ? 0 : promptLength; // absolute index of tokens[0]
+        writer.WriteStartObject();
+        writer.WriteStartArray("tokens");
+        foreach (int id in tokens) writer.WriteStringValue(model.Piece(id));
+        writer.WriteEndArray();
+        writer.WriteStartArray("token_logprobs");
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            int absolute = first + i;
+            if (absolute == 0) writer.WriteNullValue();
+            else writer.WriteNumberValue(result.Scores![absolute - 1].Logprob);
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("top_logprobs");
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            int absolute = first + i;
+            if (absolute == 0)
+            {
+                writer.WriteNullValue();
+                continue;
+            }
+            var position = result.Scores![absolute - 1];
+            writer.WriteStartObject();
+            for (int j = 0; j < Math.Min(k, position.TopIds.Length); j++) writer.WriteNumber(model.Piece(position.TopIds[j]), position.TopLogprobs[j]);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("text_offset");
+        int offset = request.Echo ? 0 : request.PromptText.Length;
+        foreach (int id in tokens)
+        {
+            writer.WriteNumberValue(offset);
+            offset += model.Piece(id).Length;
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}

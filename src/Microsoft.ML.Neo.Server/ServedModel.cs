@@ -1,0 +1,105 @@
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Data;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Tokenization;
+
+namespace Microsoft.ML.Neo.Server;
+
+/// <summary>
+/// The one model a server hosts, with its tokenizer and chat client. Every use of the model goes through
+/// <see cref="RunAsync{T}"/>, one at a time: a forward pass already uses every core, and the model is not meant for
+/// concurrent calls.
+/// </summary>
+internal sealed class ServedModel : IDisposable
+{
+    private readonly IDisposable owner;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly Lazy<string[]> pieces;
+
+    private ServedModel(CausalLM model, IDisposable owner, string id, bool isDistilledZip)
+    {
+        Model = model;
+        this.owner = owner;
+        Id = id;
+        Tokenizer = model.TokenizerFiles ?? throw new InvalidDataException(
+            model.TokenizerWarning ?? "The model has no tokenizer files; a server needs them to read prompts and write text.");
+        // A distilled student was trained on plain prompts: its chat client keeps them plain, whatever the base folder's template.
+        Chat = new CausalLMChatClient(model, format: null, detectFormat: !isDistilledZip, id, new GenerationOptions());
+        pieces = new Lazy<string[]>(() => Enumerable.Range(0, model.Config.VocabSize).Select(i => Tokenizer.Decode(new[] { i })).ToArray());
+    }
+
+    public CausalLM Model { get; }
+
+    public string Id { get; }
+
+    public TokenizerFiles Tokenizer { get; }
+
+    public CausalLMChatClient Chat { get; }
+
+    public int ContextLength => Model.Config.ContextLength;
+
+    public int VocabularySize => Model.Config.VocabSize;
+
+    /// <summary>The text of one token id, as <c>decoded_token</c> and <c>tokens</c> report it.</summary>
+    public string Piece(int id) => id >= 0 && id < pieces.Value.Length ? pieces.Value[id] : "";
+
+    /// <summary>Loads a Hugging Face folder or a NeoDistill model zip.</summary>
+    public static ServedModel Load(string path, string? id, ComputePrecision precision)
+    {
+        string name = id ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
+        if (Directory.Exists(path))
+        {
+            var model = CausalLM.FromPretrained(path, precision);
+            return new ServedModel(model, model, name, isDistilledZip: false);
+        }
+        var transformer = new MLContext().Model.Load(path, out _);
+        var distilled = Find(transformer) ?? throw new InvalidDataException(
+            $"'{path}' is an ML.NET model without a NeoDistill transformer; the server serves Hugging Face folders and NeoDistill model zips.");
+        return new ServedModel(distilled.Student, distilled, name, isDistilledZip: true);
+    }
+
+    private static NeoDistillTransformer? Find(ITransformer transformer) => transformer switch
+    {
+        NeoDistillTransformer neo => neo,
+        IEnumerable<ITransformer> chain => chain.Select(Find).FirstOrDefault(t => t is not null),
+        _ => null,
+    };
+
+    /// <summary>Runs model work on the thread pool, after any earlier call has finished.</summary>
+    public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellation)
+    {
+        await gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(work, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Holds the model for a streamed chat response; dispose the result to let the next call in.</summary>
+    public async Task<IDisposable> AcquireAsync(CancellationToken cancellation)
+    {
+        await gate.WaitAsync(cancellation).ConfigureAwait(false);
+        return new Release(gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        Chat.Dispose();
+        owner.Dispose();
+        gate.Dispose();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Server;
+
+namespace Microsoft.ML.Neo.Tests.Server;
+
+/// <summary>NeoServer over real loopback HTTP: what it returns equals the model run in this process.</summary>
+[TestClass]
+public sealed class NeoServerTests
+{
+    private static async Task<(NeoServer Server, HttpClient Http)> Start(string modelPath, Action<NeoServerOptions>? configure = null)
+    {
+        var options = new NeoServerOptions { ModelPath = modelPath, Port = 0, ModelId = "tiny" };
+        configure?.Invoke(options);
+        var server = await NeoServer.StartAsync(options);
+        return (server, new HttpClient { BaseAddress = server.BaseAddress });
+    }
+
+    private static async Task<JsonElement> Post(HttpClient http, string path, object body)
+    {
+        using var response = await http.PostAsJsonAsync(path, body);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [TestMethod]
+    public async Task ModelsAndTokenizeDescribeTheServedModel()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(context: 96), seed: 3);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        Assert.IsTrue(server.BaseAddress.Host is "127.0.0.1", "loopback by default");
+
+        var models = JsonDocument.Parse(await http.GetStringAsync("v1/models")).RootElement;
+        Assert.AreEqual("tiny", models.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.AreEqual(96, models.GetProperty("data")[0].GetProperty("max_model_len").GetInt32());
+
+        using var model = CausalLM.FromPretrained(path);
+        foreach (bool special in new[] { true, false })
+        {
+            var tokenized = await Post(http, "tokenize", new { prompt = "Tom has 3 apples.", add_special_tokens = special });
+            CollectionAssert.AreEqual(model.TokenizerFiles!.Encode("Tom has 3 apples.", special),
+                tokenized.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray());
+        }
+    }
+
+    [TestMethod]
+    public async Task PromptLogprobsAreTheModelsLogSoftmax()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(), seed: 4);
+        var (server, http) = await Start(path, o => o.MaxLogprobs = 5);
+        await using var _ = server;
+        using var __ = http;
+        using var model = CausalLM.FromPretrained(path);
+        int[] ids = model.TokenizerFiles!.Encode("Ann had 7 pens and gave 2 away.");
+
+        var answer = await Post(http, "v1/completions", new { model = "tiny", prompt = ids, max_tokens = 1, temperature = 0, prompt_logprobs = 5 });
+        var choice = answer.GetProperty("choices")[0];
+        var positions = choice.GetProperty("prompt_logprobs").EnumerateArray().ToList();
+        Assert.AreEqual(ids.Length, positions.Count);
+        Assert.AreEqual(JsonValueKind.Null, positions[0].ValueKind, "the first token has no context");
+
+        var logits = model.Logits(ids);
+        int vocab = model.Config.VocabSize;
+        for (int t = 1; t < ids.Length; t++)
+        {
+            var row = Enumerable.Range(0, vocab).Select(v => (double)logits[t - 1, v]).ToArray();
+            double max = row.Max(), logSum = max + Math.Log(row.Sum(x => Math.Exp(x - max)));
+            var expected = row.Select((x, v) => (Id: v, Logprob: x - logSum)).OrderByDescending(e => e.Logprob).ToList();
+            var entries = positions[t].EnumerateObject().ToDictionary(e => int.Parse(e.Name), e => e.Value);
+            foreach (var (id, logprob) in expected.Take(5))
+                Assert.AreEqual(logprob, entries[id].GetProperty("logprob").GetDouble(), 1e-4, $"position {t}, id {id}");
+            // The prompt token itself is always listed, with its rank.
+            var own = entries[ids[t]];
+            Assert.AreEqual(expected.FindIndex(e => e.Id == ids[t]) + 1, own.GetProperty("rank").GetInt32());
+            Assert.IsTrue(entries.Count is 5 or 6);
+        }
+        // The one greedy token is the model's argmax after the prompt.
+        int next = Enumerable.Range(0, vocab).MaxBy(v => logits[ids.Length - 1, v]);
+        Assert.AreEqual(model.TokenizerFiles.Decode(new[] { next }), choice.GetProperty("text").GetString());
+    }
+
+    [TestMethod]
+    public async Task GreedyCompletionsAndChatEqualGenerateInProcess()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(), seed: 5);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        using var model = CausalLM.FromPretrained(path);
+        const string prompt = "Sam buys 4 books.";
+
+        var completion = await Post(http, "v1/completions", new { prompt, max_tokens = 12, temperature = 0, echo = true, logprobs = 2 });
+        var choice = completion.GetProperty("choices")[0];
+        string expected = model.Generate(prompt, new GenerationOptions { MaxNewTokens = 12 });
+        Assert.AreEqual(prompt + expected, choice.GetProperty("text").GetString());
+        var tokenLogprobs = choice.GetProperty("logprobs").GetProperty("token_logprobs");
+        int generated = completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+        Assert.AreEqual(model.TokenizerFiles!.Encode(prompt).Length + generated, tokenLogprobs.GetArrayLength(), "echo: prompt and completion tokens");
+        Assert.AreEqual(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
+
+        // The OpenAI provider of Microsoft.Extensions.AI, pointed at the server, gets what the in-process chat client writes.
+        using var local = model.AsIChatClient();
+        var options = new ChatOptions { MaxOutputTokens = 10, Temperature = 0 };
+        var messages = new[] { new ChatMessage(ChatRole.User, prompt) };
+        string inProcess = (await local.GetResponseAsync(messages, options)).Text;
+        var openAI = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("unused"),
+            new OpenAI.OpenAIClientOptions { Endpoint = new Uri(server.BaseAddress, "v1") });
+        using IChatClient remote = openAI.GetChatClient("tiny").AsIChatClient();
+        var served = await remote.GetResponseAsync(messages, options);
+        Assert.AreEqual(inProcess, served.Text);
+        Assert.IsTrue(served.Usage?.InputTokenCount > 0);
+
+        var streamed = new StringBuilder();
+        int updates = 0;
+        await foreach (var update in remote.GetStreamingResponseAsync(messages, options))
+        {
+            streamed.Append(update.Text);
+            updates++;
+        }
+        Assert.AreEqual(inProcess, streamed.ToString());
+        Assert.IsTrue(updates > 2, "the text arrived in pieces");
+        Assert.AreEqual(3, server.Statistics.ChatCompletions + server.Statistics.Completions);
+    }
+
+    [TestMethod]
+    public async Task RefusesMissingKeysOversizedPromptsAndBodiesAndTooManyLogprobs()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(), seed: 6);
+        var (server, http) = await Start(path, o =>
+        {
+            o.ApiKey = "test-key-1";
+            o.MaxPromptTokens = 16;
+            o.MaxRequestBodyBytes = 4096;
+        });
+        await using var _ = server;
+        using var __ = http;
+
+        async Task<(HttpStatusCode Status, string Message)> Send(object body, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = JsonContent.Create(body) };
+            if (key is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            using var response = await http.SendAsync(request);
+            var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            return (response.StatusCode, json.TryGetProperty("error", out var error) ? error.GetProperty("message").GetString()! : "");
+        }
+
+        var small = new { prompt = new[] { 1, 5, 6 }, max_tokens = 1 };
+        Assert.AreEqual(HttpStatusCode.Unauthorized, (await Send(small, null)).Status);
+        Assert.AreEqual(HttpStatusCode.Unauthorized, (await Send(small, "wrong")).Status);
+        Assert.AreEqual(HttpStatusCode.OK, (await Send(small, "test-key-1")).Status);
+
+        var (status, message) = await Send(new { prompt = Enumerable.Repeat(5, 17).ToArray(), max_tokens = 1 }, "test-key-1");
+        Assert.AreEqual(HttpStatusCode.BadRequest, status);
+        StringAssert.Contains(message, "at most 16");
+
+        (status, message) = await Send(new { prompt = new string('x', 5000), max_tokens = 1 }, "test-key-1");
+        Assert.AreEqual(HttpStatusCode.RequestEntityTooLarge, status);
+
+        (status, message) = await Send(new { prompt = new[] { 1, 5 }, max_tokens = 1, prompt_logprobs = 21 }, "test-key-1");
+        Assert.AreEqual(HttpStatusCode.BadRequest, status);
+        StringAssert.Contains(message, "greater than max allowed: 20");
+
+        (status, message) = await Send(new { prompt = new[] { 1, 99999 }, max_tokens = 1 }, "test-key-1");
+        Assert.AreEqual(HttpStatusCode.BadRequest, status);
+        StringAssert.Contains(message, "outside the vocabulary");
+        Assert.AreEqual(6, server.Statistics.Refused);
+        Assert.AreEqual(1, server.Statistics.Completions);
+    }
+}
