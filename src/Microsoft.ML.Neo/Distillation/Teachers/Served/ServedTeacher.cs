@@ -159,11 +159,22 @@ internal sealed class ServedTeacher : ITeacher
         CheckTokenizer(examples);
         var gate = new object();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = endpoint.MaxConcurrency };
-        Parallel.ForEachAsync(examples, parallel, async (example, cancellation) =>
+        var requests = Parallel.ForEachAsync(examples, parallel, async (example, cancellation) =>
         {
             var (ids, logprobs) = await RequestAsync(example, vocabulary, topK, cancellation).ConfigureAwait(false);
             lock (gate) store(example, ids, logprobs);
-        }).GetAwaiter().GetResult();
+        });
+        try
+        {
+            requests.Wait();
+        }
+        catch (AggregateException e)
+        {
+            // The first real failure, not the cancellations it caused in the requests beside it.
+            var failures = e.Flatten().InnerExceptions;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(
+                failures.FirstOrDefault(f => f is not OperationCanceledException) ?? failures[0]).Throw();
+        }
     }
 
     // One example: its teacher sequence as token ids, prompt_logprobs = K, one greedy token; the response positions' top K back.
