@@ -79,7 +79,7 @@ public sealed class NeoServer : IAsyncDisposable
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             server.BaseAddress = new Uri(address.Replace("[::1]", "localhost", StringComparison.Ordinal) + "/");
             server.Logger(options).LogInformation("Serving {Model} at {Address} ({Access})", model.Id, server.BaseAddress,
-                options.IsLoopback ? "loopback only" : "reachable from the network");
+                options.IsLoopbackHost ? "loopback only" : "reachable from the network");
             return server;
         }
         catch

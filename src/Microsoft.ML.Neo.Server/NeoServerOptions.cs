@@ -64,7 +64,7 @@ public sealed class NeoServerOptions
     }
 
     /// <summary>True when <see cref="Host"/> is only reachable from this machine.</summary>
-    internal bool IsLoopback => Host == "localhost" || IPAddress.IsLoopback(IPAddress.Parse(Host));
+    public bool IsLoopbackHost => Host == "localhost" || IPAddress.IsLoopback(IPAddress.Parse(Host));
 
     private static void Require(bool condition, string name, object value, string range)
     {

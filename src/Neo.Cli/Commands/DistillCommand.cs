@@ -19,7 +19,15 @@ internal static class DistillCommand
 
     public static Command Create()
     {
-        var teacher = Required<string>("--teacher", "The teacher's Hugging Face folder (config.json, *.safetensors, tokenizer).");
+        var teacher = Optional<string?>("--teacher", "The teacher's Hugging Face folder (config.json, *.safetensors, tokenizer); or use --teacher-url.");
+        var teacherUrl = Optional<string?>("--teacher-url", "A served teacher instead: the base URL of an OpenAI-compatible server (vLLM, neo serve), e.g. http://gpu-box:8000.");
+        var teacherModel = Optional<string?>("--teacher-model", "The served teacher's model id (default: the first the server lists).");
+        var teacherKeyEnv = Optional<string?>("--teacher-api-key-env", "Name of the environment variable holding the served teacher's API key.");
+        var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
+        var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
+        var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: the zip's path + \".teacher-cache\").");
+        var topK = With("--top-k", Defaults.TeacherScoreTopK, "Teacher logits kept per position in the cache (a served teacher: prompt_logprobs per request; vLLM allows 20 unless --max-logprobs says more).");
+        var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
         var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
         var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
@@ -44,18 +52,29 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) and save an ML.NET model zip.")
         {
-            teacher, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature, learningRate,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature, learningRate,
             epochs, batch, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
-        }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5");
+        }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
+            "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --top-k 20 --student ./student --data train.jsonl");
         command.SetWork((parse, console, cancellation) =>
         {
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             string zip = parse.GetValue(output)!;
             string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
+            string? url = parse.GetValue(teacherUrl);
+            if ((parse.GetValue(teacher) is null) == (url is null))
+                throw new ArgumentException("Give the teacher as a folder (--teacher) or as a server (--teacher-url), not both and not neither.");
+            var endpoint = url is null ? null : new TeacherEndpoint
+            {
+                Url = url, Model = parse.GetValue(teacherModel), ApiKeyEnvironmentVariable = parse.GetValue(teacherKeyEnv),
+                TokenizerPath = parse.GetValue(teacherTokenizer), MaxConcurrency = parse.GetValue(teacherConcurrency),
+            };
             var options = new NeoDistillOptions
             {
-                TeacherModelPath = parse.GetValue(teacher)!, StudentModelPath = parse.GetValue(student)!,
+                TeacherModelPath = parse.GetValue(teacher) ?? "", TeacherEndpoint = endpoint,
+                TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
+                TeacherScoreTopK = parse.GetValue(topK), Mode = parse.GetValue(mode), StudentModelPath = parse.GetValue(student)!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
@@ -66,6 +85,13 @@ internal static class DistillCommand
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var ml = new MLContext(seed: options.Seed);
+            // The teacher's own progress (scores and generations, with requests/s and tokens/s) and warnings; the bar shows training.
+            ml.Log += (_, e) =>
+            {
+                if (!e.Source.Contains("NeoDistill", StringComparison.Ordinal)) return;
+                if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) console.WriteWarning(e.RawMessage);
+                else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.RawMessage.StartsWith("teacher ", StringComparison.Ordinal)) console.WriteLine(e.RawMessage);
+            };
             var trainingData = ml.Data.LoadFromEnumerable(rows);
             var recorder = new PhaseRecorder(skip: 1);
             using var model = console.Train("distilling", progress =>

@@ -17,7 +17,7 @@ internal static class NeoCommandLine
         ExampleHelp.Install(root);
         foreach (var command in new[]
         {
-            DistillCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(), PredictCommand.Create(),
+            DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(), PredictCommand.Create(),
             MakeStudentCommand.Create(), TokenizeCommand.Create(), BenchCommand.Create(), QuickstartCommand.Create(),
             BenchDistillCommand.Create(), BenchLoadCommand.Create(), PrimingExperimentCommand.Create(), MakeEmbeddedCommand.Create(),
         })
