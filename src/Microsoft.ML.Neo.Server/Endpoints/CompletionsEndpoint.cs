@@ -22,7 +22,9 @@ internal static class CompletionsEndpoint
         var (json, document) = await JsonRequest.ReadAsync(context.Request, cancellation).ConfigureAwait(false);
         Request request;
         using (document) request = Parse(json, model, options);
-        var result = await model.RunAsync(() => Complete(model, request, cancellation), cancellation).ConfigureAwait(false);
+        var result = IsScoring(request)
+            ? Scored(model, request, await model.Scoring.ScoreAsync(request.PromptIds, TopK(request), cancellation).ConfigureAwait(false))
+            : await model.RunAsync(() => Complete(model, request, cancellation), cancellation).ConfigureAwait(false);
         statistics.AddCompletion(request.PromptIds.Length, result.Generated.Length);
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body);
@@ -87,47 +89,60 @@ internal static class CompletionsEndpoint
                 "Start the server with a higher limit (neo serve --max-logprobs, NeoServerOptions.MaxLogprobs).", name);
     }
 
+    // Logprobs of a prompt and at most one greedy token: one forward pass, shared with other such requests.
+    private static bool IsScoring(Request request) =>
+        (request.Logprobs is not null || request.PromptLogprobs is not null) && request.MaxTokens <= 1 && request.Sampling.Temperature == 0;
+
+    private static int TopK(Request request) => Math.Max(request.Logprobs ?? 0, request.PromptLogprobs ?? 0);
+
+    // The scoring pass's last row picks the greedy token.
+    private static Result Scored(ServedModel served, Request request, (Generation.PositionLogprobs[] Positions, float[] NextLogits) scored)
+    {
+        var generated = new List<int>();
+        bool stopped = false;
+        if (request.MaxTokens == 1)
+        {
+            int id = Array.IndexOf(scored.NextLogits, scored.NextLogits.Max());
+            if (served.Model.StopTokenIds.Contains(id)) stopped = true;
+            else generated.Add(id);
+        }
+        var (text, cut) = Cut(served.Tokenizer.Decode(generated), request.Stops);
+        if (generated.Count == 1 && request.Logprobs is not null)
+        {
+            // The generated token's own logprobs: log-softmax of the last row.
+            double max = scored.NextLogits.Max(), sum = scored.NextLogits.Sum(x => Math.Exp(x - max));
+            var logprobs = scored.NextLogits.Select(x => (float)(x - max - Math.Log(sum))).ToArray();
+            var order = Enumerable.Range(0, logprobs.Length).OrderByDescending(i => logprobs[i]).Take(TopK(request)).ToArray();
+            var last = new Generation.PositionLogprobs(generated[0], logprobs[generated[0]], 1, order, order.Select(i => logprobs[i]).ToArray());
+            return new Result(generated.ToArray(), text, stopped || cut, [.. scored.Positions, last]);
+        }
+        return new Result(generated.ToArray(), text, stopped || cut, scored.Positions);
+    }
+
     private static Result Complete(ServedModel served, Request request, CancellationToken cancellation)
     {
         var model = served.Model;
-        bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
-        int topK = Math.Max(request.Logprobs ?? 0, request.PromptLogprobs ?? 0);
         var generated = new List<int>();
-        bool stopped = false;
-        string text = "";
-        Generation.PositionLogprobs[]? positions = null;
-        if (scores && request.MaxTokens <= 1 && request.Sampling.Temperature == 0)
-        {
-            // Scoring a prompt for one greedy token (what a distillation client asks): the scoring pass's last row picks
-            // it, so the request costs one forward pass.
-            var (promptScores, next) = TokenLogprobs.Score(model.Model, request.PromptIds, topK);
-            positions = promptScores;
-            if (request.MaxTokens == 1)
-            {
-                int id = Array.IndexOf(next, next.Max());
-                if (model.StopTokenIds.Contains(id)) stopped = true;
-                else generated.Add(id);
-            }
-        }
-        else if (request.MaxTokens > 0)
+        if (request.MaxTokens > 0)
         {
             foreach (int id in TokenGenerator.Stream(model.Model, request.PromptIds, request.Sampling, model.StopTokenIds, cancellation))
             {
                 generated.Add(id);
                 if (request.Stops.Count > 0 && request.Stops.Any(served.Tokenizer.Decode(generated).Contains)) break;
             }
-            stopped = generated.Count < request.MaxTokens;
         }
-        text = served.Tokenizer.Decode(generated);
-        int cut = request.Stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
-        if (cut >= 0)
-        {
-            text = text[..cut];
-            stopped = true;
-        }
-        if (scores && positions is null)
-            positions = TokenLogprobs.Score(model.Model, [.. request.PromptIds, .. generated], topK).Positions;
-        return new Result(generated.ToArray(), text, stopped, positions);
+        bool stopped = generated.Count < request.MaxTokens;
+        var (text, cut) = Cut(served.Tokenizer.Decode(generated), request.Stops);
+        bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
+        var positions = scores ? TokenLogprobs.Score(model.Model, [.. request.PromptIds, .. generated], TopK(request)).Positions : null;
+        return new Result(generated.ToArray(), text, stopped || cut, positions);
+    }
+
+    // The text up to the first stop sequence, and whether one was found.
+    private static (string Text, bool Cut) Cut(string text, List<string> stops)
+    {
+        int at = stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        return at >= 0 ? (text[..at], true) : (text, false);
     }
 
     private static void Write(Utf8JsonWriter writer, ServedModel model, Request request, Result result)

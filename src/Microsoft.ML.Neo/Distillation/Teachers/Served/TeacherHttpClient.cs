@@ -39,17 +39,18 @@ internal sealed class TeacherHttpClient : IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             timeout.CancelAfter(endpoint.Timeout);
             using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, path);
-            if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+            if (body is not null) request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
             string failure;
             TimeSpan? retryAfter = null;
             int? status = null;
             try
             {
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                string text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                // Bytes, not a string: a scoring answer is tens of kilobytes of UTF-8 that the parser reads as is.
+                byte[] answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
                 status = (int)response.StatusCode;
-                if (response.IsSuccessStatusCode) return Parse(path, text, status.Value);
-                string message = Scrub(ServerMessage(text));
+                if (response.IsSuccessStatusCode) return Parse(path, answer, status.Value);
+                string message = Scrub(ServerMessage(Encoding.UTF8.GetString(answer)));
                 if (!IsTransient(response.StatusCode))
                     throw explain?.Invoke(status.Value, message) ?? Refusal(path, status.Value, message);
                 failure = $"HTTP {status}: {message}";
@@ -76,11 +77,11 @@ internal sealed class TeacherHttpClient : IDisposable
 
     private static bool IsTransient(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    private JsonDocument Parse(string path, string text, int status)
+    private JsonDocument Parse(string path, byte[] body, int status)
     {
         try
         {
-            return JsonDocument.Parse(text);
+            return JsonDocument.Parse(body);
         }
         catch (JsonException e)
         {
