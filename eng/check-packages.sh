@@ -38,9 +38,9 @@ finish() {
 
 # Packages with this version must come from this feed, not from an earlier run's copies in the NuGet cache.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli; do rm -rf "${cache%/}/$id/$version"; done
+for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server; do rm -rf "${cache%/}/$id/$version"; done
 
-check "dotnet pack (library, natives packages, neo tool)" dotnet pack NeoMl.sln -c Release --no-build -o "$feed" -v quiet -nologo
+check "dotnet pack (library, natives packages, server, neo tool)" dotnet pack NeoMl.sln -c Release --no-build -o "$feed" -v quiet -nologo
 if [ "$failed" -gt 0 ]; then finish; fi
 check "Microsoft.ML.Neo package has XML docs, README, symbols and no build-time tools" bash -c "
   unzip -l '$feed/Microsoft.ML.Neo.$version.nupkg' | grep -q 'lib/net10.0/Microsoft.ML.Neo.xml' &&
@@ -103,6 +103,16 @@ check "neo export --hf --peft" bash -c "'$neo' export --model '$work/neo.zip' --
 check "neo predict on the exported folder" bash -c "'$neo' predict --model '$work/merged' --prompt '$prompt' --max-new-tokens 8 | grep -q Completion"
 check "neo make-student" bash -c "'$neo' make-student --from '$models/teacher' --layers 2 --out '$work/small' && grep -q '\"num_hidden_layers\": 2' '$work/small/config.json'"
 check "neo tokenize --json" bash -c "'$neo' tokenize --model '$models/student' --text 'Tom has 5 stamps.' --json | grep -q '\"ids\"'"
+check "Microsoft.ML.Neo.Server package packs with its README" bash -c "unzip -l '$feed/Microsoft.ML.Neo.Server.$version.nupkg' | grep -q README.md"
+# A served teacher end to end: neo serve on a free loopback port, neo distill --teacher-url against it, Ctrl+C stops the server.
+check "neo serve + neo distill --teacher-url over loopback; Ctrl+C stops the server" bash -c "
+  set -m
+  '$neo' serve --model '$models/teacher' --port 0 --max-logprobs 20 > '$work/serve.txt' 2>&1 & pid=\$!
+  for i in \$(seq 1 300); do grep -q 'serving' '$work/serve.txt' 2>/dev/null && break; sleep 0.1; done
+  url=\$(grep -o 'at http://[^ ]*' '$work/serve.txt' | head -1 | cut -c4-)
+  '$neo' distill --teacher-url \$url --student '$models/student' --data '$data' --batch 8 --rank 4 --top-k 20 --out '$work/served.zip' --precision float32 --json > '$work/served.json'
+  rc=\$?; kill -INT \$pid; wait \$pid; cat '$work/serve.txt' '$work/served.json'
+  [ \$rc -eq 0 ] && grep -q '\"steps\": 2' '$work/served.json' && [ -f '$work/served.zip.teacher-cache/teacher-scores.bin' ] && grep -q 'stopped: 16 completions' '$work/serve.txt'"
 # set -m: without job control, bash starts background commands with SIGINT ignored, and Ctrl+C could not reach neo.
 check "Ctrl+C stops neo distill with exit code 130 and keeps the checkpoint; the same command continues" bash -c "
   set -m

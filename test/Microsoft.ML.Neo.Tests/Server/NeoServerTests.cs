@@ -177,4 +177,31 @@ public sealed class NeoServerTests
         Assert.AreEqual(6, server.Statistics.Refused);
         Assert.AreEqual(1, server.Statistics.Completions);
     }
+
+    [TestMethod]
+    public async Task ServingManyRequestsLeavesNoTensorsBehind()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(), seed: 7);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        async Task Round(int i)
+        {
+            // Concurrent scoring requests (batched), a generation with logprobs, and a streamed chat.
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(j => Post(http, "v1/completions",
+                new { prompt = new[] { 1, 5 + i, 6 + j, 7 }, max_tokens = 1, temperature = 0, prompt_logprobs = 3 })));
+            await Post(http, "v1/completions", new { prompt = "Ann has 2 cats.", max_tokens = 4, temperature = 0.7, seed = i, logprobs = 2 });
+            using var chat = await http.PostAsJsonAsync("v1/chat/completions",
+                new { messages = new[] { new { role = "user", content = "Hi" } }, max_tokens = 4, stream = true });
+            Assert.AreEqual(HttpStatusCode.OK, chat.StatusCode);
+            await chat.Content.ReadAsStringAsync();
+        }
+        for (int i = 0; i < 3; i++) await Round(i); // warm-up
+        long before = TorchSharp.torch.Tensor.TotalCount;
+        Assert.IsTrue(before > 0, "the model's weights are live tensors");
+        for (int i = 0; i < 15; i++) await Round(i);
+        long after = TorchSharp.torch.Tensor.TotalCount;
+        Assert.IsTrue(after <= before, $"live tensors grew from {before} to {after} over 15 rounds of requests");
+    }
 }
