@@ -48,6 +48,8 @@ public sealed class ServedTeacherTests
         var served = Fit(options, rows: 8);
 
         Assert.AreEqual(local.Count, served.Count);
+        Console.WriteLine($"largest KD-term difference: {local.Zip(served, (l, s) => Math.Abs(l.Divergence - s.Divergence)).Max():E2}; " +
+            $"CE: {local.Zip(served, (l, s) => Math.Abs(l.CrossEntropy - s.CrossEntropy)).Max():E2}; KD terms {string.Join(", ", local.Select(l => l.Divergence.ToString("F4")))}");
         for (int step = 0; step < local.Count; step++)
         {
             Assert.AreEqual(local[step].Divergence, served[step].Divergence, 1e-4, $"KD term of step {step + 1}");
