@@ -19,17 +19,13 @@ internal sealed class ScoringQueue : IAsyncDisposable
     private sealed record Job(int[] Ids, int TopK, TaskCompletionSource<(PositionLogprobs[] Positions, float[] NextLogits)> Done, CancellationToken Cancellation);
 
     private readonly Channel<Job> jobs = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<Func<object?>, CancellationToken, Task<object?>> runOnModel;
-    private readonly Func<IReadOnlyList<IReadOnlyList<int>>, int, (PositionLogprobs[], float[])[]> score;
+    private readonly Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<(PositionLogprobs[] Positions, float[] NextLogits)[]>> scoreOnModel;
     private readonly Task worker;
 
-    /// <param name="runOnModel">Runs work while holding the model (see <see cref="ServedModel.RunAsync{T}"/>).</param>
-    /// <param name="score">Scores a batch of sequences at a K.</param>
-    public ScoringQueue(Func<Func<object?>, CancellationToken, Task<object?>> runOnModel,
-        Func<IReadOnlyList<IReadOnlyList<int>>, int, (PositionLogprobs[], float[])[]> score)
+    /// <param name="scoreOnModel">Scores a batch of sequences at a K, holding the model (see <see cref="ServedModel.RunAsync{T}"/>).</param>
+    public ScoringQueue(Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<(PositionLogprobs[] Positions, float[] NextLogits)[]>> scoreOnModel)
     {
-        this.runOnModel = runOnModel;
-        this.score = score;
+        this.scoreOnModel = scoreOnModel;
         worker = Task.Run(WorkAsync);
     }
 
@@ -53,9 +49,10 @@ internal sealed class ScoringQueue : IAsyncDisposable
             }
             // Take the longest batch whose padded size fits; the rest waits for the next pass.
             var batch = new List<Job>();
+            int longest = 0;
             foreach (var job in pending)
             {
-                int longest = Math.Max(job.Ids.Length, batch.Select(j => j.Ids.Length).DefaultIfEmpty(0).Max());
+                longest = Math.Max(longest, job.Ids.Length);
                 if (batch.Count > 0 && longest * (batch.Count + 1) > MaxBatchTokens) break;
                 batch.Add(job);
             }
@@ -64,8 +61,7 @@ internal sealed class ScoringQueue : IAsyncDisposable
             try
             {
                 int topK = batch.Max(j => j.TopK);
-                var results = (( PositionLogprobs[], float[])[])(await runOnModel(() => score(batch.Select(j => (IReadOnlyList<int>)j.Ids).ToList(), topK),
-                    CancellationToken.None).ConfigureAwait(false))!;
+                var results = await scoreOnModel(batch.Select(j => (IReadOnlyList<int>)j.Ids).ToList(), topK).ConfigureAwait(false);
                 for (int i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
             }
             catch (Exception e)

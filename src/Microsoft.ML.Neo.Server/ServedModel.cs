@@ -26,8 +26,7 @@ internal sealed class ServedModel : IDisposable
         // A distilled student was trained on plain prompts: its chat client keeps them plain, whatever the base folder's template.
         Chat = new CausalLMChatClient(model, format: null, detectFormat: !isDistilledZip, id, new GenerationOptions());
         pieces = new Lazy<string[]>(() => Enumerable.Range(0, model.Config.VocabSize).Select(i => Tokenizer.Decode(new[] { i })).ToArray());
-        Scoring = new ScoringQueue((work, cancellation) => RunAsync(work, cancellation),
-            (sequences, topK) => TokenLogprobs.ScoreBatch(model.Model, sequences, topK));
+        Scoring = new ScoringQueue((sequences, topK) => RunAsync(() => TokenLogprobs.ScoreBatch(model.Model, sequences, topK), CancellationToken.None));
     }
 
     /// <summary>Scoring requests, batched into shared forward passes.</summary>

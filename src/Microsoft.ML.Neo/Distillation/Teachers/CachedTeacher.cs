@@ -55,41 +55,27 @@ internal sealed class CachedTeacher : ITeacher
         return generated;
     }
 
-    public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
-    {
-        int k = Math.Min(topK, vocabulary);
-        var ids = new List<long>();
-        var logits = new List<float>();
-        ScoreTopK(batch.Examples, vocabulary, k, batch.PadId, (_, exampleIds, exampleLogits) =>
-        {
-            ids.AddRange(exampleIds.Select(i => (long)i));
-            logits.AddRange(exampleLogits);
-        });
-        long positions = ids.Count / k;
-        var device = batch.Inputs.device;
-        return new KnownTeacherScores(new TeacherTargets(tensor(logits.ToArray(), new[] { positions, k }).to(device), // [M, K]
-            tensor(ids.ToArray(), new[] { positions, k }).to(device)));                                               // [M, K]
-    }
+    public TeacherBatchScores Score(TokenBatch batch, int vocabulary) =>
+        TopKScoring.AsBatchScores(this, batch, vocabulary, Math.Min(topK, vocabulary));
 
     /// <summary>Asks the teacher behind the cache for the examples it lacks, then reads every example from the cache, in order.</summary>
     public void ScoreTopK(IReadOnlyList<EncodedExample> examples, int vocabulary, int k, int padId, Action<EncodedExample, int[], float[]> store)
     {
-        var cache = OpenScores();
-        var missing = examples.Where(e => !cache.Contains(Key(e, k))).DistinctBy(e => Key(e, k)).ToList();
-        if (missing.Count > 0) Inner("score").ScoreTopK(missing, vocabulary, k, padId, (e, ids, logits) => cache.Add(Key(e, k), e.ResponseTokenCount, k, ids, logits));
-        foreach (var example in examples)
+        var keys = examples.Select(e => Key(e, k)).ToList();
+        var missing = Missing(examples, keys);
+        if (missing.Count > 0) ScoreInto(missing, vocabulary, k, padId, _ => { });
+        for (int i = 0; i < examples.Count; i++)
         {
-            var record = cache.Read(Key(example, k));
-            store(example, record.Ids, record.Logits);
+            var record = scores!.Read(keys[i]);
+            store(examples[i], record.Ids, record.Logits);
         }
     }
 
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
     {
         int k = Math.Min(topK, vocabulary);
-        var cache = OpenScores();
-        var missing = examples.Select(e => (Example: e, Key: Key(e, k))).Where(e => !cache.Contains(e.Key))
-            .DistinctBy(e => e.Key).Select(e => e.Example).ToList();
+        var missing = Missing(examples, examples.Select(e => Key(e, k)).ToList());
+        var cache = scores!;
         log($"teacher scores: {examples.Count - missing.Count}/{examples.Count} already in the cache at {cache.Path}; scoring {missing.Count} (top {k} per position).");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -99,9 +85,8 @@ internal sealed class CachedTeacher : ITeacher
         {
             if (missing.Count > 0)
             {
-                Inner("score").ScoreTopK(missing, vocabulary, k, padId, (example, ids, logits) =>
+                ScoreInto(missing, vocabulary, k, padId, example =>
                 {
-                    cache.Add(Key(example, k), example.ResponseTokenCount, k, ids, logits);
                     done++;
                     tokens += example.TeacherView.TokenIds.Length;
                     if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || done == missing.Count)
@@ -121,6 +106,25 @@ internal sealed class CachedTeacher : ITeacher
         _ = fingerprint.Value; // keys still need it once the teacher is gone
         inner?.Dispose();      // training reads the cache; the teacher is no longer needed
         inner = null;
+    }
+
+    // The examples (one per key) the cache lacks, with their keys; opens the cache.
+    private List<(EncodedExample Example, string Key)> Missing(IReadOnlyList<EncodedExample> examples, IReadOnlyList<string> keys)
+    {
+        var cache = OpenScores();
+        return examples.Select((e, i) => (Example: e, Key: keys[i])).Where(e => !cache.Contains(e.Key)).DistinctBy(e => e.Key).ToList();
+    }
+
+    // Asks the teacher behind the cache for the missing examples; each is written to the cache, then reported, as it arrives.
+    private void ScoreInto(List<(EncodedExample Example, string Key)> missing, int vocabulary, int k, int padId, Action<EncodedExample> stored)
+    {
+        var keyOf = new Dictionary<EncodedExample, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (example, key) in missing) keyOf[example] = key;
+        Inner("score").ScoreTopK(missing.Select(m => m.Example).ToList(), vocabulary, k, padId, (example, ids, logits) =>
+        {
+            scores!.Add(keyOf[example], example.ResponseTokenCount, k, ids, logits);
+            stored(example);
+        });
     }
 
     private string Key(EncodedExample example, int k)

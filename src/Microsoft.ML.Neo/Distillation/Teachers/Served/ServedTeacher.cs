@@ -132,25 +132,8 @@ internal sealed class ServedTeacher : ITeacher
         return ids.Length > maxNewTokens ? ids[..maxNewTokens] : ids;
     }
 
-    public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
-    {
-        var ids = new List<long>();
-        var logits = new List<float>();
-        int k = 0;
-        var scored = new Dictionary<EncodedExample, (int[] Ids, float[] Logits)>(ReferenceEqualityComparer.Instance);
-        ScoreTopK(batch.Examples, vocabulary, Math.Min(scoreTopK, vocabulary), batch.PadId, (example, exampleIds, exampleLogits) => scored[example] = (exampleIds, exampleLogits));
-        foreach (var example in batch.Examples)
-        {
-            var (exampleIds, exampleLogits) = scored[example];
-            k = exampleIds.Length / example.ResponseTokenCount;
-            ids.AddRange(exampleIds.Select(i => (long)i));
-            logits.AddRange(exampleLogits);
-        }
-        long positions = ids.Count / k;
-        var device = batch.Inputs.device;
-        return new KnownTeacherScores(new TeacherTargets(tensor(logits.ToArray(), new[] { positions, k }).to(device), // [M, K]
-            tensor(ids.ToArray(), new[] { positions, (long)k }).to(device)));                                        // [M, K]
-    }
+    public TeacherBatchScores Score(TokenBatch batch, int vocabulary) =>
+        TopKScoring.AsBatchScores(this, batch, vocabulary, Math.Min(scoreTopK, vocabulary));
 
     public void ScoreTopK(IReadOnlyList<EncodedExample> examples, int vocabulary, int topK, int padId, Action<EncodedExample, int[], float[]> store)
     {
