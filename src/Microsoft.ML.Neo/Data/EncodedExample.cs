@@ -33,6 +33,12 @@ internal sealed record EncodedExample
     /// <summary>Index of the first response token in <see cref="TeacherTokenIds"/>.</summary>
     public int TeacherResponseStart { get; }
 
+    /// <summary>
+    /// Whether the response was sampled from the student during training (on-policy distillation) rather than taken
+    /// from the data or the teacher: such examples are trained on the divergence alone, never on cross-entropy.
+    /// </summary>
+    public bool StudentGenerated { get; init; }
+
     /// <summary>Number of positions that carry loss.</summary>
     public int ResponseTokenCount => TokenIds.Length - ResponseStart;
 

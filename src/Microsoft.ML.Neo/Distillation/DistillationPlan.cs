@@ -1,4 +1,5 @@
 using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.OnPolicy;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Training;
 
@@ -31,6 +32,9 @@ internal sealed record DistillationPlan
     public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
 
     public required LossSettings Loss { get; init; }
+
+    /// <summary>How often the student samples its own responses for the teacher to score (off by default).</summary>
+    public OnPolicySettings OnPolicy { get; init; } = new(0, 1, 1);
 
     /// <summary>Recompute the student's decoder layers during the backward pass instead of keeping their activations.</summary>
     public bool CheckpointActivations { get; init; }

@@ -1,6 +1,7 @@
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data;
 using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.OnPolicy;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Tokenization;
@@ -30,15 +31,19 @@ internal static class DistillationRun
 
         var dtype = PrecisionSupport.Resolve(plan.Precision, device);
         hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));
+        // Weights that are trained stay float32 (as adapters do): AdamW's small updates vanish in bf16's 8-bit mantissa.
+        var studentDtype = plan.Trainable.TrainsBaseWeights ? ScalarType.Float32 : dtype;
+        if (studentDtype != dtype) hooks.Log("Full fine-tuning: the student's weights are trained in float32; the teacher runs in " + PrecisionSupport.Name(dtype) + ".");
 
         manual_seed(plan.Optimization.Seed);
-        var student = HuggingFaceCheckpoint.Load(plan.StudentModelPath, dtype);
+        var student = HuggingFaceCheckpoint.Load(plan.StudentModelPath, studentDtype);
         ITeacher? teacher = null;
         try
         {
             string trainableSummary = plan.Trainable.ApplyTo(student);
             student.to(device);
-            if (plan.NeedsTeacher) teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn);
+            if (plan.NeedsTeacher)
+                teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn, scoresDuringTraining: plan.OnPolicy.Enabled);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);
@@ -67,7 +72,8 @@ internal static class DistillationRun
             long trainable = student.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
             hooks.Log($"{trainableSummary}, {trainable:N0} trainable parameters; " +
                 $"{examples.Count} examples, {TokenBatch.CountResponseTokens(examples):N0} response tokens; " +
-                (plan.NeedsTeacher ? $"KD weight {plan.Loss.KdWeight}, T = {plan.Loss.Temperature}, {plan.Loss.Divergence}." : "no teacher (KdWeight = 0)."));
+                (plan.NeedsTeacher ? $"KD weight {plan.Loss.KdWeight}, T = {plan.Loss.Temperature}, {plan.Loss.Divergence}." : "no teacher (KdWeight = 0).") +
+                (plan.OnPolicy.Enabled ? $" On-policy: the student samples the responses of {plan.OnPolicy.Fraction:P0} of the steps (T = {plan.OnPolicy.Temperature})." : ""));
             teacher?.PrepareScores(examples, student.Config.VocabSize, padId, hooks.Log);
 
             var settings = plan.Optimization with
@@ -75,7 +81,11 @@ internal static class DistillationRun
                 RunIdentity = $"teacher={plan.Teacher.Identity};student={Path.GetFullPath(plan.StudentModelPath)}",
             };
             var monitoring = hooks.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
-            var trainer = new CausalLMTrainer(student, new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
+            IBatchSource batches = new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed);
+            var generationConfig = GenerationConfig.TryLoad(plan.StudentModelPath);
+            if (plan.OnPolicy.Enabled)
+                batches = new OnPolicyBatches(batches, plan.OnPolicy, encoder, new CausalLM(student, studentTokenizer, generationConfig).StopTokenIds, settings.Seed);
+            var trainer = new CausalLMTrainer(student, batches,
                 new DistillationObjective(teacher, plan.Loss, plan.CheckpointActivations), settings, padId)
             {
                 OnStep = p =>
@@ -88,8 +98,7 @@ internal static class DistillationRun
             };
             var summary = trainer.Train(hooks.Cancellation);
             student.eval();
-            return (new CausalLM(student, studentTokenizer, GenerationConfig.TryLoad(plan.StudentModelPath)),
-                new StudentSpec(plan.Trainable, dtype), summary);
+            return (new CausalLM(student, studentTokenizer, generationConfig), new StudentSpec(plan.Trainable, studentDtype), summary);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Distillation.Loss;
+using Microsoft.ML.Neo.Distillation.OnPolicy;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Training;
@@ -119,8 +120,48 @@ public sealed class NeoDistillOptions
     /// </summary>
     public float KdWeight { get; set; } = 0.5f;
 
-    /// <summary>Divergence of the KD term: forward KL (default, as LLM-NEO) or reverse KL. Works with an online or a cached teacher.</summary>
+    /// <summary>
+    /// Divergence D of the KD term: ForwardKL (default, as LLM-NEO), ReverseKL, JensenShannon (with <see cref="JsdBeta"/>),
+    /// TotalVariation, SkewedForwardKL or SkewedReverseKL (with <see cref="SkewAlpha"/>). Each works with an online, a
+    /// cached or a served teacher; docs/concepts.md gives the formulas and how each treats the tail a top-K teacher
+    /// leaves out.
+    /// </summary>
     public Divergence Divergence { get; set; } = Divergence.ForwardKL;
+
+    /// <summary>
+    /// β of <see cref="Divergence.JensenShannon"/>, in [0, 1]: the teacher's weight in the mixture m = β·p + (1 − β)·q.
+    /// 0 is forward KL and 1 reverse KL (as in TRL); 0.5 (default) is the symmetric JSD. Ignored by other divergences.
+    /// </summary>
+    public float JsdBeta { get; set; } = 0.5f;
+
+    /// <summary>
+    /// α of <see cref="Divergence.SkewedForwardKL"/> and <see cref="Divergence.SkewedReverseKL"/>, in (0, 1): how much of the
+    /// first distribution is mixed into the second. Smaller is closer to the plain KL. Default 0.1 (DistiLLM's). Ignored by
+    /// other divergences.
+    /// </summary>
+    public float SkewAlpha { get; set; } = 0.1f;
+
+    /// <summary>
+    /// What training changes: Lora (default; adapters on a frozen base, LLM-NEO) or Full (every weight of the student,
+    /// kept in float32: full-parameter KD, or SFT with KdWeight 0). Full ignores the LoRA options, wants about a tenth of
+    /// LoRA's learning rate, and needs about four times the student's float32 size for its gradients and AdamW moments.
+    /// </summary>
+    public Finetuning Finetuning { get; set; } = Finetuning.Lora;
+
+    /// <summary>
+    /// On-policy distillation (GKD's λ), in [0, 1]: the share of training steps whose responses the student samples
+    /// itself from the batch's prompts (at <see cref="OnPolicyTemperature"/>); the teacher scores those tokens and the loss
+    /// on them is T²·D alone (no cross-entropy on the student's own tokens). Needs KdWeight &gt; 0 and a teacher that gives
+    /// scores (local, cached or served: with a cache, the samples' scores are kept there too). The other steps train on
+    /// the data as usual. Each step costs the student's sampling on top. 0 (default) is off; 1 is fully on-policy.
+    /// </summary>
+    public float OnPolicyFraction { get; set; }
+
+    /// <summary>The student's sampling temperature on on-policy steps, in (0, 10]. Default 1 (its own distribution).</summary>
+    public float OnPolicyTemperature { get; set; } = 1f;
+
+    /// <summary>Most tokens of each on-policy sample, 1 to 100000 (the context also bounds it). Default 128.</summary>
+    public int OnPolicyMaxNewTokens { get; set; } = 128;
 
     /// <summary>
     /// Response positions whose logits are computed at once: 0 (default) for automatic, or 1 or more. The loss runs the
@@ -238,7 +279,17 @@ public sealed class NeoDistillOptions
             $"a non-empty subset of {string.Join(", ", LoraSettings.AllLinearLayers)}");
         Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
         Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
-        Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence, "ForwardKL or ReverseKL");
+        Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence,
+            "ForwardKL, ReverseKL, JensenShannon, TotalVariation, SkewedForwardKL or SkewedReverseKL");
+        Require(JsdBeta is >= 0 and <= 1, nameof(JsdBeta), JsdBeta, "in [0, 1] (0 is forward KL, 1 reverse KL)");
+        Require(SkewAlpha is > 0 and < 1, nameof(SkewAlpha), SkewAlpha, "in (0, 1)");
+        Require(Enum.IsDefined(Finetuning), nameof(Finetuning), Finetuning, "Lora or Full");
+        Require(OnPolicyFraction is >= 0 and <= 1, nameof(OnPolicyFraction), OnPolicyFraction, "in [0, 1]");
+        Require(OnPolicyTemperature is > 0 and <= 10, nameof(OnPolicyTemperature), OnPolicyTemperature, "in (0, 10]");
+        Require(OnPolicyMaxNewTokens is >= 1 and <= 100_000, nameof(OnPolicyMaxNewTokens), OnPolicyMaxNewTokens, "between 1 and 100000");
+        if (OnPolicyFraction > 0 && KdWeight == 0)
+            throw new ArgumentException("NeoDistillOptions.OnPolicyFraction > 0 has the teacher score the student's own samples, but KdWeight 0 runs " +
+                "no teacher; set KdWeight above 0 (the on-policy steps then train on the divergence alone), or OnPolicyFraction = 0.", nameof(OnPolicyFraction));
         Require(Enum.IsDefined(Precision), nameof(Precision), Precision, "Auto, Float32 or BFloat16");
         Require(LossChunkSize >= 0, nameof(LossChunkSize), LossChunkSize, "0 (automatic) or positive");
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
@@ -291,8 +342,9 @@ public sealed class NeoDistillOptions
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient,
         },
-        Trainable = TrainableSet.Adapters(ToLoraSettings()),
-        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize },
+        Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
+        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha },
+        OnPolicy = new OnPolicySettings(OnPolicyFraction, OnPolicyTemperature, OnPolicyMaxNewTokens),
         Precision = Precision,
         CheckpointActivations = ActivationCheckpointing,
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),

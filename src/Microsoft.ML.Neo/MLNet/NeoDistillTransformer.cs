@@ -106,6 +106,9 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     /// <summary>Writes only the trained LoRA adapters, in PEFT's format, to apply onto the student base elsewhere.</summary>
     public void ExportPeftAdapters(string directory)
     {
+        if (spec.Trainable.TrainsBaseWeights)
+            throw new InvalidOperationException("This model was trained with Finetuning = Full: every weight changed and there are no LoRA adapters " +
+                "to write as PEFT. Export the whole model as a Hugging Face folder instead (ExportHuggingFace, or neo export --hf).");
         lock (generationLock)
         {
             student.SavePeftAdapters(directory, options.StudentModelPath);

@@ -81,7 +81,8 @@ internal sealed class CausalLMTrainer
                         group.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
 
                     var phases = new StepPhases();
-                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, batch, phases);
+                    var examples = batches.Realize(batch, student, step, phases);
+                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, examples, phases);
                     step++;
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

@@ -1,4 +1,5 @@
 using Microsoft.ML.Neo.Data;
+using Microsoft.ML.Neo.Modeling;
 
 namespace Microsoft.ML.Neo.Training;
 
@@ -14,6 +15,13 @@ internal interface IBatchSource
     /// <summary>The batches of epoch <paramref name="epoch"/> (1-based). A resumed run replays the earlier epochs and
     /// skips their batches, so a source must give the same batches for the same epochs.</summary>
     IEnumerable<IReadOnlyList<EncodedExample>> Epoch(int epoch);
+
+    /// <summary>
+    /// The examples step <paramref name="step"/> (0-based) trains on, made from its planned batch just before the step
+    /// with the student as it is then: an on-policy source has the student write the responses. Steps a resumed run
+    /// skips are never realised. Fixed sources return the batch as planned.
+    /// </summary>
+    IReadOnlyList<EncodedExample> Realize(IReadOnlyList<EncodedExample> planned, LlamaForCausalLM student, int step, StepPhases phases) => planned;
 
     /// <summary>What identifies the data for checkpoints: a resumed run must see the same.</summary>
     string Describe();

@@ -19,6 +19,9 @@ public enum TrainingPhase
 
     /// <summary>Zeroing gradients, clipping them, and the AdamW update.</summary>
     Optimizer,
+
+    /// <summary>The student writing the responses of an on-policy batch (<see cref="NeoDistillOptions.OnPolicyFraction"/>).</summary>
+    StudentGeneration,
 }
 
 /// <summary>

@@ -8,6 +8,9 @@ internal enum TrainableKind
 {
     /// <summary>LoRA adapters on a frozen base (LLM-NEO).</summary>
     LoraAdapters,
+
+    /// <summary>Every weight of the student (full-parameter fine-tuning or KD, the baselines of LLM-NEO's comparison).</summary>
+    AllWeights,
 }
 
 /// <summary>The trainable part of a student: its kind and, for adapters, their settings.</summary>
@@ -15,11 +18,24 @@ internal sealed record TrainableSet(TrainableKind Kind, LoraSettings? Lora)
 {
     public static TrainableSet Adapters(LoraSettings settings) => new(TrainableKind.LoraAdapters, settings);
 
+    public static readonly TrainableSet AllWeights = new(TrainableKind.AllWeights, null);
+
+    /// <summary>Whether the student's base weights change, so they must be kept (and trained) in float32.</summary>
+    public bool TrainsBaseWeights => Kind == TrainableKind.AllWeights;
+
     /// <summary>Prepares a freshly loaded student: freezes what stays fixed and attaches what is trained.</summary>
     /// <returns>A one-line description for the log.</returns>
-    public string ApplyTo(LlamaForCausalLM student) => Kind switch
+    public string ApplyTo(LlamaForCausalLM student)
     {
-        TrainableKind.LoraAdapters => $"LoRA: {LoraInjector.Apply(student, Lora!)} adapters, rank {Lora!.Rank}",
-        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown trainable kind."),
-    };
+        switch (Kind)
+        {
+            case TrainableKind.LoraAdapters:
+                return $"LoRA: {LoraInjector.Apply(student, Lora!)} adapters, rank {Lora!.Rank}";
+            case TrainableKind.AllWeights:
+                foreach (var parameter in student.parameters()) parameter.requires_grad = true;
+                return "full fine-tuning: every weight is trained";
+            default:
+                throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown trainable kind.");
+        }
+    }
 }

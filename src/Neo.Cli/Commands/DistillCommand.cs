@@ -39,6 +39,12 @@ internal static class DistillCommand
         var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank.");
         var kd = With("--kd", Defaults.KdWeight, "Weight of the distillation loss, 0 to 1 (0: fine-tuning only).");
         var temperature = With("--temperature", Defaults.Temperature, "Softmax temperature of the distillation loss (above 0).");
+        var divergence = With("--divergence", Defaults.Divergence, "The KD divergence: ForwardKL, ReverseKL, JensenShannon, TotalVariation, SkewedForwardKL or SkewedReverseKL.");
+        var jsdBeta = With("--jsd-beta", Defaults.JsdBeta, "β of JensenShannon, 0 to 1 (0: forward KL, 1: reverse KL).");
+        var skewAlpha = With("--skew-alpha", Defaults.SkewAlpha, "α of the skewed KLs, in (0, 1).");
+        var finetuning = With("--finetuning", Defaults.Finetuning, "Lora (adapters, LLM-NEO) or Full (every weight: full KD, or SFT with --kd 0).");
+        var onPolicy = With("--on-policy", Defaults.OnPolicyFraction, "Share of steps, 0 to 1, whose responses the student samples for the teacher to score (needs --kd above 0).");
+        var onPolicyTemperature = With("--on-policy-temperature", Defaults.OnPolicyTemperature, "The student's sampling temperature on on-policy steps.");
         var learningRate = With("--lr", Defaults.LearningRate, "AdamW learning rate (above 0).");
         var epochs = With("--epochs", Defaults.Epochs, "Passes over the data (1 or more).");
         var batch = With("--batch", Defaults.BatchSize, "Sequences per step (1 or more).");
@@ -50,12 +56,14 @@ internal static class DistillCommand
         var lossChunk = With("--loss-chunk", Defaults.LossChunkSize, "Rows per chunk of the loss (0: automatic, a 32 MiB block).");
         var precision = Precision();
         var command = new Command("distill",
-            "Distil a teacher into a student with LoRA adapters (LLM-NEO) and save an ML.NET model zip.")
+            "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature, learningRate,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
-            "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --top-k 20 --student ./student --data train.jsonl");
+            "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --top-k 20 --student ./student --data train.jsonl\n" +
+            "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
         command.SetWork((parse, console, cancellation) =>
         {
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
@@ -76,7 +84,9 @@ internal static class DistillCommand
                 TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
                 TeacherScoreTopK = parse.GetValue(topK), Mode = parse.GetValue(mode), StudentModelPath = parse.GetValue(student)!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
-                Temperature = parse.GetValue(temperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
+                Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
+                SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),
+                OnPolicyTemperature = parse.GetValue(onPolicyTemperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
                 Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,

@@ -36,7 +36,7 @@ internal static class DistillationLoss
             var studentLog = nn.functional.log_softmax(studentLogits / t, -1);                   // [M, V]
             if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);         // [M, K]
             var teacherLog = nn.functional.log_softmax(teacher.Logits.detach().to(ScalarType.Float32) / t, -1); // [M, S]
-            var perPosition = DivergenceFunction.For(settings.Divergence).PerPosition(studentLog, teacherLog); // [M]
+            var perPosition = DivergenceFunction.For(settings).PerPosition(studentLog, teacherLog); // [M]
             divergence = perPosition.sum() / denominator * (t * t);
         }
         var total = crossEntropy * (1 - settings.KdWeight) + divergence * settings.KdWeight;

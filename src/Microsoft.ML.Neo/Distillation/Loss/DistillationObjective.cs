@@ -12,7 +12,8 @@ namespace Microsoft.ML.Neo.Distillation.Loss;
 /// states at the same rows are computed once. Then, one chunk of <see cref="LossSettings.RowsPerChunk"/> rows at a time,
 /// the student's head, the teacher's targets and <see cref="DistillationLoss"/> run forward and backward, so only one
 /// [chunk, vocabulary] block of logits per model is alive at once; the hidden-state gradients they leave are
-/// backpropagated through the student's body in one pass at the end.
+/// backpropagated through the student's body in one pass at the end. Batches the student sampled itself (on-policy
+/// distillation) use the divergence alone.
 /// </summary>
 internal sealed class DistillationObjective : ITrainingObjective
 {
@@ -41,6 +42,9 @@ internal sealed class DistillationObjective : ITrainingObjective
     private LossTerms Run(LlamaForCausalLM student, TokenBatch batch, StepPhases phases, bool backward)
     {
         using var scope = NewDisposeScope();
+        // An on-policy batch (the student's own samples) trains on the divergence alone: cross-entropy on tokens the
+        // student chose itself would only make it surer of them.
+        var settings = batch.Examples.Any(e => e.StudentGenerated) ? this.settings with { KdWeight = 1 } : this.settings;
         TeacherBatchScores? scores = null;
         if (settings.UsesTeacher)
             using (phases.Time(TrainingPhase.TeacherForward)) scores = teacher!.Score(batch, student.Config.VocabSize);

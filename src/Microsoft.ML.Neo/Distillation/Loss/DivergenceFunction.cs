@@ -3,14 +3,16 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Distillation.Loss;
 
 /// <summary>
-/// A divergence between the teacher's and the student's temperature-softened distributions at each response position,
-/// given as log-probabilities on a shared support: the whole vocabulary (online teacher), or the teacher's top-K ids
-/// (cached or served teacher).
+/// A divergence between the teacher's (p) and the student's (q) temperature-softened distributions at each response
+/// position, given as log-probabilities on a shared support: the whole vocabulary (online teacher), or the teacher's
+/// top-K ids (cached or served teacher).
 /// <para>
-/// On a top-K support the teacher's log-probabilities are renormalised over its K ids (its tail is unknown), while the
-/// student's are its full-vocabulary log-probabilities gathered at those ids, so they sum to at most 1 and the mass
-/// the student puts outside the support still acts through its normaliser. With K equal to the vocabulary both
-/// supports give the same value.
+/// On a top-K support the teacher is its K log-probabilities renormalised over those ids, so it puts no mass on the tail
+/// it did not report. The student's log-probabilities are its full-vocabulary ones gathered at the K ids; they sum to at
+/// most 1, and the rest, its tail mass (<see cref="StudentTail"/>), is one bucket where the teacher has 0. Every
+/// divergence that stays finite against such a teacher counts that bucket exactly (the terms it adds are linear in the
+/// tail's mass); reverse KL, infinite there, sums over the support only. With K equal to the vocabulary the tail is
+/// empty and both supports give the same value.
 /// </para>
 /// </summary>
 internal abstract class DivergenceFunction
@@ -20,34 +22,33 @@ internal abstract class DivergenceFunction
     /// <returns>[M] the divergence at each position.</returns>
     public abstract Tensor PerPosition(Tensor studentLog, Tensor teacherLog);
 
-    public static DivergenceFunction For(Divergence divergence) => divergence switch
+    /// <summary>The divergence the settings name, with their β or α.</summary>
+    public static DivergenceFunction For(LossSettings settings) => settings.Divergence switch
     {
-        Divergence.ForwardKL => ForwardKl.Instance,
-        Divergence.ReverseKL => ReverseKl.Instance,
-        _ => throw new ArgumentOutOfRangeException(nameof(divergence), divergence, "Unknown divergence."),
+        Divergence.ForwardKL => KullbackLeibler.Forward,
+        Divergence.ReverseKL => KullbackLeibler.Reverse,
+        Divergence.JensenShannon => settings.JsdBeta switch
+        {
+            // TRL's ends: the generalized JSD itself vanishes at both, the KLs are its limits' directions.
+            0 => KullbackLeibler.Forward,
+            1 => KullbackLeibler.Reverse,
+            var beta => new JensenShannon(beta),
+        },
+        Divergence.TotalVariation => TotalVariation.Instance,
+        Divergence.SkewedForwardKL => SkewedKullbackLeibler.Forward(settings.SkewAlpha),
+        Divergence.SkewedReverseKL => SkewedKullbackLeibler.Reverse(settings.SkewAlpha),
+        _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Divergence, "Unknown divergence."),
     };
 
-    /// <summary>
-    /// KL(p ‖ q) = Σ p (log p − log q) with p the teacher and q the student. On a top-K support this is the cross-entropy
-    /// against the renormalised teacher minus its entropy, so the missing tail simply carries no target mass.
-    /// </summary>
-    private sealed class ForwardKl : DivergenceFunction
-    {
-        public static readonly ForwardKl Instance = new();
+    /// <summary>KL(x ‖ y) = Σ x (log x − log y) over the support, from log-probabilities.</summary>
+    /// <returns>[M]</returns>
+    protected static Tensor KlOnSupport(Tensor logX, Tensor logY) => (logX.exp() * (logX - logY)).sum(-1);
 
-        public override Tensor PerPosition(Tensor studentLog, Tensor teacherLog) =>
-            (teacherLog.exp() * (teacherLog - studentLog)).sum(-1); // [M]
-    }
+    /// <summary>log(w·x + (1 − w)·y) from log x and log y, for 0 &lt; w &lt; 1, without leaving log space.</summary>
+    /// <returns>[M, S]</returns>
+    protected static Tensor LogMixture(Tensor logX, double w, Tensor logY) => (logX + Math.Log(w)).logaddexp(logY + Math.Log(1 - w));
 
-    /// <summary>
-    /// KL(q ‖ p) = Σ q (log q − log p). On a top-K support the sum runs over the K ids only: the student's mass outside
-    /// them is not counted, since the teacher's log-probability there is unknown.
-    /// </summary>
-    private sealed class ReverseKl : DivergenceFunction
-    {
-        public static readonly ReverseKl Instance = new();
-
-        public override Tensor PerPosition(Tensor studentLog, Tensor teacherLog) =>
-            (studentLog.exp() * (studentLog - teacherLog)).sum(-1); // [M]
-    }
+    /// <summary>The student's mass outside the support, 1 − Σ q (0 up to rounding on the whole vocabulary).</summary>
+    /// <returns>[M]</returns>
+    protected static Tensor StudentTail(Tensor studentLog) => (1 - studentLog.exp().sum(-1)).clamp_min(0);
 }

@@ -9,21 +9,25 @@ namespace Microsoft.ML.Neo.Distillation.Teachers;
 /// <see cref="TeacherScoreCache"/> as the teacher's top-K logits per response position, so repeated runs and sweeps do
 /// not ask the teacher again. Entries are keyed by the teacher's fingerprint and the exact tokens it read. Each cache
 /// file is opened on first use. After <see cref="PrepareScores"/> the teacher behind it is released, and scores come
-/// from the cache alone.
+/// from the cache alone, unless it is kept for examples made during training.
 /// </summary>
 internal sealed class CachedTeacher : ITeacher
 {
     private readonly string directory;
     private readonly int topK;
     private readonly Lazy<string> fingerprint;
+    private readonly bool keepTeacher;
     private ITeacher? inner;
     private TeacherGenerationCache? generations;
     private TeacherScoreCache? scores;
 
     /// <param name="inner">The teacher asked on a miss; owned (disposed) by this cache.</param>
     /// <param name="topK">How many of the teacher's logits per position are kept (capped at the vocabulary).</param>
-    public CachedTeacher(ITeacher inner, string directory, int topK)
+    /// <param name="keepTeacher">Keep the teacher behind the cache after <see cref="PrepareScores"/>, for examples made
+    /// during training (on-policy samples), which it scores on demand and the cache then keeps too.</param>
+    public CachedTeacher(ITeacher inner, string directory, int topK, bool keepTeacher = false)
     {
+        this.keepTeacher = keepTeacher;
         this.inner = inner;
         this.directory = directory;
         this.topK = topK;
@@ -104,6 +108,7 @@ internal sealed class CachedTeacher : ITeacher
                 $"'{cache.Path}'; run again with the same TeacherCacheDirectory to continue from there.", e.StatusCode, e);
         }
         _ = fingerprint.Value; // keys still need it once the teacher is gone
+        if (keepTeacher) return;
         inner?.Dispose();      // training reads the cache; the teacher is no longer needed
         inner = null;
     }

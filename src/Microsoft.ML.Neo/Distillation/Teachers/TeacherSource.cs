@@ -48,16 +48,19 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>Loads or connects to the teacher (and opens its cache), ready for <see cref="ITeacher"/> calls.</summary>
     /// <param name="studentTokenizer">For a served teacher: the tokenizer used when the endpoint names none of its own.</param>
     /// <param name="studentContext">For a served teacher whose server does not say its context length.</param>
-    public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null)
+    /// <param name="scoresDuringTraining">The teacher scores examples made during training (on-policy samples), so a
+    /// cache keeps it after precomputing the fixed examples.</param>
+    public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null,
+        bool scoresDuringTraining = false)
     {
         if (IsServed)
         {
             var tokenizer = ServedTokenizer(studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)));
             var served = ServedTeacher.Open(Endpoint, ChatClient, tokenizer, studentContext, ScoreTopK, warn ?? (_ => { }));
-            return new CachedTeacher(served, CacheDirectory!, ScoreTopK);
+            return new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining);
         }
         var local = LocalTeacher.Load(ModelPath!, device, dtype);
-        return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK) : local;
+        return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining) : local;
     }
 
     private TokenizerFiles ServedTokenizer(TokenizerFiles studentTokenizer) => Endpoint?.TokenizerPath is { } path
