@@ -29,32 +29,46 @@ public sealed class CheckpointResumeTests
     private static Tensor[] Adapters(NeoDistillTransformer model) =>
         LoraInjector.AdapterParameters(model.Student.Model).Select(p => p.Parameter.detach().clone()).ToArray();
 
+    private static Tensor[] AllWeights(NeoDistillTransformer model) =>
+        model.Student.Model.parameters().Select(p => p.detach().clone()).ToArray();
+
     [TestMethod]
-    public void ResumedRunEqualsAnUnbrokenRun()
+    [DataRow(0f, Finetuning.Lora)]
+    [DataRow(0.5f, Finetuning.Lora)] // on-policy steps sample from the restored student exactly as the unbroken run did
+    [DataRow(0f, Finetuning.Full)]
+    public void ResumedRunEqualsAnUnbrokenRun(float onPolicy, Finetuning finetuning)
     {
         using var fixture = new Microsoft.ML.Neo.Tests.MLNet.DistillFixture();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(12)); // 3 steps per epoch, 6 in all
+        NeoDistillOptions Options(string? checkpoints)
+        {
+            var options = CheckpointResumeTests.Options(fixture, checkpoints);
+            options.OnPolicyFraction = onPolicy;
+            options.OnPolicyMaxNewTokens = 6;
+            options.Finetuning = finetuning;
+            return options;
+        }
 
         Tensor[] unbroken;
-        using (var model = ml.Transforms.NeoDistill(Options(fixture, null)).Fit(data)) unbroken = Adapters(model);
+        using (var model = ml.Transforms.NeoDistill(Options(null)).Fit(data)) unbroken = AllWeights(model);
 
         string checkpoints = fixture.Sub("checkpoints");
-        var crashing = Options(fixture, checkpoints);
+        var crashing = Options(checkpoints);
         crashing.Progress = new CrashAt(5);
         var crash = Assert.ThrowsExactly<IOException>(() => ml.Transforms.NeoDistill(crashing).Fit(data));
         StringAssert.Contains(crash.Message, "step 5");
         Assert.IsTrue(File.Exists(Path.Combine(checkpoints, "trainer_state.json")), "the step-4 checkpoint survived");
 
         var recorder = new ProgressRecorder();
-        var resuming = Options(fixture, checkpoints);
+        var resuming = Options(checkpoints);
         resuming.Progress = recorder;
         using var resumed = ml.Transforms.NeoDistill(resuming).Fit(data);
         CollectionAssert.AreEqual(new[] { 5, 6 }, recorder.Reports.Select(r => r.Step).ToArray(), "only the steps after the checkpoint run again");
-        var weights = Adapters(resumed);
+        var weights = AllWeights(resumed);
         Assert.AreEqual(unbroken.Length, weights.Length);
         for (int i = 0; i < weights.Length; i++)
-            Assert.IsTrue(TensorAssert.Identical(unbroken[i], weights[i]), $"adapter tensor {i} differs after resuming");
+            Assert.IsTrue(TensorAssert.Identical(unbroken[i], weights[i]), $"weight tensor {i} differs after resuming");
     }
 
     private sealed class CancelAt(int step, CancellationTokenSource source) : IProgress<TrainingProgress>

@@ -70,4 +70,33 @@ public sealed class MemoryTests
         Assert.AreEqual(50, live.Count);
         Assert.AreEqual(live[5], live[^1], $"live tensors grew: {string.Join(", ", live)}");
     }
+
+    [TestMethod]
+    [DataRow(Finetuning.Lora)]
+    [DataRow(Finetuning.Full)]
+    public void LiveTensorCountStaysFlatOver40OnPolicyStepsWithEveryDivergence(Finetuning finetuning)
+    {
+        manual_seed(1);
+        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
+        (finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(new LoraSettings { Rank = 4 })).ApplyTo(student);
+        var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
+        var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
+
+        var live = new List<long>();
+        var divergences = Enum.GetValues<Divergence>();
+        var settings = new TrainerSettings { Epochs = 100, BatchSize = 4, MaxSteps = 40 };
+        var batches = new Microsoft.ML.Neo.Distillation.OnPolicy.OnPolicyBatches(new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed),
+            new Microsoft.ML.Neo.Distillation.OnPolicy.OnPolicySettings(0.5f, 1, 8), encoder, new[] { 2 }, seed: 1);
+        foreach (var divergence in divergences)
+        {
+            var trainer = new CausalLMTrainer(student, batches, new DistillationObjective(teacher, new LossSettings(0.5f, 2, divergence)), settings, padId: 2)
+            { OnStep = _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
+            trainer.Train();
+        }
+
+        Assert.AreEqual(40 * divergences.Length, live.Count);
+        // After the first run's warm-up nothing may accumulate, across on- and off-policy steps and every divergence.
+        Assert.IsTrue(live.Skip(5).All(count => count == live[5]), $"live tensors changed: {string.Join(", ", live)}");
+    }
 }

@@ -59,6 +59,34 @@ public sealed class ServedTeacherTests
     }
 
     [TestMethod]
+    public async Task OnPolicyStepsAskTheServerToScoreTheStudentsSamplesAsTheLocalTeacherWould()
+    {
+        using var fixture = new DistillFixture();
+        int vocab = TinyCheckpoints.TokenizerSize;
+        NeoDistillOptions OnPolicy(NeoDistillOptions options)
+        {
+            options.OnPolicyFraction = 1;
+            options.OnPolicyMaxNewTokens = 6;
+            options.Divergence = Divergence.SkewedReverseKL;
+            return options;
+        }
+        var local = Fit(OnPolicy(fixture.Options()), rows: 8);
+
+        await using var server = await Serve(fixture.TeacherPath, maxLogprobs: vocab);
+        var options = OnPolicy(ServedOptions(fixture, server.BaseAddress, fixture.Sub("cache")));
+        options.TeacherScoreTopK = vocab;
+        var served = Fit(options, rows: 8);
+
+        Assert.AreEqual(2, served.Count);
+        for (int step = 0; step < local.Count; step++)
+        {
+            Assert.AreEqual(local[step].Divergence, served[step].Divergence, 1e-4, $"KD term of step {step + 1}: the same samples, scored by the same teacher");
+            Assert.AreEqual(served[step].Divergence, served[step].Loss, 1e-5, "on-policy steps train on the divergence alone");
+        }
+        Assert.AreEqual(8 + 8, server.Statistics.Completions, "8 references scored up front, then 2 steps × 4 samples during training");
+    }
+
+    [TestMethod]
     public async Task AServerKilledHalfwayFailsClearlyAndARerunAsksOnlyForWhatIsMissing()
     {
         using var fixture = new DistillFixture();
