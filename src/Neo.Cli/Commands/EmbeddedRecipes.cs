@@ -3,8 +3,14 @@ using Microsoft.ML.Neo.Modeling;
 namespace Neo.Cli.Commands;
 
 /// <summary>The recipes that produced the checkpoints in EmbeddedModels/ (see docs/quickstart.md).</summary>
-internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes)
+/// <param name="Styled">Trained on clean <see cref="Microsoft.ML.Neo.Data.Synthetic.StyledWordProblems"/> (the distillation
+/// task's three solution styles) instead of the original single-style problems.</param>
+internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes,
+    bool Styled = false)
 {
+    /// <summary>Every role make-embedded knows.</summary>
+    public static readonly string[] Roles = { "teacher", "student", "teacher-primed", "styled-teacher", "styled-student" };
+
     /// <summary>Problems for pretraining are drawn from seeds far from the distillation and evaluation sets.</summary>
     public const int TrainingDataSeed = 1000;
     public const int DistillationSeed = 2000;
@@ -27,6 +33,9 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
         // The response-priming experiment's teacher: the teacher's shape with room for the priming texts, which the
         // embedded tokenizer spells mostly letter by letter (about 150 tokens); trained on PrimedTeacherData.
         "teacher-primed" => For("teacher") with { Config = For("teacher").Config with { MaxPositionEmbeddings = 384 }, Seed = 3 },
-        _ => throw new ArgumentException($"--role must be 'teacher', 'teacher-primed' or 'student', not '{role}'."),
+        // The distillation task's pair: the same shapes, trained on clean problems in all three styles.
+        "styled-teacher" => For("teacher") with { Seed = 4, Styled = true },
+        "styled-student" => For("student") with { Seed = 5, Styled = true },
+        _ => throw new ArgumentException($"--role must be one of {string.Join(", ", Roles)}, not '{role}'."),
     };
 }

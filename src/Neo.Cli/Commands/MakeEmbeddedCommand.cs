@@ -12,14 +12,15 @@ namespace Neo.Cli.Commands;
 
 /// <summary>
 /// Regenerates one of the embedded checkpoints by full-parameter training on the synthetic task:
-///   neo make-embedded --role teacher|student|teacher-primed --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
-/// (teacher-primed is the response-priming experiment's teacher, trained on PrimedTeacherData).
+///   neo make-embedded --role teacher|student|teacher-primed|styled-teacher|styled-student --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
+/// (teacher-primed is the response-priming experiment's teacher, trained on PrimedTeacherData; the styled pair is the
+/// distillation task's, trained on clean StyledWordProblems).
 /// </summary>
 internal static class MakeEmbeddedCommand
 {
     public static Command Create()
     {
-        var roleOption = With("--role", "teacher", "Which checkpoint: teacher, student or teacher-primed.").AcceptOnlyFromAmong("teacher", "student", "teacher-primed");
+        var roleOption = With("--role", "teacher", "Which checkpoint: " + string.Join(", ", EmbeddedRecipes.Roles) + ".").AcceptOnlyFromAmong(EmbeddedRecipes.Roles);
         var outOption = Optional<string?>("--out", "Where to write it (default: src/Neo.Cli/EmbeddedModels/<role>, run from the repository root).");
         var hiddenOption = Optional<int?>("--hidden", "Hidden size (default: the role's recipe).");
         var layersOption = Optional<int?>("--layers", "Decoder layers.");
@@ -70,7 +71,10 @@ internal static class MakeEmbeddedCommand
         Console.WriteLine($"Training the {role} from scratch: hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, " +
                           $"{examples} problems x {epochs} epoch(s), batch {batch}, lr {lr}, max steps {maxSteps}.");
         int[]? shapes = shapeList is not null ? shapeList.Split(',').Select(int.Parse).ToArray() : defaults.Shapes;
-        var problems = ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
+        if (defaults.Styled && shapes is not null) throw new ArgumentException("--shapes applies to the original task only, not to the styled roles.");
+        var problems = defaults.Styled
+            ? StyledWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed) // clean: every step right, every solution worked
+            : ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
         Console.WriteLine($"Problem shapes: {(shapes is null ? "all" : string.Join(",", shapes))}.");
         var pairs = role == "teacher-primed"
             ? PrimedTeacherData.Generate(problems, seed)
@@ -83,7 +87,8 @@ internal static class MakeEmbeddedCommand
         Console.WriteLine($"Saved to {output}.");
         if (evalCount > 0)
         {
-            var heldOut = ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
+            var heldOut = defaults.Styled ? StyledWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed)
+                : ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
             using var reloaded = CausalLM.FromPretrained(output);
             Console.WriteLine($"Held-out exact match ({evalCount} problems): {ExactMatchEvaluator.Accuracy(reloaded, heldOut):P1}");
         }

@@ -7,9 +7,9 @@ namespace Microsoft.ML.Neo.Data.Synthetic;
 /// </summary>
 public static class ArithmeticWordProblems
 {
-    private static readonly string[] Names = { "Tom", "Ana", "Sam", "Lily", "Ben", "Mia", "Leo", "Zoe", "Max", "Eva" };
-    private static readonly string[] Items = { "apples", "pens", "books", "cards", "eggs", "coins", "shells", "stamps" };
-    private static readonly string[] Containers = { "bags", "boxes", "packs", "jars" };
+    internal static readonly string[] Names = { "Tom", "Ana", "Sam", "Lily", "Ben", "Mia", "Leo", "Zoe", "Max", "Eva" };
+    internal static readonly string[] Items = { "apples", "pens", "books", "cards", "eggs", "coins", "shells", "stamps" };
+    internal static readonly string[] Containers = { "bags", "boxes", "packs", "jars" };
 
     /// <summary>Number of distinct problem shapes.</summary>
     public const int TemplateCount = 4;
