@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
@@ -8,6 +7,7 @@ using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Evaluation;
 using Microsoft.ML.Neo.Generation;
 
+using Neo.Cli.Experiments;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
@@ -72,7 +72,7 @@ internal static class PrimingExperimentCommand
         string teacherPath = Path.Combine(models, "teacher-primed"), studentPath = Path.Combine(models, "student");
         // Runs are reused only under the same settings.
         string settings = FormattableString.Invariant($"train={trainCount};eval={evalCount};rank={rank};lr={lr};kd={kd};T={temperature};batch={batch}");
-        var done = ReadResults(resultsPath, settings);
+        var log = new ExperimentLog(resultsPath, settings);
 
         var train = ArithmeticWordProblems.Generate(trainCount, EmbeddedRecipes.DistillationSeed);
         var heldOut = ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
@@ -91,18 +91,18 @@ internal static class PrimingExperimentCommand
                 Console.WriteLine($"  {priming,-22} {100.0 * correct / heldOut.Count,5:F1} %");
             }
         }
+        double before;
         using (var student = CausalLM.FromPretrained(studentPath))
         {
-            double before = ExactMatchEvaluator.Accuracy(student, heldOut);
-            Console.WriteLine($"Student before distillation: {100 * before:F1} % (deterministic, no seeds)");
-            done[("no distillation", 0)] = 100 * before;
+            before = 100 * ExactMatchEvaluator.Accuracy(student, heldOut);
+            Console.WriteLine($"Student before distillation: {before:F1} % (deterministic, no seeds)");
         }
 
         foreach (var condition in Conditions)
         {
             foreach (int seed in seeds)
             {
-                if (done.ContainsKey((condition.Name, seed))) continue;
+                if (log.TryGet(condition.Name, seed, out _)) continue;
                 var options = new NeoDistillOptions
                 {
                     TeacherModelPath = teacherPath, StudentModelPath = studentPath, AnswerColumnName = "Answer",
@@ -119,40 +119,22 @@ internal static class PrimingExperimentCommand
                 var metrics = ml.EvaluateAnswers(model.Transform(evalView), "Completion", "Response");
                 double accuracy = 100 * metrics.Accuracy;
                 Console.WriteLine($"{condition.Name}, seed {seed}: {accuracy:F1} % ({clock.Elapsed.TotalSeconds:F0} s)");
-                File.AppendAllText(resultsPath, JsonSerializer.Serialize(new { condition = condition.Name, seed, accuracy, seconds = clock.Elapsed.TotalSeconds, settings }) + "\n");
-                done[(condition.Name, seed)] = accuracy;
+                log.Add(new ExperimentRun(condition.Name, seed, accuracy, clock.Elapsed.TotalSeconds));
             }
         }
 
         Console.WriteLine();
         Console.WriteLine($"| condition | accuracy, mean ± sd over {seeds.Length} seeds | per seed | paper (GSM8K, 8B student) |");
         Console.WriteLine("|---|---|---|---|");
-        Console.WriteLine($"| no distillation | {done[("no distillation", 0)]:F1} % | (deterministic) | 12.2 % |");
+        Console.WriteLine($"| no distillation | {before:F1} % | (deterministic) | 12.2 % |");
         foreach (var condition in Conditions)
         {
-            var values = seeds.Select(s => done[(condition.Name, s)]).ToArray();
-            double mean = values.Average();
-            double sd = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
-            Console.WriteLine($"| {condition.Name} | {mean:F1} ± {sd:F1} % | {string.Join(", ", values.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))} | {condition.Paper} |");
+            var values = seeds.Select(s => log[condition.Name, s].Accuracy).ToArray();
+            Console.WriteLine($"| {condition.Name} | {ExperimentLog.MeanSd(values, " %")} | {ExperimentLog.List(values)} | {condition.Paper} |");
         }
         return 0;
     }
 
     private static IEnumerable<Row> Rows(IEnumerable<WordProblem> problems) =>
         problems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution, Answer = p.Answer.ToString(CultureInfo.InvariantCulture) }).ToList();
-
-    private static Dictionary<(string, int), double> ReadResults(string path, string settings)
-    {
-        var results = new Dictionary<(string, int), double>();
-        if (!File.Exists(path)) return results;
-        foreach (var line in File.ReadLines(path).Where(l => l.Trim().Length > 0))
-        {
-            using var json = JsonDocument.Parse(line);
-            var root = json.RootElement;
-            if (root.GetProperty("settings").GetString() != settings) continue;
-            results[(root.GetProperty("condition").GetString()!, root.GetProperty("seed").GetInt32())] = root.GetProperty("accuracy").GetDouble();
-        }
-        Console.WriteLine($"{results.Count} finished runs with these settings read from {path}; they are not repeated.");
-        return results;
-    }
 }
