@@ -26,6 +26,30 @@ internal static class ProcessMemory
         }
     }
 
+    /// <summary>
+    /// Hands memory that earlier work freed back to the OS (a full garbage collection, then glibc's malloc_trim), so a
+    /// measurement that follows <see cref="ResetPeak"/> starts from what is really in use and not from what the allocator
+    /// kept. False where glibc is not there (the measurement then includes that slack).
+    /// </summary>
+    public static bool Trim()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            MallocTrim(0); // returns whether anything was released; either way the heap is trimmed now
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
     private static long? Kilobytes(string key)
     {
         const string path = "/proc/self/status";

@@ -129,6 +129,8 @@ internal static class NeoExperimentCommand
                         return false;
                     },
                 };
+                // Peak resident memory of this run alone: what earlier runs freed goes back to the OS first.
+                ProcessMemory.Trim();
                 ProcessMemory.ResetPeak();
                 double? before = ProcessMemory.CurrentGiB;
                 var clock = System.Diagnostics.Stopwatch.StartNew();

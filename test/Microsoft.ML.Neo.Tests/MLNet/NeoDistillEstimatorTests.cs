@@ -75,10 +75,14 @@ public sealed class NeoDistillEstimatorTests
         Assert.IsTrue(Math.Abs(reports[0].Loss - (0.5 * reports[0].CrossEntropy + 0.5 * reports[0].Divergence)) < 1e-4);
         foreach (var report in reports)
         {
-            // Every phase of a KD step did some work, and together they fit inside the step.
+            // Every phase of an off-policy KD step did some work, and together they fit inside the step; the student
+            // samples nothing (on-policy steps have tests of their own).
             var phases = report.Phases!;
             foreach (var phase in Enum.GetValues<Microsoft.ML.Neo.Training.TrainingPhase>())
-                Assert.IsTrue(phases[phase] > 0, $"{phase}: {phases}");
+            {
+                if (phase == Microsoft.ML.Neo.Training.TrainingPhase.StudentGeneration) Assert.AreEqual(0, phases[phase]);
+                else Assert.IsTrue(phases[phase] > 0, $"{phase}: {phases}");
+            }
         }
         Assert.IsTrue(reports[1].Phases!.Total <= (reports[1].Elapsed - reports[0].Elapsed).TotalSeconds, "phases lie within the step");
         lock (logged) Assert.IsTrue(logged.Any(m => m.Contains("step 2/2") && m.Contains("kd ")), string.Join("\n", logged));
