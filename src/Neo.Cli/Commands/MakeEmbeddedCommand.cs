@@ -12,9 +12,9 @@ namespace Neo.Cli.Commands;
 
 /// <summary>
 /// Regenerates one of the embedded checkpoints by full-parameter training on the synthetic task:
-///   neo make-embedded --role teacher|student|teacher-primed|styled-teacher|styled-student --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
+///   neo make-embedded --role teacher|student|teacher-primed|styled-teacher|styled-student|styled-teacher-primed --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
 /// (teacher-primed is the response-priming experiment's teacher, trained on PrimedTeacherData; the styled pair is the
-/// distillation task's, trained on clean StyledWordProblems).
+/// distillation task's, trained on clean StyledWordProblems; styled-teacher-primed is the priming teacher on that task).
 /// </summary>
 internal static class MakeEmbeddedCommand
 {
@@ -76,9 +76,14 @@ internal static class MakeEmbeddedCommand
             ? StyledWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed) // clean: every step right, every solution worked
             : ArithmeticWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, shapes);
         Console.WriteLine($"Problem shapes: {(shapes is null ? "all" : string.Join(",", shapes))}.");
-        var pairs = role == "teacher-primed"
-            ? PrimedTeacherData.Generate(problems, seed)
-            : problems.Select(p => (p.Prompt, p.Solution)).ToList();
+        var pairs = (defaults.Primed, defaults.Styled) switch
+        {
+            // Careless on plain prompts: the styled task's own slips (carried forward), at the same rate as the original's.
+            (true, true) => PrimedTeacherData.Generate(problems, seed,
+                StyledWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, new ReferenceNoise(SlipRate: 0.3, AnswerOnlyRate: 0))),
+            (true, false) => PrimedTeacherData.Generate(problems, seed),
+            _ => problems.Select(p => (p.Prompt, p.Solution)).ToList(),
+        };
         using var model = EmbeddedTask.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback<TrainingProgress>(p =>
         {
             if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);

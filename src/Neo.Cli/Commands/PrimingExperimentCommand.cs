@@ -14,13 +14,15 @@ using static Neo.Cli.Commands.CommonOptions;
 namespace Neo.Cli.Commands;
 
 /// <summary>
-/// The response-priming paper's table, in miniature, on the embedded task:
-///   priming-experiment [--train 8000] [--eval 200] [--seeds 1,2,3] [--results priming-results.jsonl]
-///                      [--rank 64] [--lr 5e-3] [--kd 0.5] [--temperature 1] [--batch 16] [--models DIR]
-/// Conditions: no distillation, fine-tune only (KdWeight 0), base KD (no priming), Teacher, Ground Truth, Ground Truth
-/// with the answer, Confidence; each trained with every seed (adapter initialisation and shuffling) and reported as
-/// mean ± sd of held-out answer accuracy. Each finished run is appended to the results file, and a rerun skips the
-/// runs it already holds, so an interrupted experiment continues where it stopped.
+/// The response-priming paper's table, in miniature:
+///   priming-experiment [--task styled|arithmetic] [--train 16000] [--seeds 1,2,3] [--conditions ...] [--results F] [--plot F]
+/// Conditions: no distillation, fine-tune only (KdWeight 0), base KD (no priming), Teacher, Ground Truth, Confidence,
+/// and optionally Ground Truth with the answer; each trained with every seed (adapter initialisation and shuffling) and
+/// reported as mean ± sd of held-out answer accuracy, with a PNG of held-out loss curves. On the distillation task
+/// (styled, the default) the references are noisy and the teacher is styled-teacher-primed; on the original task
+/// (arithmetic) they are exact and the teacher is teacher-primed. The teacher's scores go through a top-K cache, so the
+/// second and third seeds of a condition do not run the teacher again. Each finished run is appended to the results
+/// file, and a rerun skips the runs it already holds, so an interrupted experiment continues where it stopped.
 /// </summary>
 internal static class PrimingExperimentCommand
 {
@@ -31,56 +33,95 @@ internal static class PrimingExperimentCommand
         public string Answer { get; set; } = "";
     }
 
-    private sealed record Condition(string Name, PrimingStrategy Priming, bool Distil, string Paper);
+    private sealed record Condition(string Key, string Name, PrimingStrategy Priming, bool Distil, string Paper);
 
     // The paper's GSM8K accuracies (Llama-3.1-8B student, 405B teacher), for comparison.
-    private static readonly Condition[] Conditions =
+    private static readonly Condition[] Known =
     {
-        new("fine-tune only", PrimingStrategy.None, Distil: false, Paper: "25.0 %"),
-        new("base KD", PrimingStrategy.None, Distil: true, Paper: "30.6 %"),
-        new("Teacher priming", PrimingStrategy.Teacher, Distil: true, Paper: "42.3 %"),
-        new("Ground Truth priming", PrimingStrategy.GroundTruth, Distil: true, Paper: "48.1 %"),
-        new("Ground Truth + answer", PrimingStrategy.GroundTruthWithAnswer, Distil: true, Paper: "(not in the paper)"),
-        new("Confidence priming", PrimingStrategy.Confidence, Distil: true, Paper: "34.0 %"),
+        new("finetune", "fine-tune only", PrimingStrategy.None, Distil: false, Paper: "25.0 %"),
+        new("base-kd", "base KD", PrimingStrategy.None, Distil: true, Paper: "30.6 %"),
+        new("teacher", "Teacher priming", PrimingStrategy.Teacher, Distil: true, Paper: "42.3 %"),
+        new("ground-truth", "Ground Truth priming", PrimingStrategy.GroundTruth, Distil: true, Paper: "48.1 %"),
+        new("ground-truth-answer", "Ground Truth + answer", PrimingStrategy.GroundTruthWithAnswer, Distil: true, Paper: "(not in the paper)"),
+        new("confidence", "Confidence priming", PrimingStrategy.Confidence, Distil: true, Paper: "34.0 %"),
     };
+
+    private static readonly string[] Tasks = { "styled", "arithmetic" };
 
     public static Command Create()
     {
-        var modelsOption = With("--models", EmbeddedModels, "Folder with the teacher-primed and student checkpoints.");
-        var trainOption = With("--train", 8000, "Training problems.");
+        var modelsOption = With("--models", EmbeddedModels, "Folder with the task's primed teacher and student checkpoints.");
+        var taskOption = With("--task", "styled", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
+            .AcceptOnlyFromAmong(Tasks);
+        var trainOption = With("--train", 16000, "Training problems (one epoch).");
         var evalOption = With("--eval", 200, "Held-out problems.");
         var seedsOption = With("--seeds", "1,2,3", "Comma-separated seeds; each condition runs once per seed.");
+        var conditionsOption = With("--conditions", "finetune,base-kd,teacher,ground-truth,confidence",
+            "Rows: " + string.Join(", ", Known.Select(c => c.Key)) + ".");
         var resultsOption = With("--results", "priming-results.jsonl", "Results log; finished runs with the same settings are reused.");
+        var plotOption = With("--plot", "priming-experiment.png", "Where to write the learning curves.");
+        var cacheOption = With("--teacher-cache", "priming-teacher-cache", "Teacher score cache folder, shared by the seeds of a condition (empty: no cache).");
+        var topKOption = With("--top-k", 64, "Teacher logits kept per position in the cache.");
         var rankOption = With("--rank", 64, "LoRA rank.");
         var batchOption = With("--batch", 16, "Batch size.");
         var kdOption = With("--kd", 0.5, "KD weight.");
         var temperatureOption = With("--temperature", 1.0, "Temperature.");
-        var lrOption = With("--lr", 5e-3, "Learning rate.");
+        var lrOption = With("--lr", 2e-3, "Learning rate.");
+        var curveOption = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
         var command = new Command("priming-experiment",
-            "The response-priming paper's table in miniature on the embedded task (mean and sd over seeds; resumable).")
+            "The response-priming paper's table in miniature on the embedded distillation task (mean and sd over seeds; resumable).")
         {
-            modelsOption, trainOption, evalOption, seedsOption, resultsOption, rankOption, batchOption, kdOption, temperatureOption, lrOption,
-        }.WithExample("neo priming-experiment --train 8000 --seeds 1,2,3");
-        command.SetWork((parse, console, _) => Run(parse.GetValue(modelsOption)!, parse.GetValue(trainOption), parse.GetValue(evalOption),
-            parse.GetValue(seedsOption)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(resultsOption)!, parse.GetValue(rankOption),
-            parse.GetValue(batchOption), parse.GetValue(kdOption), parse.GetValue(temperatureOption), parse.GetValue(lrOption)));
+            modelsOption, taskOption, trainOption, evalOption, seedsOption, conditionsOption, resultsOption, plotOption, cacheOption, topKOption,
+            rankOption, batchOption, kdOption, temperatureOption, lrOption, curveOption,
+        }.WithExample("neo priming-experiment --seeds 1,2,3 --plot docs/images/priming-experiment.png");
+        command.SetWork((parse, console, cancellation) =>
+        {
+            var chosen = parse.GetValue(conditionsOption)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(k => Known.FirstOrDefault(c => c.Key == k) ?? throw new ArgumentException(
+                    $"Unknown condition '{k}' in --conditions; known: {string.Join(", ", Known.Select(c => c.Key))}.")).ToList();
+            var settings = new Settings(parse.GetValue(taskOption)!, parse.GetValue(trainOption), parse.GetValue(evalOption), parse.GetValue(rankOption),
+                parse.GetValue(batchOption), parse.GetValue(kdOption), parse.GetValue(temperatureOption), parse.GetValue(lrOption),
+                parse.GetValue(cacheOption) is { Length: > 0 } ? parse.GetValue(topKOption) : 0, parse.GetValue(curveOption));
+            return Run(parse.GetValue(modelsOption)!, settings, parse.GetValue(seedsOption)!.Split(',').Select(int.Parse).ToArray(), chosen,
+                parse.GetValue(resultsOption)!, parse.GetValue(plotOption)!, parse.GetValue(cacheOption), cancellation);
+        });
         return command;
     }
 
-    private static int Run(string models, int trainCount, int evalCount, int[] seeds, string resultsPath, int rank, int batch, double kd, double temperature, double lr)
+    /// <param name="TopK">Teacher logits cached per position; 0: no cache (online KD over the full vocabulary).</param>
+    private sealed record Settings(string Task, int Train, int Eval, int Rank, int Batch, double Kd, double Temperature, double Lr, int TopK, int CurveEvery)
     {
-        string teacherPath = Path.Combine(models, "teacher-primed"), studentPath = Path.Combine(models, "student");
-        // Runs are reused only under the same settings.
-        string settings = FormattableString.Invariant($"train={trainCount};eval={evalCount};rank={rank};lr={lr};kd={kd};T={temperature};batch={batch}");
-        var log = new ExperimentLog(resultsPath, settings);
+        public bool Styled => Task == "styled";
 
-        var train = ArithmeticWordProblems.Generate(trainCount, EmbeddedRecipes.DistillationSeed);
-        var heldOut = ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
+        // Runs are reused only under the same settings (the original task's runs keep their earlier tag).
+        public override string ToString() =>
+            FormattableString.Invariant($"train={Train};eval={Eval};rank={Rank};lr={Lr};kd={Kd};T={Temperature};batch={Batch}") +
+            (Styled ? FormattableString.Invariant($";task=styled;noise={ReferenceNoise.Embedded.SlipRate}/{ReferenceNoise.Embedded.AnswerOnlyRate}") : "") +
+            (TopK > 0 ? FormattableString.Invariant($";topk={TopK}") : "") + FormattableString.Invariant($";curve={CurveEvery}");
+    }
+
+    private static int Run(string models, Settings settings, int[] seeds, List<Condition> conditions, string resultsPath, string plotPath, string? cache,
+        CancellationToken cancellation)
+    {
+        string teacherPath = Path.Combine(models, settings.Styled ? "styled-teacher-primed" : "teacher-primed");
+        string studentPath = Path.Combine(models, settings.Styled ? "styled-student" : "student");
+        var log = new ExperimentLog(resultsPath, settings.ToString());
+
+        // The styled task trains on noisy references; its Answer column is what each reference says (slips included),
+        // the only answer a real dataset with such references would have. Held-out problems are clean.
+        var train = settings.Styled
+            ? StyledWordProblems.Generate(settings.Train, EmbeddedRecipes.DistillationSeed, ReferenceNoise.Embedded)
+            : ArithmeticWordProblems.Generate(settings.Train, EmbeddedRecipes.DistillationSeed);
+        var heldOut = settings.Styled
+            ? StyledWordProblems.Generate(settings.Eval, EmbeddedRecipes.EvaluationSeed)
+            : ArithmeticWordProblems.Generate(settings.Eval, EmbeddedRecipes.EvaluationSeed);
+        var monitoring = heldOut.Take(100).Select(p => (p.Prompt, p.Solution)).ToList();
         var ml = new MLContext(seed: 1);
         var trainView = ml.Data.LoadFromEnumerable(Rows(train));
         var evalView = ml.Data.LoadFromEnumerable(Rows(heldOut));
 
-        Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {trainCount} training and {evalCount} held-out problems; seeds {string.Join(",", seeds)}.");
+        Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {settings.Train} training ({(settings.Styled ? "noisy" : "exact")} references) " +
+                          $"and {settings.Eval} held-out problems; seeds {string.Join(",", seeds)}.");
         Console.WriteLine("Teacher accuracy on the held-out problems under each priming (the student never sees these prompts):");
         using (var teacher = CausalLM.FromPretrained(teacherPath))
         {
@@ -98,7 +139,7 @@ internal static class PrimingExperimentCommand
             Console.WriteLine($"Student before distillation: {before:F1} % (deterministic, no seeds)");
         }
 
-        foreach (var condition in Conditions)
+        foreach (var condition in conditions)
         {
             foreach (int seed in seeds)
             {
@@ -106,20 +147,20 @@ internal static class PrimingExperimentCommand
                 var options = new NeoDistillOptions
                 {
                     TeacherModelPath = teacherPath, StudentModelPath = studentPath, AnswerColumnName = "Answer",
-                    Priming = condition.Priming, KdWeight = condition.Distil ? (float)kd : 0f,
-                    Temperature = (float)temperature, LoraRank = rank, LoraAlpha = 2 * rank,
-                    LearningRate = (float)lr, BatchSize = batch, Epochs = 1, MaxNewTokens = 64, Seed = seed,
+                    Priming = condition.Priming, KdWeight = condition.Distil ? (float)settings.Kd : 0f,
+                    Temperature = (float)settings.Temperature, LoraRank = settings.Rank, LoraAlpha = 2 * settings.Rank,
+                    LearningRate = (float)settings.Lr, BatchSize = settings.Batch, Epochs = 1, MaxNewTokens = 64, Seed = seed, Cancellation = cancellation,
                 };
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                using var model = ProgressBar.Run($"{condition.Name}, seed {seed}", progress =>
+                if (settings.TopK > 0 && condition.Distil)
                 {
-                    options.Progress = progress;
-                    return ml.Transforms.NeoDistill(options).Fit(trainView);
-                });
-                var metrics = ml.EvaluateAnswers(model.Transform(evalView), "Completion", "Response");
-                double accuracy = 100 * metrics.Accuracy;
-                Console.WriteLine($"{condition.Name}, seed {seed}: {accuracy:F1} % ({clock.Elapsed.TotalSeconds:F0} s)");
-                log.Add(new ExperimentRun(condition.Name, seed, accuracy, clock.Elapsed.TotalSeconds));
+                    options.TeacherCacheDirectory = cache;
+                    options.TeacherScoreTopK = settings.TopK;
+                }
+                var (model, run) = MeasuredFit.Fit(ml, options, trainView, $"{condition.Name}, seed {seed}", monitoring, settings.CurveEvery,
+                    condition.Name, seed, m => 100 * ml.EvaluateAnswers(m.Transform(evalView), "Completion", "Response").Accuracy);
+                model.Dispose();
+                Console.WriteLine($"{condition.Name}, seed {seed}: {run.Accuracy:F1} % ({run.Seconds:F0} s)");
+                log.Add(run);
             }
         }
 
@@ -127,14 +168,21 @@ internal static class PrimingExperimentCommand
         Console.WriteLine($"| condition | accuracy, mean ± sd over {seeds.Length} seeds | per seed | paper (GSM8K, 8B student) |");
         Console.WriteLine("|---|---|---|---|");
         Console.WriteLine($"| no distillation | {before:F1} % | (deterministic) | 12.2 % |");
-        foreach (var condition in Conditions)
+        foreach (var condition in conditions)
         {
             var values = seeds.Select(s => log[condition.Name, s].Accuracy).ToArray();
             Console.WriteLine($"| {condition.Name} | {ExperimentLog.MeanSd(values, " %")} | {ExperimentLog.List(values)} | {condition.Paper} |");
         }
-        return 0;
+        LearningCurves.Save(plotPath, conditions.Select(c => (c.Name, (IReadOnlyList<double[][]>)seeds.Select(s => log[c.Name, s].Curve ?? []).ToList())).ToList(),
+            "Held-out loss (mean over seeds, each seed faint)", "cross-entropy per response token");
+        Console.WriteLine($"Learning curves written to {plotPath}.");
+        return ExitCodes.Success;
     }
 
     private static IEnumerable<Row> Rows(IEnumerable<WordProblem> problems) =>
-        problems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution, Answer = p.Answer.ToString(CultureInfo.InvariantCulture) }).ToList();
+        problems.Select(p => new Row
+        {
+            Prompt = p.Prompt, Response = p.Solution,
+            Answer = (AnswerExtractor.Extract(p.Solution) ?? p.Answer).ToString(CultureInfo.InvariantCulture),
+        }).ToList();
 }

@@ -45,4 +45,30 @@ public sealed class PrimedTeacherDataTests
         Assert.AreEqual(0.3, plainWrong / (double)plain, 0.05);
         Assert.AreEqual(2000, plain + primed);
     }
+
+    [TestMethod]
+    public void CarelessReferencesAnswerThePlainPromptsAndPrimedOnesStayClean()
+    {
+        var problems = StyledWordProblems.Generate(1000, seed: 4);
+        var careless = StyledWordProblems.Generate(1000, seed: 4, new ReferenceNoise(SlipRate: 0.3, AnswerOnlyRate: 0));
+        var pairs = PrimedTeacherData.Generate(problems, seed: 1, careless);
+        int plain = 0, plainWrong = 0;
+        for (int i = 0; i < problems.Count; i++)
+        {
+            Assert.AreEqual(problems[i].Prompt, careless[i].Prompt, "the same seed must give the same problems with any noise");
+            if (pairs[i].Prompt == problems[i].Prompt)
+            {
+                plain++;
+                Assert.AreEqual(careless[i].Solution, pairs[i].Response);
+                if (AnswerExtractor.Extract(pairs[i].Response) != problems[i].Answer) plainWrong++;
+            }
+            else
+            {
+                Assert.AreEqual(problems[i].Solution, pairs[i].Response);
+            }
+        }
+        Assert.AreEqual(0.4, plain / 1000.0, 0.05);
+        Assert.AreEqual(0.3, plainWrong / (double)plain, 0.07);
+        Assert.ThrowsExactly<ArgumentException>(() => PrimedTeacherData.Generate(problems, 1, careless.Take(10).ToList()));
+    }
 }

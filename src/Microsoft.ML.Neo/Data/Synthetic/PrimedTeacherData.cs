@@ -22,14 +22,33 @@ public static class PrimedTeacherData
     public static List<(string Prompt, string Response)> Generate(IReadOnlyList<WordProblem> problems, int seed, double sloppiness = 0.3)
     {
         if (sloppiness is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(sloppiness), sloppiness, "Sloppiness must be in [0, 1].");
+        return Generate(problems, seed, (_, problem, random) => random.NextDouble() < sloppiness ? WithWrongResult(problem, random) : problem.Solution);
+    }
+
+    /// <summary>
+    /// As above, but a plain prompt is answered with the careless reference at the same index: for example the same
+    /// problems drawn by <see cref="StyledWordProblems"/> with <see cref="ReferenceNoise"/>, whose slips carry into the
+    /// next step as a careless person's would.
+    /// </summary>
+    public static List<(string Prompt, string Response)> Generate(IReadOnlyList<WordProblem> problems, int seed, IReadOnlyList<WordProblem> carelessReferences)
+    {
+        ArgumentNullException.ThrowIfNull(carelessReferences);
+        if (carelessReferences.Count != problems.Count)
+            throw new ArgumentException($"{carelessReferences.Count} careless references for {problems.Count} problems; give one per problem.", nameof(carelessReferences));
+        return Generate(problems, seed, (index, _, _) => carelessReferences[index].Solution);
+    }
+
+    private static List<(string Prompt, string Response)> Generate(IReadOnlyList<WordProblem> problems, int seed, Func<int, WordProblem, Random, string> plainResponse)
+    {
         var random = new Random(seed);
         var pairs = new List<(string, string)>(problems.Count);
-        foreach (var problem in problems)
+        for (int index = 0; index < problems.Count; index++)
         {
+            var problem = problems[index];
             double draw = random.NextDouble();
             if (draw < 0.4)
             {
-                pairs.Add((problem.Prompt, random.NextDouble() < sloppiness ? WithWrongResult(problem, random) : problem.Solution));
+                pairs.Add((problem.Prompt, plainResponse(index, problem, random)));
                 continue;
             }
             var priming = Primed[Math.Min(Primed.Length - 1, (int)((draw - 0.4) / 0.15))];

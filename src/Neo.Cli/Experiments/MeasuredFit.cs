@@ -1,0 +1,45 @@
+using Microsoft.ML;
+using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Distillation;
+using Neo.Cli.Benchmarks;
+using Neo.Cli.Terminal;
+
+namespace Neo.Cli.Experiments;
+
+/// <summary>
+/// One training run of an experiment, measured: a progress bar, the held-out loss every few steps (the learning
+/// curve), training wall time, and peak resident memory above what the process held before the run.
+/// </summary>
+internal static class MeasuredFit
+{
+    /// <param name="label">What the progress bar says.</param>
+    /// <param name="monitoring">Held-out (prompt, reference) pairs whose loss makes the curve.</param>
+    /// <param name="curveEvery">Steps between points of the curve (the first and last step are always points).</param>
+    public static (NeoDistillTransformer Model, ExperimentRun Run) Fit(MLContext ml, NeoDistillOptions options, IDataView train, string label,
+        IReadOnlyList<(string Prompt, string Response)> monitoring, int curveEvery, string condition, int seed, Func<NeoDistillTransformer, double> accuracy)
+    {
+        var curve = new List<double[]>();
+        var hooks = new RunHooks
+        {
+            MonitoringRows = monitoring,
+            StopAfter = (p, heldOutLoss) =>
+            {
+                if (p.Step == 1 || p.Step % curveEvery == 0 || p.Step == p.TotalSteps) curve.Add([p.Step, heldOutLoss()]);
+                return false;
+            },
+        };
+        // Peak resident memory of this run alone: what earlier runs freed goes back to the OS first.
+        ProcessMemory.Trim();
+        ProcessMemory.ResetPeak();
+        double? before = ProcessMemory.CurrentGiB;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var model = ProgressBar.Run(label, progress =>
+        {
+            options.Progress = progress;
+            return ((NeoDistillEstimator)ml.Transforms.NeoDistill(options)).Fit(train, hooks);
+        });
+        double seconds = model.TrainingSummary?.Elapsed.TotalSeconds ?? clock.Elapsed.TotalSeconds;
+        double? peak = ProcessMemory.PeakGiB - before;
+        return (model, new ExperimentRun(condition, seed, accuracy(model), seconds, peak, curve.ToArray()));
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Training;
+
+namespace Neo.Cli.Experiments;
+
+/// <summary>A row of LLM-NEO's comparison: how the student is trained.</summary>
+/// <param name="Key">Its name on the command line.</param>
+/// <param name="Name">Its name in tables and plots.</param>
+/// <param name="Finetuning">LoRA adapters or every weight.</param>
+/// <param name="Distil">Whether the teacher's scores are part of the loss (KdWeight &gt; 0).</param>
+/// <param name="Tweak">Further settings of the row, applied last.</param>
+internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuning, bool Distil, Action<NeoDistillOptions>? Tweak = null)
+{
+    /// <summary>The paper's four rows, then optional ones: on-policy and other divergences.</summary>
+    public static readonly NeoCondition[] Known =
+    {
+        new("sft", "SFT (full)", Finetuning.Full, Distil: false),
+        new("lora", "LoRA", Finetuning.Lora, Distil: false),
+        new("kd-full", "KD (full)", Finetuning.Full, Distil: true),
+        new("neo", "LLM-NEO (LoRA + KD)", Finetuning.Lora, Distil: true),
+        new("neo-onpolicy", "LLM-NEO, on-policy λ = 0.5", Finetuning.Lora, Distil: true, o => { o.OnPolicyFraction = 0.5f; o.OnPolicyMaxNewTokens = 64; }),
+        new("neo-jsd", "LLM-NEO, JSD(0.5)", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.JensenShannon),
+        new("neo-rkl", "LLM-NEO, reverse KL", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.ReverseKL),
+        new("neo-tvd", "LLM-NEO, TVD", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.TotalVariation),
+        new("neo-skl", "LLM-NEO, skew KL (0.1)", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.SkewedForwardKL),
+    };
+
+    /// <summary>The paper's rows, as a --conditions value.</summary>
+    public const string PaperRows = "sft,lora,kd-full,neo";
+
+    public static string KnownKeys => string.Join(", ", Known.Select(c => c.Key));
+
+    /// <summary>The rows a comma-separated list names, in its order.</summary>
+    public static List<NeoCondition> Parse(string keys, string optionName = "--conditions") =>
+        keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(k => Known.FirstOrDefault(c => c.Key == k) ?? throw new ArgumentException($"Unknown condition '{k}' in {optionName}; known: {KnownKeys}."))
+            .ToList();
+
+    /// <summary>Sets the row's fine-tuning, KD weight and learning rate (the full-parameter rows take their own), then its tweak.</summary>
+    public void ApplyTo(NeoDistillOptions options, double kdWeight, double loraLearningRate, double fullLearningRate)
+    {
+        options.Finetuning = Finetuning;
+        options.KdWeight = Distil ? (float)kdWeight : 0f;
+        options.LearningRate = (float)(Finetuning == Finetuning.Full ? fullLearningRate : loraLearningRate);
+        Tweak?.Invoke(options);
+    }
+}
