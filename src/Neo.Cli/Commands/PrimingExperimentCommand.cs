@@ -16,10 +16,11 @@ namespace Neo.Cli.Commands;
 /// <summary>
 /// The response-priming paper's table, in miniature:
 ///   priming-experiment [--task styled|arithmetic] [--train 16000] [--seeds 1,2,3] [--conditions ...] [--results F] [--plot F]
+/// (The default task stays the original until the styled primed teacher is among the embedded models.)
 /// Conditions: no distillation, fine-tune only (KdWeight 0), base KD (no priming), Teacher, Ground Truth, Confidence,
 /// and optionally Ground Truth with the answer; each trained with every seed (adapter initialisation and shuffling) and
 /// reported as mean ± sd of held-out answer accuracy, with a PNG of held-out loss curves. On the distillation task
-/// (styled, the default) the references are noisy and the teacher is styled-teacher-primed; on the original task
+/// (styled) the references are noisy and the teacher is styled-teacher-primed; on the original task
 /// (arithmetic) they are exact and the teacher is teacher-primed. The teacher's scores go through a top-K cache, so the
 /// second and third seeds of a condition do not run the teacher again. Each finished run is appended to the results
 /// file, and a rerun skips the runs it already holds, so an interrupted experiment continues where it stopped.
@@ -51,7 +52,7 @@ internal static class PrimingExperimentCommand
     public static Command Create()
     {
         var modelsOption = With("--models", EmbeddedModels, "Folder with the task's primed teacher and student checkpoints.");
-        var taskOption = With("--task", "styled", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
+        var taskOption = With("--task", "arithmetic", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
             .AcceptOnlyFromAmong(Tasks);
         var trainOption = With("--train", 16000, "Training problems (one epoch).");
         var evalOption = With("--eval", 200, "Held-out problems.");
@@ -69,7 +70,7 @@ internal static class PrimingExperimentCommand
         var lrOption = With("--lr", 2e-3, "Learning rate.");
         var curveOption = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
         var command = new Command("priming-experiment",
-            "The response-priming paper's table in miniature on the embedded distillation task (mean and sd over seeds; resumable).")
+            "The response-priming paper's table in miniature on an embedded task (mean and sd over seeds; resumable).")
         {
             modelsOption, taskOption, trainOption, evalOption, seedsOption, conditionsOption, resultsOption, plotOption, cacheOption, topKOption,
             rankOption, batchOption, kdOption, temperatureOption, lrOption, curveOption,
@@ -105,6 +106,9 @@ internal static class PrimingExperimentCommand
     {
         string teacherPath = Path.Combine(models, settings.Styled ? "styled-teacher-primed" : "teacher-primed");
         string studentPath = Path.Combine(models, settings.Styled ? "styled-student" : "student");
+        if (!Directory.Exists(teacherPath))
+            throw new ArgumentException($"The priming teacher {teacherPath} is missing. Make it with: neo make-embedded --role " +
+                $"{Path.GetFileName(teacherPath)} --out {teacherPath} (about 20 minutes on 2 cores), or pass --models with a folder that has it.");
         var log = new ExperimentLog(resultsPath, settings.ToString());
 
         // The styled task trains on noisy references; its Answer column is what each reference says (slips included),

@@ -42,7 +42,7 @@ public sealed class DivergenceFamilyTests
     };
 
     [TestMethod]
-    [DynamicData(nameof(Divergences), DynamicDataSourceType.Method)]
+    [DynamicData(nameof(Divergences))]
     public void MatchesTheFormulaOnTheWholeVocabulary(Divergence divergence, float beta, float alpha)
     {
         foreach (float t in new[] { 1f, 2.5f })
@@ -57,7 +57,7 @@ public sealed class DivergenceFamilyTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(Divergences), DynamicDataSourceType.Method)]
+    [DynamicData(nameof(Divergences))]
     public void OnATopKSupportCountsTheStudentsTailAgainstATeacherWithNone(Divergence divergence, float beta, float alpha)
     {
         const int k = 2;
@@ -86,7 +86,7 @@ public sealed class DivergenceFamilyTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(Divergences), DynamicDataSourceType.Method)]
+    [DynamicData(nameof(Divergences))]
     public void ATopKSupportOfTheWholeVocabularyEqualsTheDenseValue(Divergence divergence, float beta, float alpha)
     {
         using var scope = NewDisposeScope();
@@ -98,7 +98,7 @@ public sealed class DivergenceFamilyTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(Divergences), DynamicDataSourceType.Method)]
+    [DynamicData(nameof(Divergences))]
     public void IsZeroWithZeroGradientWhenTheStudentEqualsTheTeacher(Divergence divergence, float beta, float alpha)
     {
         using var scope = NewDisposeScope();
