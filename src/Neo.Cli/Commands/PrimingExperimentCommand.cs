@@ -16,11 +16,10 @@ namespace Neo.Cli.Commands;
 /// <summary>
 /// The response-priming paper's table, in miniature:
 ///   priming-experiment [--task styled|arithmetic] [--train 16000] [--seeds 1,2,3] [--conditions ...] [--results F] [--plot F]
-/// (The default task stays the original until the styled primed teacher is among the embedded models.)
 /// Conditions: no distillation, fine-tune only (KdWeight 0), base KD (no priming), Teacher, Ground Truth, Confidence,
 /// and optionally Ground Truth with the answer; each trained with every seed (adapter initialisation and shuffling) and
 /// reported as mean ± sd of held-out answer accuracy, with a PNG of held-out loss curves. On the distillation task
-/// (styled) the references are noisy and the teacher is styled-teacher-primed; on the original task
+/// (styled, the default) the references are noisy and the teacher is styled-teacher-primed; on the original task
 /// (arithmetic) they are exact and the teacher is teacher-primed. The teacher's scores go through a top-K cache, so the
 /// second and third seeds of a condition do not run the teacher again. Each finished run is appended to the results
 /// file, and a rerun skips the runs it already holds, so an interrupted experiment continues where it stopped.
@@ -52,7 +51,7 @@ internal static class PrimingExperimentCommand
     public static Command Create()
     {
         var modelsOption = With("--models", EmbeddedModels, "Folder with the task's primed teacher and student checkpoints.");
-        var taskOption = With("--task", "arithmetic", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
+        var taskOption = With("--task", "styled", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
             .AcceptOnlyFromAmong(Tasks);
         var trainOption = With("--train", 16000, "Training problems (one epoch).");
         var evalOption = With("--eval", 200, "Held-out problems.");
