@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
 
 namespace Neo.Cli.Commands;
@@ -17,6 +18,19 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
     public const int TrainingDataSeed = 1000;
     public const int DistillationSeed = 2000;
     public const int EvaluationSeed = 3000;
+
+    /// <summary>The --task values of the commands that run on either task: the distillation task, then the original one.</summary>
+    public static readonly string[] Tasks = { "styled", "arithmetic" };
+
+    /// <summary>The problems to distil on: on the distillation task (styled) with <see cref="ReferenceNoise.Embedded"/> references.</summary>
+    public static List<WordProblem> DistillationProblems(bool styled, int count) => styled
+        ? StyledWordProblems.Generate(count, DistillationSeed, ReferenceNoise.Embedded)
+        : ArithmeticWordProblems.Generate(count, DistillationSeed);
+
+    /// <summary>The held-out problems accuracy is measured on; always clean.</summary>
+    public static List<WordProblem> HeldOutProblems(bool styled, int count) => styled
+        ? StyledWordProblems.Generate(count, EvaluationSeed)
+        : ArithmeticWordProblems.Generate(count, EvaluationSeed);
 
     public static EmbeddedRecipes For(string role) => role switch
     {

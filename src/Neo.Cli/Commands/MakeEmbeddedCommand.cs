@@ -92,8 +92,7 @@ internal static class MakeEmbeddedCommand
         Console.WriteLine($"Saved to {output}.");
         if (evalCount > 0)
         {
-            var heldOut = defaults.Styled ? StyledWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed)
-                : ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
+            var heldOut = EmbeddedRecipes.HeldOutProblems(defaults.Styled, evalCount);
             using var reloaded = CausalLM.FromPretrained(output);
             Console.WriteLine($"Held-out exact match ({evalCount} problems): {ExactMatchEvaluator.Accuracy(reloaded, heldOut):P1}");
         }

@@ -74,8 +74,8 @@ internal static class NeoExperimentCommand
     {
         string teacherPath = Path.Combine(models, "styled-teacher"), studentPath = Path.Combine(models, "styled-student");
         var log = new ExperimentLog(resultsPath, settings.ToString());
-        var trainProblems = StyledWordProblems.Generate(settings.Train, EmbeddedRecipes.DistillationSeed, ReferenceNoise.Embedded);
-        var heldOut = StyledWordProblems.Generate(settings.Eval, EmbeddedRecipes.EvaluationSeed);
+        var trainProblems = EmbeddedRecipes.DistillationProblems(styled: true, settings.Train);
+        var heldOut = EmbeddedRecipes.HeldOutProblems(styled: true, settings.Eval);
         var monitoring = heldOut.Take(100).Select(p => (p.Prompt, p.Solution)).ToList();
         var ml = new MLContext(seed: 1);
         var trainView = ml.Data.LoadFromEnumerable(trainProblems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }).ToList());

@@ -46,13 +46,11 @@ internal static class PrimingExperimentCommand
         new("confidence", "Confidence priming", PrimingStrategy.Confidence, Distil: true, Paper: "34.0 %"),
     };
 
-    private static readonly string[] Tasks = { "styled", "arithmetic" };
-
     public static Command Create()
     {
         var modelsOption = With("--models", EmbeddedModels, "Folder with the task's primed teacher and student checkpoints.");
         var taskOption = With("--task", "styled", "styled: the distillation task (noisy, multi-style references); arithmetic: the original task (exact references).")
-            .AcceptOnlyFromAmong(Tasks);
+            .AcceptOnlyFromAmong(EmbeddedRecipes.Tasks);
         var trainOption = With("--train", 16000, "Training problems (one epoch).");
         var evalOption = With("--eval", 200, "Held-out problems.");
         var seedsOption = With("--seeds", "1,2,3", "Comma-separated seeds; each condition runs once per seed.");
@@ -112,12 +110,8 @@ internal static class PrimingExperimentCommand
 
         // The styled task trains on noisy references; its Answer column is what each reference says (slips included),
         // the only answer a real dataset with such references would have. Held-out problems are clean.
-        var train = settings.Styled
-            ? StyledWordProblems.Generate(settings.Train, EmbeddedRecipes.DistillationSeed, ReferenceNoise.Embedded)
-            : ArithmeticWordProblems.Generate(settings.Train, EmbeddedRecipes.DistillationSeed);
-        var heldOut = settings.Styled
-            ? StyledWordProblems.Generate(settings.Eval, EmbeddedRecipes.EvaluationSeed)
-            : ArithmeticWordProblems.Generate(settings.Eval, EmbeddedRecipes.EvaluationSeed);
+        var train = EmbeddedRecipes.DistillationProblems(settings.Styled, settings.Train);
+        var heldOut = EmbeddedRecipes.HeldOutProblems(settings.Styled, settings.Eval);
         var monitoring = heldOut.Take(100).Select(p => (p.Prompt, p.Solution)).ToList();
         var ml = new MLContext(seed: 1);
         var trainView = ml.Data.LoadFromEnumerable(Rows(train));

@@ -23,14 +23,12 @@ namespace Neo.Cli.Commands;
 /// </summary>
 internal static class QuickstartCommand
 {
-    private static readonly string[] Tasks = { "styled", "arithmetic" };
-
     public static Command Create()
     {
         var modelsOption = With("--models", EmbeddedModels, "Folder with the embedded checkpoints.");
         var taskOption = With("--task", "styled",
             "styled: the distillation task (noisy references in three solution styles; styled-teacher, styled-student); " +
-            "arithmetic: the original task (exact references; teacher, student).").AcceptOnlyFromAmong(Tasks);
+            "arithmetic: the original task (exact references; teacher, student).").AcceptOnlyFromAmong(EmbeddedRecipes.Tasks);
         var conditionsOption = With("--conditions", NeoCondition.PaperRows, "Runs to compare: " + NeoCondition.KnownKeys + ".");
         var trainOption = With("--train", 16000, "Synthetic problems to distil on.");
         var evalOption = With("--eval", 200, "Held-out problems to measure exact match on.");
@@ -66,10 +64,8 @@ internal static class QuickstartCommand
         Directory.CreateDirectory(output);
 
         // The distillation task's references are noisy (slips carried forward, answer-only lines); held-out problems are clean.
-        var train = styled ? StyledWordProblems.Generate(trainCount, EmbeddedRecipes.DistillationSeed, ReferenceNoise.Embedded)
-            : ArithmeticWordProblems.Generate(trainCount, EmbeddedRecipes.DistillationSeed);
-        var heldOut = styled ? StyledWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed)
-            : ArithmeticWordProblems.Generate(evalCount, EmbeddedRecipes.EvaluationSeed);
+        var train = EmbeddedRecipes.DistillationProblems(styled, trainCount);
+        var heldOut = EmbeddedRecipes.HeldOutProblems(styled, evalCount);
         console.WriteLine(styled
             ? $"Task: {trainCount} synthetic GSM8K-style problems to distil on, with noisy references " +
               $"({ReferenceNoise.Embedded.SlipRate:P0} carry an arithmetic slip, {ReferenceNoise.Embedded.AnswerOnlyRate:P0} of the rest give only the answer); " +
