@@ -97,6 +97,11 @@ check "neo distill with a missing data file exits 2 naming it" bash -c "'$neo' d
 check "neo distill --json writes the zip and a JSON result" bash -c "
   '$neo' distill --teacher '$models/teacher' --student '$models/student' --data '$data' --batch 8 --rank 4 --max-new-tokens 16 \
     --out '$work/neo.zip' --precision float32 --json > '$work/distill.json' && grep -q '\"steps\": 2' '$work/distill.json' && [ -f '$work/neo.zip' ] && [ ! -d '$work/neo.zip.checkpoint' ]"
+# Field 5 of the phase table is "student gen": on-policy steps sample before the teacher scores, and that time is shown.
+check "neo distill --on-policy 1 reports the student's sampling time" bash -c "
+  '$neo' distill --teacher '$models/teacher' --student '$models/student' --data '$data' --batch 8 --rank 4 --max-new-tokens 16 --kd 0.5 \
+    --on-policy 1 --out '$work/onpolicy.zip' --precision float32 > '$work/onpolicy.txt' && cat '$work/onpolicy.txt' &&
+  grep -q '| student gen |' '$work/onpolicy.txt' && awk -F'|' '/steps 2-2/ { found = 1; sampled = \$5 + 0 > 0 } END { exit !(found && sampled) }' '$work/onpolicy.txt'"
 check "neo predict --json" bash -c "'$neo' predict --model '$work/neo.zip' --prompt '$prompt' --json | grep -q '\"completion\"'"
 check "neo evaluate --json" bash -c "'$neo' evaluate --model '$work/neo.zip' --data '$data' --json | tee /dev/stderr | grep -q '\"evaluated\": 16'"
 check "neo export --hf --peft" bash -c "'$neo' export --model '$work/neo.zip' --hf '$work/merged' --peft '$work/peft' && [ -f '$work/merged/model.safetensors' ] && [ -f '$work/peft/adapter_config.json' ]"

@@ -14,13 +14,14 @@ namespace Neo.Cli.Benchmarks;
 internal sealed record RunMeasurement(double TokensPerSecond, double[] Phases, double StepSeconds, double? PeakAboveStartGiB, double? PeakGiB)
 {
     public static string Header =>
-        "| variant | tokens/s | s/step | teacher fwd | student fwd | loss | backward | optimizer | step peak above start | process peak |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|";
+        "| variant | tokens/s | s/step | student gen | teacher fwd | student fwd | loss | backward | optimizer | step peak above start | process peak |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|";
 
     public string Row(string label)
     {
         string Share(TrainingPhase p) => $"{Phases[(int)p]:F3} s ({Phases[(int)p] / StepSeconds:P0})";
-        return $"| {label} | {TokensPerSecond:F1} | {StepSeconds:F3} | {Share(TrainingPhase.TeacherForward)} | {Share(TrainingPhase.StudentForward)} | " +
+        // student gen: the on-policy steps' sampling (zero when OnPolicyFraction is 0), part of the step's time.
+        return $"| {label} | {TokensPerSecond:F1} | {StepSeconds:F3} | {Share(TrainingPhase.StudentGeneration)} | {Share(TrainingPhase.TeacherForward)} | {Share(TrainingPhase.StudentForward)} | " +
             $"{Share(TrainingPhase.Loss)} | {Share(TrainingPhase.Backward)} | {Share(TrainingPhase.Optimizer)} | " +
             $"{Gib(PeakAboveStartGiB)} | {Gib(PeakGiB)} |";
     }
