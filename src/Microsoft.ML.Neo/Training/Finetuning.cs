@@ -8,7 +8,7 @@ public enum Finetuning
 
     /// <summary>
     /// Every weight of the student, in float32 whatever the precision of the teacher: full-parameter KD, or SFT with
-    /// KdWeight 0. The baselines of LLM-NEO's comparison; wants about a tenth of LoRA's learning rate, and AdamW keeps
+    /// KdWeight 0. The baselines of LLM-NEO's comparison; its learning rate needs its own sweep, and AdamW keeps
     /// two float32 moments per weight (three times the student's float32 size on top of its weights and gradients).
     /// </summary>
     Full,

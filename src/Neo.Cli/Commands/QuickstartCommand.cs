@@ -18,7 +18,7 @@ namespace Neo.Cli.Commands;
 /// embedded student with NeoDistill four ways at one step budget (SFT of every weight, LoRA, KD of every weight,
 /// LLM-NEO = LoRA + KD), compares exact-match accuracy on held-out problems, then saves, reloads and uses the zip.
 ///   neo quickstart [--task styled|arithmetic] [--conditions sft,lora,kd-full,neo] [--train 16000] [--eval 200] [--epochs 1]
-///              [--rank 64] [--lr 0.002] [--lr-full 0.0003] [--temperature 1] [--kd 0.5] [--out quickstart-out] [--precision auto|float32|bfloat16] [--seed 1]
+///              [--rank 64] [--lr 0.004] [--lr-full 0.004] [--temperature 1] [--kd 0.5] [--out quickstart-out] [--precision auto|float32|bfloat16] [--seed 1]
 /// Each run's per-step losses go to OUT/losses-&lt;condition&gt;.csv (step, loss, ce, kd).
 /// </summary>
 internal static class QuickstartCommand
@@ -34,15 +34,15 @@ internal static class QuickstartCommand
         var evalOption = With("--eval", 200, "Held-out problems to measure exact match on.");
         var epochsOption = With("--epochs", 1, "Epochs.");
         var rankOption = With("--rank", 64, "LoRA rank (alpha is twice the rank).");
-        var lrOption = With("--lr", 2e-3, "Learning rate of the LoRA runs.");
-        var lrFullOption = With("--lr-full", 3e-4, "Learning rate of the full-parameter runs.");
+        var lrOption = With("--lr", 4e-3, "Learning rate of the LoRA runs.");
+        var lrFullOption = With("--lr-full", 4e-3, "Learning rate of the full-parameter runs.");
         var temperatureOption = With("--temperature", 1.0, "Distillation temperature.");
         var kdOption = With("--kd", 0.5, "KD weight of the distilling runs (the others use 0).");
         var outOption = With("--out", "quickstart-out", "Folder for the zip and the loss curves.");
         var precisionOption = Precision();
         var seedOption = With("--seed", 1, "Seed of every run.");
         var command = new Command("quickstart",
-            "LLM-NEO's comparison on the embedded distillation task (SFT, LoRA, full KD, LLM-NEO on held-out problems), then save, reload and use the zip (about 4 minutes on 2 cores).")
+            "LLM-NEO's comparison on the embedded distillation task (SFT, LoRA, full KD, LLM-NEO on held-out problems), then save, reload and use the zip (about 4.5 minutes on 2 cores).")
         {
             modelsOption, taskOption, conditionsOption, trainOption, evalOption, epochsOption, rankOption, lrOption, lrFullOption, temperatureOption, kdOption,
             outOption, precisionOption, seedOption,
