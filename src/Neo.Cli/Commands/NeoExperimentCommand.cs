@@ -43,8 +43,8 @@ internal static class NeoExperimentCommand
         var batch = With("--batch", 16, "Batch size.");
         var kd = With("--kd", 0.5, "KD weight of the distilling rows.");
         var temperature = With("--temperature", 1.0, "KD temperature.");
-        var lr = With("--lr", 4e-3, "Learning rate of the LoRA rows (docs/llm-neo.md: the best of a seed-1 grid).");
-        var lrFull = With("--lr-full", 4e-3, "Learning rate of the full-parameter rows (docs/llm-neo.md: the best of a seed-1 grid).");
+        var lr = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA rows.");
+        var lrFull = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter rows.");
         var curveEvery = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
         var command = new Command("neo-experiment",
             "LLM-NEO's comparison (SFT, LoRA, full KD, LLM-NEO) in miniature on the embedded distillation task, over seeds; resumable.")

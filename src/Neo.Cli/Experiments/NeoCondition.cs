@@ -26,6 +26,12 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         new("neo-skl", "LLM-NEO, skew KL (0.1)", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.SkewedForwardKL),
     };
 
+    /// <summary>
+    /// The default peak learning rate of every row, LoRA and full alike: the best of a seed-1 grid from 1e-4 to 8e-3 for
+    /// each paper row on the distillation task (LoRA alone is flat from 1e-3 to 4e-3; 8e-3 diverges), docs/llm-neo.md.
+    /// </summary>
+    public const double SweptLearningRate = 4e-3;
+
     /// <summary>The paper's rows, as a --conditions value.</summary>
     public const string PaperRows = "sft,lora,kd-full,neo";
 

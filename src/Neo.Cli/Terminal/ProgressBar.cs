@@ -15,8 +15,8 @@ internal static class ProgressBar
     /// call, and the finalizer may then free a <c>Scalar</c> that TorchSharp 0.107 made for that call but no longer
     /// references (it passes the handle without keeping the object alive); libtorch then reads a freed scalar and
     /// fails with "Expected false to be true" from <c>toFloat</c>. It happened once in about 25 priming-experiment runs.
-    /// The refresh thread was the one other thread allocating steadily there; removing it makes the race much rarer,
-    /// not impossible (the runtime's own threads allocate too). docs/using-in-your-app.md has the details.
+    /// The refresh thread was the one other thread allocating steadily there; without it the race should be rarer (not
+    /// measured), not impossible (the runtime's own threads allocate too). docs/using-in-your-app.md has the details.
     /// </remarks>
     public static T Run<T>(string title, Func<IProgress<TrainingProgress>, T> work)
     {
