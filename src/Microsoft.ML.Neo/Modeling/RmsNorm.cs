@@ -23,9 +23,16 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        // Explicit Scalars that live until each call returns, not implicit ones (pow(2), + eps): TorchSharp 0.107 hands
+        // an implicit Scalar's native handle to libtorch without keeping the object alive, and twice in long experiments
+        // a collection during the call let the finalizer free one mid-operation, in this method
+        // (docs/using-in-your-app.md). Same operations as before, so results are bit-identical.
+        using var two = 2.ToScalar();
+        using var epsilon = eps.ToScalar();
+        using var one = 1.ToScalar();
         var wide = x.to(ScalarType.Float32);                                   // the same tensor when x is float32
-        var meanSquare = wide.pow(2).mean(new long[] { -1 }, keepdim: true);   // [..., 1]
-        var normalised = (wide * rsqrt(meanSquare + eps)).to(x.dtype);        // [..., C]
+        var meanSquare = wide.pow(two).mean(new long[] { -1 }, keepdim: true); // [..., 1]
+        var normalised = (wide * rsqrt(meanSquare.add(epsilon, one))).to(x.dtype); // [..., C]
         return (normalised * weight).MoveToOuterDisposeScope();
     }
 }
