@@ -24,8 +24,8 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         // Explicit Scalars that live until each call returns, not implicit ones (pow(2), + eps): TorchSharp 0.107 hands
-        // an implicit Scalar's native handle to libtorch without keeping the object alive, and twice in long experiments
-        // a collection during the call let the finalizer free one mid-operation, in this method
+        // an implicit Scalar's native handle to libtorch without keeping the object alive, and in long experiments a
+        // collection during the call let the finalizer free one mid-operation, in this method
         // (docs/using-in-your-app.md). Same operations as before, so results are bit-identical.
         using var two = 2.ToScalar();
         using var epsilon = eps.ToScalar();
