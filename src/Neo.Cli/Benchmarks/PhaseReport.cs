@@ -21,8 +21,9 @@ internal sealed record RunMeasurement(double TokensPerSecond, double[] Phases, d
     {
         string Share(TrainingPhase p) => $"{Phases[(int)p]:F3} s ({Phases[(int)p] / StepSeconds:P0})";
         // student gen: the on-policy steps' sampling (zero when OnPolicyFraction is 0), part of the step's time.
-        return $"| {label} | {TokensPerSecond:F1} | {StepSeconds:F3} | {Share(TrainingPhase.StudentGeneration)} | {Share(TrainingPhase.TeacherForward)} | {Share(TrainingPhase.StudentForward)} | " +
-            $"{Share(TrainingPhase.Loss)} | {Share(TrainingPhase.Backward)} | {Share(TrainingPhase.Optimizer)} | " +
+        return $"| {label} | {TokensPerSecond:F1} | {StepSeconds:F3} | {Share(TrainingPhase.StudentGeneration)} | " +
+            $"{Share(TrainingPhase.TeacherForward)} | {Share(TrainingPhase.StudentForward)} | {Share(TrainingPhase.Loss)} | " +
+            $"{Share(TrainingPhase.Backward)} | {Share(TrainingPhase.Optimizer)} | " +
             $"{Gib(PeakAboveStartGiB)} | {Gib(PeakGiB)} |";
     }
 
