@@ -10,7 +10,7 @@ internal static class TinyCheckpoints
 {
     public static readonly int TokenizerSize = EmbeddedTask.CreateTokenizer().VocabularySize;
 
-    public static LlamaConfig Config(int hidden = 32, int layers = 2, int heads = 4, int kvHeads = 2, bool tied = false,
+    public static ModelConfig Config(int hidden = 32, int layers = 2, int heads = 4, int kvHeads = 2, bool tied = false,
         int? vocab = null, int context = 128) => new()
     {
         VocabSize = vocab ?? TokenizerSize, HiddenSize = hidden, IntermediateSize = hidden * 2, NumHiddenLayers = layers,
@@ -18,12 +18,43 @@ internal static class TinyCheckpoints
         RopeTheta = 10000, TieWordEmbeddings = tied, BosTokenId = 1, EosTokenId = 2,
     };
 
+    /// <summary>
+    /// The same tiny shape as a member of another family, with what makes the family different switched on (a sliding
+    /// window shorter than the test sequences, NoPE layers, partial rotation with LongRoPE), read back through
+    /// config.json as a checkpoint's would be.
+    /// </summary>
+    public static ModelConfig AsFamily(ModelConfig c, string modelType)
+    {
+        var config = modelType switch
+        {
+            "gemma3_text" => c with
+            {
+                ModelType = modelType, HiddenActivation = "gelu_pytorch_tanh", QueryPreAttentionScalar = 16, SlidingWindow = 8,
+                LayerTypes = Enumerable.Range(0, c.NumHiddenLayers).Select(i => i % 2 == 0 ? "sliding_attention" : "full_attention").ToArray(),
+                LocalRopeTheta = 10_000, RopeTheta = 1_000_000,
+            },
+            "phi3" => c with
+            {
+                ModelType = modelType, PartialRotaryFactor = 0.5, SlidingWindow = 12, MaxPositionEmbeddings = c.MaxPositionEmbeddings,
+                RopeScaling = new RopeScaling("longrope", 2, OriginalMaxPositionEmbeddings: c.MaxPositionEmbeddings / 2)
+                {
+                    ShortFactor = Enumerable.Repeat(1.0, c.ResolvedHeadDim / 4).ToArray(),
+                    LongFactor = Enumerable.Range(1, c.ResolvedHeadDim / 4).Select(i => 1.0 + i).ToArray(),
+                    AttentionFactor = 1.1,
+                },
+            },
+            "smollm3" => c with { ModelType = modelType, NoRopeLayers = Enumerable.Range(0, c.NumHiddenLayers).Select(i => i % 2).ToArray() },
+            _ => c with { ModelType = modelType },
+        };
+        return ModelConfig.FromJson(config.ToJson());
+    }
+
     /// <summary>Writes a seeded random model (and the embedded tokenizer unless told not to) into <paramref name="directory"/>.</summary>
-    public static string Create(string directory, LlamaConfig config, int seed, bool withTokenizer = true,
+    public static string Create(string directory, ModelConfig config, int seed, bool withTokenizer = true,
         SafeTensorsDtype dtype = SafeTensorsDtype.Float32)
     {
         manual_seed(seed);
-        using var model = new LlamaForCausalLM(config);
+        using var model = new DecoderForCausalLM(config);
         // Larger-than-default weights make the random model's distributions peaked enough to test generation.
         using (no_grad())
         {

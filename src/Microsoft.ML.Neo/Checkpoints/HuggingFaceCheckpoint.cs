@@ -26,15 +26,15 @@ internal static class HuggingFaceCheckpoint
                 $"The {role} model folder '{directory}' has neither {WeightsFile} nor {ShardIndexFile}; only safetensors checkpoints are supported.");
     }
 
-    public static LlamaConfig ReadConfig(string directory) =>
-        LlamaConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)));
+    public static ModelConfig ReadConfig(string directory) =>
+        ModelConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)));
 
     /// <param name="dtype">The dtype the weights are held in; each stored tensor is converted to it directly, with no
     /// float32 copy in between when the two agree.</param>
-    public static LlamaForCausalLM Load(string directory, ScalarType dtype = ScalarType.Float32)
+    public static DecoderForCausalLM Load(string directory, ScalarType dtype = ScalarType.Float32)
     {
         EnsureIsCheckpoint(directory, "requested");
-        var model = new LlamaForCausalLM(ReadConfig(directory), dtype);
+        var model = new DecoderForCausalLM(ReadConfig(directory), dtype);
         try
         {
             LoadFolderWeights(model, directory);
@@ -89,7 +89,7 @@ internal static class HuggingFaceCheckpoint
         return files;
     }
 
-    public static void Save(LlamaForCausalLM model, string directory, SafeTensorsDtype dtype)
+    public static void Save(DecoderForCausalLM model, string directory, SafeTensorsDtype dtype)
     {
         Directory.CreateDirectory(directory);
         var config = model.Config with { TorchDtype = dtype.ToTorchDtype() };

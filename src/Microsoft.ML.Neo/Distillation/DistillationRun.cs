@@ -114,7 +114,7 @@ internal static class DistillationRun
     // The encoder and the student's context: without priming the teacher reads the student's sequences, so both must
     // fit the teacher too; primed, each side stays within its own context.
     private static (PromptResponseEncoder Encoder, int Context) Encoder(DistillationPlan plan, TokenizerFiles tokenizer,
-        LlamaConfig studentConfig, ITeacher? teacher)
+        ModelConfig studentConfig, ITeacher? teacher)
     {
         int Limit(int modelContext) => plan.Data.MaxSequenceLength > 0 ? Math.Min(plan.Data.MaxSequenceLength, modelContext) : modelContext;
         int context = Limit(studentConfig.ContextLength);

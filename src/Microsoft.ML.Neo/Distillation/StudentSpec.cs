@@ -12,9 +12,9 @@ namespace Microsoft.ML.Neo.Distillation;
 internal sealed record StudentSpec(TrainableSet Trainable, ScalarType Precision)
 {
     /// <summary>An empty student of this shape (random base weights, fresh adapters), ready to be filled by name.</summary>
-    public LlamaForCausalLM Build(LlamaConfig config)
+    public DecoderForCausalLM Build(ModelConfig config)
     {
-        var model = new LlamaForCausalLM(config, Precision);
+        var model = new DecoderForCausalLM(config, Precision);
         try
         {
             Trainable.ApplyTo(model);

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Neo.Generation;
 internal static class TokenGenerator
 {
     /// <summary>Returns the generated ids after <paramref name="promptIds"/>, stopping at (and leaving out) any of <paramref name="stopIds"/>.</summary>
-    public static int[] Generate(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options, IReadOnlyCollection<int> stopIds) =>
+    public static int[] Generate(DecoderForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options, IReadOnlyCollection<int> stopIds) =>
         Stream(model, promptIds, options, stopIds, CancellationToken.None).ToArray();
 
     /// <summary>
@@ -16,7 +16,7 @@ internal static class TokenGenerator
     /// Each step runs in its own dispose scope and gradient-free block, closed before the id is yielded, so the caller's
     /// code between ids (on any thread) is untouched by them.
     /// </summary>
-    public static IEnumerable<int> Stream(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options,
+    public static IEnumerable<int> Stream(DecoderForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options,
         IReadOnlyCollection<int> stopIds, CancellationToken cancellation)
     {
         options.Validate();
@@ -27,7 +27,7 @@ internal static class TokenGenerator
         return StreamValidated(model, promptIds, options, stopIds, cancellation);
     }
 
-    private static IEnumerable<int> StreamValidated(LlamaForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options,
+    private static IEnumerable<int> StreamValidated(DecoderForCausalLM model, IReadOnlyList<int> promptIds, GenerationOptions options,
         IReadOnlyCollection<int> stopIds, CancellationToken cancellation)
     {
         using var generator = options.Temperature > 0 ? new Generator((ulong)options.Seed) : null;

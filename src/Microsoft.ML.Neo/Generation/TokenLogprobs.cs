@@ -19,14 +19,14 @@ internal static class TokenLogprobs
     /// position before, as the token's logprob and rank and the top <paramref name="topK"/> ids. Also returns the logits
     /// of the last position, which pick the next token.
     /// </summary>
-    public static (PositionLogprobs[] Positions, float[] NextLogits) Score(LlamaForCausalLM model, IReadOnlyList<int> tokenIds, int topK) =>
+    public static (PositionLogprobs[] Positions, float[] NextLogits) Score(DecoderForCausalLM model, IReadOnlyList<int> tokenIds, int topK) =>
         ScoreBatch(model, new[] { tokenIds }, topK)[0];
 
     /// <summary>
     /// <see cref="Score"/> for several sequences in one forward pass: they are padded on the right, which causal attention
     /// never lets an earlier position see, so each result equals scoring that sequence alone up to rounding.
     /// </summary>
-    public static (PositionLogprobs[] Positions, float[] NextLogits)[] ScoreBatch(LlamaForCausalLM model, IReadOnlyList<IReadOnlyList<int>> sequences, int topK)
+    public static (PositionLogprobs[] Positions, float[] NextLogits)[] ScoreBatch(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> sequences, int topK)
     {
         if (sequences.Count == 0 || sequences.Any(s => s.Count == 0)) throw new ArgumentException("Every sequence needs at least one token id.", nameof(sequences));
         int longest = sequences.Max(s => s.Count);

@@ -8,10 +8,12 @@ internal static class LoraInjector
 {
     /// <summary>Freezes every base parameter and attaches a zero-initialised adapter to each target layer.</summary>
     /// <returns>Number of adapters attached.</returns>
-    public static int Apply(LlamaForCausalLM model, LoraSettings settings)
+    public static int Apply(DecoderForCausalLM model, LoraSettings settings)
     {
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
-        var targets = new HashSet<string>(settings.TargetModules, StringComparer.Ordinal);
+        // Names map through the family: on Phi-3, q_proj/k_proj/v_proj mean the fused qkv_proj (one matrix).
+        var family = model.Config.Family;
+        var targets = settings.TargetModules.Select(family.ProjectionFor).OfType<string>().ToHashSet(StringComparer.Ordinal);
         int attached = 0;
         foreach (var (path, linear) in model.Projections().ToList())
         {
@@ -23,12 +25,12 @@ internal static class LoraInjector
         if (attached == 0)
             throw new ArgumentException(
                 $"No linear layer matches the LoRA target modules [{string.Join(", ", settings.TargetModules)}]; " +
-                $"valid names are {string.Join(", ", LoraSettings.AllLinearLayers)}.");
+                $"a {family.Name} model's projections are {string.Join(", ", family.ProjectionNames)}.");
         return attached;
     }
 
     /// <summary>Adds every adapter's update into its base weight and removes the adapters.</summary>
-    public static void Merge(LlamaForCausalLM model)
+    public static void Merge(DecoderForCausalLM model)
     {
         foreach (var (_, linear) in model.Projections().ToList()) linear.MergeAdapter();
     }

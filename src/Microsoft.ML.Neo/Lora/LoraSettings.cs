@@ -3,9 +3,14 @@ namespace Microsoft.ML.Neo.Lora;
 /// <summary>Where LoRA adapters go and how large they are.</summary>
 public sealed record LoraSettings
 {
-    /// <summary>Every linear layer of a Llama block: attention q/k/v/o and the MLP's gate/up/down.</summary>
-    public static readonly IReadOnlyList<string> AllLinearLayers =
-        new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj" };
+    /// <summary>
+    /// Every linear layer of a decoder block: attention q/k/v/o and the MLP's gate/up/down. On a family with fused
+    /// projections (Phi-3) these names mean the fused ones (q/k/v: <c>qkv_proj</c>, gate/up: <c>gate_up_proj</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> AllLinearLayers = Modeling.Families.ModelFamily.SeparateProjections;
+
+    /// <summary>Every name a target list may hold: <see cref="AllLinearLayers"/> and the fused projections' own names.</summary>
+    public static IReadOnlyList<string> ValidTargetNames => Modeling.Families.ModelFamilies.AllProjectionNames;
 
     /// <summary>Rank r of each update. 1 or more; higher rank: more capacity, more memory.</summary>
     public int Rank { get; init; } = 8;

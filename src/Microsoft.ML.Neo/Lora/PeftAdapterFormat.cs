@@ -31,7 +31,7 @@ internal static class PeftAdapterFormat
     }
 
     /// <summary>The settings of the adapters attached to a model, read back from the modules.</summary>
-    public static LoraSettings SettingsOf(LlamaForCausalLM model)
+    public static LoraSettings SettingsOf(DecoderForCausalLM model)
     {
         var adapted = model.Projections().Where(p => p.Linear.Adapter is not null).ToList();
         if (adapted.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to export.");
@@ -43,7 +43,7 @@ internal static class PeftAdapterFormat
         };
     }
 
-    public static void Save(LlamaForCausalLM model, string directory, string? baseModelPath)
+    public static void Save(DecoderForCausalLM model, string directory, string? baseModelPath)
     {
         var settings = SettingsOf(model);
         Directory.CreateDirectory(directory);
@@ -89,9 +89,9 @@ internal static class PeftAdapterFormat
             JsonValue single => new[] { single.GetValue<string>() },
             _ => throw new InvalidDataException($"{ConfigFile}: 'target_modules' is missing."),
         };
-        var unknown = targets.Where(t => !LoraSettings.AllLinearLayers.Contains(t)).ToList();
+        var unknown = targets.Where(t => !LoraSettings.ValidTargetNames.Contains(t)).ToList();
         if (unknown.Count > 0)
-            throw new NotSupportedException($"{ConfigFile}: target module '{unknown[0]}' is not one of {string.Join(", ", LoraSettings.AllLinearLayers)}.");
+            throw new NotSupportedException($"{ConfigFile}: target module '{unknown[0]}' is not one of {string.Join(", ", LoraSettings.ValidTargetNames)}.");
         return new LoraSettings
         {
             Rank = rank,
@@ -102,7 +102,7 @@ internal static class PeftAdapterFormat
     }
 
     /// <summary>Attaches the folder's adapters to a base model and loads their weights.</summary>
-    public static void Load(LlamaForCausalLM model, string directory)
+    public static void Load(DecoderForCausalLM model, string directory)
     {
         LoraInjector.Apply(model, ReadSettings(directory));
         string path = Path.Combine(directory, WeightsFile);

@@ -275,9 +275,9 @@ public sealed class NeoDistillOptions
         Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
         Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
         Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");
-        Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.AllLinearLayers.Contains),
+        Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.ValidTargetNames.Contains),
             nameof(LoraTargetModules), string.Join(",", LoraTargetModules ?? Array.Empty<string>()),
-            $"a non-empty subset of {string.Join(", ", LoraSettings.AllLinearLayers)}");
+            $"a non-empty subset of {string.Join(", ", LoraSettings.ValidTargetNames)}");
         Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
         Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
         Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence,

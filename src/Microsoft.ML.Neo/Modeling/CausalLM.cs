@@ -15,7 +15,7 @@ public sealed class CausalLM : IDisposable
 {
     private readonly TokenizerFiles? tokenizerFiles;
 
-    internal CausalLM(LlamaForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null,
+    internal CausalLM(DecoderForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null,
         string? tokenizerWarning = null)
     {
         Model = model;
@@ -79,12 +79,12 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>A randomly initialised model (seeded), for training from scratch, tests and benchmarks.</summary>
-    public static CausalLM Create(LlamaConfig config, TokenizerFiles? tokenizer, int seed)
+    public static CausalLM Create(ModelConfig config, TokenizerFiles? tokenizer, int seed)
     {
         ArgumentNullException.ThrowIfNull(config);
         TorchNatives.Ensure();
         manual_seed(seed);
-        var model = new LlamaForCausalLM(config);
+        var model = new DecoderForCausalLM(config);
         model.eval();
         return new CausalLM(model, tokenizer);
     }
@@ -96,7 +96,7 @@ public sealed class CausalLM : IDisposable
     public long ParameterCount => Model.parameters().Sum(p => p.numel());
 
     /// <summary>The architecture read from <c>config.json</c>.</summary>
-    public LlamaConfig Config => Model.Config;
+    public ModelConfig Config => Model.Config;
 
     /// <summary>The tokenizer, or null when the folder had no tokenizer files.</summary>
     public Tokenizer? Tokenizer => tokenizerFiles?.Tokenizer;
@@ -104,7 +104,7 @@ public sealed class CausalLM : IDisposable
     /// <summary>The tokenizer files with their special tokens (BOS, EOS, pad), or null when the folder had none.</summary>
     public TokenizerFiles? TokenizerFiles => tokenizerFiles;
 
-    internal LlamaForCausalLM Model { get; }
+    internal DecoderForCausalLM Model { get; }
 
     /// <summary>The folder's generation_config.json, or null when it had none.</summary>
     public GenerationConfig? GenerationConfig { get; }

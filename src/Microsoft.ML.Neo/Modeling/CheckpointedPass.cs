@@ -13,21 +13,20 @@ namespace Microsoft.ML.Neo.Modeling;
 /// </summary>
 internal sealed class CheckpointedPass
 {
-    private readonly LlamaBackbone body;
+    private readonly DecoderBackbone body;
     private readonly Tensor inputIds;
-    private readonly Tensor cos, sin;
+    private readonly PositionAngles positions;
     private readonly List<Tensor> layerInputs;   // [B, T, C] each, detached
     private readonly List<Tensor> randomStates;  // the CPU generator before each layer's forward pass
     private readonly Tensor randomAfter;         // ... and after the last one
     private readonly Tensor lastOutput;          // [B, T, C] detached input of the final norm, collecting its gradient
 
-    internal CheckpointedPass(LlamaBackbone body, Tensor inputIds, Tensor cos, Tensor sin, List<Tensor> layerInputs,
+    internal CheckpointedPass(DecoderBackbone body, Tensor inputIds, PositionAngles positions, List<Tensor> layerInputs,
         List<Tensor> randomStates, Tensor randomAfter, Tensor lastOutput, Tensor hidden)
     {
         this.body = body;
         this.inputIds = inputIds;
-        this.cos = cos;
-        this.sin = sin;
+        this.positions = positions;
         this.layerInputs = layerInputs;
         this.randomStates = randomStates;
         this.randomAfter = randomAfter;
@@ -48,7 +47,7 @@ internal sealed class CheckpointedPass
             using var scope = NewDisposeScope();
             set_rng_state(randomStates[i]);
             var input = layerInputs[i].requires_grad_(true);
-            var output = body.Layer(i).Forward(input, cos, sin, null); // [B, T, C], this time with a graph
+            var output = body.Layer(i).Forward(input, positions, null); // [B, T, C], this time with a graph
             output.backward(new[] { gradient });
             var inputGradient = input.grad!.detach().clone().MoveToOuterDisposeScope();
             // Free what the layers below no longer need: the gradient just used, and this layer's input with its grad.

@@ -30,7 +30,7 @@ internal static partial class LayerSelection
                 throw new ArgumentException($"Layer indices must ascend within [0, {config.NumHiddenLayers}); got [{string.Join(", ", layers)}].", nameof(layers));
         }
         var position = layers.Select((teacherLayer, studentLayer) => (teacherLayer, studentLayer)).ToDictionary(p => p.teacherLayer, p => p.studentLayer);
-        var model = new LlamaForCausalLM(config with { NumHiddenLayers = layers.Count });
+        var model = new DecoderForCausalLM(config with { NumHiddenLayers = layers.Count });
         try
         {
             HuggingFaceCheckpoint.LoadFolderWeights(model, directory, name =>

@@ -6,17 +6,21 @@ namespace Microsoft.ML.Neo.Modeling;
 /// <summary>
 /// Root-mean-square layer norm with a learned per-channel scale. The statistics are computed in float32 whatever the
 /// input's dtype (bf16 has 8 bits of mantissa: a mean of squares over thousands of channels would lose most of them);
-/// the normalised values go back to the input's dtype before the scale, as transformers does.
+/// the normalised values go back to the input's dtype before the scale, as transformers' Llama does. With a weight
+/// offset (Gemma) the weight is stored as an offset from one, initialised to zero, and the scale (1 + weight) is
+/// applied in float32 before the cast, as transformers' Gemma does.
 /// </summary>
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly double eps;
+    private readonly bool weightOffset;
 
-    public RmsNorm(string name, int size, double eps, ScalarType dtype = ScalarType.Float32) : base(name)
+    public RmsNorm(string name, int size, double eps, ScalarType dtype = ScalarType.Float32, bool weightOffset = false) : base(name)
     {
         this.eps = eps;
-        weight = nn.Parameter(ones(size, dtype: dtype));
+        this.weightOffset = weightOffset;
+        weight = nn.Parameter(weightOffset ? zeros(size, dtype: dtype) : ones(size, dtype: dtype));
         RegisterComponents();
     }
 
@@ -32,7 +36,9 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         using var one = 1.ToScalar();
         var wide = x.to(ScalarType.Float32);                                   // the same tensor when x is float32
         var meanSquare = wide.pow(two).mean(new long[] { -1 }, keepdim: true); // [..., 1]
-        var normalised = (wide * rsqrt(meanSquare.add(epsilon, one))).to(x.dtype); // [..., C]
-        return (normalised * weight).MoveToOuterDisposeScope();
+        var normalisedWide = wide * rsqrt(meanSquare.add(epsilon, one));        // [..., C] float32
+        if (weightOffset)
+            return (normalisedWide * weight.to(ScalarType.Float32).add(one)).to(x.dtype).MoveToOuterDisposeScope();
+        return (normalisedWide.to(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 }

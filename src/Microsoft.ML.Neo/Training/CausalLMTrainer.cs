@@ -12,13 +12,13 @@ namespace Microsoft.ML.Neo.Training;
 /// </summary>
 internal sealed class CausalLMTrainer
 {
-    private readonly LlamaForCausalLM student;
+    private readonly DecoderForCausalLM student;
     private readonly IBatchSource batches;
     private readonly ITrainingObjective objective;
     private readonly TrainerSettings settings;
     private readonly int padId;
 
-    public CausalLMTrainer(LlamaForCausalLM student, IBatchSource batches, ITrainingObjective objective, TrainerSettings settings, int padId)
+    public CausalLMTrainer(DecoderForCausalLM student, IBatchSource batches, ITrainingObjective objective, TrainerSettings settings, int padId)
     {
         this.student = student;
         this.batches = batches;

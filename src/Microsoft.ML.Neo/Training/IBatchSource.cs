@@ -21,7 +21,7 @@ internal interface IBatchSource
     /// with the student as it is then: an on-policy source has the student write the responses. Steps a resumed run
     /// skips are never realised. Fixed sources return the batch as planned.
     /// </summary>
-    IReadOnlyList<EncodedExample> Realize(IReadOnlyList<EncodedExample> planned, LlamaForCausalLM student, int step, StepPhases phases) => planned;
+    IReadOnlyList<EncodedExample> Realize(IReadOnlyList<EncodedExample> planned, DecoderForCausalLM student, int step, StepPhases phases) => planned;
 
     /// <summary>What identifies the data for checkpoints: a resumed run must see the same.</summary>
     string Describe();

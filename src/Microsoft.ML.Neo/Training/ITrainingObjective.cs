@@ -23,7 +23,7 @@ internal interface ITrainingObjective
     /// <param name="batch">Made on the student's device, in the step's dispose scope.</param>
     /// <param name="phases">Where the objective adds the time of its teacher, student, loss and backward work.</param>
     /// <returns>The loss and its terms, as numbers.</returns>
-    LossTerms Backward(LlamaForCausalLM student, TokenBatch batch, StepPhases phases);
+    LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases);
 
     /// <summary>The settings that shape the loss, so a checkpoint resumes only a run with the same ones.</summary>
     string Describe();

@@ -25,7 +25,7 @@ internal sealed record TrainableSet(TrainableKind Kind, LoraSettings? Lora)
 
     /// <summary>Prepares a freshly loaded student: freezes what stays fixed and attaches what is trained.</summary>
     /// <returns>A one-line description for the log.</returns>
-    public string ApplyTo(LlamaForCausalLM student)
+    public string ApplyTo(DecoderForCausalLM student)
     {
         switch (Kind)
         {

@@ -21,13 +21,13 @@ namespace Neo.Cli.Benchmarks;
 internal static class BenchCommand
 {
     // The reference configuration (docs/performance.md): a 4-layer, hidden-256 student and a 4-layer, hidden-512 teacher.
-    private static LlamaConfig Student(int vocab) => new()
+    private static ModelConfig Student(int vocab) => new()
     {
         VocabSize = vocab, HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = 256, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
     };
 
-    private static LlamaConfig Teacher(int vocab) => Student(vocab) with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
+    private static ModelConfig Teacher(int vocab) => Student(vocab) with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
 
     public static Command Create()
     {

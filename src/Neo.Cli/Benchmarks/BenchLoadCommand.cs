@@ -17,7 +17,7 @@ namespace Neo.Cli.Benchmarks;
 internal static class BenchLoadCommand
 {
     // TinyLlama-1.1B: hidden 2048, 22 layers, 32 heads, 4 KV heads, MLP 5632, vocabulary 32000, untied head.
-    internal static readonly LlamaConfig OneB = new()
+    internal static readonly ModelConfig OneB = new()
     {
         VocabSize = 32000, HiddenSize = 2048, IntermediateSize = 5632, NumHiddenLayers = 22, NumAttentionHeads = 32,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = 2048, TieWordEmbeddings = false, BosTokenId = 1, EosTokenId = 2,

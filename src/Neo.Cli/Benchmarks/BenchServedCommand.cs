@@ -23,7 +23,7 @@ namespace Neo.Cli.Benchmarks;
 internal static class BenchServedCommand
 {
     // A teacher big enough that a forward pass outweighs the HTTP and JSON work (about 25 M parameters).
-    private static LlamaConfig Teacher(int vocabulary) => new()
+    private static ModelConfig Teacher(int vocabulary) => new()
     {
         VocabSize = vocabulary, HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 6, NumAttentionHeads = 8,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = 512, TieWordEmbeddings = false, BosTokenId = 1, EosTokenId = 2,

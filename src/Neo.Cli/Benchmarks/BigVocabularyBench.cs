@@ -16,14 +16,14 @@ internal static class BigVocabularyBench
 {
     private const int Vocabulary = 128_256, Batch = 4, Length = 512;
 
-    private static LlamaConfig Student => new()
+    private static ModelConfig Student => new()
     {
         VocabSize = Vocabulary, HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 2, NumAttentionHeads = 8,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = Length, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
         RopeTheta = 500_000,
     };
 
-    private static LlamaConfig Teacher => Student with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
+    private static ModelConfig Teacher => Student with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
 
     /// <summary>What to run: counted steps per variant, the chunk sizes (rows) and the precisions.</summary>
     public sealed record Settings(int Steps, IReadOnlyList<int> Chunks, IReadOnlyList<ComputePrecision> Precisions);

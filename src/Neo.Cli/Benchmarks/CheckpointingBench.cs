@@ -18,7 +18,7 @@ internal static class CheckpointingBench
     public static void Run(int steps)
     {
         var tokenizer = EmbeddedTask.CreateTokenizer();
-        var config = new LlamaConfig
+        var config = new ModelConfig
         {
             VocabSize = tokenizer.VocabularySize, HiddenSize = 1024, IntermediateSize = 2816, NumHiddenLayers = 8,
             NumAttentionHeads = 16, NumKeyValueHeads = 4, MaxPositionEmbeddings = Length, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,

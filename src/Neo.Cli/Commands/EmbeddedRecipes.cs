@@ -8,7 +8,7 @@ namespace Neo.Cli.Commands;
 /// task's three solution styles) instead of the original single-style problems.</param>
 /// <param name="Primed">Trained on <see cref="Microsoft.ML.Neo.Data.Synthetic.PrimedTeacherData"/>: careless on plain prompts,
 /// careful under any priming text (the response-priming experiment's teacher).</param>
-internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes,
+internal sealed record EmbeddedRecipes(ModelConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes,
     bool Styled = false, bool Primed = false)
 {
     /// <summary>Every role make-embedded knows.</summary>
@@ -34,13 +34,13 @@ internal sealed record EmbeddedRecipes(LlamaConfig Config, int Examples, int Epo
 
     public static EmbeddedRecipes For(string role) => role switch
     {
-        "teacher" => new EmbeddedRecipes(new LlamaConfig
+        "teacher" => new EmbeddedRecipes(new ModelConfig
         {
             VocabSize = 512, HiddenSize = 128, IntermediateSize = 352, NumHiddenLayers = 4,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
             RopeTheta = 10000, TieWordEmbeddings = false, BosTokenId = 1, EosTokenId = 2,
         }, Examples: 60000, Epochs: 1, BatchSize: 32, LearningRate: 2e-3, MaxSteps: 0, Seed: 1, Shapes: null),
-        "student" => new EmbeddedRecipes(new LlamaConfig
+        "student" => new EmbeddedRecipes(new ModelConfig
         {
             VocabSize = 512, HiddenSize = 96, IntermediateSize = 256, NumHiddenLayers = 3,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,

@@ -38,8 +38,8 @@ public sealed class PrimedAlignmentTests
     {
         var tokenizer = EmbeddedTask.CreateTokenizer();
         manual_seed(4);
-        using var teacher = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64));
-        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        using var teacher = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64));
+        using var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32));
         var encoder = new PromptResponseEncoder(tokenizer, 256);
         var problems = ArithmeticWordProblems.Generate(2, seed: 8);
         var batch = problems.Select(p => encoder.Encode(p.Prompt, p.Solution, PrimingPrompts.Render(PrimingStrategy.GroundTruth, p.Prompt))!).ToList();

@@ -9,7 +9,7 @@ public sealed class LoraInjectorTests
 {
     private static readonly long[] Tokens = { 1, 40, 41, 300, 7, 99, 12 };
 
-    private static Tensor LogitsOf(LlamaForCausalLM model)
+    private static Tensor LogitsOf(DecoderForCausalLM model)
     {
         using var _ = no_grad();
         return model.Forward(tensor(Tokens, new long[] { 1, Tokens.Length }));
@@ -19,7 +19,7 @@ public sealed class LoraInjectorTests
     public void FreshAdaptersLeaveTheModelUnchanged()
     {
         manual_seed(3);
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config());
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config());
         model.eval();
         using var before = LogitsOf(model);
         int attached = LoraInjector.Apply(model, new LoraSettings { Rank = 4, Alpha = 8 });
@@ -32,7 +32,7 @@ public sealed class LoraInjectorTests
     [TestMethod]
     public void OnlyAdaptersRequireGradients()
     {
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config());
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config());
         LoraInjector.Apply(model, new LoraSettings { Rank = 2, TargetModules = new[] { "q_proj", "v_proj" } });
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
         Assert.AreEqual(2 * 2 * 2, trainable.Count, "A and B of q and v in two layers");
@@ -43,7 +43,7 @@ public sealed class LoraInjectorTests
     public void MergedAdaptersGiveTheSameLogits()
     {
         manual_seed(4);
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config());
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config());
         model.eval();
         LoraInjector.Apply(model, new LoraSettings { Rank = 4, Alpha = 16 });
         using (no_grad())
@@ -58,14 +58,14 @@ public sealed class LoraInjectorTests
         double scale = unmerged.abs().max().item<float>();
         double difference = (unmerged - merged).abs().max().item<float>();
         Assert.IsTrue(difference <= 1e-5 * scale, $"max |difference| {difference} vs largest logit {scale}");
-        using var baseOnly = new LlamaForCausalLM(TinyCheckpoints.Config());
+        using var baseOnly = new DecoderForCausalLM(TinyCheckpoints.Config());
         Assert.IsTrue(difference < (unmerged - LogitsOf(baseOnly)).abs().max().item<float>());
     }
 
     [TestMethod]
     public void UnknownTargetModulesAreRefused()
     {
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config());
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config());
         var error = Assert.ThrowsExactly<ArgumentException>(() =>
             LoraInjector.Apply(model, new LoraSettings { TargetModules = new[] { "qkv" } }));
         StringAssert.Contains(error.Message, "q_proj");

@@ -6,10 +6,13 @@ internal sealed class DistillFixture : IDisposable
     private readonly TempDirectory folder = new();
 
     /// <param name="context">Context length of both models (primed teacher prompts need more than the default 128).</param>
-    public DistillFixture(int studentSeed = 31, int teacherSeed = 32, int context = 128)
+    /// <param name="modelType">The family of both models (<see cref="TinyCheckpoints.AsFamily"/>); Llama by default.</param>
+    public DistillFixture(int studentSeed = 31, int teacherSeed = 32, int context = 128, string modelType = "llama")
     {
-        TeacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64, layers: 2, context: context), teacherSeed);
-        StudentPath = TinyCheckpoints.Create(folder.Sub("student"), TinyCheckpoints.Config(hidden: 32, layers: 2, tied: true, context: context), studentSeed);
+        TeacherPath = TinyCheckpoints.Create(folder.Sub("teacher"),
+            TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64, layers: 2, context: context), modelType), teacherSeed);
+        StudentPath = TinyCheckpoints.Create(folder.Sub("student"),
+            TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 32, layers: 2, tied: true, context: context), modelType), studentSeed);
     }
 
     public string TeacherPath { get; }

@@ -27,8 +27,8 @@ public sealed class BFloat16ComputeTests
     {
         using var scope = NewDisposeScope();
         manual_seed(4);
-        using var half = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2), ScalarType.BFloat16);
-        using var full = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2));
+        using var half = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2), ScalarType.BFloat16);
+        using var full = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2));
         using (no_grad())
             foreach (var ((_, target), (_, source)) in full.named_parameters().Zip(half.named_parameters()))
                 target.copy_(source); // the same (bf16-representable) numbers in both
@@ -48,7 +48,7 @@ public sealed class BFloat16ComputeTests
     {
         using var scope = NewDisposeScope();
         manual_seed(5);
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32), ScalarType.BFloat16);
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32), ScalarType.BFloat16);
         LoraInjector.Apply(model, new LoraSettings { Rank = 4 });
         var adapters = LoraInjector.AdapterParameters(model).ToList();
         Assert.IsTrue(adapters.All(p => p.Parameter.dtype == ScalarType.Float32), "adapters are created float32");
@@ -78,7 +78,7 @@ public sealed class BFloat16ComputeTests
     {
         using var scope = NewDisposeScope();
         manual_seed(6);
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32), ScalarType.BFloat16);
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32), ScalarType.BFloat16);
         LoraInjector.Apply(model, new LoraSettings { Rank = 4 });
         foreach (var (_, b) in LoraInjector.AdapterParameters(model).Where(p => p.Name.EndsWith("lora_B")))
             using (no_grad()) b.normal_(0, 0.1);

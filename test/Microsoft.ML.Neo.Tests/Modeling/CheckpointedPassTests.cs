@@ -70,9 +70,9 @@ public sealed class CheckpointedPassTests
         Assert.AreEqual(live[5], live[^1], $"live tensors grew: {string.Join(", ", live)}");
     }
 
-    private static LlamaForCausalLM Model(int hidden, int seed)
+    private static DecoderForCausalLM Model(int hidden, int seed)
     {
         manual_seed(seed);
-        return new LlamaForCausalLM(TinyCheckpoints.Config(hidden: hidden, layers: 3, context: 256));
+        return new DecoderForCausalLM(TinyCheckpoints.Config(hidden: hidden, layers: 3, context: 256));
     }
 }

@@ -15,7 +15,7 @@ public sealed class HiddenStatesAndDtypeTests
     {
         using var scope = NewDisposeScope();
         manual_seed(5);
-        using var model = new LlamaForCausalLM(TinyCheckpoints.Config(tied: tied));
+        using var model = new DecoderForCausalLM(TinyCheckpoints.Config(tied: tied));
         var inputs = randint(3, 200, new long[] { 2, 7 });                            // [B, T]
         var rows = tensor(new long[] { 13, 0, 6, 9 });                                // into [B·T]
         var full = model.Forward(inputs);                                            // [B, T, V]

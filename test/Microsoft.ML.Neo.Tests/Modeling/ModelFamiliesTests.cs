@@ -11,7 +11,7 @@ public sealed class ModelFamiliesTests
     public void Qwen2HasQkvBiasesButNoOutputBias()
     {
         var config = TinyCheckpoints.Config() with { ModelType = "qwen2" };
-        using var model = CausalLM.Create(LlamaConfig.FromJson(config.ToJson()), null, seed: 1);
+        using var model = CausalLM.Create(ModelConfig.FromJson(config.ToJson()), null, seed: 1);
         var names = model.Model.named_parameters().Select(p => p.name).ToHashSet();
         Assert.IsTrue(names.Contains("model.layers.0.self_attn.q_proj.bias"));
         Assert.IsTrue(names.Contains("model.layers.1.self_attn.v_proj.bias"));
@@ -34,19 +34,29 @@ public sealed class ModelFamiliesTests
     }
 
     [TestMethod]
-    public void MistralContextIsLimitedToItsSlidingWindow()
+    public void MistralAttendsThroughItsWindowBeyondIt()
     {
+        // The window is applied exactly, so the context is max_position_embeddings, not the window. Within the first
+        // window Mistral equals a Llama with the same weights; past it, the positions that can no longer see the
+        // earliest tokens differ.
         var json = JsonNode.Parse(TinyCheckpoints.Config().ToJson())!.AsObject();
         json["model_type"] = "mistral";
-        json["sliding_window"] = 16;
-        var config = LlamaConfig.FromJson(json.ToJsonString());
-        Assert.AreEqual(16, config.ContextLength);
-        using var model = CausalLM.Create(config, null, seed: 1);
-        Assert.ThrowsExactly<ArgumentException>(() => model.Logits(Enumerable.Range(1, 17).ToArray()));
-        Assert.AreEqual(16, model.Logits(Enumerable.Range(1, 16).ToArray()).GetLength(0));
-
+        json["sliding_window"] = 4;
+        var config = ModelConfig.FromJson(json.ToJsonString());
+        Assert.AreEqual(128, config.ContextLength);
+        Assert.IsTrue(config.IsSlidingLayer(0) && config.IsSlidingLayer(1));
+        using var mistral = CausalLM.Create(config, null, seed: 1);
         json["model_type"] = "llama";
-        Assert.AreEqual(128, LlamaConfig.FromJson(json.ToJsonString()).ContextLength, "only Mistral's window limits the context");
+        json.Remove("sliding_window");
+        using var llama = CausalLM.Create(ModelConfig.FromJson(json.ToJsonString()), null, seed: 1);
+        var tokens = Enumerable.Range(1, 10).ToArray();
+        float[,] windowed = mistral.Logits(tokens), full = llama.Logits(tokens);
+        for (int position = 0; position < tokens.Length; position++)
+        {
+            double difference = Enumerable.Range(0, windowed.GetLength(1)).Max(v => Math.Abs(windowed[position, v] - full[position, v]));
+            if (position < 4) Assert.AreEqual(0, difference, 1e-5, $"position {position} sees no more than the window");
+            else Assert.IsTrue(difference > 1e-3, $"position {position} should have lost its earliest keys");
+        }
     }
 
     [TestMethod]
@@ -68,8 +78,8 @@ public sealed class ModelFamiliesTests
     {
         var json = JsonNode.Parse(TinyCheckpoints.Config().ToJson())!.AsObject();
         json["rope_scaling"] = JsonNode.Parse("""{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}""");
-        var scaled = LlamaConfig.FromJson(json.ToJsonString());
-        Assert.AreEqual(scaled, LlamaConfig.FromJson(scaled.ToJson()) with { });
+        var scaled = ModelConfig.FromJson(json.ToJsonString());
+        Assert.AreEqual(scaled, ModelConfig.FromJson(scaled.ToJson()) with { });
         using var plain = CausalLM.Create(TinyCheckpoints.Config(), null, seed: 3);
         using var withScaling = CausalLM.Create(scaled with { HeadDim = 0 }, null, seed: 3);
         var tokens = Enumerable.Range(1, 20).ToArray();
@@ -84,10 +94,10 @@ public sealed class ModelFamiliesTests
     {
         var json = JsonNode.Parse(TinyCheckpoints.Config().ToJson())!.AsObject();
         json["hidden_act"] = "gelu";
-        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => LlamaConfig.FromJson(json.ToJsonString())).Message, "hidden_act");
+        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => ModelConfig.FromJson(json.ToJsonString())).Message, "hidden_act");
         json["hidden_act"] = "silu";
         json["model_type"] = "qwen2";
         json["use_sliding_window"] = true;
-        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => LlamaConfig.FromJson(json.ToJsonString())).Message, "use_sliding_window");
+        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => ModelConfig.FromJson(json.ToJsonString())).Message, "use_sliding_window");
     }
 }

@@ -9,10 +9,10 @@ namespace Microsoft.ML.Neo.Tests.Modeling;
 /// </summary>
 internal sealed class ReferenceLlama
 {
-    private readonly LlamaConfig c;
+    private readonly ModelConfig c;
     private readonly Dictionary<string, (double[] Values, long[] Shape)> w;
 
-    public ReferenceLlama(LlamaConfig config, IEnumerable<(string Name, float[] Values, long[] Shape)> weights)
+    public ReferenceLlama(ModelConfig config, IEnumerable<(string Name, float[] Values, long[] Shape)> weights)
     {
         c = config;
         w = weights.ToDictionary(x => x.Name, x => (x.Values.Select(v => (double)v).ToArray(), x.Shape));

@@ -27,10 +27,10 @@ public sealed class ReferenceNumericsTests
 
     [TestMethod]
     [DynamicData(nameof(Layouts))]
-    public void LogitsMatchTheIndependentReference(string layout, LlamaConfig config)
+    public void LogitsMatchTheIndependentReference(string layout, ModelConfig config)
     {
         // Through config.json, as a checkpoint would arrive.
-        config = LlamaConfig.FromJson(config.ToJson());
+        config = ModelConfig.FromJson(config.ToJson());
         using var model = CausalLM.Create(config, null, seed: 80);
         var reference = new ReferenceLlama(config, model.Model.named_parameters().Select(p =>
             (p.name, p.parameter.detach().contiguous().data<float>().ToArray(), p.parameter.shape)));

@@ -21,8 +21,8 @@ public sealed class MemoryTests
     public void LiveTensorCountStaysFlatOver50TrainingSteps(ScalarType dtype)
     {
         manual_seed(1);
-        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32), dtype);
-        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64), dtype), directory: null);
+        using var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32), dtype);
+        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64), dtype), directory: null);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);
@@ -53,7 +53,7 @@ public sealed class MemoryTests
         using var folder = new TempDirectory();
         string teacherPath = TinyCheckpoints.Create(folder.Sub("teacher"), TinyCheckpoints.Config(hidden: 64), seed: 2);
         manual_seed(1);
-        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        using var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32));
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
@@ -77,8 +77,8 @@ public sealed class MemoryTests
     public void LiveTensorCountStaysFlatOver40OnPolicyStepsWithEveryDivergence(Finetuning finetuning)
     {
         manual_seed(1);
-        using var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
-        using var teacher = new LocalTeacher(new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
+        using var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
         (finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(new LoraSettings { Rank = 4 })).ApplyTo(student);
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();

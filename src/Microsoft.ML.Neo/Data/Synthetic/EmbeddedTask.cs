@@ -23,19 +23,19 @@ public static class EmbeddedTask
     /// Creates a randomly initialised model (seeded) and trains every weight with cross-entropy on the problems'
     /// solutions. Returns the trained model; the caller owns it.
     /// </summary>
-    public static CausalLM TrainFromScratch(LlamaConfig config, IReadOnlyList<WordProblem> problems, int epochs,
+    public static CausalLM TrainFromScratch(ModelConfig config, IReadOnlyList<WordProblem> problems, int epochs,
         int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0) =>
         TrainFromScratch(config, problems.Select(p => (p.Prompt, p.Solution)).ToList(), epochs, batchSize, learningRate, seed, progress, maxSteps);
 
     /// <summary>As above, on prompt/response pairs (for example <see cref="PrimedTeacherData"/>).</summary>
-    public static CausalLM TrainFromScratch(LlamaConfig config, IReadOnlyList<(string Prompt, string Response)> pairs, int epochs,
+    public static CausalLM TrainFromScratch(ModelConfig config, IReadOnlyList<(string Prompt, string Response)> pairs, int epochs,
         int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0)
     {
         var tokenizer = CreateTokenizer();
         if (config.VocabSize < tokenizer.VocabularySize)
             throw new ArgumentException($"vocab_size {config.VocabSize} is smaller than the tokenizer's {tokenizer.VocabularySize} pieces.");
         manual_seed(seed);
-        var model = new LlamaForCausalLM(config);
+        var model = new DecoderForCausalLM(config);
         try
         {
             var encoder = new PromptResponseEncoder(tokenizer, config.ContextLength);

@@ -34,12 +34,12 @@ internal sealed class DistillationObjective : ITrainingObjective
         this.settings = settings;
     }
 
-    public LossTerms Backward(LlamaForCausalLM student, TokenBatch batch, StepPhases phases) => Run(student, batch, phases, backward: true);
+    public LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases) => Run(student, batch, phases, backward: true);
 
     /// <summary>The same loss, chunk by chunk, without any backward pass (validation; call under no_grad).</summary>
-    public LossTerms Measure(LlamaForCausalLM model, TokenBatch batch) => Run(model, batch, new StepPhases(), backward: false);
+    public LossTerms Measure(DecoderForCausalLM model, TokenBatch batch) => Run(model, batch, new StepPhases(), backward: false);
 
-    private LossTerms Run(LlamaForCausalLM student, TokenBatch batch, StepPhases phases, bool backward)
+    private LossTerms Run(DecoderForCausalLM student, TokenBatch batch, StepPhases phases, bool backward)
     {
         using var scope = NewDisposeScope();
         // An on-policy batch (the student's own samples) trains on the divergence alone: cross-entropy on tokens the

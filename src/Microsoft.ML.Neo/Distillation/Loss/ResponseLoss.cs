@@ -7,7 +7,7 @@ namespace Microsoft.ML.Neo.Distillation.Loss;
 /// <summary>Mean cross-entropy of a model on the response tokens of some examples (validation loss; perplexity is its exp).</summary>
 internal static class ResponseLoss
 {
-    public static double Mean(LlamaForCausalLM model, IReadOnlyList<EncodedExample> examples, int padId, int batchSize = 16)
+    public static double Mean(DecoderForCausalLM model, IReadOnlyList<EncodedExample> examples, int padId, int batchSize = 16)
     {
         if (examples.Count == 0) throw new ArgumentException("No examples to measure the loss on.", nameof(examples));
         bool wasTraining = model.training;

@@ -40,7 +40,7 @@ internal sealed class OnPolicyBatches : IBatchSource
 
     public IEnumerable<IReadOnlyList<EncodedExample>> Epoch(int epoch) => planned.Epoch(epoch);
 
-    public IReadOnlyList<EncodedExample> Realize(IReadOnlyList<EncodedExample> batch, LlamaForCausalLM student, int step, StepPhases phases)
+    public IReadOnlyList<EncodedExample> Realize(IReadOnlyList<EncodedExample> batch, DecoderForCausalLM student, int step, StepPhases phases)
     {
         batch = planned.Realize(batch, student, step, phases);
         if (!IsOnPolicy(step)) return batch;

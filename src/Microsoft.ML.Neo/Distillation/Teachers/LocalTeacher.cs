@@ -11,12 +11,12 @@ namespace Microsoft.ML.Neo.Distillation.Teachers;
 internal sealed class LocalTeacher : ITeacher
 {
     private readonly string? directory;
-    private readonly LlamaForCausalLM model;
+    private readonly DecoderForCausalLM model;
     private readonly Lazy<string> fingerprint;
 
     /// <summary>Takes ownership of a loaded model and freezes it.</summary>
     /// <param name="directory">The folder it came from (for its fingerprint and generation_config.json); null for a model made in memory.</param>
-    public LocalTeacher(LlamaForCausalLM model, string? directory)
+    public LocalTeacher(DecoderForCausalLM model, string? directory)
     {
         this.model = model;
         this.directory = directory;

@@ -82,7 +82,7 @@ internal static class NeoDistillModelFormat
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
         var spec = version >= 3 ? SpecFromJson(ctx.Reader.ReadString())
             : new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32);
-        var config = LlamaConfig.FromJson(ctx.Reader.ReadString());
+        var config = ModelConfig.FromJson(ctx.Reader.ReadString());
         string generation = ctx.Reader.ReadString();
         var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
         var entries = version == 1

@@ -77,10 +77,10 @@ public sealed class ChunkedLossTests
         return (terms, gradients);
     }
 
-    private static LlamaForCausalLM Model(int hidden, int vocab, int seed)
+    private static DecoderForCausalLM Model(int hidden, int vocab, int seed)
     {
         manual_seed(seed);
-        return new LlamaForCausalLM(TinyCheckpoints.Config(hidden: hidden, vocab: vocab, context: 512));
+        return new DecoderForCausalLM(TinyCheckpoints.Config(hidden: hidden, vocab: vocab, context: 512));
     }
 
     private static List<EncodedExample> Examples(PrimingStrategy priming)

@@ -14,10 +14,10 @@ public sealed class OnPolicyBatchesTests
 {
     private static readonly int[] Stops = { 2 };
 
-    private static (OnPolicyBatches Source, List<EncodedExample> Examples, LlamaForCausalLM Student) Make(float fraction, bool primed = false, int seed = 3)
+    private static (OnPolicyBatches Source, List<EncodedExample> Examples, DecoderForCausalLM Student) Make(float fraction, bool primed = false, int seed = 3)
     {
         manual_seed(1);
-        var student = new LlamaForCausalLM(TinyCheckpoints.Config(hidden: 32));
+        var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32));
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
         var examples = ArithmeticWordProblems.Generate(8, 1)
             .Select(p => encoder.Encode(p.Prompt, p.Solution, primed ? "Think first. " + p.Prompt : null)!).ToList();

@@ -1,50 +1,77 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Modeling;
 
 /// <summary>The decoder stack without the output head; registered as <c>model</c> to keep Hugging Face's names.</summary>
-internal sealed class LlamaBackbone : nn.Module
+internal sealed class DecoderBackbone : nn.Module
 {
     private readonly Embedding embed_tokens;
-    private readonly ModuleList<LlamaDecoderLayer> layers;
+    private readonly ModuleList<DecoderLayer> layers;
     private readonly RmsNorm norm;
     private readonly RotaryEmbedding rotary;
+    private readonly RotaryEmbedding? rotary_local; // the sliding layers' own base, where the family has one
+    private readonly double? embeddingScale;
 
-    public LlamaBackbone(LlamaConfig config, ScalarType dtype) : base("model")
+    public DecoderBackbone(ModelConfig config, ScalarType dtype) : base("model")
     {
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, dtype: dtype);
-        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new LlamaDecoderLayer(config, dtype)).ToArray());
-        norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps, dtype);
-        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.RopeTheta, config.RopeScaling);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, i, dtype)).ToArray());
+        norm = DecoderLayer.Norm("norm", config, dtype);
+        rotary = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.RopeScaling);
+        if (config.LocalRopeTheta is double localTheta) rotary_local = new RotaryEmbedding(config.RotaryDim, localTheta);
+        if (config.ScaleEmbeddings)
+        {
+            // As transformers: √C as a float32 tensor, cast to the weights' dtype (55.43 becomes 55.5 in bf16).
+            using var rounded = tensor((float)Math.Sqrt(config.HiddenSize)).to(dtype).to(ScalarType.Float32);
+            embeddingScale = rounded.item<float>();
+        }
         RegisterComponents();
     }
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
-    internal LlamaDecoderLayer Layer(int index) => layers[index];
+    internal DecoderLayer Layer(int index) => layers[index];
 
-    internal Tensor Embed(Tensor inputIds) => embed_tokens.forward(inputIds); // [B, T, C]
+    /// <returns>[B, T, C] token embeddings, times √C rounded to the weights' dtype where the family scales them (Gemma).</returns>
+    internal Tensor Embed(Tensor inputIds)
+    {
+        if (embeddingScale is not double scale) return embed_tokens.forward(inputIds);
+        using var scope = NewDisposeScope();
+        var embedded = embed_tokens.forward(inputIds); // [B, T, C]
+        using var factor = scale.ToScalar();
+        return (embedded * factor).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The rotary angles of positions start .. start+length-1 for every kind of layer.</summary>
+    internal PositionAngles Angles(long start, long length)
+    {
+        var (cos, sin) = rotary.Angles(start, length); // [T, R] each
+        if (rotary_local is null) return new PositionAngles(start, length, cos, sin, null, null);
+        var (localCos, localSin) = rotary_local.Angles(start, length);
+        return new PositionAngles(start, length, cos, sin, localCos, localSin);
+    }
 
     /// <summary>As <see cref="Forward"/> (no cache), keeping only each layer's input; see <see cref="CheckpointedPass"/>.</summary>
     public CheckpointedPass ForwardCheckpointed(Tensor inputIds)
     {
-        var (cos, sin) = rotary.Angles(0, inputIds.shape[1]); // [T, D] each
+        var positions = Angles(0, inputIds.shape[1]);
         var inputs = new List<Tensor>();
         var states = new List<Tensor>();
         Tensor hidden;
         using (no_grad())
         {
-            hidden = embed_tokens.forward(inputIds); // [B, T, C]
+            hidden = Embed(inputIds); // [B, T, C]
             for (int i = 0; i < layers.Count; i++)
             {
                 inputs.Add(hidden);
                 states.Add(get_rng_state());
-                hidden = layers[i].Forward(hidden, cos, sin, null);
+                hidden = layers[i].Forward(hidden, positions, null);
             }
         }
         var last = hidden.detach().requires_grad_(true); // [B, T, C]
-        return new CheckpointedPass(this, inputIds, cos, sin, inputs, states, get_rng_state(), last, norm.forward(last));
+        return new CheckpointedPass(this, inputIds, positions, inputs, states, get_rng_state(), last, norm.forward(last));
     }
 
     /// <param name="inputIds">[B, T] token ids (int64).</param>
@@ -53,36 +80,39 @@ internal sealed class LlamaBackbone : nn.Module
     {
         using var scope = NewDisposeScope();
         long start = cache?.Length ?? 0;
-        var (cos, sin) = rotary.Angles(start, inputIds.shape[1]); // [T, D] each
-        var hidden = embed_tokens.forward(inputIds);              // [B, T, C]
+        var positions = Angles(start, inputIds.shape[1]);
+        var hidden = Embed(inputIds); // [B, T, C]
         for (int i = 0; i < layers.Count; i++)
-            hidden = layers[i].Forward(hidden, cos, sin, cache?.Layers[i]);
+            hidden = layers[i].Forward(hidden, positions, cache?.Layers[i]);
         return norm.forward(hidden).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>
-/// Llama-architecture causal LM: token embedding, decoder stack, RMSNorm, and a (possibly tied) output head. The
+/// A decoder-only causal LM of any supported family: token embedding, decoder stack, RMSNorm, and a (possibly tied,
+/// possibly soft-capped) output head; the family's differences come in through <see cref="ModelConfig"/>. The
 /// hidden states and the head are separate steps, so callers that read only some positions (response tokens, the
 /// last token of a generation step) can apply the head to those rows alone.
 /// </summary>
-internal sealed class LlamaForCausalLM : nn.Module
+internal sealed class DecoderForCausalLM : nn.Module
 {
-    private readonly LlamaBackbone model;
+    private readonly DecoderBackbone model;
     private readonly AdaptableLinear? lm_head;
+    private readonly double? softcap;
 
     /// <param name="dtype">The dtype every weight is created in; float32 unless a caller asks otherwise.</param>
-    public LlamaForCausalLM(LlamaConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaForCausalLM))
+    public DecoderForCausalLM(ModelConfig config, ScalarType dtype = ScalarType.Float32) : base(nameof(DecoderForCausalLM))
     {
         config.Validate();
         Config = config;
-        model = new LlamaBackbone(config, dtype);
+        model = new DecoderBackbone(config, dtype);
         if (!config.TieWordEmbeddings)
             lm_head = new AdaptableLinear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, dtype);
+        softcap = config.FinalLogitSoftcapping;
         RegisterComponents();
     }
 
-    public LlamaConfig Config { get; }
+    public ModelConfig Config { get; }
 
     /// <summary>Where the weights live; inputs are moved here.</summary>
     public Device Device => model.EmbeddingWeight.device;
@@ -90,7 +120,7 @@ internal sealed class LlamaForCausalLM : nn.Module
     /// <summary>The dtype of the base weights (adapters keep their own).</summary>
     public ScalarType WeightDtype => model.EmbeddingWeight.dtype;
 
-    internal LlamaBackbone Backbone => model;
+    internal DecoderBackbone Backbone => model;
 
     /// <param name="inputIds">[B, T] token ids (int64).</param>
     /// <param name="cache">When given, positions continue after the cached ones and the cache is extended.</param>
@@ -109,12 +139,17 @@ internal sealed class LlamaForCausalLM : nn.Module
     /// <summary>Hidden states for training with activation checkpointing of the decoder layers (see <see cref="CheckpointedPass"/>).</summary>
     public CheckpointedPass HiddenCheckpointed(Tensor inputIds) => model.ForwardCheckpointed(inputIds);
 
-    /// <summary>The output head (tied to the embedding or its own projection).</summary>
+    /// <summary>The output head (tied to the embedding or its own projection), soft-capped where the family caps logits.</summary>
     /// <param name="hidden">[..., C] hidden states, any leading shape.</param>
     /// <returns>[..., V] logits.</returns>
-    public Tensor Head(Tensor hidden) => lm_head is null
-        ? nn.functional.linear(hidden, model.EmbeddingWeight)
-        : lm_head.forward(hidden);
+    public Tensor Head(Tensor hidden)
+    {
+        var logits = lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
+        if (softcap is not double cap) return logits;
+        using var scope = NewDisposeScope();
+        using var capScalar = cap.ToScalar();
+        return ((logits / capScalar).tanh() * capScalar).MoveToOuterDisposeScope(); // [..., V]
+    }
 
     public KvCache NewCache() => new(Config.NumHiddenLayers);
 

@@ -1,0 +1,15 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Modeling;
+
+/// <summary>
+/// The rotary angles of one forward call's positions, for each kind of layer: the full-attention layers' (global) and,
+/// in families whose sliding-window layers have their own rotary base, the sliding layers' (local). Tensors belong to
+/// the caller's dispose scope.
+/// </summary>
+internal sealed record PositionAngles(long Start, long Length, Tensor GlobalCos, Tensor GlobalSin, Tensor? LocalCos, Tensor? LocalSin)
+{
+    /// <summary>(cos, sin), each [T, R], for a layer; local angles only where the family has them.</summary>
+    public (Tensor Cos, Tensor Sin) For(bool slidingLayer) =>
+        slidingLayer && LocalCos is not null ? (LocalCos, LocalSin!) : (GlobalCos, GlobalSin);
+}
