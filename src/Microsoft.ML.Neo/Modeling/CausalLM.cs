@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo;
 
 /// <summary>
-/// A Llama-family causal language model loaded from a Hugging Face folder, with its tokenizer when the folder has one.
+/// A causal language model of any supported family (Llama, Mistral, Qwen2, Qwen3, Gemma 3, Phi-3, SmolLM3; see
+/// <see cref="ModelConfig.SupportedModelTypes"/>) loaded from a Hugging Face folder, with its tokenizer when the folder has one.
 /// Lives on the CPU, in float32 unless loaded with <see cref="ComputePrecision.BFloat16"/> (or Auto on a CPU with native bf16).
 /// </summary>
 public sealed class CausalLM : IDisposable

@@ -30,7 +30,13 @@ internal static partial class LayerSelection
                 throw new ArgumentException($"Layer indices must ascend within [0, {config.NumHiddenLayers}); got [{string.Join(", ", layers)}].", nameof(layers));
         }
         var position = layers.Select((teacherLayer, studentLayer) => (teacherLayer, studentLayer)).ToDictionary(p => p.teacherLayer, p => p.studentLayer);
-        var model = new DecoderForCausalLM(config with { NumHiddenLayers = layers.Count });
+        // Per-layer settings follow their layers: a kept sliding-window or NoPE layer stays one.
+        var model = new DecoderForCausalLM(config with
+        {
+            NumHiddenLayers = layers.Count,
+            LayerTypes = config.LayerTypes is { } types ? layers.Select(l => types[l]).ToArray() : null,
+            NoRopeLayers = config.NoRopeLayers is { } noRope ? layers.Select(l => noRope[l]).ToArray() : null,
+        });
         try
         {
             HuggingFaceCheckpoint.LoadFolderWeights(model, directory, name =>

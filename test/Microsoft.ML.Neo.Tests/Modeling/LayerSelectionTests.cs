@@ -16,6 +16,23 @@ public sealed class LayerSelectionTests
     }
 
     [TestMethod]
+    [DataRow("gemma3")]
+    [DataRow("smollm3")]
+    public void PerLayerSettingsFollowTheKeptLayers(string name)
+    {
+        // gemma3: sliding, sliding, full, sliding; smollm3: rope, NoPE, rope, NoPE. Layers 0 and 3 are kept.
+        string folder = FamilyReferenceTests.Folder(name);
+        using var teacher = CausalLM.FromPretrained(folder);
+        using var student = CausalLM.FromPretrainedLayers(folder, 2);
+        Assert.AreEqual(2, student.Config.NumHiddenLayers);
+        Assert.AreEqual(teacher.Config.IsSlidingLayer(3), student.Config.IsSlidingLayer(1));
+        Assert.AreEqual(teacher.Config.UsesRope(3), student.Config.UsesRope(1));
+        Assert.IsFalse(name == "smollm3" && student.Config.UsesRope(1), "the kept last layer is a NoPE layer");
+        Assert.AreEqual(student.Config, ModelConfig.FromJson(student.Config.ToJson()));
+        Assert.AreEqual(12, student.Logits(Enumerable.Range(3, 12).ToArray()).GetLength(0));
+    }
+
+    [TestMethod]
     public void StudentFromTeacherLayersCopiesTheKeptLayersAndTokenizer()
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,63 @@
+using Microsoft.ML.Neo.Generation;
+using Microsoft.ML.Neo.Lora;
+
+namespace Microsoft.ML.Neo.Tests.MLNet;
+
+/// <summary>
+/// Distillation between two tiny members of each newer family through <c>mlContext.Transforms.NeoDistill</c>: the
+/// adapters train, the zip reloads with identical completions, and the Hugging Face and PEFT exports use the
+/// family's own module names (Phi-3's fused projections included).
+/// </summary>
+[TestClass]
+public sealed class FamilyDistillationTests
+{
+    [TestMethod]
+    [DataRow("qwen3", "self_attn.q_proj")]
+    [DataRow("gemma3_text", "self_attn.q_proj")]
+    [DataRow("phi3", "self_attn.qkv_proj")]
+    [DataRow("smollm3", "self_attn.q_proj")]
+    public void DistilSaveReloadAndExport(string family, string adaptedModule)
+    {
+        using var fixture = new DistillFixture(modelType: family);
+        var ml = new MLContext(seed: 1);
+        var rows = TrainingRows.Make(8);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        string zip = fixture.Sub("student.zip");
+        List<string> expected;
+        float[] expectedLogits;
+        var tokens = new[] { 1, 40, 50, 60, 70, 80, 90, 100, 110, 120, 5, 6, 7, 8 }; // longer than the sliding windows
+        using (var transformer = ml.Transforms.NeoDistill(fixture.Options(maxNewTokens: 12)).Fit(data))
+        {
+            var summary = transformer.TrainingSummary!;
+            Assert.IsTrue(summary.Step > 0 && double.IsFinite(summary.Loss) && summary.Divergence > 0, "the KD term trained");
+            Assert.AreEqual(family, transformer.Student.Config.ModelType);
+            Assert.IsTrue(LoraInjector.AdapterParameters(transformer.Student.Model).Any(p => p.Name.Contains(adaptedModule + ".lora.")));
+            expected = rows.Take(2).Select(r => transformer.Complete(r.Prompt)).ToList();
+            expectedLogits = transformer.Student.Logits(tokens).Cast<float>().ToArray();
+            ml.Model.Save(transformer, data.Schema, zip);
+            transformer.ExportHuggingFace(fixture.Sub("merged"));
+            transformer.ExportPeftAdapters(fixture.Sub("adapters"));
+        }
+
+        var loaded = new MLContext(seed: 2).Model.Load(zip, out _);
+        using (var neo = (NeoDistillTransformer)loaded)
+        {
+            CollectionAssert.AreEqual(expected, rows.Take(2).Select(r => neo.Complete(r.Prompt)).ToList());
+            Assert.AreEqual(family, neo.Student.Config.ModelType);
+        }
+
+        double largest = expectedLogits.Max(Math.Abs);
+        using (var merged = CausalLM.FromPretrained(fixture.Sub("merged")))
+        {
+            Assert.AreEqual(family, merged.Config.ModelType);
+            var actual = merged.Logits(tokens).Cast<float>().ToArray();
+            Assert.IsTrue(expectedLogits.Zip(actual, (e, a) => Math.Abs(e - a)).Max() <= 1e-5 * largest, "merged export");
+        }
+        string peftConfig = File.ReadAllText(Path.Combine(fixture.Sub("adapters"), PeftAdapterFormat.ConfigFile));
+        StringAssert.Contains(peftConfig, "\"" + adaptedModule.Split('.')[1] + "\"");
+        using var rebuilt = CausalLM.FromPretrained(fixture.StudentPath);
+        rebuilt.LoadPeftAdapters(fixture.Sub("adapters"));
+        CollectionAssert.AreEqual(expectedLogits, rebuilt.Logits(tokens).Cast<float>().ToArray());
+        Assert.AreEqual(expected[0], rebuilt.Generate(rows[0].Prompt, new GenerationOptions { MaxNewTokens = 12 }));
+    }
+}
