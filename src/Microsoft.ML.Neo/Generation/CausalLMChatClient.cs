@@ -45,10 +45,23 @@ public sealed class CausalLMChatClient : IChatClient
         this.model = model;
         tokenizer = model.TokenizerFiles ?? throw new ArgumentException(
             model.TokenizerWarning ?? "The model has no tokenizer files; a chat client needs them to read and write text.", nameof(model));
-        this.format = format ?? (detectFormat ? ChatPrompt.DetectFormat(tokenizer) : null);
+        // The folder's template decides; a folder without one gets its family's format, where the family has one.
+        this.format = format ?? (detectFormat ? DetectOrRefuse(tokenizer) ?? model.Config.Family.DefaultChatFormat : null);
         this.defaults = defaults ?? new GenerationOptions();
         this.defaults.Validate();
         metadata = new ChatClientMetadata("Microsoft.ML.Neo", providerUri: null, defaultModelId: modelId ?? "neo");
+    }
+
+    // A folder whose template is one the library cannot render is refused rather than prompted in a guessed format.
+    private static ChatFormat? DetectOrRefuse(TokenizerFiles tokenizer)
+    {
+        string? template = ChatPrompt.TemplateOf(tokenizer);
+        if (template is null) return null;
+        if (ChatPrompt.DetectFormat(template) is ChatFormat detected) return detected;
+        string start = template.Length > 80 ? template[..80] + "…" : template;
+        throw new NotSupportedException(
+            $"tokenizer_config.json's chat_template is not one this library renders (it knows {ChatPrompt.KnownFormats}); " +
+            $"it starts \"{start.ReplaceLineEndings(" ")}\". Pass the format to use (a ChatFormat) when creating the chat client.");
     }
 
     /// <summary>The chat format prompts are written in, or null for plain prompts.</summary>

@@ -16,6 +16,21 @@ public sealed class CausalLMChatClientTests
     }
 
     [TestMethod]
+    public void AChatTemplateTheLibraryCannotRenderIsRefusedByName()
+    {
+        using var folder = new TempDirectory();
+        TinyCheckpoints.Create(folder.Path, TinyCheckpoints.Config(), seed: 31);
+        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"),
+            """{"chat_template": "{% for m in messages %}<|user|>{{ m['content'] }}<|end|>{% endfor %}<|assistant|>"}""");
+        using var model = CausalLM.FromPretrained(folder.Path);
+        var error = Assert.ThrowsExactly<NotSupportedException>(() => new CausalLMChatClient(model));
+        StringAssert.Contains(error.Message, "chat_template is not one this library renders");
+        StringAssert.Contains(error.Message, "<|user|>{{ m['content'] }}");
+        using var explicitFormat = new CausalLMChatClient(model, ChatFormat.ChatML);
+        Assert.AreEqual(ChatFormat.ChatML, explicitFormat.Format);
+    }
+
+    [TestMethod]
     public async Task GreedyResponseEqualsGenerateAndReportsUsage()
     {
         using var folder = new TempDirectory();

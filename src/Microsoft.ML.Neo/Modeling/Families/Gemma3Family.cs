@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.Neo.Tokenization.Chat;
 
 namespace Microsoft.ML.Neo.Modeling.Families;
 
@@ -16,6 +17,8 @@ internal sealed class Gemma3Family : ModelFamily
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "gemma3_text" };
 
     public override string Architecture => "Gemma3ForCausalLM";
+
+    public override ChatFormat? DefaultChatFormat => ChatFormat.Gemma;
 
     public override bool QueryKeyNorm => true;
 

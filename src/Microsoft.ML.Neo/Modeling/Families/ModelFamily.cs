@@ -24,7 +24,7 @@ internal abstract class ModelFamily
     /// <summary>The transformers class of a causal LM of this family, written in <c>architectures</c>.</summary>
     public abstract string Architecture { get; }
 
-    /// <summary>The chat format this family's instruct models use, when a folder's template does not say; null when unknown.</summary>
+    /// <summary>The chat format of this family's instruct models, used by the chat client when a folder has no chat_template; null when the family has several.</summary>
     public virtual ChatFormat? DefaultChatFormat => null;
 
     /// <summary>q/k/v carry biases though o does not (<see cref="ModelConfig.QkvBiasOnly"/>).</summary>

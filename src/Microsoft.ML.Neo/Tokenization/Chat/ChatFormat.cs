@@ -14,6 +14,11 @@ public enum ChatFormat
     /// message when none is given; pass it explicitly to match them.
     /// </summary>
     ChatML,
+    /// <summary>
+    /// Gemma 3: <c>&lt;bos&gt;&lt;start_of_turn&gt;user\n…&lt;end_of_turn&gt;\n&lt;start_of_turn&gt;model\n</c>. The system message
+    /// opens the first user turn (followed by a blank line); user and assistant turns must alternate.
+    /// </summary>
+    Gemma,
 }
 
 /// <summary>
@@ -38,6 +43,7 @@ public static class ChatPrompt
             ChatFormat.Llama2Chat => Llama2(messages, addGenerationPrompt),
             ChatFormat.Llama3Instruct => Llama3(messages, addGenerationPrompt),
             ChatFormat.ChatML => ChatMl(messages, addGenerationPrompt),
+            ChatFormat.Gemma => Gemma(messages, addGenerationPrompt),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown chat format."),
         };
     }
@@ -52,14 +58,25 @@ public static class ChatPrompt
         if (chatTemplate.Contains("<|start_header_id|>", StringComparison.Ordinal)) return ChatFormat.Llama3Instruct;
         if (chatTemplate.Contains("<|im_start|>", StringComparison.Ordinal)) return ChatFormat.ChatML;
         if (chatTemplate.Contains("[INST]", StringComparison.Ordinal)) return ChatFormat.Llama2Chat;
+        if (chatTemplate.Contains("<start_of_turn>", StringComparison.Ordinal)) return ChatFormat.Gemma;
         return null;
     }
+
+    /// <summary>The formats <see cref="DetectFormat(string)"/> recognises, for messages.</summary>
+    internal const string KnownFormats = "Llama 2 chat, Llama 3 instruct, ChatML (Qwen2, Qwen3, SmolLM), Gemma";
 
     /// <summary>
     /// The format of a folder's <c>chat_template</c> (tokenizer_config.json; the "default" one when it lists several),
     /// or null when the folder has no template or an unrecognised one.
     /// </summary>
     public static ChatFormat? DetectFormat(TokenizerFiles tokenizer)
+    {
+        string? text = TemplateOf(tokenizer);
+        return text is null ? null : DetectFormat(text);
+    }
+
+    /// <summary>The folder's <c>chat_template</c> text (the "default" one when it lists several), or null when it has none.</summary>
+    internal static string? TemplateOf(TokenizerFiles tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         if (!tokenizer.Files.TryGetValue("tokenizer_config.json", out var bytes)) return null;
@@ -70,7 +87,7 @@ public static class ChatPrompt
             System.Text.Json.Nodes.JsonArray list => list.FirstOrDefault(t => t?["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
             _ => null,
         };
-        return text is null ? null : DetectFormat(text);
+        return text;
     }
 
     // Llama 2 folds the system prompt into the first user turn and wraps every user turn in [INST] ... [/INST].
@@ -106,6 +123,23 @@ public static class ChatPrompt
         foreach (var message in messages)
             text.Append($"<|start_header_id|>{message.Role}<|end_header_id|>\n\n{message.Content.Trim()}<|eot_id|>");
         if (addGenerationPrompt) text.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+        return text.ToString();
+    }
+
+    // As Gemma 3's template: roles alternate starting with the user, the assistant is "model", contents are trimmed.
+    private static string Gemma(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder("<bos>");
+        string prefix = messages[0].Role == "system" ? messages[0].Content + "\n\n" : "";
+        var turns = messages.Skip(messages[0].Role == "system" ? 1 : 0).ToList();
+        for (int i = 0; i < turns.Count; i++)
+        {
+            if ((turns[i].Role == "user") != (i % 2 == 0))
+                throw new ArgumentException("Gemma chat needs user and assistant turns to alternate, starting with the user (a system message may come first).", nameof(messages));
+            string role = turns[i].Role == "assistant" ? "model" : turns[i].Role;
+            text.Append($"<start_of_turn>{role}\n{(i == 0 ? prefix : "")}{turns[i].Content.Trim()}<end_of_turn>\n");
+        }
+        if (addGenerationPrompt) text.Append("<start_of_turn>model\n");
         return text.ToString();
     }
 
