@@ -23,12 +23,18 @@ public sealed class BFloat16ComputeTests
     }
 
     [TestMethod]
-    public void Bfloat16ModelFollowsTheFloat32ModelWithTheSameWeights()
+    [DataRow("llama")]
+    [DataRow("qwen3")]
+    [DataRow("gemma3_text")]
+    [DataRow("phi3")]
+    [DataRow("smollm3")]
+    public void Bfloat16ModelFollowsTheFloat32ModelWithTheSameWeights(string family)
     {
         using var scope = NewDisposeScope();
         manual_seed(4);
-        using var half = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2), ScalarType.BFloat16);
-        using var full = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64, layers: 2));
+        var config = TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64, layers: 2), family);
+        using var half = new DecoderForCausalLM(config, ScalarType.BFloat16);
+        using var full = new DecoderForCausalLM(config);
         using (no_grad())
             foreach (var ((_, target), (_, source)) in full.named_parameters().Zip(half.named_parameters()))
                 target.copy_(source); // the same (bf16-representable) numbers in both
