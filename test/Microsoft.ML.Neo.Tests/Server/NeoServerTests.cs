@@ -89,10 +89,15 @@ public sealed class NeoServerTests
     }
 
     [TestMethod]
-    public async Task GreedyCompletionsAndChatEqualGenerateInProcess()
+    [DataRow("llama")]
+    [DataRow("qwen3")]
+    [DataRow("gemma3_text")]
+    [DataRow("phi3")]
+    [DataRow("smollm3")]
+    public async Task GreedyCompletionsAndChatEqualGenerateInProcess(string family)
     {
         using var folder = new TempDirectory();
-        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(), seed: 5);
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.AsFamily(TinyCheckpoints.Config(), family), seed: 5);
         var (server, http) = await Start(path);
         await using var _ = server;
         using var __ = http;

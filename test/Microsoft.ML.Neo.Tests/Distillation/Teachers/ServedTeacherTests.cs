@@ -36,9 +36,12 @@ public sealed class ServedTeacherTests
     }
 
     [TestMethod]
-    public async Task ServedKdLossEqualsTheLocalTeachersAtFullVocabulary()
+    [DataRow("llama")]
+    [DataRow("gemma3_text")]
+    [DataRow("phi3")]
+    public async Task ServedKdLossEqualsTheLocalTeachersAtFullVocabulary(string family)
     {
-        using var fixture = new DistillFixture();
+        using var fixture = new DistillFixture(modelType: family);
         int vocab = TinyCheckpoints.TokenizerSize;
         var local = Fit(fixture.Options(), rows: 8);
 
