@@ -19,6 +19,11 @@ public enum ChatFormat
     /// opens the first user turn (followed by a blank line); user and assistant turns must alternate.
     /// </summary>
     Gemma,
+    /// <summary>
+    /// Phi-4-mini: <c>&lt;|system|&gt;…&lt;|end|&gt;&lt;|user|&gt;…&lt;|end|&gt;&lt;|assistant|&gt;</c>, contents right after the role
+    /// marker with no newline. (Phi-3's template, with newlines and a leading BOS, is another format and not rendered.)
+    /// </summary>
+    Phi4Mini,
 }
 
 /// <summary>
@@ -44,6 +49,7 @@ public static class ChatPrompt
             ChatFormat.Llama3Instruct => Llama3(messages, addGenerationPrompt),
             ChatFormat.ChatML => ChatMl(messages, addGenerationPrompt),
             ChatFormat.Gemma => Gemma(messages, addGenerationPrompt),
+            ChatFormat.Phi4Mini => Phi4Mini(messages, addGenerationPrompt),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown chat format."),
         };
     }
@@ -59,11 +65,13 @@ public static class ChatPrompt
         if (chatTemplate.Contains("<|im_start|>", StringComparison.Ordinal)) return ChatFormat.ChatML;
         if (chatTemplate.Contains("[INST]", StringComparison.Ordinal)) return ChatFormat.Llama2Chat;
         if (chatTemplate.Contains("<start_of_turn>", StringComparison.Ordinal)) return ChatFormat.Gemma;
+        // Phi-4-mini writes the content straight after "<|role|>"; Phi-3's "<|user|>\n" layout is not matched.
+        if (chatTemplate.Contains("'|>' + message['content'] + '<|end|>'", StringComparison.Ordinal)) return ChatFormat.Phi4Mini;
         return null;
     }
 
     /// <summary>The formats <see cref="DetectFormat(string)"/> recognises, for messages.</summary>
-    internal const string KnownFormats = "Llama 2 chat, Llama 3 instruct, ChatML (Qwen2, Qwen3, SmolLM), Gemma";
+    internal const string KnownFormats = "Llama 2 chat, Llama 3 instruct, ChatML (Qwen2, Qwen3, SmolLM), Gemma, Phi-4-mini";
 
     /// <summary>
     /// The format of a folder's <c>chat_template</c> (tokenizer_config.json; the "default" one when it lists several),
@@ -140,6 +148,14 @@ public static class ChatPrompt
             text.Append($"<start_of_turn>{role}\n{(i == 0 ? prefix : "")}{turns[i].Content.Trim()}<end_of_turn>\n");
         }
         if (addGenerationPrompt) text.Append("<start_of_turn>model\n");
+        return text.ToString();
+    }
+
+    private static string Phi4Mini(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder();
+        foreach (var message in messages) text.Append($"<|{message.Role}|>{message.Content}<|end|>");
+        if (addGenerationPrompt) text.Append("<|assistant|>");
         return text.ToString();
     }
 
