@@ -48,9 +48,9 @@ internal sealed class DecoderBackbone : nn.Module
     internal PositionAngles Angles(long start, long length)
     {
         var (cos, sin) = rotary.Angles(start, length); // [T, R] each
-        if (rotary_local is null) return new PositionAngles(start, length, cos, sin, null, null);
+        if (rotary_local is null) return new PositionAngles(cos, sin, null, null);
         var (localCos, localSin) = rotary_local.Angles(start, length);
-        return new PositionAngles(start, length, cos, sin, localCos, localSin);
+        return new PositionAngles(cos, sin, localCos, localSin);
     }
 
     /// <summary>As <see cref="Forward"/> (no cache), keeping only each layer's input; see <see cref="CheckpointedPass"/>.</summary>

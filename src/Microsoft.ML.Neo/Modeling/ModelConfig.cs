@@ -149,9 +149,6 @@ public sealed record ModelConfig
     /// <summary>Whether layer <paramref name="layer"/> rotates its queries and keys.</summary>
     public bool UsesRope(int layer) => NoRopeLayers is null || NoRopeLayers[layer] != 0;
 
-    /// <summary>Multiplier of the attention scores.</summary>
-    public double AttentionScale => 1.0 / Math.Sqrt(QueryPreAttentionScalar ?? ResolvedHeadDim);
-
     /// <summary>Two configs are equal when they describe the same checkpoint (compared through their config.json form).</summary>
     public bool Equals(ModelConfig? other) => other is not null && ToJson() == other.ToJson();
 

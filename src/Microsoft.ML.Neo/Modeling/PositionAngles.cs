@@ -7,7 +7,7 @@ namespace Microsoft.ML.Neo.Modeling;
 /// in families whose sliding-window layers have their own rotary base, the sliding layers' (local). Tensors belong to
 /// the caller's dispose scope.
 /// </summary>
-internal sealed record PositionAngles(long Start, long Length, Tensor GlobalCos, Tensor GlobalSin, Tensor? LocalCos, Tensor? LocalSin)
+internal sealed record PositionAngles(Tensor GlobalCos, Tensor GlobalSin, Tensor? LocalCos, Tensor? LocalSin)
 {
     /// <summary>(cos, sin), each [T, R], for a layer; local angles only where the family has them.</summary>
     public (Tensor Cos, Tensor Sin) For(bool slidingLayer) =>

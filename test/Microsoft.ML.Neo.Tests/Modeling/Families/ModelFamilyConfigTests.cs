@@ -45,7 +45,7 @@ public sealed class ModelFamilyConfigTests
         CollectionAssert.AreEqual(new[] { true, true, false, true }, Enumerable.Range(0, 4).Select(config.IsSlidingLayer).ToArray());
         Assert.IsTrue(config.NormWeightOffset && config.ScaleEmbeddings && config.SandwichNorms && config.QueryKeyNorm);
         Assert.AreEqual("gelu_pytorch_tanh", config.HiddenActivation);
-        Assert.AreEqual(1 / Math.Sqrt(20), config.AttentionScale, 1e-12);
+        Assert.AreEqual(20, config.QueryPreAttentionScalar);
         Assert.AreEqual(10_000, config.LocalRopeTheta);
         Assert.AreEqual(1_000_000, config.RopeTheta);
         Assert.AreEqual("linear", config.RopeScaling!.Type);
