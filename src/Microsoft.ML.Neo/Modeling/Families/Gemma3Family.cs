@@ -31,7 +31,7 @@ internal sealed class Gemma3Family : ModelFamily
     public override ModelConfig Read(JsonObject root, string modelType)
     {
         var common = ReadCommon(root, modelType, defaultEps: 1e-6, defaultTheta: 1_000_000.0, defaultTied: true,
-            activationKey: "hidden_activation");
+            activationKey: "hidden_activation", defaultActivation: "gelu_pytorch_tanh");
         int layers = common.NumHiddenLayers;
         int pattern = ConfigJson.Int(root, "sliding_window_pattern", 6);
         if (pattern < 1) throw new InvalidDataException($"config.json: 'sliding_window_pattern' must be at least 1, found {pattern}.");

@@ -62,9 +62,10 @@ internal abstract class ModelFamily
 
     /// <summary>The keys every Llama-shaped family shares. Families refine the result with <c>with</c>.</summary>
     protected ModelConfig ReadCommon(JsonObject root, string modelType, double defaultEps, double defaultTheta = 10000.0,
-        bool defaultTied = false, string activationKey = "hidden_act")
+        bool defaultTied = false, string activationKey = "hidden_act", string defaultActivation = "silu")
     {
-        string activation = ConfigJson.String(root, activationKey) ?? ConfigJson.String(root, "hidden_act") ?? "silu";
+        // Only the family's own key counts: Gemma's MLP reads hidden_activation and ignores any hidden_act beside it.
+        string activation = ConfigJson.String(root, activationKey) ?? defaultActivation;
         if (activation is not ("silu" or "gelu_pytorch_tanh"))
             throw new NotSupportedException($"config.json: '{activationKey}' is '{activation}'; supported: silu (SwiGLU), gelu_pytorch_tanh (GeGLU).");
         ConfigJson.RefuseIfSet(root, "num_experts", "mixture-of-experts layers are not implemented; load a dense model.");

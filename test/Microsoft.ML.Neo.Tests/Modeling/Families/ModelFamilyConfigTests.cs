@@ -52,6 +52,12 @@ public sealed class ModelFamilyConfigTests
         Assert.IsNull(config.FinalLogitSoftcapping);
         Assert.AreEqual(3.0, Read(ReferenceJson("gemma3-softcap")).FinalLogitSoftcapping);
 
+        // As transformers' Gemma 3: hidden_activation alone chooses the MLP's activation, tanh GELU by default.
+        var withoutActivation = ReferenceJson("gemma3");
+        withoutActivation.Remove("hidden_activation");
+        withoutActivation["hidden_act"] = "silu";
+        Assert.AreEqual("gelu_pytorch_tanh", Read(withoutActivation).HiddenActivation);
+
         // The newer rope_parameters form, one entry per layer type.
         var json = ReferenceJson("gemma3");
         json.Remove("rope_theta");
