@@ -21,18 +21,22 @@ public sealed class FamilyReferenceTests
 
     internal static string Folder(string name) => Path.Combine(AppContext.BaseDirectory, "Modeling", "Fixtures", "families", name);
 
-    private static Dictionary<string, Tensor> Reference(string name)
+    // Every stored tensor as a flat array (all float32); the tensors are released as they are read.
+    private static Dictionary<string, float[]> Reference(string name)
     {
         string path = Path.Combine(Folder(name), "reference.safetensors");
         using var reader = new SafeTensorsReader(path);
-        return reader.Tensors.Keys.ToDictionary(key => key, key => reader.Read(key).DetachFromDisposeScope());
+        return reader.Tensors.Keys.ToDictionary(key => key, key =>
+        {
+            using var tensor = reader.Read(key);
+            return tensor.data<float>().ToArray();
+        });
     }
 
-    private static int[] Ids(Tensor t) => t.data<float>().Select(v => (int)v).ToArray();
+    private static int[] Ids(float[] values) => values.Select(v => (int)v).ToArray();
 
-    private static double RelativeDifference(float[,] actual, Tensor expected)
+    private static double RelativeDifference(float[,] actual, float[] e)
     {
-        var e = expected.data<float>().ToArray();
         int vocab = actual.GetLength(1);
         double largest = e.Max(Math.Abs), difference = 0;
         for (int i = 0; i < e.Length; i++) difference = Math.Max(difference, Math.Abs(actual[i / vocab, i % vocab] - e[i]));
