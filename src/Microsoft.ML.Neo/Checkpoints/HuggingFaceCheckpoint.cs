@@ -26,26 +26,10 @@ internal static class HuggingFaceCheckpoint
                 $"The {role} model folder '{directory}' has neither {WeightsFile} nor {ShardIndexFile}; only safetensors checkpoints are supported.");
     }
 
-    public static ModelConfig ReadConfig(string directory) =>
-        ModelConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)));
-
-    /// <param name="dtype">The dtype the weights are held in; each stored tensor is converted to it directly, with no
-    /// float32 copy in between when the two agree.</param>
-    public static DecoderForCausalLM Load(string directory, ScalarType dtype = ScalarType.Float32)
-    {
-        EnsureIsCheckpoint(directory, "requested");
-        var model = new DecoderForCausalLM(ReadConfig(directory), dtype);
-        try
-        {
-            LoadFolderWeights(model, directory);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
-    }
+    /// <param name="storedFamily">The family the folder's own <c>model_type</c> names; it knows how the folder stores
+    /// its tensors (a multimodal folder reads as its text model's config, with its tensors under another prefix).</param>
+    public static ModelConfig ReadConfig(string directory, out Modeling.Families.ModelFamily storedFamily) =>
+        ModelConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)), out storedFamily);
 
     /// <summary>
     /// Loads <c>model.safetensors</c>, or every shard named by <c>model.safetensors.index.json</c>, one tensor at a time.

@@ -29,6 +29,8 @@ internal sealed class WeightCopier
     {
         foreach (var fileName in reader.Tensors.Keys)
         {
+            // A tensor left out (a dropped layer, a vision tower) is never read.
+            if (toParameterName(fileName) is null) continue;
             using var value = reader.Read(fileName); // stored dtype; copy_ converts to the parameter's dtype
             Copy(fileName, value, source);
         }

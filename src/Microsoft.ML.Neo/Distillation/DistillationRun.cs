@@ -24,10 +24,9 @@ internal static class DistillationRun
         if (rows.Count == 0)
             throw new ArgumentException("The training data is empty: NeoDistill needs at least one prompt/response row.");
         var device = DeviceSelection.Resolve(plan.Device);
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(plan.StudentModelPath, "student");
-        var studentTokenizer = TokenizerFiles.TryLoad(plan.StudentModelPath) ?? throw new InvalidDataException(
-            $"The student folder '{plan.StudentModelPath}' has no tokenizer.json or tokenizer.model; NeoDistill needs the student's tokenizer.");
-        plan.Teacher.Check(plan.StudentModelPath, studentTokenizer, hooks.Warn);
+        var studentFolder = PretrainedFolder.Open(plan.StudentModelPath, "student");
+        var studentTokenizer = studentFolder.RequireTokenizer("NeoDistill needs the student's tokenizer");
+        var teacherFolder = plan.Teacher.Check(studentFolder, hooks.Warn);
 
         var dtype = PrecisionSupport.Resolve(plan.Precision, device);
         hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));
@@ -36,14 +35,15 @@ internal static class DistillationRun
         if (studentDtype != dtype) hooks.Log("Full fine-tuning: the student's weights are trained in float32; the teacher runs in " + PrecisionSupport.Name(dtype) + ".");
 
         manual_seed(plan.Optimization.Seed);
-        var student = HuggingFaceCheckpoint.Load(plan.StudentModelPath, studentDtype);
+        var student = studentFolder.LoadModel(studentDtype);
         ITeacher? teacher = null;
         try
         {
             string trainableSummary = plan.Trainable.ApplyTo(student);
             student.to(device);
             if (plan.NeedsTeacher)
-                teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn, scoresDuringTraining: plan.OnPolicy.Enabled);
+                teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
+                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);
@@ -82,9 +82,8 @@ internal static class DistillationRun
             };
             var monitoring = hooks.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
             IBatchSource batches = new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed);
-            var generationConfig = GenerationConfig.TryLoad(plan.StudentModelPath);
             if (plan.OnPolicy.Enabled)
-                batches = new OnPolicyBatches(batches, plan.OnPolicy, encoder, new CausalLM(student, studentTokenizer, generationConfig).StopTokenIds, settings.Seed);
+                batches = new OnPolicyBatches(batches, plan.OnPolicy, encoder, studentFolder.StopTokenIds, settings.Seed);
             var trainer = new CausalLMTrainer(student, batches,
                 new DistillationObjective(teacher, plan.Loss, plan.CheckpointActivations), settings, padId)
             {
@@ -98,7 +97,7 @@ internal static class DistillationRun
             };
             var summary = trainer.Train(hooks.Cancellation);
             student.eval();
-            return (new CausalLM(student, studentTokenizer, generationConfig), new StudentSpec(plan.Trainable, studentDtype), summary);
+            return (studentFolder.ToCausalLM(student), new StudentSpec(plan.Trainable, studentDtype), summary);
         }
         catch
         {

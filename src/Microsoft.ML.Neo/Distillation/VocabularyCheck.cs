@@ -11,12 +11,13 @@ internal static class VocabularyCheck
 {
     /// <param name="warn">Told when the teacher's tokenizer files cannot be read; the teacher is then checked as one
     /// without tokenizer files (its logits need only the student's token ids).</param>
-    public static void Ensure(string teacherPath, string studentPath, TokenizerFiles studentTokenizer, Action<string> warn)
+    public static void Ensure(PretrainedFolder teacher, PretrainedFolder student, TokenizerFiles studentTokenizer, Action<string> warn)
     {
-        var teacherConfig = HuggingFaceCheckpoint.ReadConfig(teacherPath);
-        var studentConfig = HuggingFaceCheckpoint.ReadConfig(studentPath);
-        var teacherTokenizer = TokenizerFiles.TryLoadIfReadable(teacherPath, out string? problem);
-        if (problem is not null) warn($"The teacher's tokenizer is ignored: {problem}");
+        var teacherConfig = teacher.Config;
+        var studentConfig = student.Config;
+        string teacherPath = teacher.Directory, studentPath = student.Directory;
+        var teacherTokenizer = teacher.Tokenizer;
+        if (teacher.TokenizerWarning is { } problem) warn($"The teacher's tokenizer is ignored: {problem}");
         if (teacherTokenizer is not null && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
                 $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +

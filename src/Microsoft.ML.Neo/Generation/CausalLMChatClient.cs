@@ -186,9 +186,7 @@ public sealed class CausalLMChatClient : IChatClient
     // the folder adds it; over-long prompts keep their end so at least one token can be generated.
     private int[] PromptIds(IReadOnlyList<AIChatMessage> messages)
     {
-        var ids = EncodeConversation(messages);
-        int limit = model.Config.ContextLength - 1;
-        return ids.Length > limit ? ids[^limit..] : ids;
+        return ContextWindow.KeepEnd(EncodeConversation(messages), model.Config.ContextLength);
     }
 
     /// <summary>The conversation's whole prompt, as the model reads it (a server refuses over-long ones before asking).</summary>

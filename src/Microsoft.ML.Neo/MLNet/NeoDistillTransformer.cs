@@ -53,10 +53,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     public string Complete(string prompt)
     {
         var tokenizer = student.TokenizerFiles!;
-        var ids = tokenizer.Encode(prompt);
-        // Keep the end of an over-long prompt so at least one token can be generated (documented truncation).
-        int limit = student.Config.ContextLength - 1;
-        if (ids.Length > limit) ids = ids[^limit..];
+        var ids = ContextWindow.KeepEnd(tokenizer.Encode(prompt), student.Config.ContextLength);
         lock (generationLock)
         {
             CompletionsGenerated++;

@@ -51,19 +51,8 @@ public sealed class CausalLM : IDisposable
     {
         TorchNatives.Ensure();
         var dtype = PrecisionSupport.Resolve(precision, CPU);
-        var model = HuggingFaceCheckpoint.Load(directory, dtype); // checks the folder first
-        try
-        {
-            var tokenizer = TokenizerFiles.TryLoadIfReadable(directory, out string? tokenizerWarning);
-            var generation = GenerationConfig.TryLoad(directory);
-            model.eval();
-            return new CausalLM(model, tokenizer, generation, tokenizerWarning);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var folder = PretrainedFolder.Open(directory, "requested"); // checks the folder first
+        return folder.ToCausalLM(folder.LoadModel(dtype));
     }
 
     /// <summary>
@@ -74,9 +63,8 @@ public sealed class CausalLM : IDisposable
     public static CausalLM FromPretrainedLayers(string directory, int layerCount)
     {
         TorchNatives.Ensure();
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "teacher");
-        var config = HuggingFaceCheckpoint.ReadConfig(directory);
-        return LayerSelection.Load(directory, LayerSelection.EvenlySpaced(config.NumHiddenLayers, layerCount));
+        var folder = PretrainedFolder.Open(directory, "teacher");
+        return LayerSelection.Load(folder, LayerSelection.EvenlySpaced(folder.Config.NumHiddenLayers, layerCount));
     }
 
     /// <summary>A randomly initialised model (seeded), for training from scratch, tests and benchmarks.</summary>
@@ -117,16 +105,7 @@ public sealed class CausalLM : IDisposable
     /// Every id generation stops at: the tokenizer's end of sequence, and the ids listed by generation_config.json
     /// and config.json (Llama 3 instruct ends turns with a second id).
     /// </summary>
-    public IReadOnlySet<int> StopTokenIds
-    {
-        get
-        {
-            var ids = new HashSet<int>(Config.EosTokenIds);
-            if (EndOfSequenceId is int eos) ids.Add(eos);
-            if (GenerationConfig is not null) ids.UnionWith(GenerationConfig.EosTokenIds);
-            return ids;
-        }
-    }
+    public IReadOnlySet<int> StopTokenIds => StopTokens.Of(Config, tokenizerFiles, GenerationConfig);
 
     /// <summary>Next-token logits for one sequence: [sequence, vocab].</summary>
     public float[,] Logits(int[] tokenIds)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.ML.Neo.Checkpoints;
-using Microsoft.ML.Neo.Tokenization;
+using static TorchSharp.torch.ScalarType;
 
 namespace Microsoft.ML.Neo.Modeling;
 
@@ -20,10 +20,9 @@ internal static partial class LayerSelection
     }
 
     /// <summary>Loads the folder's model with only <paramref name="layers"/> (teacher indices, ascending), streaming the kept tensors.</summary>
-    public static CausalLM Load(string directory, IReadOnlyList<int> layers)
+    public static CausalLM Load(PretrainedFolder folder, IReadOnlyList<int> layers)
     {
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, "teacher");
-        var config = HuggingFaceCheckpoint.ReadConfig(directory);
+        var config = folder.Config;
         for (int i = 0; i < layers.Count; i++)
         {
             if (layers[i] < 0 || layers[i] >= config.NumHiddenLayers || (i > 0 && layers[i] <= layers[i - 1]))
@@ -31,29 +30,19 @@ internal static partial class LayerSelection
         }
         var position = layers.Select((teacherLayer, studentLayer) => (teacherLayer, studentLayer)).ToDictionary(p => p.teacherLayer, p => p.studentLayer);
         // Per-layer settings follow their layers: a kept sliding-window or NoPE layer stays one.
-        var model = new DecoderForCausalLM(config with
+        var kept = config with
         {
             NumHiddenLayers = layers.Count,
             LayerTypes = config.LayerTypes is { } types ? layers.Select(l => types[l]).ToArray() : null,
             NoRopeLayers = config.NoRopeLayers is { } noRope ? layers.Select(l => noRope[l]).ToArray() : null,
+        };
+        var model = folder.LoadModel(kept, Float32, name =>
+        {
+            var match = LayerName().Match(name);
+            if (!match.Success) return name;
+            return position.TryGetValue(int.Parse(match.Groups[2].Value), out int student) ? $"{match.Groups[1].Value}{student}{match.Groups[3].Value}" : null;
         });
-        try
-        {
-            HuggingFaceCheckpoint.LoadFolderWeights(model, directory, name =>
-            {
-                var match = LayerName().Match(name);
-                if (!match.Success) return name;
-                return position.TryGetValue(int.Parse(match.Groups[2].Value), out int kept) ? $"{match.Groups[1].Value}{kept}{match.Groups[3].Value}" : null;
-            });
-            model.eval();
-            var tokenizer = TokenizerFiles.TryLoadIfReadable(directory, out string? tokenizerWarning);
-            return new CausalLM(model, tokenizer, GenerationConfig.TryLoad(directory), tokenizerWarning);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return folder.ToCausalLM(model);
     }
 
     [GeneratedRegex(@"^(model\.layers\.)(\d+)(\..+)$")]

@@ -197,11 +197,16 @@ public sealed record ModelConfig
     /// </summary>
     /// <exception cref="InvalidDataException">The text is not a JSON object, or a key has the wrong type or an inconsistent value.</exception>
     /// <exception cref="NotSupportedException">The model type or a setting is one this library does not implement.</exception>
-    public static ModelConfig FromJson(string json)
+    public static ModelConfig FromJson(string json) => FromJson(json, out _);
+
+    /// <param name="storedFamily">The family the JSON's own <c>model_type</c> names, which may differ from the config's
+    /// (a multimodal Gemma 3 folder reads as its <c>gemma3_text</c> model).</param>
+    internal static ModelConfig FromJson(string json, out ModelFamily storedFamily)
     {
         var root = ConfigJson.ParseObject(json);
         string modelType = ConfigJson.String(root, "model_type") ?? "llama";
-        var config = ModelFamilies.ForModelType(modelType).Read(root, modelType);
+        storedFamily = ModelFamilies.ForModelType(modelType);
+        var config = storedFamily.Read(root, modelType);
         config.Validate();
         return config;
     }

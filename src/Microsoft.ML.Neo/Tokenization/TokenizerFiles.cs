@@ -89,31 +89,23 @@ public sealed class TokenizerFiles
     public string Decode(IEnumerable<int> ids) => Tokenizer.Inner.Decode(ids) ?? "";
 
     /// <summary>Loads the folder's tokenizer, or returns null when it has neither tokenizer.json nor tokenizer.model.</summary>
-    public static TokenizerFiles? TryLoad(string directory)
+    public static TokenizerFiles? TryLoad(string directory) => TryLoad(directory, Checkpoints.GenerationConfig.TryLoad(directory));
+
+    /// <param name="generation">The folder's generation_config.json, already read (its ids are the last fallback for BOS, EOS and pad).</param>
+    internal static TokenizerFiles? TryLoad(string directory, Checkpoints.GenerationConfig? generation)
     {
         var files = FileNames.Where(name => File.Exists(Path.Combine(directory, name)))
             .ToDictionary(name => name, name => File.ReadAllBytes(Path.Combine(directory, name)));
         if (!files.ContainsKey(TokenizerJson.FileName) && !files.ContainsKey(SentencePieceFile)) return null;
-        return FromFiles(files, directory, Checkpoints.GenerationConfig.TryLoad(directory));
+        return FromFiles(files, directory, generation);
     }
 
-    /// <summary>
-    /// Loads the folder's tokenizer for a model that runs without one (logits need only token ids): null when the
-    /// folder has no tokenizer files, and null with <paramref name="problem"/> saying why when they cannot be read.
-    /// </summary>
-    internal static TokenizerFiles? TryLoadIfReadable(string directory, out string? problem)
+    /// <summary>What a model loaded without its unreadable tokenizer says (also traced as a warning).</summary>
+    internal static string UnreadableWarning(InvalidDataException error)
     {
-        problem = null;
-        try
-        {
-            return TryLoad(directory);
-        }
-        catch (InvalidDataException e)
-        {
-            problem = $"{e.Message} The model loads without a tokenizer: logits from token ids work, text in and out does not.";
-            System.Diagnostics.Trace.TraceWarning(problem);
-            return null;
-        }
+        string warning = $"{error.Message} The model loads without a tokenizer: logits from token ids work, text in and out does not.";
+        System.Diagnostics.Trace.TraceWarning(warning);
+        return warning;
     }
 
     /// <summary>Builds the tokenizer from file contents (by file name), as a folder or a model zip holds them.</summary>

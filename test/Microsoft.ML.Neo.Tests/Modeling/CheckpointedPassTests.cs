@@ -20,7 +20,7 @@ public sealed class CheckpointedPassTests
     [DataRow(0.2f)]
     public void CheckpointedStepGivesTheSameLossGradientsAndRandomState(float dropout)
     {
-        using var teacher = new LocalTeacher(Model(hidden: 64, seed: 21), directory: null);
+        using var teacher = new LocalTeacher(Model(hidden: 64, seed: 21), folder: null);
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 256);
         var examples = ArithmeticWordProblems.Generate(4, seed: 6).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();
         var settings = new LossSettings(0.5f, 2, Divergence.ForwardKL) { ChunkRows = 7 };
@@ -56,7 +56,7 @@ public sealed class CheckpointedPassTests
     {
         manual_seed(1);
         using var student = Model(hidden: 32, seed: 23);
-        using var teacher = new LocalTeacher(Model(hidden: 64, seed: 24), directory: null);
+        using var teacher = new LocalTeacher(Model(hidden: 64, seed: 24), folder: null);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4, Dropout = 0.1f });
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 256);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();

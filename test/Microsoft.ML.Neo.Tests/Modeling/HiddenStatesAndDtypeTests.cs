@@ -32,8 +32,8 @@ public sealed class HiddenStatesAndDtypeTests
     {
         using var folder = new TempDirectory();
         TinyCheckpoints.Create(folder.Path, TinyCheckpoints.Config(), seed: 9, dtype: SafeTensorsDtype.BFloat16);
-        using var asFloat32 = HuggingFaceCheckpoint.Load(folder.Path);
-        using var asBfloat16 = HuggingFaceCheckpoint.Load(folder.Path, ScalarType.BFloat16);
+        using var asFloat32 = PretrainedFolder.Open(folder.Path, "test").LoadModel();
+        using var asBfloat16 = PretrainedFolder.Open(folder.Path, "test").LoadModel(ScalarType.BFloat16);
         Assert.IsTrue(asFloat32.parameters().All(p => p.dtype == ScalarType.Float32), "float32 stays the default");
         Assert.IsTrue(asBfloat16.parameters().All(p => p.dtype == ScalarType.BFloat16), "every weight is held in bfloat16");
         Assert.AreEqual(ScalarType.BFloat16, asBfloat16.WeightDtype);

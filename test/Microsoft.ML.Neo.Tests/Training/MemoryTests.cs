@@ -26,7 +26,7 @@ public sealed class MemoryTests
     {
         manual_seed(1);
         using var student = new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 32), family), dtype);
-        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64), family), dtype), directory: null);
+        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64), family), dtype), folder: null);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);
@@ -83,7 +83,7 @@ public sealed class MemoryTests
     {
         manual_seed(1);
         using var student = new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 32));
-        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64)), directory: null);
+        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.Config(hidden: 64)), folder: null);
         (finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(new LoraSettings { Rank = 4 })).ApplyTo(student);
         var encoder = new PromptResponseEncoder(EmbeddedTask.CreateTokenizer(), 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();

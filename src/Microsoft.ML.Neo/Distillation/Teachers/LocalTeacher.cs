@@ -15,16 +15,15 @@ internal sealed class LocalTeacher : ITeacher
     private readonly Lazy<string> fingerprint;
 
     /// <summary>Takes ownership of a loaded model and freezes it.</summary>
-    /// <param name="directory">The folder it came from (for its fingerprint and generation_config.json); null for a model made in memory.</param>
-    public LocalTeacher(DecoderForCausalLM model, string? directory)
+    /// <param name="folder">The folder it came from (its fingerprint and stop ids); null for a model made in memory,
+    /// which stops at its config's end-of-sequence ids.</param>
+    public LocalTeacher(DecoderForCausalLM model, PretrainedFolder? folder)
     {
         this.model = model;
-        this.directory = directory;
+        directory = folder?.Directory;
         foreach (var p in model.parameters()) p.requires_grad = false;
         model.eval();
-        var stops = new HashSet<int>(model.Config.EosTokenIds);
-        if (directory is not null && GenerationConfig.TryLoad(directory) is { } generation) stops.UnionWith(generation.EosTokenIds);
-        StopTokenIds = stops;
+        StopTokenIds = folder?.StopTokenIds ?? StopTokens.Of(model.Config, tokenizer: null, generation: null);
         // Hashes the weights: once, and only if asked (by a cache). A teacher computing in another dtype gives other
         // scores and may generate other tokens, so its dtype is part of the fingerprint (float32 keeps the bare hash).
         fingerprint = new Lazy<string>(() =>
@@ -36,13 +35,17 @@ internal sealed class LocalTeacher : ITeacher
     }
 
     /// <summary>Loads a Hugging Face folder in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>
-    public static LocalTeacher Load(string directory, Device device, ScalarType dtype = ScalarType.Float32)
+    public static LocalTeacher Load(string directory, Device device, ScalarType dtype = ScalarType.Float32) =>
+        Load(PretrainedFolder.Open(directory, "teacher"), device, dtype);
+
+    /// <summary>Loads an opened folder's model in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>
+    public static LocalTeacher Load(PretrainedFolder folder, Device device, ScalarType dtype = ScalarType.Float32)
     {
-        var model = HuggingFaceCheckpoint.Load(directory, dtype);
+        var model = folder.LoadModel(dtype);
         try
         {
             model.to(device);
-            return new LocalTeacher(model, directory);
+            return new LocalTeacher(model, folder);
         }
         catch
         {

@@ -30,19 +30,22 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         ? $"served:{Endpoint?.Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}"
         : Path.GetFullPath(ModelPath!);
 
-    /// <summary>Checks, before anything is loaded, that teacher and student can be paired.</summary>
-    public void Check(string studentPath, TokenizerFiles studentTokenizer, Action<string> warn)
+    /// <summary>Checks, before any weights are loaded, that teacher and student can be paired.</summary>
+    /// <returns>A local teacher's opened folder, to give to <see cref="Open"/>; null for a served teacher.</returns>
+    public PretrainedFolder? Check(PretrainedFolder student, Action<string> warn)
     {
+        var studentTokenizer = student.RequireTokenizer("NeoDistill needs the student's tokenizer");
         if (!IsServed)
         {
-            HuggingFaceCheckpoint.EnsureIsCheckpoint(ModelPath!, "teacher");
-            VocabularyCheck.Ensure(ModelPath!, studentPath, studentTokenizer, warn);
-            return;
+            var teacher = PretrainedFolder.Open(ModelPath!, "teacher");
+            VocabularyCheck.Ensure(teacher, student, studentTokenizer, warn);
+            return teacher;
         }
         if (ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
                 $"The served teacher's tokenizer ('{Endpoint!.TokenizerPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
-                $"('{studentPath}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
+                $"('{student.Directory}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
+        return null;
     }
 
     /// <summary>Loads or connects to the teacher (and opens its cache), ready for <see cref="ITeacher"/> calls.</summary>
@@ -50,8 +53,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <param name="studentContext">For a served teacher whose server does not say its context length.</param>
     /// <param name="scoresDuringTraining">The teacher scores examples made during training (on-policy samples), so a
     /// cache keeps it after precomputing the fixed examples.</param>
+    /// <param name="folder">A local teacher's folder as <see cref="Check"/> opened it; opened here when null.</param>
     public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null,
-        bool scoresDuringTraining = false)
+        bool scoresDuringTraining = false, PretrainedFolder? folder = null)
     {
         if (IsServed)
         {
@@ -59,7 +63,7 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
             var served = ServedTeacher.Open(Endpoint, ChatClient, tokenizer, studentContext, ScoreTopK, warn ?? (_ => { }));
             return new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining);
         }
-        var local = LocalTeacher.Load(ModelPath!, device, dtype);
+        var local = LocalTeacher.Load(folder ?? PretrainedFolder.Open(ModelPath!, "teacher"), device, dtype);
         return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining) : local;
     }
 

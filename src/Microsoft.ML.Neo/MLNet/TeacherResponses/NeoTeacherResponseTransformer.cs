@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Distillation.Teachers;
+using Microsoft.ML.Neo.Generation;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Tokenization;
 using static TorchSharp.torch;
@@ -29,17 +30,14 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
     {
         this.host = host;
         this.options = options;
-        HuggingFaceCheckpoint.EnsureIsCheckpoint(options.TeacherModelPath, "teacher");
-        tokenizer = TokenizerFiles.TryLoad(options.TeacherModelPath)
-            ?? throw new InvalidDataException($"The teacher folder '{options.TeacherModelPath}' has no tokenizer.json or tokenizer.model; its responses cannot be written as text.");
+        var folder = PretrainedFolder.Open(options.TeacherModelPath, "teacher");
+        tokenizer = folder.RequireTokenizer("its responses cannot be written as text");
         // Generations only: the score cache's K is never used here.
         var source = new TeacherSource(options.TeacherModelPath, options.CacheDirectory, ScoreTopK: 1);
         var device = DeviceSelection.Resolve(options.Device);
-        teacher = source.Open(device, PrecisionSupport.Resolve(options.Precision, device));
+        teacher = source.Open(device, PrecisionSupport.Resolve(options.Precision, device), folder: folder);
         cachedTeacher = teacher as CachedTeacher;
-        var stops = new HashSet<int>(teacher.StopTokenIds);
-        if (tokenizer.EndOfSequenceId is int eos) stops.Add(eos);
-        stopIds = stops;
+        stopIds = teacher.StopTokenIds; // the folder's: its tokenizer's EOS and every configured end-of-sequence id
     }
 
     /// <summary>How many responses were read from the cache instead of generated.</summary>
@@ -52,9 +50,7 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
     {
         ArgumentNullException.ThrowIfNull(prompt);
         string primed = PrimingPrompts.Render(options.Priming, prompt, answer, options.PrimingTemplate);
-        var ids = tokenizer.Encode(primed);
-        int limit = teacher.ContextLength - 1;
-        if (ids.Length > limit) ids = ids[^limit..]; // keep the end, as the student's completions do
+        var ids = ContextWindow.KeepEnd(tokenizer.Encode(primed), teacher.ContextLength);
         lock (generationLock)
         {
             return tokenizer.Decode(teacher.Generate(ids, options.MaxNewTokens, stopIds));

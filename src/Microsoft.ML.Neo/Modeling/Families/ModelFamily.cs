@@ -54,6 +54,12 @@ internal abstract class ModelFamily
     /// </summary>
     public virtual string? ProjectionFor(string targetName) => ProjectionNames.Contains(targetName) ? targetName : null;
 
+    /// <summary>
+    /// The decoder parameter a tensor stored in this family's safetensors files fills, or null for a tensor the decoder
+    /// has no use for. Text-only families store the decoder's own names.
+    /// </summary>
+    public virtual string? ParameterNameOf(string storedName) => storedName;
+
     /// <summary>Reads the family's config.json into a config (validated by the caller).</summary>
     public virtual ModelConfig Read(JsonObject root, string modelType) => ReadCommon(root, modelType, defaultEps: 1e-6);
 

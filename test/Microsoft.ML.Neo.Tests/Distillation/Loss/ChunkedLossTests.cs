@@ -28,7 +28,7 @@ public sealed class ChunkedLossTests
     public void ChunksGiveTheLossAndGradientsOfTheWholeBatch(Divergence divergence, float temperature, float kdWeight, int chunk)
     {
         // A primed batch and a teacher whose vocabulary is padded beyond the student's.
-        using var teacher = new LocalTeacher(Model(hidden: 64, vocab: TinyCheckpoints.TokenizerSize + 9, seed: 11), directory: null);
+        using var teacher = new LocalTeacher(Model(hidden: 64, vocab: TinyCheckpoints.TokenizerSize + 9, seed: 11), folder: null);
         AssertChunksAgree(teacher, Examples(PrimingStrategy.GroundTruth), new LossSettings(kdWeight, temperature, divergence), chunk);
     }
 
