@@ -60,4 +60,24 @@ public sealed class FamilyDistillationTests
         CollectionAssert.AreEqual(expectedLogits, rebuilt.Logits(tokens).Cast<float>().ToArray());
         Assert.AreEqual(expected[0], rebuilt.Generate(rows[0].Prompt, new GenerationOptions { MaxNewTokens = 12 }));
     }
+
+    [TestMethod]
+    public void AMultimodalGemma3TeacherTeachesAsItsTextModel()
+    {
+        // The same teacher weights as a gemma3_text folder and laid out as a multimodal gemma3 one give the same run.
+        using var fixture = new DistillFixture(modelType: "gemma3_text");
+        Modeling.Families.Gemma3MultimodalTests.WriteAsMultimodal(fixture.TeacherPath, fixture.Sub("multimodal-teacher"));
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(8));
+        // The multimodal layout stores bf16 weights: compare with the text teacher rounded the same way.
+        using (var rounded = CausalLM.FromPretrained(fixture.TeacherPath)) rounded.SavePretrained(fixture.Sub("bf16-teacher"), Microsoft.ML.Neo.Checkpoints.SafeTensorsDtype.BFloat16);
+        var options = fixture.Options();
+        options.TeacherModelPath = fixture.Sub("bf16-teacher");
+        using var fromText = ml.Transforms.NeoDistill(options).Fit(data);
+        options.TeacherModelPath = fixture.Sub("multimodal-teacher");
+        using var fromMultimodal = new MLContext(seed: 1).Transforms.NeoDistill(options).Fit(data);
+        Assert.IsTrue(fromText.TrainingSummary!.Divergence > 0);
+        Assert.AreEqual(fromText.TrainingSummary.Loss, fromMultimodal.TrainingSummary!.Loss, "identical losses");
+        Assert.AreEqual(fromText.TrainingSummary.Divergence, fromMultimodal.TrainingSummary.Divergence);
+    }
 }

@@ -6,7 +6,8 @@ internal static class ModelFamilies
     /// <summary>Every family, in the order they are listed to users.</summary>
     public static readonly IReadOnlyList<ModelFamily> All = new ModelFamily[]
     {
-        new LlamaFamily(), new MistralFamily(), new Qwen2Family(), new Qwen3Family(), new Gemma3Family(), new Phi3Family(),
+        new LlamaFamily(), new MistralFamily(), new Qwen2Family(), new Qwen3Family(), new Gemma3Family(), new Gemma3MultimodalFamily(),
+        new Phi3Family(),
         new SmolLM3Family(),
     };
 
@@ -16,12 +17,11 @@ internal static class ModelFamilies
     // Model types people will try that are close to a supported one, with what to do instead.
     private static readonly Dictionary<string, string> Near = new(StringComparer.Ordinal)
     {
-        ["gemma3"] = "it is the multimodal Gemma 3 (4B and larger, with a vision tower and a nested text_config), which is not supported yet; the text-only checkpoints (model_type 'gemma3_text': gemma-3-270m, gemma-3-1b) load",
         ["qwen3_moe"] = "mixture-of-experts layers are not implemented; the dense Qwen3 models (model_type 'qwen3') load",
         ["qwen2_moe"] = "mixture-of-experts layers are not implemented; the dense Qwen2 models (model_type 'qwen2') load",
         ["mixtral"] = "mixture-of-experts layers are not implemented; Mistral's dense models (model_type 'mistral') load",
-        ["gemma"] = "Gemma 1 is not implemented; Gemma 3 text models (model_type 'gemma3_text') load",
-        ["gemma2"] = "Gemma 2's soft-capped attention is not implemented; Gemma 3 text models (model_type 'gemma3_text') load",
+        ["gemma"] = "Gemma 1 is not implemented; Gemma 3 (model_type 'gemma3_text', or 'gemma3' with a vision tower) loads",
+        ["gemma2"] = "Gemma 2's soft-capped attention is not implemented; Gemma 3 (model_type 'gemma3_text', or 'gemma3' with a vision tower) loads",
         ["phi"] = "Phi-1/Phi-2 (parallel attention and MLP, LayerNorm) are not implemented; Phi-3 and Phi-4-mini (model_type 'phi3') load",
     };
 

@@ -103,9 +103,9 @@ public sealed class ModelFamilyConfigTests
     }
 
     [TestMethod]
-    [DataRow("model_type", "\"gemma3\"", "multimodal Gemma 3")]
+    [DataRow("model_type", "\"gemma2\"", "Gemma 2's soft-capped attention")]
     [DataRow("model_type", "\"qwen3_moe\"", "mixture-of-experts")]
-    [DataRow("model_type", "\"falcon\"", "Supported: llama, mistral, qwen2, qwen3, gemma3_text, phi3, smollm3")]
+    [DataRow("model_type", "\"falcon\"", "Supported: llama, mistral, qwen2, qwen3, gemma3_text, gemma3, phi3, smollm3")]
     [DataRow("use_sliding_window", "true", "'use_sliding_window' is true")]
     [DataRow("rope_scaling", "{\"rope_type\":\"yarn\",\"factor\":4}", "'rope_scaling' type 'yarn'")]
     [DataRow("hidden_act", "\"gelu\"", "'hidden_act' is 'gelu'")]
