@@ -12,6 +12,25 @@ namespace Microsoft.ML.Neo.Server.Endpoints;
 /// </summary>
 internal static class ChatCompletionsEndpoint
 {
+    // vLLM's chat_template_kwargs: the chat formats read enable_thinking; any other argument is refused, not ignored.
+    private static AdditionalPropertiesDictionary? TemplateArguments(JsonRequest json)
+    {
+        if (json.Get("chat_template_kwargs") is not { } kwargs || kwargs.ValueKind == JsonValueKind.Null) return null;
+        if (kwargs.ValueKind != JsonValueKind.Object)
+            throw RequestError.BadRequest("'chat_template_kwargs' must be an object.", "chat_template_kwargs");
+        var properties = new AdditionalPropertiesDictionary();
+        foreach (var argument in kwargs.EnumerateObject())
+        {
+            if (argument.Name != CausalLMChatClient.EnableThinkingProperty)
+                throw RequestError.BadRequest($"NeoServer's chat formats read only 'enable_thinking' from 'chat_template_kwargs'; " +
+                    $"'{argument.Name}' is not supported.", "chat_template_kwargs");
+            if (argument.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw RequestError.BadRequest("'chat_template_kwargs.enable_thinking' must be true or false.", "chat_template_kwargs");
+            properties[argument.Name] = argument.Value.GetBoolean();
+        }
+        return properties;
+    }
+
     public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
     {
         var cancellation = context.RequestAborted;
@@ -31,8 +50,9 @@ internal static class ChatCompletionsEndpoint
             {
                 MaxOutputTokens = maxTokens, Temperature = sampling.Temperature, TopP = sampling.TopP, Seed = sampling.Seed,
                 StopSequences = json.Strings("stop"),
+                AdditionalProperties = TemplateArguments(json),
             };
-            int promptTokens = model.Chat.EncodeConversation(messages).Length;
+            int promptTokens = model.Chat.EncodeConversation(messages, chatOptions).Length;
             ModelsEndpoint.RequireFits(promptTokens, 1, model, options);
             chatOptions.MaxOutputTokens = Math.Min(maxTokens, model.ContextLength - promptTokens);
             stream = json.Bool("stream", false);

@@ -92,7 +92,7 @@ public sealed class CausalLMChatClient : IChatClient
         ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var promptIds = PromptIds(messages.ToList());
+        var promptIds = PromptIds(messages.ToList(), options);
         var generation = Merge(options);
         var stops = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? new List<string>();
         string responseId = Guid.NewGuid().ToString("N");
@@ -184,22 +184,34 @@ public sealed class CausalLMChatClient : IChatClient
 
     // The conversation's token ids: the chat format's text (which writes its own BOS) or the plain prompt with BOS as
     // the folder adds it; over-long prompts keep their end so at least one token can be generated.
-    private int[] PromptIds(IReadOnlyList<AIChatMessage> messages)
-    {
-        return ContextWindow.KeepEnd(EncodeConversation(messages), model.Config.ContextLength);
-    }
+    private int[] PromptIds(IReadOnlyList<AIChatMessage> messages, ChatOptions? options) =>
+        ContextWindow.KeepEnd(EncodeConversation(messages, options), model.Config.ContextLength);
 
     /// <summary>The conversation's whole prompt, as the model reads it (a server refuses over-long ones before asking).</summary>
-    internal int[] EncodeConversation(IReadOnlyList<AIChatMessage> messages)
+    internal int[] EncodeConversation(IReadOnlyList<AIChatMessage> messages, ChatOptions? options = null)
     {
         if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
         if (format is ChatFormat chat)
         {
             var converted = messages.Select(m => new NeoChatMessage(m.Role.Value, m.Text)).ToList();
-            string rendered = ChatPrompt.Render(chat, converted);
+            string rendered = ChatPrompt.Render(chat, converted, options: RenderOptions(options));
             return tokenizer.Encode(rendered, addBeginningOfSequence: false);
         }
         return tokenizer.Encode(string.Join("\n", messages.Select(m => m.Text)));
+    }
+
+    /// <summary>
+    /// The <see cref="ChatOptions.AdditionalProperties"/> key that turns a reasoning model's thinking on or off (a bool;
+    /// Qwen3 and SmolLM3 think unless it is false), as vLLM's <c>chat_template_kwargs.enable_thinking</c>.
+    /// </summary>
+    public const string EnableThinkingProperty = "enable_thinking";
+
+    private static ChatRenderOptions? RenderOptions(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } properties || !properties.TryGetValue(EnableThinkingProperty, out object? value)) return null;
+        return value is bool enable
+            ? new ChatRenderOptions { EnableThinking = enable }
+            : throw new ArgumentException($"Chat option '{EnableThinkingProperty}' must be true or false; it is '{value}'.", nameof(options));
     }
 
     private GenerationOptions Merge(ChatOptions? options)

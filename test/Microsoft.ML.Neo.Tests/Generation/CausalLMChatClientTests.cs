@@ -109,4 +109,22 @@ public sealed class CausalLMChatClientTests
         Assert.AreSame(model, client.GetService(typeof(CausalLM)));
         Assert.AreEqual("neo", client.GetService<ChatClientMetadata>()!.DefaultModelId);
     }
+
+    [TestMethod]
+    [DataRow("qwen3", ChatFormat.Qwen3)]
+    [DataRow("smollm3", ChatFormat.SmolLM3)]
+    [DataRow("qwen2", ChatFormat.ChatML)]
+    public void AReasoningFamilyWithoutATemplateChatsInItsOwnFormat(string family, ChatFormat expected)
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.AsFamily(TinyCheckpoints.Config(context: 2048), family), seed: 9);
+        using var model = CausalLM.FromPretrained(path);
+        using var client = new CausalLMChatClient(model);
+        Assert.AreEqual(expected, client.Format);
+        var messages = new[] { new Microsoft.Extensions.AI.ChatMessage(ChatRole.User, "Hi") };
+        var off = new ChatOptions { AdditionalProperties = new() { [CausalLMChatClient.EnableThinkingProperty] = false } };
+        var rendered = ChatPrompt.Render(expected, new[] { Microsoft.ML.Neo.Tokenization.Chat.ChatMessage.User("Hi") },
+            options: new ChatRenderOptions { EnableThinking = false });
+        CollectionAssert.AreEqual(model.TokenizerFiles!.Encode(rendered, addBeginningOfSequence: false), client.EncodeConversation(messages, off));
+    }
 }

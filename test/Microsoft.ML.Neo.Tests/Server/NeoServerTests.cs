@@ -97,7 +97,9 @@ public sealed class NeoServerTests
     public async Task GreedyCompletionsAndChatEqualGenerateInProcess(string family)
     {
         using var folder = new TempDirectory();
-        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.AsFamily(TinyCheckpoints.Config(), family), seed: 5);
+        // SmolLM3's chat prompt opens with a system block of about 1,200 tokens (with the embedded tokenizer).
+        string path = TinyCheckpoints.Create(folder.Sub("model"),
+            TinyCheckpoints.AsFamily(TinyCheckpoints.Config(context: family == "smollm3" ? 2048 : 128), family), seed: 5);
         var (server, http) = await Start(path);
         await using var _ = server;
         using var __ = http;
@@ -208,5 +210,39 @@ public sealed class NeoServerTests
         for (int i = 0; i < 15; i++) await Round(i);
         long after = TorchSharp.torch.Tensor.TotalCount;
         Assert.IsTrue(after <= before, $"live tensors grew from {before} to {after} over 15 rounds of requests");
+    }
+
+    [TestMethod]
+    [DataRow("qwen3")]
+    [DataRow("smollm3")]
+    public async Task ChatTemplateKwargsTurnAReasoningModelsThinkingOff(string family)
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.AsFamily(TinyCheckpoints.Config(context: 2048), family), seed: 8);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        using var model = CausalLM.FromPretrained(path);
+        using var local = new CausalLMChatClient(model);
+        var messages = new[] { new ChatMessage(ChatRole.User, "Sam buys 4 books.") };
+        var noThinking = new ChatOptions { AdditionalProperties = new() { [CausalLMChatClient.EnableThinkingProperty] = false } };
+        int thinkingPrompt = local.EncodeConversation(messages).Length, plainPrompt = local.EncodeConversation(messages, noThinking).Length;
+        Assert.AreNotEqual(thinkingPrompt, plainPrompt, "the empty thinking block (and, for SmolLM3, another mode and instructions) changes the prompt");
+
+        async Task<HttpResponseMessage> Chat(object? kwargs) => await http.PostAsJsonAsync("v1/chat/completions",
+            new { messages = new[] { new { role = "user", content = "Sam buys 4 books." } }, max_tokens = 2, temperature = 0, chat_template_kwargs = kwargs });
+        foreach (var (kwargs, expected) in new (object?, int)[] { (null, thinkingPrompt), (new { enable_thinking = false }, plainPrompt), (new { enable_thinking = true }, thinkingPrompt) })
+        {
+            using var response = await Chat(kwargs);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, body.ToString());
+            Assert.AreEqual(expected, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        }
+        using var refused = await Chat(new { tools_in_user_message = true });
+        Assert.AreEqual(HttpStatusCode.BadRequest, refused.StatusCode);
+        StringAssert.Contains(JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString(),
+            "'tools_in_user_message' is not supported");
+        Assert.ThrowsExactly<ArgumentException>(() => local.EncodeConversation(messages,
+            new ChatOptions { AdditionalProperties = new() { [CausalLMChatClient.EnableThinkingProperty] = "no" } }));
     }
 }

@@ -78,7 +78,7 @@ public sealed class ChatPromptTests
         Assert.AreEqual("<|system|>You are terse.<|end|><|user|>What is 2+3?<|end|><|assistant|>5<|end|><|user|>And 4*5?<|end|><|assistant|>",
             ChatPrompt.Render(ChatFormat.Phi4Mini, Conversation));
         Assert.AreEqual(ChatFormat.Phi4Mini, ChatPrompt.DetectFormat("{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}{% endfor %}"));
-        Assert.IsNull(ChatPrompt.DetectFormat("{{'<|user|>\\n' + message['content'] + '<|end|>\\n'}}"), "Phi-3's layout is not Phi-4-mini's");
+        Assert.AreNotEqual(ChatFormat.Phi4Mini, ChatPrompt.DetectFormat("{{'<|system|>\\n'}}{{'<|user|>\\n' + message['content'] + '<|end|>\\n'}}"), "Phi-3's layout is not Phi-4-mini's");
     }
 
     [TestMethod]

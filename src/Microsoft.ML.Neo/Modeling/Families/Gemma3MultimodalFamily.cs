@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.ML.Neo.Tokenization.Chat;
 
 namespace Microsoft.ML.Neo.Modeling.Families;
 
@@ -39,8 +38,6 @@ internal sealed class Gemma3MultimodalFamily : ModelFamily
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "gemma3" };
 
     public override string Architecture => "Gemma3ForConditionalGeneration";
-
-    public override ChatFormat? DefaultChatFormat => ChatFormat.Gemma;
 
     public override ModelConfig Read(JsonObject root, string modelType)
     {

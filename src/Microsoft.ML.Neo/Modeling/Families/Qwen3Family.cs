@@ -1,3 +1,5 @@
+using Microsoft.ML.Neo.Tokenization.Chat;
+
 namespace Microsoft.ML.Neo.Modeling.Families;
 
 /// <summary>
@@ -11,6 +13,8 @@ internal sealed class Qwen3Family : QwenFamily
     public override IReadOnlyList<string> ModelTypes { get; } = new[] { "qwen3" };
 
     public override string Architecture => "Qwen3ForCausalLM";
+
+    public override ChatFormat? DefaultChatFormat => ChatFormat.Qwen3;
 
     public override bool QueryKeyNorm => true;
 }

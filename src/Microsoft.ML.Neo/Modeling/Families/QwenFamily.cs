@@ -3,7 +3,7 @@ using Microsoft.ML.Neo.Tokenization.Chat;
 
 namespace Microsoft.ML.Neo.Modeling.Families;
 
-/// <summary>What Qwen2 and Qwen3 share: the config keys, ChatML, and the refused sliding window.</summary>
+/// <summary>What Qwen2 and Qwen3 share: the config keys, ChatML (Qwen3 adds its thinking block), and the refused sliding window.</summary>
 internal abstract class QwenFamily : ModelFamily
 {
     public override ChatFormat? DefaultChatFormat => ChatFormat.ChatML;

@@ -15,7 +15,7 @@ internal sealed class SmolLM3Family : ModelFamily
 
     public override string Architecture => "SmolLM3ForCausalLM";
 
-    public override ChatFormat? DefaultChatFormat => ChatFormat.ChatML;
+    public override ChatFormat? DefaultChatFormat => ChatFormat.SmolLM3;
 
     public override ModelConfig Read(JsonObject root, string modelType)
     {

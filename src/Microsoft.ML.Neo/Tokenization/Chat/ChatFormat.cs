@@ -21,9 +21,43 @@ public enum ChatFormat
     Gemma,
     /// <summary>
     /// Phi-4-mini: <c>&lt;|system|&gt;…&lt;|end|&gt;&lt;|user|&gt;…&lt;|end|&gt;&lt;|assistant|&gt;</c>, contents right after the role
-    /// marker with no newline. (Phi-3's template, with newlines and a leading BOS, is another format and not rendered.)
+    /// marker with no newline.
     /// </summary>
     Phi4Mini,
+    /// <summary>
+    /// Phi-3 and Phi-3.5: <c>&lt;|user|&gt;\n…&lt;|end|&gt;\n&lt;|assistant|&gt;\n</c>, each role marker on a line of its own,
+    /// no BOS; a conversation not asking for the assistant's turn ends with <c>&lt;|endoftext|&gt;</c>. An empty system
+    /// message is left out (as Phi-3.5's template does). The first Phi-3 template, which began with BOS and dropped
+    /// system messages, is not rendered.
+    /// </summary>
+    Phi3,
+    /// <summary>
+    /// Qwen3: ChatML, with its thinking block. An assistant turn before the last user message keeps only the text after
+    /// its <c>&lt;/think&gt;</c>; one after it keeps its reasoning as <c>&lt;think&gt;\n…\n&lt;/think&gt;\n\n</c>. With
+    /// <see cref="ChatRenderOptions.EnableThinking"/> false the assistant's turn opens with an empty thinking block.
+    /// </summary>
+    Qwen3,
+    /// <summary>
+    /// SmolLM3: ChatML behind a system block of metadata (knowledge cutoff, today's date, the reasoning mode) and
+    /// custom instructions (the system message, or SmolLM3's default for the mode). <c>/think</c> or
+    /// <c>/no_think</c> in the system message, else <see cref="ChatRenderOptions.EnableThinking"/>, sets the mode;
+    /// without thinking each assistant turn opens with an empty thinking block. <c>/system_override</c> replaces the
+    /// whole block with the system message. Tool lists render as "None".
+    /// </summary>
+    SmolLM3,
+}
+
+/// <summary>Settings a chat template reads besides the conversation (transformers' <c>chat_template_kwargs</c>).</summary>
+public sealed record ChatRenderOptions
+{
+    /// <summary>
+    /// Whether a reasoning model may think before answering (Qwen3's and SmolLM3's <c>enable_thinking</c>; true by
+    /// default, as in their templates). Other formats ignore it.
+    /// </summary>
+    public bool EnableThinking { get; init; } = true;
+
+    /// <summary>The date a template writes (SmolLM3's "Today Date"); null means today, in local time as transformers' <c>strftime_now</c>.</summary>
+    public DateOnly? Today { get; init; }
 }
 
 /// <summary>
@@ -34,8 +68,11 @@ public static class ChatPrompt
 {
     /// <summary>The text to tokenize (special tokens appear as their text, e.g. <c>&lt;|eot_id|&gt;</c>).</summary>
     /// <param name="addGenerationPrompt">End with the opening of an assistant turn, for generation.</param>
-    public static string Render(ChatFormat format, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    /// <param name="options">What the template reads besides the messages (thinking, the date); defaults when null.</param>
+    public static string Render(ChatFormat format, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true,
+        ChatRenderOptions? options = null)
     {
+        options ??= new ChatRenderOptions();
         ArgumentNullException.ThrowIfNull(messages);
         if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
         foreach (var message in messages)
@@ -50,6 +87,10 @@ public static class ChatPrompt
             ChatFormat.ChatML => ChatMl(messages, addGenerationPrompt),
             ChatFormat.Gemma => Gemma(messages, addGenerationPrompt),
             ChatFormat.Phi4Mini => Phi4Mini(messages, addGenerationPrompt),
+            ChatFormat.Phi3 => Phi3(messages, addGenerationPrompt),
+            ChatFormat.Qwen3 => ReasoningChatTemplates.Qwen3(messages, addGenerationPrompt, options.EnableThinking),
+            ChatFormat.SmolLM3 => ReasoningChatTemplates.SmolLM3(messages, addGenerationPrompt, options.EnableThinking,
+                options.Today ?? DateOnly.FromDateTime(DateTime.Now)),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown chat format."),
         };
     }
@@ -62,16 +103,26 @@ public static class ChatPrompt
     {
         ArgumentNullException.ThrowIfNull(chatTemplate);
         if (chatTemplate.Contains("<|start_header_id|>", StringComparison.Ordinal)) return ChatFormat.Llama3Instruct;
-        if (chatTemplate.Contains("<|im_start|>", StringComparison.Ordinal)) return ChatFormat.ChatML;
+        if (chatTemplate.Contains("<|im_start|>", StringComparison.Ordinal))
+        {
+            // SmolLM3's metadata block and Qwen3's thinking switch, before plain ChatML (Qwen2, SmolLM2).
+            if (chatTemplate.Contains("Reasoning Mode: ", StringComparison.Ordinal)) return ChatFormat.SmolLM3;
+            if (chatTemplate.Contains("enable_thinking", StringComparison.Ordinal)) return ChatFormat.Qwen3;
+            return ChatFormat.ChatML;
+        }
         if (chatTemplate.Contains("[INST]", StringComparison.Ordinal)) return ChatFormat.Llama2Chat;
         if (chatTemplate.Contains("<start_of_turn>", StringComparison.Ordinal)) return ChatFormat.Gemma;
         // Phi-4-mini writes the content straight after "<|role|>"; Phi-3's "<|user|>\n" layout is not matched.
         if (chatTemplate.Contains("'|>' + message['content'] + '<|end|>'", StringComparison.Ordinal)) return ChatFormat.Phi4Mini;
+        // Phi-3's role markers on lines of their own; the first Phi-3 template (BOS first, no system turn) is not this.
+        if (chatTemplate.Contains("<|user|>", StringComparison.Ordinal) && chatTemplate.Contains("<|end|>", StringComparison.Ordinal)
+            && chatTemplate.Contains("<|system|>", StringComparison.Ordinal) && !chatTemplate.Contains("bos_token", StringComparison.Ordinal))
+            return ChatFormat.Phi3;
         return null;
     }
 
     /// <summary>The formats <see cref="DetectFormat(string)"/> recognises, for messages.</summary>
-    internal const string KnownFormats = "Llama 2 chat, Llama 3 instruct, ChatML (Qwen2, Qwen3, SmolLM), Gemma, Phi-4-mini";
+    internal const string KnownFormats = "Llama 2 chat, Llama 3 instruct, ChatML (Qwen2, SmolLM2), Qwen3, SmolLM3, Gemma, Phi-3, Phi-4-mini";
 
     /// <summary>
     /// The format of a folder's <c>chat_template</c> (tokenizer_config.json; the "default" one when it lists several),
@@ -159,7 +210,17 @@ public static class ChatPrompt
         return text.ToString();
     }
 
-    private static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    // As Phi-3.5-mini's template: an empty system message is skipped; without a generation cue the text ends in EOS.
+    private static string Phi3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var text = new StringBuilder();
+        foreach (var message in messages.Where(m => !(m.Role == "system" && m.Content.Length == 0)))
+            text.Append($"<|{message.Role}|>\n{message.Content}<|end|>\n");
+        text.Append(addGenerationPrompt ? "<|assistant|>\n" : "<|endoftext|>");
+        return text.ToString();
+    }
+
+    internal static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         foreach (var message in messages) text.Append($"<|im_start|>{message.Role}\n{message.Content}<|im_end|>\n");
