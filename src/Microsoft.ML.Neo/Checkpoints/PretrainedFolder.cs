@@ -105,5 +105,5 @@ internal sealed class PretrainedFolder
     }
 
     /// <summary>Wraps a model loaded from this folder with the folder's tokenizer and generation config.</summary>
-    public CausalLM ToCausalLM(DecoderForCausalLM model) => new(model, Tokenizer, Generation, TokenizerWarning);
+    public CausalLM ToCausalLM(DecoderForCausalLM model) => new(model, Tokenizer, Generation, TokenizerWarning, storedFamily);
 }

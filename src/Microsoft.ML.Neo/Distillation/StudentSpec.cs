@@ -37,7 +37,7 @@ internal sealed record StudentSpec(TrainableSet Trainable, ScalarType Precision)
             copier.CopyAll(student.Model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), "the student");
             copier.EnsureComplete("the student");
             model.eval();
-            return new CausalLM(model, student.TokenizerFiles, student.GenerationConfig);
+            return new CausalLM(model, student.TokenizerFiles, student.GenerationConfig, storedFamily: student.StoredFamily);
         }
         catch
         {

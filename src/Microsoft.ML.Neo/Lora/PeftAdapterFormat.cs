@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Modeling;
+using Microsoft.ML.Neo.Modeling.Families;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Lora;
@@ -43,8 +44,11 @@ internal static class PeftAdapterFormat
         };
     }
 
-    public static void Save(DecoderForCausalLM model, string directory, string? baseModelPath)
+    /// <param name="baseFamily">The family of the checkpoint the adapters apply to; its module names are the tensor names
+    /// (a multimodal Gemma 3 base names its text model's modules <c>model.language_model.…</c>).</param>
+    public static void Save(DecoderForCausalLM model, string directory, string? baseModelPath, ModelFamily? baseFamily = null)
     {
+        baseFamily ??= model.Config.Family;
         var settings = SettingsOf(model);
         Directory.CreateDirectory(directory);
         var config = new JsonObject
@@ -64,7 +68,7 @@ internal static class PeftAdapterFormat
         };
         File.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile),
-            LoraInjector.AdapterParameters(model).Select(p => new KeyValuePair<string, Tensor>(ToPeftName(p.Name), p.Parameter)),
+            LoraInjector.AdapterParameters(model).Select(p => new KeyValuePair<string, Tensor>(ToPeftName(baseFamily.StoredNameOf(p.Name)), p.Parameter)),
             SafeTensorsDtype.Float32, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
@@ -102,12 +106,14 @@ internal static class PeftAdapterFormat
     }
 
     /// <summary>Attaches the folder's adapters to a base model and loads their weights.</summary>
-    public static void Load(DecoderForCausalLM model, string directory)
+    /// <param name="baseFamily">The family of the checkpoint the adapters were trained on (<see cref="Save"/>).</param>
+    public static void Load(DecoderForCausalLM model, string directory, ModelFamily? baseFamily = null)
     {
+        baseFamily ??= model.Config.Family;
         LoraInjector.Apply(model, ReadSettings(directory));
         string path = Path.Combine(directory, WeightsFile);
         using var reader = new SafeTensorsReader(path);
-        var copier = new WeightCopier(LoraInjector.AdapterParameters(model), FromPeftName);
+        var copier = new WeightCopier(LoraInjector.AdapterParameters(model), name => baseFamily.ParameterNameOf(FromPeftName(name)));
         copier.CopyAll(reader, path);
         copier.EnsureComplete(path);
     }

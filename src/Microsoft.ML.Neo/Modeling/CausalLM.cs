@@ -15,10 +15,12 @@ namespace Microsoft.ML.Neo;
 public sealed class CausalLM : IDisposable
 {
     private readonly TokenizerFiles? tokenizerFiles;
+    private readonly Modeling.Families.ModelFamily? storedFamily;
 
     internal CausalLM(DecoderForCausalLM model, TokenizerFiles? tokenizerFiles, GenerationConfig? generationConfig = null,
-        string? tokenizerWarning = null)
+        string? tokenizerWarning = null, Modeling.Families.ModelFamily? storedFamily = null)
     {
+        this.storedFamily = storedFamily;
         Model = model;
         this.tokenizerFiles = tokenizerFiles;
         GenerationConfig = generationConfig;
@@ -95,6 +97,12 @@ public sealed class CausalLM : IDisposable
 
     internal DecoderForCausalLM Model { get; }
 
+    /// <summary>
+    /// The family of the checkpoint the weights came from, whose module names PEFT adapters follow: the config's own,
+    /// except for a model read from a wrapper such as multimodal Gemma 3.
+    /// </summary>
+    internal Modeling.Families.ModelFamily StoredFamily => storedFamily ?? Config.Family;
+
     /// <summary>The folder's generation_config.json, or null when it had none.</summary>
     public GenerationConfig? GenerationConfig { get; }
 
@@ -153,10 +161,10 @@ public sealed class CausalLM : IDisposable
 
     /// <summary>Writes the attached LoRA adapters in PEFT's format (adapter_config.json, adapter_model.safetensors).</summary>
     public void SavePeftAdapters(string directory, string? baseModelPath = null) =>
-        Lora.PeftAdapterFormat.Save(Model, directory, baseModelPath);
+        Lora.PeftAdapterFormat.Save(Model, directory, baseModelPath, StoredFamily);
 
     /// <summary>Attaches the LoRA adapters of a PEFT folder to this (adapter-free) model and loads their weights.</summary>
-    public void LoadPeftAdapters(string directory) => Lora.PeftAdapterFormat.Load(Model, directory);
+    public void LoadPeftAdapters(string directory) => Lora.PeftAdapterFormat.Load(Model, directory, StoredFamily);
 
     /// <summary>Adds every adapter's update into its base weight and removes the adapters.</summary>
     public void MergeAdapters() => Lora.LoraInjector.Merge(Model);

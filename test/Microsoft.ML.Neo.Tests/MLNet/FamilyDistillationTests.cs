@@ -80,4 +80,39 @@ public sealed class FamilyDistillationTests
         Assert.AreEqual(fromText.TrainingSummary.Loss, fromMultimodal.TrainingSummary!.Loss, "identical losses");
         Assert.AreEqual(fromText.TrainingSummary.Divergence, fromMultimodal.TrainingSummary.Divergence);
     }
+
+    [TestMethod]
+    public void AdaptersOfAMultimodalGemma3StudentFollowItsModuleNames()
+    {
+        // PEFT applies adapters onto the base checkpoint's own modules: Gemma3ForConditionalGeneration names its text
+        // model model.language_model.layers.…, so adapters trained on a multimodal student are written under those names.
+        using var fixture = new DistillFixture(modelType: "gemma3_text");
+        Modeling.Families.Gemma3MultimodalTests.WriteAsMultimodal(fixture.StudentPath, fixture.Sub("multimodal-student"));
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(8));
+        var options = fixture.Options();
+        options.StudentModelPath = fixture.Sub("multimodal-student");
+        var tokens = new[] { 1, 40, 50, 60, 70, 80, 90, 100, 110, 120, 5, 6, 7, 8 };
+        float[] expected;
+        using (var transformer = ml.Transforms.NeoDistill(options).Fit(data))
+        {
+            expected = transformer.Student.Logits(tokens).Cast<float>().ToArray();
+            transformer.ExportPeftAdapters(fixture.Sub("adapters"));
+            ml.Model.Save(transformer, data.Schema, fixture.Sub("student.zip"));
+        }
+        using (var reader = new Microsoft.ML.Neo.Checkpoints.SafeTensorsReader(Path.Combine(fixture.Sub("adapters"), PeftAdapterFormat.WeightsFile)))
+            Assert.IsTrue(reader.Tensors.Keys.All(k => k.StartsWith("base_model.model.model.language_model.layers.", StringComparison.Ordinal)),
+                string.Join(", ", reader.Tensors.Keys.Take(2)));
+
+        using (var rebuilt = CausalLM.FromPretrained(fixture.Sub("multimodal-student")))
+        {
+            rebuilt.LoadPeftAdapters(fixture.Sub("adapters"));
+            CollectionAssert.AreEqual(expected, rebuilt.Logits(tokens).Cast<float>().ToArray(), "the adapters apply onto the multimodal base");
+        }
+        // The zip remembers the base's layout, so an export from the reloaded model writes the same names.
+        using var loaded = (NeoDistillTransformer)new MLContext(seed: 2).Model.Load(fixture.Sub("student.zip"), out _);
+        loaded.ExportPeftAdapters(fixture.Sub("adapters-from-zip"));
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(fixture.Sub("adapters"), PeftAdapterFormat.WeightsFile)),
+            File.ReadAllBytes(Path.Combine(fixture.Sub("adapters-from-zip"), PeftAdapterFormat.WeightsFile)));
+    }
 }

@@ -61,7 +61,9 @@ internal static class NeoDistillModelFormat
         saved.TeacherCacheDirectory = null;
         saved.CheckpointDirectory = null;
         ctx.Writer.Write(JsonSerializer.Serialize(saved, Json));
-        ctx.Writer.Write(SpecToJson(spec));
+        // A base read from a wrapper (multimodal Gemma 3) is recorded, so PEFT exports from the zip keep its module names.
+        string? baseModelType = student.StoredFamily == student.Config.Family ? null : student.StoredFamily.ModelTypes[0];
+        ctx.Writer.Write(SpecToJson(spec, baseModelType));
         ctx.Writer.Write(student.Config.ToJson());
         ctx.Writer.Write(student.GenerationConfig?.ToJson() ?? "");
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
@@ -80,8 +82,12 @@ internal static class NeoDistillModelFormat
             throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads 1 to {PayloadVersion}.");
         var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
-        var spec = version >= 3 ? SpecFromJson(ctx.Reader.ReadString())
+        string? specJson = version >= 3 ? ctx.Reader.ReadString() : null;
+        var spec = specJson is not null ? SpecFromJson(specJson)
             : new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32);
+        var baseFamily = specJson is not null && (JsonNode.Parse(specJson) as JsonObject)?["base_model_type"]?.GetValue<string>() is { } baseType
+            ? Modeling.Families.ModelFamilies.ForModelType(baseType)
+            : null;
         var config = ModelConfig.FromJson(ctx.Reader.ReadString());
         string generation = ctx.Reader.ReadString();
         var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
@@ -97,7 +103,8 @@ internal static class NeoDistillModelFormat
             using var reader = new SafeTensorsReader(new MemoryStream(weights, writable: false), WeightsEntry);
             HuggingFaceCheckpoint.LoadWeights(model, reader, WeightsEntry);
             model.eval();
-            return (new CausalLM(model, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig), options, spec);
+            return (new CausalLM(model, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig,
+                storedFamily: baseFamily), options, spec);
         }
         catch
         {
@@ -106,13 +113,14 @@ internal static class NeoDistillModelFormat
         }
     }
 
-    private static string SpecToJson(StudentSpec spec)
+    private static string SpecToJson(StudentSpec spec, string? baseModelType)
     {
         var json = new JsonObject
         {
             ["dtype"] = PrecisionSupport.Name(spec.Precision),
             ["trainable"] = spec.Trainable.Kind.ToString(),
         };
+        if (baseModelType is not null) json["base_model_type"] = baseModelType;
         if (spec.Trainable.Lora is { } lora)
         {
             json["lora"] = new JsonObject

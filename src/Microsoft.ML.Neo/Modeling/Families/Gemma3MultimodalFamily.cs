@@ -74,4 +74,9 @@ internal sealed class Gemma3MultimodalFamily : ModelFamily
         }
         return storedName; // lm_head.weight, when a newer save stores the head untied
     }
+
+    // As transformers (4.52 and later) names the modules of Gemma3ForConditionalGeneration, which PEFT adapters follow.
+    public override string StoredNameOf(string parameterName) => parameterName.StartsWith("model.", StringComparison.Ordinal)
+        ? "model.language_model." + parameterName["model.".Length..]
+        : parameterName;
 }

@@ -60,6 +60,12 @@ internal abstract class ModelFamily
     /// </summary>
     public virtual string? ParameterNameOf(string storedName) => storedName;
 
+    /// <summary>
+    /// The name this family's own modeling class gives a decoder parameter (the inverse of <see cref="ParameterNameOf"/>),
+    /// for files that must match it, such as PEFT adapters applied onto the original checkpoint.
+    /// </summary>
+    public virtual string StoredNameOf(string parameterName) => parameterName;
+
     /// <summary>Reads the family's config.json into a config (validated by the caller).</summary>
     public virtual ModelConfig Read(JsonObject root, string modelType) => ReadCommon(root, modelType, defaultEps: 1e-6);
 
