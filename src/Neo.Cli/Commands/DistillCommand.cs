@@ -66,8 +66,6 @@ internal static class DistillCommand
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
         command.SetWork((parse, console, cancellation) =>
         {
-            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
-            console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             string zip = parse.GetValue(output)!;
             string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
             string? url = parse.GetValue(teacherUrl);
@@ -91,6 +89,9 @@ internal static class DistillCommand
                 Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,
             };
+            options.Validate(); // settings are checked before any data is read
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+            console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             if (Directory.Exists(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
 
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -30,9 +30,11 @@ internal static class CommandAction
             return ExitCodes.NativesMissing;
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidDataException or NotSupportedException or UsageException)
+                                      or InvalidDataException or NotSupportedException or UsageException
+                                      or Microsoft.ML.Neo.TeacherServerException)
         {
-            console.WriteError(e.Message, ExitCodes.BadInput);
+            // The input (or a served teacher's settings) is wrong: one line that says what to change, no stack trace.
+            console.WriteError(CliTerms.Message(e), ExitCodes.BadInput);
             return ExitCodes.BadInput;
         }
         catch (Exception e)

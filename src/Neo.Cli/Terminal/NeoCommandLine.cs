@@ -27,20 +27,64 @@ internal static class NeoCommandLine
         return root;
     }
 
-    /// <summary>Parses and runs; parse errors exit with <see cref="ExitCodes.BadInput"/> after naming each problem.</summary>
+    /// <summary>
+    /// Parses and runs; parse errors exit with <see cref="ExitCodes.BadInput"/> after naming each problem, with the
+    /// nearest command or option when a name was mistyped. An unknown command is an error even with --help.
+    /// </summary>
     public static int Invoke(string[] args)
     {
         var parse = Create().Parse(args);
-        // --help and --version run even when required options are missing.
+        // --help and --version run even when required options are missing, but not past an unknown word.
         bool informational = parse.Action is not null && parse.Action is not System.CommandLine.Invocation.ParseErrorAction
-                             && parse.Action != parse.CommandResult.Command.Action;
+                             && parse.Action != parse.CommandResult.Command.Action && parse.UnmatchedTokens.Count == 0;
         if (parse.Errors.Count > 0 && !informational)
         {
-            foreach (var error in parse.Errors) Console.Error.WriteLine("neo: " + error.Message);
-            string command = parse.CommandResult.Command is RootCommand ? "neo" : "neo " + parse.CommandResult.Command.Name;
-            Console.Error.WriteLine($"Run '{command} --help' for the options and an example.");
+            var command = parse.CommandResult.Command;
+            var messages = parse.Errors.Select(e => CliTerms.Translate(e.Message)).Distinct().ToList();
+            foreach (string token in parse.UnmatchedTokens)
+            {
+                if (Nearest(token, command) is { } suggestion) messages.Add($"'{token}' is not known; did you mean '{suggestion}'?");
+            }
+            // "Required command was not provided" says nothing once an unknown word explains it.
+            if (parse.UnmatchedTokens.Count > 0) messages.RemoveAll(m => m.StartsWith("Required command", StringComparison.Ordinal));
+            foreach (string message in messages) Console.Error.WriteLine("neo: " + message);
+            string name = command is RootCommand ? "neo" : "neo " + command.Name;
+            Console.Error.WriteLine($"Run '{name} --help' for the options and an example.");
+            if (parse.GetValue(CommonOptions.Json) || args.Contains("--json"))
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { error = string.Join(" ", messages), exitCode = ExitCodes.BadInput },
+                    new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.BadInput;
         }
         return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+    }
+
+    // The subcommand or option of the command closest to a mistyped word, when it is close enough to be meant.
+    private static string? Nearest(string token, Command command)
+    {
+        var names = token.StartsWith('-')
+            ? command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive)))
+                .SelectMany(o => o.Aliases.Prepend(o.Name))
+            : command.Subcommands.Select(c => c.Name);
+        var scored = names.Distinct().Select(n => (Name: n, Distance: EditDistance(token, n))).ToList();
+        if (scored.Count == 0) return null;
+        var best = scored.MinBy(p => p.Distance);
+        return best.Distance <= Math.Max(2, token.Length / 3) ? best.Name : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 }

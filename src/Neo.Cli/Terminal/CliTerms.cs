@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+
+namespace Neo.Cli.Terminal;
+
+/// <summary>
+/// Puts the library's messages in the command line's terms: an option property becomes the flag that sets it, and the
+/// BCL's suffixes for programmers (" (Parameter 'x')", "Actual value was 0.") are dropped, since the message already
+/// says the value and the range.
+/// </summary>
+internal static partial class CliTerms
+{
+    // NeoDistillOptions' properties and the flags of neo distill (and sweep) that set them.
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["TeacherModelPath"] = "--teacher", ["TeacherCacheDirectory"] = "--teacher-cache", ["TeacherScoreTopK"] = "--top-k",
+        ["StudentModelPath"] = "--student", ["Mode"] = "--mode", ["LoraRank"] = "--rank", ["LoraAlpha"] = "--alpha",
+        ["KdWeight"] = "--kd", ["Temperature"] = "--temperature", ["Divergence"] = "--divergence", ["JsdBeta"] = "--jsd-beta",
+        ["SkewAlpha"] = "--skew-alpha", ["Finetuning"] = "--finetuning", ["OnPolicyFraction"] = "--on-policy",
+        ["OnPolicyTemperature"] = "--on-policy-temperature", ["LearningRate"] = "--lr", ["Epochs"] = "--epochs",
+        ["BatchSize"] = "--batch", ["MaxSteps"] = "--max-steps", ["MaxNewTokens"] = "--max-new-tokens", ["Seed"] = "--seed",
+        ["CheckpointDirectory"] = "--checkpoints", ["CheckpointEverySteps"] = "--checkpoint-every", ["LossChunkSize"] = "--loss-chunk",
+        ["Precision"] = "--precision",
+    };
+
+    // System.CommandLine names the expected type as .NET spells it.
+    private static readonly Dictionary<string, string> TypeNames = new(StringComparer.Ordinal)
+    {
+        ["System.Single"] = "a number", ["System.Double"] = "a number", ["System.Int32"] = "a whole number",
+        ["System.Int64"] = "a whole number", ["System.Boolean"] = "true or false", ["System.String"] = "text",
+    };
+
+    /// <summary>The message of a library exception, as the command line reports it.</summary>
+    public static string Message(Exception error)
+    {
+        string message = error.Message;
+        if (error is ArgumentOutOfRangeException { ActualValue: { } actual })
+            message = message.Replace($"{Environment.NewLine}Actual value was {actual}.", "", StringComparison.Ordinal);
+        if (error is ArgumentException { ParamName: { } parameter })
+            message = message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        return Translate(message);
+    }
+
+    /// <summary>Option properties named as flags; .NET type names as words.</summary>
+    public static string Translate(string message)
+    {
+        message = QualifiedProperty().Replace(message, m => Flags.TryGetValue(m.Groups[1].Value, out var flag) ? flag : m.Value);
+        // A bare property name is replaced only when it cannot be an English word (two capitals or more: LoraRank).
+        message = BareProperty().Replace(message, m =>
+            m.Value.Count(char.IsUpper) >= 2 && Flags.TryGetValue(m.Value, out var flag) ? flag : m.Value);
+        foreach (var (type, words) in TypeNames) message = message.Replace($"as expected type '{type}'", $"as {words}", StringComparison.Ordinal);
+        return message;
+    }
+
+    [GeneratedRegex(@"\bNeoDistillOptions\.([A-Za-z]+)\b")]
+    private static partial Regex QualifiedProperty();
+
+    [GeneratedRegex(@"\b[A-Z][a-z]+(?:[A-Z][A-Za-z]*)+\b")]
+    private static partial Regex BareProperty();
+}

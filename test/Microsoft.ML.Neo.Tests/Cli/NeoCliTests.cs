@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Microsoft.ML.Neo.Tests.Cli;
+
+/// <summary>
+/// The neo tool as a user meets it, run as a process: bad input exits 2 with one line in the command line's terms
+/// (flags, not option properties; words, not .NET type names), mistyped names get a suggestion, --json gets a labelled
+/// error, and data and model files that are not what they should be are named with the fix.
+/// </summary>
+[TestClass]
+public sealed class NeoCliTests
+{
+    // test/Microsoft.ML.Neo.Tests/bin/<Configuration>/net10.0/ -> src/Neo.Cli/bin/<Configuration>/net10.0/
+    internal static string ToolFolder()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string framework = output.Name, configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "NeoMl.sln"))) root = root.Parent;
+        Assert.IsNotNull(root, "repository root not found above " + output.FullName);
+        return Path.Combine(root.FullName, "src", "Neo.Cli", "bin", configuration, framework);
+    }
+
+    internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(ToolFolder(), "neo.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+
+    [TestMethod]
+    public void MistypedCommandsAndOptionsExit2WithASuggestion()
+    {
+        var (code, _, error) = Neo("distil");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "did you mean 'distill'?");
+        (code, _, error) = Neo("distill", "--rnak", "3", "--teacher", "t", "--student", "s", "--data", "d");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "did you mean '--rank'?");
+        (code, _, error) = Neo("bogus", "--help");
+        Assert.AreEqual(2, code, "an unknown command is an error, --help or not");
+        StringAssert.Contains(error, "'bogus'");
+        Assert.AreEqual(0, Neo("distill", "--help").ExitCode);
+    }
+
+    [TestMethod]
+    public void ParseErrorsUnderJsonAreALabelledDocument()
+    {
+        var (code, output, _) = Neo("distill", "--json", "--lr", "abc", "--teacher", "t", "--student", "s", "--data", "d");
+        Assert.AreEqual(2, code);
+        var result = JsonDocument.Parse(output).RootElement;
+        Assert.AreEqual(2, result.GetProperty("exitCode").GetInt32());
+        string message = result.GetProperty("error").GetString()!;
+        StringAssert.Contains(message, "'--lr' as a number");
+        Assert.IsFalse(message.Contains("System.", StringComparison.Ordinal), message);
+    }
+
+    [TestMethod]
+    public void SettingsAreCheckedInFlagTermsBeforeTheDataIsRead()
+    {
+        using var folder = new TempDirectory();
+        var (code, _, error) = Neo("distill", "--teacher", "t", "--student", "s", "--data", folder.Sub("missing.jsonl"), "--rank", "0");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "--rank must be between 1 and 1024; it is 0.");
+        Assert.IsFalse(error.Contains("Parameter", StringComparison.Ordinal) || error.Contains("Actual value", StringComparison.Ordinal)
+            || error.Contains("LoraRank", StringComparison.Ordinal), error);
+        Assert.IsFalse(error.Contains("missing.jsonl", StringComparison.Ordinal), "the settings are refused before the data is opened");
+        Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+    }
+
+    [TestMethod]
+    public void DataFilesAreReadWithCaseInsensitiveKeysAndExplainedWhenWrong()
+    {
+        using var folder = new TempDirectory();
+        string student = Path.Combine(ToolFolder(), "EmbeddedModels", "student");
+        string Write(string name, string text)
+        {
+            File.WriteAllText(folder.Sub(name), text);
+            return folder.Sub(name);
+        }
+
+        var (code, output, error) = Neo("evaluate", "--model", student, "--data", Write("upper.jsonl", "{\"Prompt\": \"Question: 2 + 3?\\nAnswer: \", \"Response\": \"5\"}\n"), "--json");
+        Assert.AreEqual(0, code, error);
+        Assert.AreEqual(1, JsonDocument.Parse(output).RootElement.GetProperty("evaluated").GetInt32(), "'Prompt' and 'Response' match the default keys");
+
+        (code, _, error) = Neo("evaluate", "--model", student, "--data", Write("array.jsonl", "[{\"prompt\": \"a\"}]\n"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "is a JSON array, not JSON lines");
+        (code, _, error) = Neo("evaluate", "--model", student, "--data", Write("text.jsonl", "hello there\n"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "text.jsonl:1: not JSON");
+        Assert.IsFalse(error.Contains("BytePositionInLine", StringComparison.Ordinal), error);
+        (code, _, error) = Neo("evaluate", "--model", student, "--data", Write("keys.jsonl", "{\"question\": \"a\", \"answer\": \"b\"}\n"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "no field 'prompt' (the line has 'question', 'answer')");
+    }
+
+    [TestMethod]
+    public void ExportNamesWhatItWasGivenInsteadOfAModelZip()
+    {
+        using var folder = new TempDirectory();
+        var (code, _, error) = Neo("export", "--model", folder.Path, "--hf", folder.Sub("out"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "is a folder; this needs the model zip");
+        File.WriteAllText(folder.Sub("train.jsonl"), "{\"prompt\": \"a\", \"response\": \"b\"}\n");
+        (code, _, error) = Neo("export", "--model", folder.Sub("train.jsonl"), "--hf", folder.Sub("out"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "is not a model zip");
+        Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+    }
+}
