@@ -110,12 +110,12 @@ check "neo make-student" bash -c "'$neo' make-student --from '$models/teacher' -
 check "neo tokenize --json" bash -c "'$neo' tokenize --model '$models/student' --text 'Tom has 5 stamps.' --json | grep -q '\"ids\"'"
 check "Microsoft.ML.Neo.Server package packs with its README" bash -c "unzip -l '$feed/Microsoft.ML.Neo.Server.$version.nupkg' | grep -q README.md"
 # A served teacher end to end: neo serve on a free loopback port, neo distill --teacher-url against it, Ctrl+C stops the server.
-check "neo serve + neo distill --teacher-url over loopback; Ctrl+C stops the server" bash -c "
+check "neo serve + neo distill --teacher-url over loopback, both at their defaults; Ctrl+C stops the server" bash -c "
   set -m
-  '$neo' serve --model '$models/teacher' --port 0 --max-logprobs 20 > '$work/serve.txt' 2>&1 & pid=\$!
+  '$neo' serve --model '$models/teacher' --port 0 > '$work/serve.txt' 2>&1 & pid=\$!
   for i in \$(seq 1 300); do grep -q 'serving' '$work/serve.txt' 2>/dev/null && break; sleep 0.1; done
   url=\$(grep -o 'at http://[^ ]*' '$work/serve.txt' | head -1 | cut -c4-)
-  '$neo' distill --teacher-url \$url --student '$models/student' --data '$data' --batch 8 --rank 4 --top-k 20 --out '$work/served.zip' --precision float32 --json > '$work/served.json'
+  '$neo' distill --teacher-url \$url --student '$models/student' --data '$data' --batch 8 --rank 4 --out '$work/served.zip' --precision float32 --json > '$work/served.json'
   rc=\$?; kill -INT \$pid; wait \$pid; cat '$work/serve.txt' '$work/served.json'
   [ \$rc -eq 0 ] && grep -q '\"steps\": 2' '$work/served.json' && [ -f '$work/served.zip.teacher-cache/teacher-scores.bin' ] && grep -q 'stopped: 16 completions' '$work/serve.txt'"
 # set -m: without job control, bash starts background commands with SIGINT ignored, and Ctrl+C could not reach neo.

@@ -17,6 +17,9 @@ internal static class DistillCommand
 {
     private static readonly NeoDistillOptions Defaults = new();
 
+    // vLLM's default max_logprobs, which neo serve shares: a served teacher's K that works against either at its defaults.
+    private const int ServedTopK = 20;
+
     public static Command Create()
     {
         var teacher = Optional<string?>("--teacher", "The teacher's Hugging Face folder (config.json, *.safetensors, tokenizer); or use --teacher-url.");
@@ -26,7 +29,8 @@ internal static class DistillCommand
         var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
         var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
         var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: the zip's path + \".teacher-cache\").");
-        var topK = With("--top-k", Defaults.TeacherScoreTopK, "Teacher logits kept per position in the cache (a served teacher: prompt_logprobs per request; vLLM allows 20 unless --max-logprobs says more).");
+        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {Defaults.TeacherScoreTopK}; with --teacher-url {ServedTopK}, " +
+            "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
         var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
@@ -62,7 +66,7 @@ internal static class DistillCommand
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
-            "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --top-k 20 --student ./student --data train.jsonl\n" +
+            "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --student ./student --data train.jsonl\n" +
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
         command.SetWork((parse, console, cancellation) =>
         {
@@ -80,7 +84,7 @@ internal static class DistillCommand
             {
                 TeacherModelPath = parse.GetValue(teacher) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
-                TeacherScoreTopK = parse.GetValue(topK), Mode = parse.GetValue(mode), StudentModelPath = parse.GetValue(student)!,
+                TeacherScoreTopK = parse.GetValue(topK) ?? (endpoint is null ? Defaults.TeacherScoreTopK : ServedTopK), Mode = parse.GetValue(mode), StudentModelPath = parse.GetValue(student)!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),

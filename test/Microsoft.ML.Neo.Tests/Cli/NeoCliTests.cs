@@ -114,4 +114,21 @@ public sealed class NeoCliTests
         StringAssert.Contains(error, "is not a model zip");
         Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
     }
+
+    [TestMethod]
+    public async Task AServedTeachersLogprobCapIsExplainedInFlagTerms()
+    {
+        // neo serve at its defaults allows 20 logprobs (as vLLM); asking for more names the flags on both sides.
+        using var folder = new TempDirectory();
+        string models = Path.Combine(ToolFolder(), "EmbeddedModels");
+        await using var server = await Microsoft.ML.Neo.Server.NeoServer.StartAsync(
+            new Microsoft.ML.Neo.Server.NeoServerOptions { ModelPath = Path.Combine(models, "teacher"), Port = 0 });
+        File.WriteAllLines(folder.Sub("train.jsonl"), Enumerable.Range(1, 4).Select(i => $"{{\"prompt\": \"Question: {i} + 2?\\nAnswer: \", \"response\": \"{i + 2}\"}}"));
+        var (code, _, error) = Neo("distill", "--teacher-url", server.BaseAddress.ToString(), "--student", Path.Combine(models, "student"),
+            "--data", folder.Sub("train.jsonl"), "--top-k", "64", "--max-steps", "1", "--out", folder.Sub("s.zip"));
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--top-k");
+        StringAssert.Contains(error, "--max-logprobs 64");
+        Assert.IsFalse(error.Contains("TeacherScoreTopK", StringComparison.Ordinal) || error.Contains("   at ", StringComparison.Ordinal), error);
+    }
 }
