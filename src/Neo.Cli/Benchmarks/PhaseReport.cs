@@ -11,8 +11,13 @@ namespace Neo.Cli.Benchmarks;
 /// <param name="PeakAboveStartGiB">Peak resident memory during the counted steps minus the memory when they began
 /// (weights, optimizer state: what the steps themselves add), or null where unreadable.</param>
 /// <param name="PeakGiB">The process's peak resident memory so far (loading included), or null where unreadable.</param>
-internal sealed record RunMeasurement(double TokensPerSecond, double[] Phases, double StepSeconds, double? PeakAboveStartGiB, double? PeakGiB)
+internal sealed record RunMeasurement(
+    double TokensPerSecond, [property: System.Text.Json.Serialization.JsonIgnore] double[] Phases, double StepSeconds, double? PeakAboveStartGiB, double? PeakGiB)
 {
+    /// <summary>Mean seconds per step of each phase, by name (what --json writes; <see cref="Phases"/> is by index).</summary>
+    public IReadOnlyDictionary<string, double> PhaseSeconds =>
+        Enum.GetValues<TrainingPhase>().ToDictionary(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.ToString()), p => Phases[(int)p]);
+
     public static string Header =>
         "| variant | tokens/s | s/step | student gen | teacher fwd | student fwd | loss | backward | optimizer | step peak above start | process peak |\n" +
         "|---|---|---|---|---|---|---|---|---|---|---|";

@@ -17,6 +17,8 @@ internal sealed class CliConsole(bool json)
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
+        // Prompts and tokens read as written ("<s>", "don't"), not as \u003C escapes; the output stays valid JSON.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>True under --json.</summary>
