@@ -39,6 +39,10 @@ finish() {
 # Packages with this version must come from this feed, not from an earlier run's copies in the NuGet cache.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
 for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server; do rm -rf "${cache%/}/$id/$version"; done
+# The checks restore into a NuGet folder of their own, with the user's cache as a read-only fallback for everything
+# else (TorchSharp, libtorch: nothing is copied). The user's cache never receives these packages, so a later
+# `dotnet add package` of a new local pack cannot be served a copy left here by the checks.
+export NUGET_PACKAGES="$work/nuget-packages" NUGET_FALLBACK_PACKAGES="${cache%/}"
 
 check "dotnet pack (library, natives packages, server, neo tool)" dotnet pack NeoMl.sln -c Release --no-build -o "$feed" -v quiet -nologo
 if [ "$failed" -gt 0 ]; then finish; fi
@@ -127,4 +131,8 @@ check "Ctrl+C stops neo distill with exit code 130 and keeps the checkpoint; the
   sleep 1; kill -INT \$pid; wait \$pid; rc=\$?; cat '$work/int.txt'
   [ \$rc -eq 130 ] && [ -f '$work/int.zip.checkpoint/trainer_state.json' ] &&
   '$neo' \"\${args[@]}\" | tee '$work/int2.txt' | grep -q 'continuing from the checkpoint' && [ -f '$work/int.zip' ]"
+check "the user's NuGet cache holds none of the packages the checks restored" bash -c "
+  for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server; do
+    [ ! -e '${cache%/}/'\$id/'$version' ] || { echo \"left in the user's cache: \$id $version\"; exit 1; }
+  done"
 finish
