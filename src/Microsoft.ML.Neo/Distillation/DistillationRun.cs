@@ -57,6 +57,8 @@ internal static class DistillationRun
             {
                 examples = builder.FromReferences(rows);
             }
+            if (ResponseBoundary.Warning(rows.Count(r => ResponseBoundary.HasExtraSpaceToken(r.Response, studentTokenizer)), rows.Count) is { } spaced)
+                hooks.Warn(spaced);
             if (encoder.TruncatedCount > 0)
                 hooks.Warn($"{encoder.TruncatedCount} of {rows.Count} examples exceed the context of {context} tokens; " +
                      $"their responses were cut at the context length ({rows.Count - examples.Count} dropped because the prompt alone fills it).");

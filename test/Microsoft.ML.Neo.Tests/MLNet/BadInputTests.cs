@@ -95,6 +95,37 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void ResponsesThatRepeatTheTokenizersWordBoundaryAreWarnedAbout()
+    {
+        // The embedded tokenizer is SentencePiece: "Tom" already encodes as "▁Tom", so " Tom" adds a bare "▁" token.
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var rows = TrainingRows.Make(4);
+        rows[1].Response = " " + rows[1].Response;
+        rows[3].Response = " " + rows[3].Response;
+        using (ml.Transforms.NeoDistill(fixture.Options()).Fit(ml.Data.LoadFromEnumerable(rows))) { }
+        lock (warnings) Assert.IsTrue(warnings.Any(w => w.Contains("2 of 4 responses start with a space")), string.Join("\n", warnings));
+
+        warnings.Clear();
+        using (ml.Transforms.NeoDistill(fixture.Options()).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(4)))) { }
+        lock (warnings) Assert.IsFalse(warnings.Any(w => w.Contains("start with a space")), "the embedded format has no leading space");
+    }
+
+    [TestMethod]
+    public void ALeadingSpaceIsOnlyExtraWhereTheTokenizerAddsTheBoundaryItself()
+    {
+        var sentencePiece = Microsoft.ML.Neo.Data.Synthetic.EmbeddedTask.CreateTokenizer();
+        Assert.IsTrue(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken(" Tom buys", sentencePiece));
+        Assert.IsFalse(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken("Tom buys", sentencePiece));
+        var (json, _) = TinyTokenizerFiles.ByteLevelJson(new[] { "Ġ T", "ĠT o", "ĠTo m" }, new[] { "<|endoftext|>" });
+        var byteLevel = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(
+            new Dictionary<string, byte[]> { ["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(json) }, "test");
+        Assert.IsFalse(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken(" Tom buys", byteLevel), "byte-level: the space is part of ' Tom'");
+    }
+
+    [TestMethod]
     public void OptionsOutOfRangeNameTheOptionAndRange()
     {
         var ml = new MLContext();
