@@ -25,7 +25,7 @@ internal sealed class ServedModel : IDisposable
             model.TokenizerWarning ?? "The model has no tokenizer files; a server needs them to read prompts and write text.");
         // A distilled student was trained on plain prompts: its chat client keeps them plain, whatever the base folder's template.
         Chat = new CausalLMChatClient(model, format: null, detectFormat: !isDistilledZip, id, new GenerationOptions());
-        pieces = new Lazy<string[]>(() => Enumerable.Range(0, model.Config.VocabSize).Select(i => Tokenizer.Decode(new[] { i })).ToArray());
+        pieces = new Lazy<string[]>(() => ContextualPieces(Tokenizer, model.Config.VocabSize));
         Scoring = new ScoringQueue((sequences, topK) => RunAsync(() => TokenLogprobs.ScoreBatch(model.Model, sequences, topK), CancellationToken.None));
     }
 
@@ -44,8 +44,43 @@ internal sealed class ServedModel : IDisposable
 
     public int VocabularySize => Model.Config.VocabSize;
 
-    /// <summary>The text of one token id, as <c>decoded_token</c> and <c>tokens</c> report it.</summary>
+    /// <summary>
+    /// The text one token id adds after other text, as <c>decoded_token</c> and <c>top_logprobs</c> report it: with
+    /// its leading space (" Max"), which decoding the id alone drops for SentencePiece tokenizers.
+    /// </summary>
     public string Piece(int id) => id >= 0 && id < pieces.Value.Length ? pieces.Value[id] : "";
+
+    // Each id decoded after a plain letter, minus the letter: the text the token adds in the middle of a sequence.
+    private static string[] ContextualPieces(TokenizerFiles tokenizer, int vocabulary)
+    {
+        var letter = tokenizer.Encode("a", addBeginningOfSequence: false);
+        if (letter.Length != 1) return Enumerable.Range(0, vocabulary).Select(i => tokenizer.Decode(new[] { i })).ToArray();
+        string prefix = tokenizer.Decode(letter);
+        return Enumerable.Range(0, vocabulary).Select(i =>
+        {
+            string text = tokenizer.Decode(new[] { letter[0], i });
+            return text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : tokenizer.Decode(new[] { i });
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Each token's text in the sequence, joining into the sequence's decoded text (<see cref="TokenizerFiles.TokenTexts"/>);
+    /// a BOS the tokenizer added first adds no text, so a prompt's texts join into the prompt as written.
+    /// </summary>
+    public string[] TokenTexts(int[] ids)
+    {
+        bool leadingBos = ids.Length > 0 && ids[0] == Tokenizer.BeginningOfSequenceId;
+        var texts = Tokenizer.TokenTexts(leadingBos ? ids[1..] : ids);
+        return leadingBos ? new[] { "" }.Concat(texts).ToArray() : texts;
+    }
+
+    /// <summary>The generated tokens' text as it continues the prompt, its leading space kept (as vLLM returns it).</summary>
+    public string ContinuationText(int[] promptIds, IReadOnlyList<int> generated)
+    {
+        if (generated.Count == 0) return "";
+        int[] context = [.. promptIds[Math.Max(0, promptIds.Length - 8)..], .. generated];
+        return string.Concat(Tokenizer.TokenTexts(context).Skip(context.Length - generated.Count));
+    }
 
     /// <summary>Loads a Hugging Face folder or a NeoDistill model zip.</summary>
     public static ServedModel Load(string path, string? id, ComputePrecision precision)

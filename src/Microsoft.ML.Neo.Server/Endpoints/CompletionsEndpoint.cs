@@ -106,7 +106,7 @@ internal static class CompletionsEndpoint
             if (served.Model.StopTokenIds.Contains(id)) stopped = true;
             else generated.Add(id);
         }
-        var (text, cut) = Cut(served.Tokenizer.Decode(generated), request.Stops);
+        var (text, cut) = Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
         if (generated.Count == 1 && request.Logprobs is not null)
         {
             // The generated token's own logprobs: log-softmax of the last row.
@@ -132,7 +132,7 @@ internal static class CompletionsEndpoint
             }
         }
         bool stopped = generated.Count < request.MaxTokens;
-        var (text, cut) = Cut(served.Tokenizer.Decode(generated), request.Stops);
+        var (text, cut) = Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
         bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
         var positions = scores ? TokenLogprobs.Score(model.Model, [.. request.PromptIds, .. generated], TopK(request)).Positions : null;
         return new Result(generated.ToArray(), text, stopped || cut, positions);
@@ -155,7 +155,8 @@ internal static class CompletionsEndpoint
         writer.WriteStartArray("choices");
         writer.WriteStartObject();
         writer.WriteNumber("index", 0);
-        writer.WriteString("text", request.Echo ? request.PromptText + result.Text : result.Text);
+        // The prompt as its tokens decode (what text_offset counts in), then the completion as it continues it.
+        writer.WriteString("text", request.Echo ? string.Concat(model.TokenTexts(request.PromptIds)) + result.Text : result.Text);
         writer.WritePropertyName("logprobs");
         if (request.Logprobs is int k) WriteTokenLogprobs(writer, model, request, result, k);
         else writer.WriteNullValue();
@@ -213,9 +214,12 @@ internal static class CompletionsEndpoint
         int promptLength = request.PromptIds.Length;
         var tokens = (request.Echo ? request.PromptIds : Array.Empty<int>()).Concat(result.Generated).ToArray();
         int first = request.Echo ? 0 : promptLength; // absolute index of tokens[0]
+        // Each token's text in the sequence, so that the tokens join into the returned text and text_offset stays on it.
+        var texts = model.TokenTexts([.. request.PromptIds, .. result.Generated]);
+        var tokenTexts = texts.Skip(first).ToArray();
         writer.WriteStartObject();
         writer.WriteStartArray("tokens");
-        foreach (int id in tokens) writer.WriteStringValue(model.Piece(id));
+        foreach (string text in tokenTexts) writer.WriteStringValue(text);
         writer.WriteEndArray();
         writer.WriteStartArray("token_logprobs");
         for (int i = 0; i < tokens.Length; i++)
@@ -241,11 +245,11 @@ internal static class CompletionsEndpoint
         }
         writer.WriteEndArray();
         writer.WriteStartArray("text_offset");
-        int offset = request.Echo ? 0 : request.PromptText.Length;
-        foreach (int id in tokens)
+        int offset = request.Echo ? 0 : texts.Take(promptLength).Sum(t => t.Length);
+        foreach (string text in tokenTexts)
         {
             writer.WriteNumberValue(offset);
-            offset += model.Piece(id).Length;
+            offset += text.Length;
         }
         writer.WriteEndArray();
         writer.WriteEndObject();

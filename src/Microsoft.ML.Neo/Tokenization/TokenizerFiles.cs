@@ -88,6 +88,39 @@ public sealed class TokenizerFiles
     /// <summary>Decodes ids to text; special tokens among them (BOS included) are written out.</summary>
     public string Decode(IEnumerable<int> ids) => Tokenizer.Inner.Decode(ids) ?? "";
 
+    /// <summary>
+    /// The text each token adds to the decoded sequence, in context: the pieces join into the sequence's decoded text,
+    /// spaces included (a SentencePiece "▁Max" after other tokens adds " Max", where decoding it alone gives "Max").
+    /// A token that ends in the middle of a character (byte-level pieces of one UTF-8 sequence) adds "" and the token
+    /// that completes the character adds all of it. Decodes a window of a few tokens per token, as serving engines do.
+    /// </summary>
+    internal string[] TokenTexts(IReadOnlyList<int> ids)
+    {
+        const int Context = 6; // tokens decoded before the pending ones, enough to fix a piece's leading space
+        var texts = new string[ids.Count];
+        int pending = 0; // the first token whose text has not been given out yet
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int start = Math.Max(0, pending - Context);
+            string before = Decode(Slice(ids, start, pending));
+            string with = Decode(Slice(ids, start, i + 1));
+            if (with.EndsWith('\uFFFD') && i < ids.Count - 1)
+            {
+                texts[i] = ""; // an incomplete character: the next token completes it
+                continue;
+            }
+            texts[i] = with.StartsWith(before, StringComparison.Ordinal) ? with[before.Length..] : Decode(Slice(ids, pending, i + 1));
+            for (int held = pending; held < i; held++) texts[held] ??= "";
+            pending = i + 1;
+        }
+        return texts;
+    }
+
+    private static IEnumerable<int> Slice(IReadOnlyList<int> ids, int start, int end)
+    {
+        for (int i = start; i < end; i++) yield return ids[i];
+    }
+
     /// <summary>Loads the folder's tokenizer, or returns null when it has neither tokenizer.json nor tokenizer.model.</summary>
     public static TokenizerFiles? TryLoad(string directory) => TryLoad(directory, Checkpoints.GenerationConfig.TryLoad(directory));
 

@@ -50,6 +50,9 @@ internal static class TokenizeCommand
         return command;
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions QuotedText =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static int Show(CliConsole console, string directory, string text)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Folder '{directory}' not found; pass a Hugging Face model folder with --model.");
@@ -59,8 +62,10 @@ internal static class TokenizeCommand
         console.WriteLine($"{tokenizer.Kind} tokenizer, {tokenizer.VocabularySize} ids; BOS {tokenizer.BeginningOfSequenceId} " +
             $"(added: {tokenizer.AddsBeginningOfSequence}), EOS {tokenizer.EndOfSequenceId}, pad {tokenizer.PaddingId}");
         console.WriteLine($"ids: [{string.Join(", ", ids)}]");
-        console.WriteLine($"tokens: {string.Join(" | ", ids.Select(id => tokenizer.Decode(new[] { id })))}");
-        console.WriteResult(new { kind = tokenizer.Kind.ToString(), ids, tokens = ids.Select(id => tokenizer.Decode(new[] { id })).ToArray() });
+        // Each token's text in the sequence, spaces included, so the quoted pieces show where the word boundaries are.
+        var tokens = tokenizer.TokenTexts(ids);
+        console.WriteLine($"tokens: {string.Join(" ", tokens.Select(t => System.Text.Json.JsonSerializer.Serialize(t, QuotedText)))}");
+        console.WriteResult(new { kind = tokenizer.Kind.ToString(), ids, tokens });
         return ExitCodes.Success;
     }
 

@@ -85,7 +85,9 @@ public sealed class NeoServerTests
         }
         // The one greedy token is the model's argmax after the prompt.
         int next = Enumerable.Range(0, vocab).MaxBy(v => logits[ids.Length - 1, v]);
-        Assert.AreEqual(model.TokenizerFiles.Decode(new[] { next }), choice.GetProperty("text").GetString());
+        // ... and its text is what it adds to the prompt's text (its leading space included, as vLLM returns it).
+        string promptText = model.TokenizerFiles.Decode(ids.Skip(1));
+        Assert.AreEqual(model.TokenizerFiles.Decode(ids.Skip(1).Append(next))[promptText.Length..], choice.GetProperty("text").GetString());
     }
 
     [TestMethod]
@@ -108,9 +110,19 @@ public sealed class NeoServerTests
 
         var completion = await Post(http, "v1/completions", new { prompt, max_tokens = 12, temperature = 0, echo = true, logprobs = 2 });
         var choice = completion.GetProperty("choices")[0];
-        string expected = model.Generate(prompt, new GenerationOptions { MaxNewTokens = 12 });
-        Assert.AreEqual(prompt + expected, choice.GetProperty("text").GetString());
-        var tokenLogprobs = choice.GetProperty("logprobs").GetProperty("token_logprobs");
+        // The completion continues the prompt's text, spaces included: the whole sequence decoded (BOS left out).
+        var promptIds = model.TokenizerFiles!.Encode(prompt);
+        var generatedIds = model.Generate(promptIds, new GenerationOptions { MaxNewTokens = 12 });
+        string text = choice.GetProperty("text").GetString()!;
+        Assert.AreEqual(model.TokenizerFiles.Decode(promptIds.Skip(1).Concat(generatedIds)), text);
+        StringAssert.StartsWith(text, prompt);
+        // OpenAI clients rebuild text from the tokens and their offsets: both must agree with it.
+        var logprobs = choice.GetProperty("logprobs");
+        var tokenTexts = logprobs.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
+        var offsets = logprobs.GetProperty("text_offset").EnumerateArray().Select(o => o.GetInt32()).ToList();
+        Assert.AreEqual(text, string.Concat(tokenTexts));
+        for (int i = 0; i < tokenTexts.Count; i++) Assert.AreEqual(tokenTexts[i], text.Substring(offsets[i], tokenTexts[i].Length), $"token {i}");
+        var tokenLogprobs = logprobs.GetProperty("token_logprobs");
         int generated = completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
         Assert.AreEqual(model.TokenizerFiles!.Encode(prompt).Length + generated, tokenLogprobs.GetArrayLength(), "echo: prompt and completion tokens");
         Assert.AreEqual(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
