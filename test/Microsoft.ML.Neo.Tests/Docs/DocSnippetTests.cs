@@ -1,0 +1,148 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Microsoft.ML.Neo.Tests.Docs;
+
+/// <summary>
+/// Every ```csharp block in README.md and docs/ is a program a reader can paste into a new console app: it must compile
+/// on its own, against the library and the packages the text names, with only the SDK's implicit usings added (as
+/// `dotnet new console` has). Blocks are compiled, not run: they name model folders the test machine does not have.
+/// </summary>
+[TestClass]
+public sealed partial class DocSnippetTests
+{
+    // What `dotnet new console` puts in scope (ImplicitUsings).
+    private const string ImplicitUsings =
+        "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; " +
+        "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
+
+    private static readonly Lazy<IReadOnlyList<MetadataReference>> References = new(LoadReferences);
+
+    internal static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "NeoMl.sln"))) folder = folder.Parent;
+        Assert.IsNotNull(folder, "repository root not found above " + AppContext.BaseDirectory);
+        return folder.FullName;
+    }
+
+    public static IEnumerable<object[]> Snippets()
+    {
+        string root = RepositoryRoot();
+        var files = Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")).Order(StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            string text = File.ReadAllText(file);
+            foreach (Match block in CSharpBlock().Matches(text))
+            {
+                int line = text[..block.Index].Count(c => c == '\n') + 1;
+                yield return new object[] { $"{Path.GetRelativePath(root, file)}:{line}", block.Groups[1].Value };
+            }
+        }
+    }
+
+    [TestMethod]
+    public void TheDocsHaveCSharpBlocks() => Assert.IsTrue(Snippets().Count() >= 10, "the snippet scan found too few blocks");
+
+    [TestMethod]
+    [DynamicData(nameof(Snippets))]
+    public void CompilesAsAConsoleProgram(string place, string code)
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var compilation = CSharpCompilation.Create("Snippet",
+            new[] { CSharpSyntaxTree.ParseText(ImplicitUsings, parse), CSharpSyntaxTree.ParseText(code, parse, path: place) },
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.AreEqual(0, errors.Count, $"{place} does not compile:\n" + string.Join("\n", errors.Take(8).Select(e => e.ToString())));
+    }
+
+    [TestMethod]
+    public void TheConsoleAppInTheDocsIsTheOneThePackageChecksBuild()
+    {
+        string root = RepositoryRoot();
+        string doc = File.ReadAllText(Path.Combine(root, "docs", "using-in-your-app.md"));
+        string program = File.ReadAllText(Path.Combine(root, "test", "Packages", "NeoConsumer", "Program.cs"));
+        Assert.IsTrue(CSharpBlock().Matches(doc).Any(block => block.Groups[1].Value == program),
+            "docs/using-in-your-app.md must show test/Packages/NeoConsumer/Program.cs exactly");
+    }
+
+    /// <summary>
+    /// Every neo command line in the shell blocks (`neo ...`, `./build.sh sample ...`, `./build.sh bench ...`) names a
+    /// command and options the tool has: run with --help, an unknown command or option exits 2.
+    /// </summary>
+    [TestMethod]
+    public void EveryNeoCommandLineInTheDocsParses()
+    {
+        string root = RepositoryRoot();
+        var failures = new List<string>();
+        int checkedLines = 0;
+        foreach (string file in Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")))
+        {
+            foreach (Match block in ShellBlock().Matches(File.ReadAllText(file)))
+            {
+                // Continuation lines join their command; comments go.
+                string joined = block.Groups[1].Value.Replace("\\\n", " ");
+                foreach (string raw in joined.Split('\n'))
+                {
+                    string line = Regex.Replace(raw, @"\s#\s.*$", "").Trim();
+                    line = Regex.Replace(line, @"^([A-Z_]+=\S*\s+)+", ""); // VAR=value prefixes
+                    string? arguments = line.StartsWith("neo ", StringComparison.Ordinal) ? line[4..]
+                        : line.StartsWith("./build.sh sample ", StringComparison.Ordinal) ? line["./build.sh sample ".Length..]
+                        : line.StartsWith("./build.sh bench", StringComparison.Ordinal) ? "bench" + line["./build.sh bench".Length..]
+                        : null;
+                    if (arguments is null) continue;
+                    checkedLines++;
+                    var (code, _, error) = Cli.NeoCliTests.Neo([.. ShellWords(arguments), "--help"]);
+                    if (code != 0) failures.Add($"{Path.GetRelativePath(root, file)}: '{line}' -> exit {code}: {error.Trim()}");
+                }
+            }
+        }
+        Assert.IsTrue(checkedLines >= 15, $"only {checkedLines} neo command lines found");
+        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+    }
+
+    // Words as a POSIX shell splits them, for the quoting the docs use ("..." and '...').
+    private static IEnumerable<string> ShellWords(string line) =>
+        Regex.Matches(line, "\"([^\"]*)\"|'([^']*)'|(\\S+)").Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value);
+
+    [GeneratedRegex(@"^```(?:bash|sh|shell)[ \t]*\r?\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex ShellBlock();
+
+    // The framework's assemblies (ASP.NET Core's too, which NeoServer's API uses), then every library beside the tests.
+    private static IReadOnlyList<MetadataReference> LoadReferences()
+    {
+        var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string core = RuntimeEnvironment.GetRuntimeDirectory();
+        string aspNet = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(core.TrimEnd(Path.DirectorySeparatorChar)))!,
+            "Microsoft.AspNetCore.App", new DirectoryInfo(core).Name);
+        foreach (string folder in new[] { core, aspNet, AppContext.BaseDirectory }.Where(Directory.Exists))
+        {
+            foreach (string dll in Directory.GetFiles(folder, "*.dll"))
+            {
+                string name = Path.GetFileName(dll);
+                if (paths.ContainsKey(name) || name.StartsWith("Microsoft.ML.Neo.Tests", StringComparison.Ordinal) || IsNative(dll)) continue;
+                paths[name] = dll;
+            }
+        }
+        return paths.Values.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
+    }
+
+    private static bool IsNative(string path)
+    {
+        try
+        {
+            System.Reflection.AssemblyName.GetAssemblyName(path);
+            return false;
+        }
+        catch (BadImageFormatException)
+        {
+            return true;
+        }
+    }
+
+    [GeneratedRegex(@"^```csharp[ \t]*\r?\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+}
