@@ -39,14 +39,14 @@ internal static class BenchCommand
         var vocabOnly = With("--vocab-only", false, "Run only the big-vocabulary loss case.");
         var skipCheckpointing = With("--skip-checkpointing", false, "Skip the activation-checkpointing case.");
         var checkpointingOnly = With("--checkpointing-only", false, "Run only the activation-checkpointing case.");
-        var matmul = With("--matmul", false, "Only measure fp32 and bf16 matmul throughput on the shapes in docs/performance.md.");
+        var matmul = With("--matmul", false, "Only measure fp32 and bf16 matmul throughput on the shapes the benchmarks multiply.");
         var threads = Optional<int?>("--threads", "Torch threads (default: libtorch's choice).");
         var vocabSteps = With("--vocab-steps", 4, "Measured steps per big-vocabulary variant.");
         var chunks = With("--chunks", "4096,1024,256,64", "Loss chunk sizes (rows) of the big-vocabulary case.");
         var vocabPrecisions = With("--vocab-precisions", "float32,bfloat16", "Precisions of the big-vocabulary case.");
         var checkpointingSteps = With("--checkpointing-steps", 3, "Measured steps per activation-checkpointing variant.");
         var command = new Command("bench",
-            "Training throughput and MFU against the fp32 and bf16 matmul peaks measured in the same run, the per-step time split, the big-vocabulary chunked loss and activation checkpointing (docs/performance.md; about 15 minutes on 2 cores).")
+            "Training throughput and MFU against the fp32 and bf16 matmul peaks measured in the same run, the per-step time split, the big-vocabulary chunked loss and activation checkpointing (about 15 minutes on 2 cores).")
         {
             steps, repeats, batch, rank, skipVocab, vocabOnly, skipCheckpointing, checkpointingOnly, matmul, threads, vocabSteps, chunks,
             vocabPrecisions, checkpointingSteps,

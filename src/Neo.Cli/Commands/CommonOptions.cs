@@ -29,4 +29,23 @@ internal static class CommonOptions
 
     /// <summary>The folder of the embedded quickstart models shipped with the tool.</summary>
     public static string EmbeddedModels => Path.Combine(AppContext.BaseDirectory, "EmbeddedModels");
+
+    /// <summary>The prefix that names an embedded model in any model option: <c>--teacher embedded:styled-teacher</c>.</summary>
+    public const string EmbeddedPrefix = "embedded:";
+
+    /// <summary>The names of the embedded models, as <c>embedded:NAME</c>.</summary>
+    public static IEnumerable<string> EmbeddedNames =>
+        Directory.Exists(EmbeddedModels)
+            ? Directory.GetDirectories(EmbeddedModels).Select(d => EmbeddedPrefix + Path.GetFileName(d)).Order(StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
+
+    /// <summary>A model argument as a path: itself, or the folder of the embedded model that <c>embedded:NAME</c> names.</summary>
+    public static string? ModelPath(string? value)
+    {
+        if (value is null || !value.StartsWith(EmbeddedPrefix, StringComparison.Ordinal)) return value;
+        string folder = Path.Combine(EmbeddedModels, value[EmbeddedPrefix.Length..]);
+        if (value.Length == EmbeddedPrefix.Length || !Directory.Exists(folder) || value.IndexOfAny(['/', '\\'], EmbeddedPrefix.Length) >= 0)
+            throw new ArgumentException($"'{value}' names no embedded model; the tool ships {string.Join(", ", EmbeddedNames)}.");
+        return folder;
+    }
 }

@@ -82,9 +82,9 @@ internal static class DistillCommand
             };
             var options = new NeoDistillOptions
             {
-                TeacherModelPath = parse.GetValue(teacher) ?? "", TeacherEndpoint = endpoint,
+                TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
-                TeacherScoreTopK = parse.GetValue(topK) ?? (endpoint is null ? Defaults.TeacherScoreTopK : ServedTopK), Mode = parse.GetValue(mode), StudentModelPath = parse.GetValue(student)!,
+                TeacherScoreTopK = parse.GetValue(topK) ?? (endpoint is null ? Defaults.TeacherScoreTopK : ServedTopK), Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),

@@ -39,7 +39,7 @@ internal static class EvaluateCommand
             var rows = parse.GetValue(data) is { } path
                 ? PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!).Take(count).ToList()
                 : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(PromptResponseRow.From).ToList();
-            using var source = ModelSource.Open(parse.GetValue(model)!, parse.GetValue(maxNewTokens));
+            using var source = ModelSource.Open(ModelPath(parse.GetValue(model))!, parse.GetValue(maxNewTokens));
             var scored = new List<Scored>();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var row in rows)

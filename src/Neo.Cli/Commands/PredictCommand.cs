@@ -19,7 +19,7 @@ internal static class PredictCommand
         }.WithExample("neo predict --model student.zip --prompt \"Question: What is 2 + 3?\\nAnswer:\"");
         command.SetWork((parse, console, _) =>
         {
-            using var source = ModelSource.Open(parse.GetValue(model)!, parse.GetValue(maxNewTokens));
+            using var source = ModelSource.Open(ModelPath(parse.GetValue(model))!, parse.GetValue(maxNewTokens));
             var completions = new List<object>();
             foreach (string raw in parse.GetValue(prompts)!)
             {

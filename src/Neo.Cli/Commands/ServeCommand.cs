@@ -45,7 +45,7 @@ internal static class ServeCommand
                 .AddFilter("Microsoft.ML.Neo.Server", LogLevel.Information));
             var options = new NeoServerOptions
             {
-                ModelPath = parse.GetValue(model)!, ModelId = parse.GetValue(id), Host = parse.GetValue(host)!, Port = parse.GetValue(port),
+                ModelPath = ModelPath(parse.GetValue(model))!, ModelId = parse.GetValue(id), Host = parse.GetValue(host)!, Port = parse.GetValue(port),
                 ApiKey = key, MaxLogprobs = parse.GetValue(maxLogprobs), MaxPromptTokens = parse.GetValue(maxPrompt),
                 MaxRequestBodyBytes = parse.GetValue(maxBody), Precision = parse.GetValue(precision), LoggerFactory = logging,
             };

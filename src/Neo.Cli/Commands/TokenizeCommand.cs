@@ -32,7 +32,7 @@ internal static class TokenizeCommand
         command.SetWork((parse, console, _) =>
         {
             if (parse.GetValue(check) is { } root) return Check(root);
-            if (parse.GetValue(model) is { } folder) return Show(console, folder, parse.GetValue(text)!);
+            if (ModelPath(parse.GetValue(model)) is { } folder) return Show(console, folder, parse.GetValue(text)!);
 
             var tokenizer = EmbeddedTask.CreateTokenizer();
             console.WriteLine($"vocabulary: {tokenizer.VocabularySize} pieces");

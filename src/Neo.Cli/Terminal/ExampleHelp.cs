@@ -23,7 +23,16 @@ internal static class ExampleHelp
     public static void Install(RootCommand root)
     {
         var help = root.Options.OfType<HelpOption>().Single();
-        help.Action = new Action((HelpAction)help.Action!);
+        var standard = (HelpAction)help.Action!;
+        // Wrapped to the terminal (at most 120 columns), and to 100 when written to a file or a pipe.
+        standard.MaxWidth = Console.IsOutputRedirected ? 100 : Math.Clamp(SafeWindowWidth(), 60, 120);
+        help.Action = new Action(standard);
+    }
+
+    private static int SafeWindowWidth()
+    {
+        try { return Console.WindowWidth; }
+        catch (IOException) { return 100; }
     }
 
     private sealed class Action(HelpAction standard) : SynchronousCommandLineAction

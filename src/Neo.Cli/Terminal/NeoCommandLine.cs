@@ -9,7 +9,8 @@ internal static class NeoCommandLine
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("neo: knowledge distillation of language models with Microsoft.ML.Neo (docs/cli.md).")
+        var root = new RootCommand("neo: knowledge distillation of language models with Microsoft.ML.Neo. " +
+            "'neo <command> --help' shows a command's options and an example; 'neo help' lists the topics (data format, models, exit codes).")
         {
             CommonOptions.Json,
         };
@@ -18,7 +19,7 @@ internal static class NeoCommandLine
         foreach (var command in new[]
         {
             DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(), PredictCommand.Create(),
-            MakeStudentCommand.Create(), TokenizeCommand.Create(), BenchCommand.Create(), QuickstartCommand.Create(),
+            MakeStudentCommand.Create(), TokenizeCommand.Create(), HelpCommand.Create(), BenchCommand.Create(), QuickstartCommand.Create(),
             BenchDistillCommand.Create(), BenchLoadCommand.Create(), BenchServedCommand.Create(), PrimingExperimentCommand.Create(), NeoExperimentCommand.Create(), MakeEmbeddedCommand.Create(),
         })
         {

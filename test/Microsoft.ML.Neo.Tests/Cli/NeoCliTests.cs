@@ -131,4 +131,33 @@ public sealed class NeoCliTests
         StringAssert.Contains(error, "--max-logprobs 64");
         Assert.IsFalse(error.Contains("TeacherScoreTopK", StringComparison.Ordinal) || error.Contains("   at ", StringComparison.Ordinal), error);
     }
+
+    [TestMethod]
+    public void EmbeddedModelsAreReachableByName()
+    {
+        var (code, output, error) = Neo("tokenize", "--model", "embedded:styled-student", "--text", "Tom has 5", "--json");
+        Assert.AreEqual(0, code, error);
+        Assert.AreEqual("SentencePiece", JsonDocument.Parse(output).RootElement.GetProperty("kind").GetString());
+        (code, _, error) = Neo("tokenize", "--model", "embedded:nope", "--text", "x");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "names no embedded model; the tool ships embedded:student");
+    }
+
+    [TestMethod]
+    public void HelpTopicsAnswerWithoutTheRepositoryDocs()
+    {
+        var (code, output, _) = Neo("help", "--json");
+        Assert.AreEqual(0, code);
+        CollectionAssert.IsSubsetOf(new[] { "data", "models", "json", "exit-codes" },
+            JsonDocument.Parse(output).RootElement.GetProperty("topics").EnumerateArray().Select(t => t.GetString()).ToArray());
+        (code, output, _) = Neo("help", "models");
+        Assert.AreEqual(0, code);
+        StringAssert.Contains(output, "embedded:styled-teacher");
+        (code, _, string error) = Neo("help", "dat");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "did you mean 'data'?");
+        (code, output, _) = Neo("--help");
+        Assert.IsFalse(output.Contains("docs/", StringComparison.Ordinal), "an installed tool's user has no docs folder");
+        Assert.IsTrue(output.Split('\n').All(line => line.TrimEnd().Length <= 100), "help lines wrap at 100 columns when redirected");
+    }
 }
