@@ -38,10 +38,15 @@ internal sealed class TrialLog
             {
                 continue; // a line cut short when a run died; that trial runs again
             }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{path}' is not a trial log (its first line is not the JSON header a sweep writes); " +
+                    "use another log path, or delete the file to start over.", e);
+            }
             if (lineNumber == 1)
             {
                 if (json["sweep"]?.GetValue<string>() != description)
-                    throw new InvalidOperationException($"The trial log '{path}' was written by a different sweep (search space, metric or base options); " +
+                    throw new InvalidDataException($"The trial log '{path}' was written by a different sweep (search space, metric or base options); " +
                         "use another log path, or delete it to start over.");
                 continue;
             }

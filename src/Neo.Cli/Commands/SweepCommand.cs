@@ -13,6 +13,7 @@ namespace Neo.Cli.Commands;
 /// <summary>
 /// A hyperparameter sweep of NeoDistill on the embedded task (about 10 minutes on 2 cores with the defaults):
 ///   sweep [--trials 16] [--minutes 10] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
+///         [--rank 4:128] [--temperature 0.5:8] [--kd 0:1] [--lr 0.0001:0.01] [--epochs MIN:MAX] [--steps N] [--out best.zip]
 ///         [--train 2000] [--validation 100] [--test 200] [--log sweep-trials.jsonl] [--plot sweep.png] [--early-stopping]
 /// The sweep picks on validation problems; the best configuration and the quickstart's defaults are then both
 /// measured on separate test problems, so the reported gain is not the selection's own optimism.
@@ -38,14 +39,36 @@ internal static class SweepCommand
         var logOption = With("--log", "sweep-trials.jsonl", "Trial log; the same command again resumes the sweep from it.");
         var plotOption = With("--plot", "sweep.png", "PNG plot of the metric per trial, against rank and temperature.");
         var earlyStoppingOption = With("--early-stopping", false, "Stop trials whose validation loss is worse than the median at the same point.");
+        // The searched dimensions: MIN:MAX searches a range (on the scale docs/sweeps.md gives), one value fixes it.
+        var space = new NeoSearchSpace();
+        var rankOption = With("--rank", Text(space.LoraRank), "LoRA rank: MIN:MAX (integers, log scale) or one value to fix it.");
+        var temperatureOption = With("--temperature", Text(space.Temperature), "KD temperature: MIN:MAX (log scale) or one value.");
+        var kdOption = With("--kd", Text(space.KdWeight), "KD weight, 0 to 1: MIN:MAX (linear) or one value.");
+        var lrOption = With("--lr", Text(space.LearningRate), "Learning rate: MIN:MAX (log scale) or one value.");
+        var epochsOption = Optional<string?>("--epochs", "Epochs: MIN:MAX (integers) to search them, or one value (default: 1, not searched).");
+        var stepsOption = With("--steps", 0, "Optimizer steps per trial (0: one pass over the training data per epoch).");
+        var outOption = Optional<string?>("--out", "Also save the best trial's model as an ML.NET model zip here.");
         var command = new Command("sweep",
-            "Sweep NeoDistill's rank, temperature, KD weight and learning rate with a seeded tuner, and keep the best model.")
+            "Sweep NeoDistill's rank, temperature, KD weight and learning rate (and epochs) with a seeded tuner; --out saves the best model.")
         {
             teacherOption, studentOption, dataOption, validationDataOption, testDataOption, promptKey, responseKey, trialsOption, minutesOption,
             tunerOption, metricOption, trainOption, validationOption, testOption, logOption, plotOption, earlyStoppingOption,
-        }.WithExample("neo sweep --trials 16 --minutes 10 --tuner smac --metric accuracy");
+            rankOption, temperatureOption, kdOption, lrOption, epochsOption, stepsOption, outOption,
+        }.WithExample("neo sweep --trials 16 --minutes 10 --rank 8:64 --temperature 1:4 --kd 0.5 --steps 200 --out best.zip");
         command.SetWork((parse, console, _) =>
         {
+            // The ranges are checked before any data is read or any model is loaded.
+            var searched = new NeoSearchSpace
+            {
+                LoraRank = Range("--rank", parse.GetValue(rankOption)!, integer: true, logScale: true),
+                Temperature = Range("--temperature", parse.GetValue(temperatureOption)!, integer: false, logScale: true),
+                KdWeight = Range("--kd", parse.GetValue(kdOption)!, integer: false, logScale: false),
+                LearningRate = Range("--lr", parse.GetValue(lrOption)!, integer: false, logScale: true),
+                Epochs = parse.GetValue(epochsOption) is { } epochs ? Range("--epochs", epochs, integer: true, logScale: false) : null,
+            };
+            searched.Validate();
+            int steps = parse.GetValue(stepsOption);
+            if (steps < 0) throw new UsageException($"--steps must be 0 or more; it is {steps}.");
             var ml = new MLContext(seed: 1);
             IDataView View(IEnumerable<PromptResponseRow> rows) => ml.Data.LoadFromEnumerable(rows.ToList());
             IEnumerable<PromptResponseRow> Problems(int count, int seed) =>
@@ -75,22 +98,43 @@ internal static class SweepCommand
                 validation = View(Problems(parse.GetValue(validationOption), EmbeddedRecipes.EvaluationSeed + 1));
                 test = View(parse.GetValue(testDataOption) is { } testPath ? File(testPath) : Problems(parse.GetValue(testOption), EmbeddedRecipes.EvaluationSeed));
             }
-            return Run(console, ml, train, validation, test, parse.GetValue(teacherOption) ?? Path.Combine(EmbeddedModels, "teacher"),
-                parse.GetValue(studentOption) ?? Path.Combine(EmbeddedModels, "student"), parse.GetValue(trialsOption), parse.GetValue(minutesOption),
-                parse.GetValue(tunerOption)!, parse.GetValue(metricOption)!, parse.GetValue(logOption)!, parse.GetValue(plotOption)!, parse.GetValue(earlyStoppingOption));
+            return Run(console, ml, train, validation, test, ModelPath(parse.GetValue(teacherOption)) ?? Path.Combine(EmbeddedModels, "teacher"),
+                ModelPath(parse.GetValue(studentOption)) ?? Path.Combine(EmbeddedModels, "student"), parse.GetValue(trialsOption), parse.GetValue(minutesOption),
+                parse.GetValue(tunerOption)!, parse.GetValue(metricOption)!, parse.GetValue(logOption)!, parse.GetValue(plotOption)!, parse.GetValue(earlyStoppingOption),
+                searched, steps, parse.GetValue(outOption));
         });
         return command;
     }
 
+    // A range as the options write it: "MIN:MAX" or one value.
+    private static string Text(SearchRange range) => range.IsFixed
+        ? range.Min.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{range.Min:G}:{range.Max:G}");
+
+    private static SearchRange Range(string flag, string text, bool integer, bool logScale)
+    {
+        var parts = text.Split(':');
+        var numbers = parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : (double?)null).ToList();
+        if (parts.Length is < 1 or > 2 || numbers.Any(n => n is null || !double.IsFinite(n.Value)))
+            throw new UsageException($"{flag} '{text}' is not a range; write MIN:MAX (e.g. {(integer ? "8:64" : "0.5:4")}) or one value to fix it.");
+        if (integer && numbers.Any(n => n!.Value != Math.Floor(n.Value)))
+            throw new UsageException($"{flag} '{text}' must be whole numbers.");
+        if (parts.Length == 1) return SearchRange.Fixed(numbers[0]!.Value);
+        double min = numbers[0]!.Value, max = numbers[1]!.Value;
+        if (min > max) throw new UsageException($"{flag} '{text}': the minimum is above the maximum.");
+        return integer ? SearchRange.Int((int)min, (int)max, logScale) : SearchRange.Float(min, max, logScale);
+    }
+
     private static int Run(CliConsole console, MLContext ml, IDataView train, IDataView validation, IDataView? test, string teacher, string student,
-        int trials, double minutes, string tunerName, string metricName, string log, string plot, bool earlyStopping)
+        int trials, double minutes, string tunerName, string metricName, string log, string plot, bool earlyStopping,
+        NeoSearchSpace space, int steps, string? output)
     {
         // The quickstart's settings are the baseline and everything the sweep does not search.
         var defaults = new NeoDistillOptions
         {
             TeacherModelPath = teacher, StudentModelPath = student,
             LoraRank = 64, LoraAlpha = 128, LearningRate = 5e-3f, Temperature = 1, KdWeight = 0.5f, BatchSize = 16, Epochs = 1,
-            MaxNewTokens = 64, Seed = 1,
+            MaxNewTokens = 64, Seed = 1, MaxSteps = steps,
         };
         var metric = metricName switch
         {
@@ -105,11 +149,6 @@ internal static class SweepCommand
             "random" => new RandomTuner(seed: 1),
             "grid" => new GridTuner(2),
             var other => throw new ArgumentException($"--tuner '{other}' is not one of smac, random, grid."),
-        };
-        var space = new NeoSearchSpace
-        {
-            LoraRank = SearchRange.Int(8, 128, logScale: true), Temperature = SearchRange.Float(0.5, 8, logScale: true),
-            KdWeight = SearchRange.Float(0, 0.9), LearningRate = SearchRange.Float(5e-4, 2e-2, logScale: true),
         };
         var experiment = ml.CreateNeoSweepExperiment(defaults)
             .SetDataset(train, validation).SetSearchSpace(space).SetTuner(tuner).SetMetric(metric)
@@ -154,6 +193,11 @@ internal static class SweepCommand
             result.SavePlot(plot);
             console.WriteLine($"Plot written to {plot}.");
             console.WriteLine($"Best (trial {result.BestTrial.Index}): {result.BestTrial.Parameters}");
+            if (output is not null)
+            {
+                ml.Model.Save(result.BestModel, train.Schema, output);
+                console.WriteLine($"Best model saved to {output}.");
+            }
             double? best = null, byDefault = null;
             if (test is not null)
             {
@@ -167,7 +211,7 @@ internal static class SweepCommand
             console.WriteResult(new
             {
                 bestTrial = result.BestTrial.Index, bestParameters = result.BestTrial.Parameters.ToString(), bestMetric = result.BestTrial.Metric,
-                trials = result.Trials.Count, testAccuracyBest = best, testAccuracyDefaults = byDefault, log, plot,
+                trials = result.Trials.Count, testAccuracyBest = best, testAccuracyDefaults = byDefault, log, plot, model = output,
             });
         }
         return ExitCodes.Success;

@@ -31,7 +31,7 @@ internal static class TokenizeCommand
         }.WithExample("neo tokenize --model ./student --text \"Hello world\"");
         command.SetWork((parse, console, _) =>
         {
-            if (parse.GetValue(check) is { } root) return Check(root);
+            if (parse.GetValue(check) is { } root) return Check(console, root);
             if (ModelPath(parse.GetValue(model)) is { } folder) return Show(console, folder, parse.GetValue(text)!);
 
             var tokenizer = EmbeddedTask.CreateTokenizer();
@@ -69,9 +69,10 @@ internal static class TokenizeCommand
         return ExitCodes.Success;
     }
 
-    private static int Check(string root)
+    private static int Check(CliConsole console, string root)
     {
         int failures = 0;
+        var results = new List<object>();
         foreach (var directory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
             string referencePath = Path.Combine(directory, "reference.json");
@@ -85,7 +86,8 @@ internal static class TokenizeCommand
             catch (InvalidDataException e)
             {
                 // One unreadable folder should not hide the results of the others.
-                Console.WriteLine($"{Path.GetFileName(directory)}: cannot be read: {e.Message}");
+                console.WriteLine($"{Path.GetFileName(directory)}: cannot be read: {e.Message}");
+                results.Add(new { name = Path.GetFileName(directory), error = e.Message });
                 failures++;
                 continue;
             }
@@ -102,11 +104,13 @@ internal static class TokenizeCommand
                 if (expected.SequenceEqual(actual)) matched++;
                 else firstDifference ??= Difference(tokenizer, text, expected, actual);
             }
-            Console.WriteLine($"{Path.GetFileName(directory)} ({tokenizer.Kind}): {matched}/{texts} texts identical, {tokens} reference tokens");
-            if (firstDifference is not null) Console.WriteLine(firstDifference);
+            console.WriteLine($"{Path.GetFileName(directory)} ({tokenizer.Kind}): {matched}/{texts} texts identical, {tokens} reference tokens");
+            if (firstDifference is not null) console.WriteLine(firstDifference);
+            results.Add(new { name = Path.GetFileName(directory), kind = tokenizer.Kind.ToString(), texts, identical = matched, referenceTokens = tokens, firstDifference });
             failures += texts - matched;
         }
-        Console.WriteLine(failures == 0 ? "All texts encode to the reference ids." : $"{failures} texts differ.");
+        console.WriteLine(failures == 0 ? "All texts encode to the reference ids." : $"{failures} texts differ.");
+        console.WriteResult(new { tokenizers = results, failures });
         return failures == 0 ? ExitCodes.Success : ExitCodes.CheckFailed;
     }
 

@@ -11,6 +11,10 @@ namespace Neo.Cli.Terminal;
 /// </summary>
 internal sealed class CliConsole(bool json)
 {
+    // Standard output as the process got it: under --json, CommandAction points Console.Out at standard error while a
+    // command runs (so a stray line cannot break the JSON), and only the result and errors are written here.
+    private readonly TextWriter output = Console.Out;
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -35,14 +39,19 @@ internal sealed class CliConsole(bool json)
     /// <summary>Writes the command's result as JSON on standard output (under --json only).</summary>
     public void WriteResult(object result)
     {
-        if (Json) Console.Out.WriteLine(JsonSerializer.Serialize(result, result.GetType(), JsonOptions));
+        if (!Json) return;
+        output.WriteLine(JsonSerializer.Serialize(result, result.GetType(), JsonOptions));
+        ResultWritten = true;
     }
+
+    /// <summary>Whether the command wrote its result (under --json).</summary>
+    public bool ResultWritten { get; private set; }
 
     /// <summary>Writes an error: a line on standard error, and under --json an error document on standard output.</summary>
     public void WriteError(string message, int exitCode)
     {
         Console.Error.WriteLine("neo: " + message);
-        if (Json) Console.Out.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode }, JsonOptions));
+        if (Json) output.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode }, JsonOptions));
     }
 
     /// <summary>Writes a warning on standard error: the work goes on.</summary>

@@ -51,7 +51,7 @@ internal static partial class CliTerms
         return message;
     }
 
-    [GeneratedRegex(@"\bNeoDistillOptions\.([A-Za-z]+)\b")]
+    [GeneratedRegex(@"\b(?:NeoDistillOptions|NeoSearchSpace)\.([A-Za-z]+)\b")]
     private static partial Regex QualifiedProperty();
 
     [GeneratedRegex(@"\b[A-Z][a-z]+(?:[A-Z][A-Za-z]*)+\b")]

@@ -15,9 +15,16 @@ internal static class CommandAction
     private static int Run(ParseResult parse, Work work)
     {
         var console = new CliConsole(parse.GetValue(CommonOptions.Json));
+        var standardOutput = Console.Out;
+        // Under --json, lines a command writes with Console.WriteLine go to standard error (and are kept), so standard
+        // output holds one JSON document; a command without a result of its own reports those lines as its result.
+        var lines = console.Json ? new LineRecorder(Console.Error) : null;
+        if (lines is not null) Console.SetOut(lines);
         try
         {
-            return work(parse, console, Interruption.Token);
+            int code = work(parse, console, Interruption.Token);
+            if (lines is not null && !console.ResultWritten) console.WriteResult(new { exitCode = code, log = lines.Lines });
+            return code;
         }
         catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
         {
@@ -42,6 +49,39 @@ internal static class CommandAction
             console.WriteError(e.ToString(), ExitCodes.Failure);
             return ExitCodes.Failure;
         }
+        finally
+        {
+            if (lines is not null) Console.SetOut(standardOutput);
+        }
+    }
+
+    // Writes through to another writer and keeps every complete line.
+    private sealed class LineRecorder(TextWriter inner) : TextWriter
+    {
+        private readonly System.Text.StringBuilder current = new();
+
+        public List<string> Lines { get; } = new();
+
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            inner.Write(value);
+            lock (Lines)
+            {
+                if (value == '\n')
+                {
+                    Lines.Add(current.ToString().TrimEnd('\r'));
+                    current.Clear();
+                }
+                else
+                {
+                    current.Append(value);
+                }
+            }
+        }
+
+        public override void Flush() => inner.Flush();
     }
 }
 

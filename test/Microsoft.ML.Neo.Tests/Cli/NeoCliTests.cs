@@ -160,4 +160,37 @@ public sealed class NeoCliTests
         Assert.IsFalse(output.Contains("docs/", StringComparison.Ordinal), "an installed tool's user has no docs folder");
         Assert.IsTrue(output.Split('\n').All(line => line.TrimEnd().Length <= 100), "help lines wrap at 100 columns when redirected");
     }
+
+    [TestMethod]
+    public void SweepSearchesTheGivenRangesForTheGivenStepsAndSavesTheBestModel()
+    {
+        using var folder = new TempDirectory();
+        string[] Sweep(string metric) =>
+        [
+            "sweep", "--trials", "2", "--steps", "2", "--train", "64", "--validation", "8", "--test", "8", "--tuner", "random",
+            "--metric", metric, "--rank", "4", "--temperature", "2", "--kd", "0.5", "--lr", "0.001:0.01",
+            "--log", folder.Sub("trials.jsonl"), "--plot", folder.Sub("sweep.png"), "--out", folder.Sub("best.zip"), "--json",
+        ];
+        var (code, output, error) = Neo(Sweep("loss"));
+        Assert.AreEqual(0, code, error);
+        var result = JsonDocument.Parse(output).RootElement;
+        Assert.AreEqual(2, result.GetProperty("trials").GetInt32());
+        StringAssert.Contains(result.GetProperty("bestParameters").GetString(), "rank 4");
+        Assert.IsTrue(File.Exists(folder.Sub("best.zip")), "--out writes the best model");
+        var trialLines = File.ReadLines(folder.Sub("trials.jsonl")).Skip(1).ToList();
+        Assert.AreEqual(2, trialLines.Count);
+        foreach (string line in trialLines)
+        {
+            var trial = JsonDocument.Parse(line).RootElement;
+            Assert.AreEqual(4, trial.GetProperty("lora_rank").GetInt32(), "a fixed rank stays fixed");
+            double lr = trial.GetProperty("learning_rate").GetDouble();
+            Assert.IsTrue(lr is >= 0.001 and <= 0.01, $"learning rate {lr} outside --lr");
+        }
+
+        // The same log with another metric is another sweep: refused in one line, exit 2.
+        (code, _, error) = Neo(Sweep("perplexity"));
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "different sweep");
+        Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+    }
 }

@@ -69,8 +69,10 @@ public sealed class NeoSweepExperimentTests
             for (int i = 0; i < 4; i++) Assert.AreEqual(unbroken.Trials[i].Metric!.Value, resumed.Trials[i].Metric!.Value, 1e-6);
         }
         var other = Experiment(ml, fixture).SetMetric(SweepMetric.Perplexity).SetTrialLog(log);
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => other.Run());
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => other.Run());
         StringAssert.Contains(e.Message, "different sweep");
+        File.WriteAllText(log, "{\"prompt\": \"not a log\"\n");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Experiment(ml, fixture).SetTrialLog(log).Run()).Message, "is not a trial log");
     }
 
     [TestMethod]
