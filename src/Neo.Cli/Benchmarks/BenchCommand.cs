@@ -90,6 +90,8 @@ internal static class BenchCommand
             var problems = ArithmeticWordProblems.Generate(batch * (steps + 5), seed: 1);
             double meanTokens = problems.Average(p => tokenizer.Encode(p.Prompt).Length + tokenizer.Encode(p.Solution, false).Length + 1);
 
+            bool bf16 = Bf16Gate.Available;
+            if (!bf16) Bf16Gate.TellSkipped();
             var peak32 = new List<double>();
             var peak16 = new List<double>();
             var kd32 = new List<RunMeasurement>();
@@ -98,32 +100,32 @@ internal static class BenchCommand
             for (int r = 0; r < repeats; r++)
             {
                 peak32.Add(MatmulPeak.Gflops(ScalarType.Float32, 1024, 1024, 1024));
-                peak16.Add(MatmulPeak.Gflops(ScalarType.BFloat16, 1024, 1024, 1024));
+                if (bf16) peak16.Add(MatmulPeak.Gflops(ScalarType.BFloat16, 1024, 1024, 1024));
                 kd32.Add(Distill(root, problems, steps, batch, rank, ComputePrecision.Float32));
-                kd16.Add(Distill(root, problems, steps, batch, rank, ComputePrecision.BFloat16));
+                if (bf16) kd16.Add(Distill(root, problems, steps, batch, rank, ComputePrecision.BFloat16));
                 full.Add(FullTraining(vocab, problems, steps, batch));
-                Console.WriteLine($"repeat {r + 1}: matmul fp32 {peak32[^1]:F1}, bf16 {peak16[^1]:F1} GFLOP/s; LoRA KD fp32 {kd32[^1].TokensPerSecond:F0}, " +
-                    $"bf16 {kd16[^1].TokensPerSecond:F0} tok/s; full fine-tune {full[^1].TokensPerSecond:F0} tok/s");
+                Console.WriteLine($"repeat {r + 1}: matmul fp32 {peak32[^1]:F1}" + (bf16 ? $", bf16 {peak16[^1]:F1}" : "") + $" GFLOP/s; LoRA KD fp32 {kd32[^1].TokensPerSecond:F0}" +
+                    (bf16 ? $", bf16 {kd16[^1].TokensPerSecond:F0}" : "") + $" tok/s; full fine-tune {full[^1].TokensPerSecond:F0} tok/s");
             }
 
             int length = (int)Math.Round(meanTokens) - 1;
             double kdFlops = FlopCounter.LoraDistillationPerToken(Student(vocab), Teacher(vocab), rank, length);
             double fullFlops = FlopCounter.FullTrainingPerToken(Student(vocab), length);
-            double best32 = peak32.Max() * 1e9, best16 = peak16.Max() * 1e9;
+            double best32 = peak32.Max() * 1e9, best16 = bf16 ? peak16.Max() * 1e9 : double.NaN;
             Console.WriteLine();
-            Console.WriteLine($"mean sequence length {length} tokens; matmul 1024^3 max: fp32 {peak32.Max():F1}, bf16 {peak16.Max():F1} GFLOP/s " +
-                $"(repeats fp32 {string.Join(", ", peak32.Select(v => v.ToString("F1")))}; bf16 {string.Join(", ", peak16.Select(v => v.ToString("F1")))})");
+            Console.WriteLine($"mean sequence length {length} tokens; matmul 1024^3 max: fp32 {peak32.Max():F1}" + (bf16 ? $", bf16 {peak16.Max():F1}" : "") + " GFLOP/s " +
+                $"(repeats fp32 {string.Join(", ", peak32.Select(v => v.ToString("F1")))}" + (bf16 ? $"; bf16 {string.Join(", ", peak16.Select(v => v.ToString("F1")))}" : "") + ")");
             Console.WriteLine("| variant | model GFLOP/token | tokens/s (median) | tokens/s (max) | MFU vs same-precision peak (median) |");
             Console.WriteLine("|---|---|---|---|---|");
             Console.WriteLine($"| LoRA r={rank} KD fp32, teacher online | {kdFlops / 1e9:F4} | {Median(kd32):F0} | {kd32.Max(m => m.TokensPerSecond):F0} | {Median(kd32) * kdFlops / best32:P1} |");
-            Console.WriteLine($"| LoRA r={rank} KD bf16, teacher online | {kdFlops / 1e9:F4} | {Median(kd16):F0} | {kd16.Max(m => m.TokensPerSecond):F0} | {Median(kd16) * kdFlops / best16:P1} |");
+            if (bf16) Console.WriteLine($"| LoRA r={rank} KD bf16, teacher online | {kdFlops / 1e9:F4} | {Median(kd16):F0} | {kd16.Max(m => m.TokensPerSecond):F0} | {Median(kd16) * kdFlops / best16:P1} |");
             Console.WriteLine($"| full fine-tune fp32, student only | {fullFlops / 1e9:F4} | {Median(full):F0} | {full.Max(m => m.TokensPerSecond):F0} | {Median(full) * fullFlops / best32:P1} |");
-            Console.WriteLine($"bf16 / fp32 LoRA KD tokens/s (medians): {Median(kd16) / Median(kd32):F2}x");
+            if (bf16) Console.WriteLine($"bf16 / fp32 LoRA KD tokens/s (medians): {Median(kd16) / Median(kd32):F2}x");
             Console.WriteLine();
             Console.WriteLine("time split per step (last repeat):");
             Console.WriteLine(RunMeasurement.Header);
             Console.WriteLine(kd32[^1].Row("LoRA KD fp32"));
-            Console.WriteLine(kd16[^1].Row("LoRA KD bf16"));
+            if (bf16) Console.WriteLine(kd16[^1].Row("LoRA KD bf16"));
         }
         finally
         {
@@ -136,10 +138,17 @@ internal static class BenchCommand
     {
         Console.WriteLine("| m × k × n | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 |");
         Console.WriteLine("|---|---|---|---|");
+        if (!Bf16Gate.Available) Bf16Gate.TellSkipped();
         foreach (var (m, k, n) in new[] { (1024, 1024, 1024), (2048, 2048, 2048), (1024, 2048, 5632), (1024, 2048, 32000), (1024, 256, 688),
             (1024, 512, 1376), (2048, 256, 8192), (256, 256, 128256), (2048, 5632, 2048) })
         {
-            double a = MatmulPeak.Gflops(ScalarType.Float32, m, k, n), b = MatmulPeak.Gflops(ScalarType.BFloat16, m, k, n);
+            double a = MatmulPeak.Gflops(ScalarType.Float32, m, k, n);
+            if (!Bf16Gate.Available)
+            {
+                Console.WriteLine($"| {m} × {k} × {n} | {a:F1} | skipped | - |");
+                continue;
+            }
+            double b = MatmulPeak.Gflops(ScalarType.BFloat16, m, k, n);
             Console.WriteLine($"| {m} × {k} × {n} | {a:F1} | {b:F1} | {b / a:F2} |");
         }
     }

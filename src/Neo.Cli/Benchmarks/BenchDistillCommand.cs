@@ -66,7 +66,9 @@ internal static class BenchDistillCommand
         Console.WriteLine($"matmul peaks in this run: fp32 {fp32Peak:F1}, bf16 {bf16Peak:F1} GFLOP/s");
 
         var results = new List<(string Precision, RunMeasurement Measured)>();
-        foreach (var precision in precisionList.Split(','))
+        var chosen = precisionList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        if (!Bf16Gate.Available && chosen.RemoveAll(p => !p.Equals("float32", StringComparison.OrdinalIgnoreCase)) > 0) Bf16Gate.TellSkipped();
+        foreach (var precision in chosen)
         {
             // The child writes its result as JSON on standard output (--json) and its log on standard error.
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };

@@ -30,7 +30,7 @@ internal static class BigVocabularyBench
 
     public static void Run(Settings settings)
     {
-        var (steps, chunks, precisions) = (settings.Steps, settings.Chunks, settings.Precisions);
+        var (steps, chunks, precisions) = (settings.Steps, settings.Chunks, Bf16Gate.Filter(settings.Precisions));
         Console.WriteLine();
         Console.WriteLine($"big vocabulary: {Vocabulary:N0} ids, batch {Batch} x {Length} tokens, {steps} counted steps after 1 warm-up; " +
             $"one float32 [1024, vocabulary] block of logits is {Vocabulary * 4.0 * 1024 / (1 << 30):F2} GiB");
@@ -42,8 +42,8 @@ internal static class BigVocabularyBench
             using (var teacher = CausalLM.Create(Teacher, tokenizer, seed: 2)) teacher.SavePretrained(Path.Combine(root, "teacher"));
             var rows = Rows(Batch * (steps + 1));
             double peak32 = MatmulPeak.Gflops(TorchSharp.torch.ScalarType.Float32, 2048, 256, 8192);
-            double peak16 = MatmulPeak.Gflops(TorchSharp.torch.ScalarType.BFloat16, 2048, 256, 8192);
-            Console.WriteLine($"head-shaped matmul 2048x256x8192: fp32 {peak32:F1}, bf16 {peak16:F1} GFLOP/s");
+            string peak16 = Bf16Gate.Available ? $"{MatmulPeak.Gflops(TorchSharp.torch.ScalarType.BFloat16, 2048, 256, 8192):F1}" : "skipped";
+            Console.WriteLine($"head-shaped matmul 2048x256x8192: fp32 {peak32:F1}, bf16 {peak16} GFLOP/s");
             Console.WriteLine(RunMeasurement.Header);
             foreach (var precision in precisions)
             foreach (int chunk in chunks)

@@ -193,4 +193,17 @@ public sealed class NeoCliTests
         StringAssert.Contains(error, "different sweep");
         Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
     }
+
+    [TestMethod]
+    public void BenchMeasuresWhatTheCpuCanRunAndReportsItUnderJson()
+    {
+        // Without native bf16 the matmul table keeps its float32 column and says why bf16 is skipped (libtorch would
+        // emulate it at about 1 GFLOP/s); a command without a result of its own reports its lines as the JSON result.
+        var (code, output, error) = Neo("bench", "--matmul", "--json");
+        Assert.AreEqual(0, code, error);
+        var log = JsonDocument.Parse(output).RootElement.GetProperty("log").EnumerateArray().Select(l => l.GetString()!).ToList();
+        Assert.IsTrue(log.Any(l => l.StartsWith("| 1024 × 1024 × 1024 |", StringComparison.Ordinal)), string.Join("\n", log));
+        bool bf16 = Microsoft.ML.Neo.Modeling.CpuBf16Support.Current.Supported != false;
+        Assert.AreEqual(!bf16, log.Any(l => l.StartsWith("bf16 skipped:", StringComparison.Ordinal)), "bf16 is skipped exactly when the CPU lacks it");
+    }
 }
