@@ -111,6 +111,26 @@ public sealed partial class DocSnippetTests
     [GeneratedRegex(@"^```(?:bash|sh|shell)[ \t]*\r?\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex ShellBlock();
 
+    [TestMethod]
+    public void TheDocsLinkOnlyToWhatTheRepositoryHolds()
+    {
+        // A reader of a clone (or of the package) has nothing outside the repository: no ../shared/..., no missing files.
+        string root = RepositoryRoot();
+        var broken = new List<string>();
+        foreach (string file in Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")))
+        {
+            string text = File.ReadAllText(file);
+            if (text.Contains("../shared", StringComparison.Ordinal)) broken.Add($"{Path.GetRelativePath(root, file)}: mentions ../shared");
+            foreach (Match link in Regex.Matches(text, @"\]\(([^)#:\s]+)(#[^)]*)?\)"))
+            {
+                string target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, link.Groups[1].Value));
+                if (!File.Exists(target) && !Directory.Exists(target)) broken.Add($"{Path.GetRelativePath(root, file)}: {link.Groups[1].Value}");
+                else if (!target.StartsWith(root, StringComparison.Ordinal)) broken.Add($"{Path.GetRelativePath(root, file)}: {link.Groups[1].Value} is outside the repository");
+            }
+        }
+        Assert.AreEqual(0, broken.Count, string.Join("\n", broken));
+    }
+
     // The framework's assemblies (ASP.NET Core's too, which NeoServer's API uses), then every library beside the tests.
     private static IReadOnlyList<MetadataReference> LoadReferences()
     {
