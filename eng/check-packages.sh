@@ -68,6 +68,7 @@ cp test/Packages/NeoConsumer/Program.cs "$app/Program.cs"
 check "dotnet build -c Release -o out" dotnet build "$app" -c Release -o "$app/out" -nologo -v quiet
 check "fit -> save zip (dotnet build output)" bash -c "dotnet '$app/out/app.dll' fit '$models/teacher' '$models/student' '$data' '$work/model.zip' > '$work/fit.txt'"
 prompt=$(head -n 1 "$data" | sed 's/^{"prompt": "\([^"]*\)".*/\1/')
+prompt=${prompt//\\n/$'\n'} # the JSON escape \n is a line break in the prompt the app was fitted on
 same_completion() { # same_completion COMMAND... : the fresh process completes the first prompt as the fitting one did
   local got; got=$("$@" predict "$work/model.zip" "$prompt") || return 1
   echo "fit:     $(cat "$work/fit.txt")"; echo "predict: $got"
