@@ -14,9 +14,18 @@ namespace Neo.Cli.Benchmarks;
 internal sealed record RunMeasurement(
     double TokensPerSecond, [property: System.Text.Json.Serialization.JsonIgnore] double[] Phases, double StepSeconds, double? PeakAboveStartGiB, double? PeakGiB)
 {
+    /// <summary>Read back from JSON (bench-distill reads its child processes' results): phases by name, as written.</summary>
+    [System.Text.Json.Serialization.JsonConstructor]
+    public RunMeasurement(double tokensPerSecond, IReadOnlyDictionary<string, double> phaseSeconds, double stepSeconds, double? peakAboveStartGiB,
+        double? peakGiB)
+        : this(tokensPerSecond, Enum.GetValues<TrainingPhase>().Select(p => phaseSeconds[PhaseName(p)]).ToArray(), stepSeconds, peakAboveStartGiB, peakGiB)
+    {
+    }
+
     /// <summary>Mean seconds per step of each phase, by name (what --json writes; <see cref="Phases"/> is by index).</summary>
-    public IReadOnlyDictionary<string, double> PhaseSeconds =>
-        Enum.GetValues<TrainingPhase>().ToDictionary(p => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(p.ToString()), p => Phases[(int)p]);
+    public IReadOnlyDictionary<string, double> PhaseSeconds => Enum.GetValues<TrainingPhase>().ToDictionary(PhaseName, p => Phases[(int)p]);
+
+    private static string PhaseName(TrainingPhase phase) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(phase.ToString());
 
     public static string Header =>
         "| variant | tokens/s | s/step | student gen | teacher fwd | student fwd | loss | backward | optimizer | step peak above start | process peak |\n" +
