@@ -11,7 +11,7 @@ namespace Microsoft.ML.Neo.Server.Endpoints;
 /// </summary>
 internal static class CompletionsEndpoint
 {
-    private sealed record Request(int[] PromptIds, string PromptText, int MaxTokens, GenerationOptions Sampling, List<string> Stops,
+    private sealed record Request(int[] PromptIds, int MaxTokens, GenerationOptions Sampling, List<string> Stops,
         bool Echo, int? Logprobs, int? PromptLogprobs);
 
     private sealed record Result(int[] Generated, string Text, bool Stopped, Generation.PositionLogprobs[]? Scores);
@@ -37,7 +37,7 @@ internal static class CompletionsEndpoint
         if (json.Bool("stream", false))
             throw RequestError.BadRequest("NeoServer does not stream /v1/completions; leave 'stream' false, or use /v1/chat/completions to stream.", "stream");
         if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
-        var (promptIds, promptText) = Prompt(json, model);
+        var promptIds = Prompt(json, model);
         bool echo = json.Bool("echo", false);
         int maxTokens = json.Int("max_tokens") ?? 16;
         if (maxTokens < 0 || (maxTokens == 0 && !echo))
@@ -48,21 +48,20 @@ internal static class CompletionsEndpoint
         RequireLogprobs(promptLogprobs, "prompt_logprobs", "prompt", options.MaxLogprobs);
         var sampling = ChatCompletionsEndpoint.Sampling(json, maxTokens);
         ModelsEndpoint.RequireFits(promptIds.Length, maxTokens, model, options);
-        return new Request(promptIds, promptText, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs);
+        return new Request(promptIds, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs);
     }
 
     // One prompt: a string, a list of token ids, or a one-element list of either.
-    private static (int[] Ids, string Text) Prompt(JsonRequest json, ServedModel model)
+    private static int[] Prompt(JsonRequest json, ServedModel model)
     {
         var prompt = json.Get("prompt") ?? throw RequestError.BadRequest("'prompt' is required: a string or a list of token ids.", "prompt");
         if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array)
             prompt = prompt[0];
         if (prompt.ValueKind == JsonValueKind.String)
         {
-            var text = prompt.GetString()!;
-            var ids = model.Tokenizer.Encode(text);
+            var ids = model.Tokenizer.Encode(prompt.GetString()!);
             if (ids.Length == 0) throw RequestError.BadRequest("'prompt' encodes to no tokens.", "prompt");
-            return (ids, text);
+            return ids;
         }
         if (prompt.ValueKind == JsonValueKind.Array && prompt.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number))
         {
@@ -75,7 +74,7 @@ internal static class CompletionsEndpoint
                 ids[i++] = id;
             }
             if (ids.Length == 0) throw RequestError.BadRequest("'prompt' is an empty list of token ids.", "prompt");
-            return (ids, model.Tokenizer.Decode(ids));
+            return ids;
         }
         throw RequestError.BadRequest("'prompt' must be one string or one list of token ids; NeoServer answers one prompt per request.", "prompt");
     }
@@ -155,10 +154,12 @@ internal static class CompletionsEndpoint
         writer.WriteStartArray("choices");
         writer.WriteStartObject();
         writer.WriteNumber("index", 0);
-        // The prompt as its tokens decode (what text_offset counts in), then the completion as it continues it.
-        writer.WriteString("text", request.Echo ? string.Concat(model.TokenTexts(request.PromptIds)) + result.Text : result.Text);
+        // Each token's text in the sequence, decoded once: echo writes the prompt as its tokens decode (what text_offset
+        // counts in), and logprobs.tokens joins into the returned text.
+        var texts = request.Echo || request.Logprobs is not null ? model.TokenTexts([.. request.PromptIds, .. result.Generated]) : null;
+        writer.WriteString("text", request.Echo ? string.Concat(texts!.Take(request.PromptIds.Length)) + result.Text : result.Text);
         writer.WritePropertyName("logprobs");
-        if (request.Logprobs is int k) WriteTokenLogprobs(writer, model, request, result, k);
+        if (request.Logprobs is int k) WriteTokenLogprobs(writer, model, request, result, texts!, k);
         else writer.WriteNullValue();
         writer.WriteString("finish_reason", result.Stopped ? "stop" : "length");
         writer.WritePropertyName("prompt_logprobs");
@@ -209,13 +210,12 @@ internal static class CompletionsEndpoint
     }
 
     // The OpenAI completions logprobs object over the returned tokens (with echo, the prompt's first).
-    private static void WriteTokenLogprobs(Utf8JsonWriter writer, ServedModel model, Request request, Result result, int k)
+    /// <param name="texts">Each token's text in the whole sequence, prompt then completion.</param>
+    private static void WriteTokenLogprobs(Utf8JsonWriter writer, ServedModel model, Request request, Result result, string[] texts, int k)
     {
         int promptLength = request.PromptIds.Length;
         var tokens = (request.Echo ? request.PromptIds : Array.Empty<int>()).Concat(result.Generated).ToArray();
         int first = request.Echo ? 0 : promptLength; // absolute index of tokens[0]
-        // Each token's text in the sequence, so that the tokens join into the returned text and text_offset stays on it.
-        var texts = model.TokenTexts([.. request.PromptIds, .. result.Generated]);
         var tokenTexts = texts.Skip(first).ToArray();
         writer.WriteStartObject();
         writer.WriteStartArray("tokens");
