@@ -48,9 +48,6 @@ internal sealed class PretrainedFolder
     /// <summary><c>generation_config.json</c>, or null when the folder has none.</summary>
     public GenerationConfig? Generation { get; }
 
-    /// <summary>The tokens the model's context holds (its <c>max_position_embeddings</c>).</summary>
-    public int ContextLength => Config.ContextLength;
-
     /// <summary>Every id generation stops at (<see cref="StopTokens.Of"/>).</summary>
     public IReadOnlySet<int> StopTokenIds => StopTokens.Of(Config, Tokenizer, Generation);
 

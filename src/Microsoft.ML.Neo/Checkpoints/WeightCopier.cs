@@ -30,22 +30,24 @@ internal sealed class WeightCopier
         foreach (var fileName in reader.Tensors.Keys)
         {
             // A tensor left out (a dropped layer, a vision tower) is never read.
-            if (toParameterName(fileName) is null) continue;
+            if (toParameterName(fileName) is not { } name) continue;
             using var value = reader.Read(fileName); // stored dtype; copy_ converts to the parameter's dtype
-            Copy(fileName, value, source);
+            Copy(name, fileName, value, source);
         }
     }
 
     /// <summary>Copies the named tensors of another model (or any other named source) in memory.</summary>
     public void CopyAll(IEnumerable<(string Name, Tensor Value)> tensors, string source)
     {
-        foreach (var (name, value) in tensors) Copy(name, value, source);
+        foreach (var (fileName, value) in tensors)
+        {
+            if (toParameterName(fileName) is { } name) Copy(name, fileName, value, source);
+        }
     }
 
-    private void Copy(string fileName, Tensor value, string source)
+    /// <param name="name">The parameter <paramref name="fileName"/> maps to.</param>
+    private void Copy(string name, string fileName, Tensor value, string source)
     {
-        string? name = toParameterName(fileName);
-        if (name is null) return;
         if (!parameters.TryGetValue(name, out var target))
         {
             // transformers sometimes stores this buffer; it is recomputed here.

@@ -110,7 +110,6 @@ public sealed class TokenizerFiles
                 continue;
             }
             texts[i] = with.StartsWith(before, StringComparison.Ordinal) ? with[before.Length..] : Decode(Slice(ids, pending, i + 1));
-            for (int held = pending; held < i; held++) texts[held] ??= "";
             pending = i + 1;
         }
         return texts;

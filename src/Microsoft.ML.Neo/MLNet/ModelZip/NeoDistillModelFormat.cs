@@ -82,12 +82,8 @@ internal static class NeoDistillModelFormat
             throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads 1 to {PayloadVersion}.");
         var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
-        string? specJson = version >= 3 ? ctx.Reader.ReadString() : null;
-        var spec = specJson is not null ? SpecFromJson(specJson)
-            : new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32);
-        var baseFamily = specJson is not null && (JsonNode.Parse(specJson) as JsonObject)?["base_model_type"]?.GetValue<string>() is { } baseType
-            ? Modeling.Families.ModelFamilies.ForModelType(baseType)
-            : null;
+        var (spec, baseFamily) = version >= 3 ? SpecFromJson(ctx.Reader.ReadString())
+            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
         var config = ModelConfig.FromJson(ctx.Reader.ReadString());
         string generation = ctx.Reader.ReadString();
         var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
@@ -132,7 +128,8 @@ internal static class NeoDistillModelFormat
         return json.ToJsonString();
     }
 
-    private static StudentSpec SpecFromJson(string text)
+    /// <returns>The spec, and the family of the checkpoint the base came from when it is not the config's own.</returns>
+    private static (StudentSpec Spec, Modeling.Families.ModelFamily? BaseFamily) SpecFromJson(string text)
     {
         var json = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException("The NeoDistill model's student spec is not a JSON object.");
         var precision = (string?)json["dtype"] switch
@@ -150,7 +147,8 @@ internal static class NeoDistillModelFormat
         } : null;
         if (kind == TrainableKind.LoraAdapters && lora is null)
             throw new InvalidDataException("The NeoDistill model's student spec names LoRA adapters but no LoRA settings.");
-        return new StudentSpec(new TrainableSet(kind, lora), precision);
+        var baseFamily = (string?)json["base_model_type"] is { } baseType ? Modeling.Families.ModelFamilies.ForModelType(baseType) : null;
+        return (new StudentSpec(new TrainableSet(kind, lora), precision), baseFamily);
     }
 
     // Float32 whatever the spec's dtype: adapters are float32, and a bfloat16 base round-trips through float32 exactly.

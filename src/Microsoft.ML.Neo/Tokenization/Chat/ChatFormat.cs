@@ -220,7 +220,7 @@ public static class ChatPrompt
         return text.ToString();
     }
 
-    internal static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         foreach (var message in messages) text.Append($"<|im_start|>{message.Role}\n{message.Content}<|im_end|>\n");
