@@ -60,11 +60,11 @@ internal static class SweepCommand
             // The ranges are checked before any data is read or any model is loaded.
             var searched = new NeoSearchSpace
             {
-                LoraRank = Range("--rank", parse.GetValue(rankOption)!, integer: true, logScale: true),
-                Temperature = Range("--temperature", parse.GetValue(temperatureOption)!, integer: false, logScale: true),
-                KdWeight = Range("--kd", parse.GetValue(kdOption)!, integer: false, logScale: false),
-                LearningRate = Range("--lr", parse.GetValue(lrOption)!, integer: false, logScale: true),
-                Epochs = parse.GetValue(epochsOption) is { } epochs ? Range("--epochs", epochs, integer: true, logScale: false) : null,
+                LoraRank = Range("--rank", parse.GetValue(rankOption)!, space.LoraRank),
+                Temperature = Range("--temperature", parse.GetValue(temperatureOption)!, space.Temperature),
+                KdWeight = Range("--kd", parse.GetValue(kdOption)!, space.KdWeight),
+                LearningRate = Range("--lr", parse.GetValue(lrOption)!, space.LearningRate),
+                Epochs = parse.GetValue(epochsOption) is { } epochs ? Range("--epochs", epochs, SearchRange.Int(1, 3)) : null,
             };
             searched.Validate();
             int steps = parse.GetValue(stepsOption);
@@ -111,8 +111,10 @@ internal static class SweepCommand
         ? range.Min.ToString(System.Globalization.CultureInfo.InvariantCulture)
         : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{range.Min:G}:{range.Max:G}");
 
-    private static SearchRange Range(string flag, string text, bool integer, bool logScale)
+    /// <param name="scale">The dimension's default range, whose scale (integer, logarithmic) the given range takes.</param>
+    private static SearchRange Range(string flag, string text, SearchRange scale)
     {
+        bool integer = scale.IsInteger;
         var parts = text.Split(':');
         var numbers = parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : (double?)null).ToList();
         if (parts.Length is < 1 or > 2 || numbers.Any(n => n is null || !double.IsFinite(n.Value)))
@@ -122,7 +124,7 @@ internal static class SweepCommand
         if (parts.Length == 1) return SearchRange.Fixed(numbers[0]!.Value);
         double min = numbers[0]!.Value, max = numbers[1]!.Value;
         if (min > max) throw new UsageException($"{flag} '{text}': the minimum is above the maximum.");
-        return integer ? SearchRange.Int((int)min, (int)max, logScale) : SearchRange.Float(min, max, logScale);
+        return integer ? SearchRange.Int((int)min, (int)max, scale.LogScale) : SearchRange.Float(min, max, scale.LogScale);
     }
 
     private static int Run(CliConsole console, MLContext ml, IDataView train, IDataView validation, IDataView? test, string teacher, string student,
