@@ -11,21 +11,10 @@ namespace Microsoft.ML.Neo.Tests.Cli;
 [TestClass]
 public sealed class NeoCliTests
 {
-    // test/Microsoft.ML.Neo.Tests/bin/<Configuration>/net10.0/ -> src/Neo.Cli/bin/<Configuration>/net10.0/
-    internal static string ToolFolder()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = output.Name, configuration = output.Parent!.Name;
-        var root = output;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "NeoMl.sln"))) root = root.Parent;
-        Assert.IsNotNull(root, "repository root not found above " + output.FullName);
-        return Path.Combine(root.FullName, "src", "Neo.Cli", "bin", configuration, framework);
-    }
-
     internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(ToolFolder(), "neo.dll"));
+        start.ArgumentList.Add(Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -78,7 +67,7 @@ public sealed class NeoCliTests
     public void DataFilesAreReadWithCaseInsensitiveKeysAndExplainedWhenWrong()
     {
         using var folder = new TempDirectory();
-        string student = Path.Combine(ToolFolder(), "EmbeddedModels", "student");
+        string student = Path.Combine(RepositoryPaths.ToolFolder(), "EmbeddedModels", "student");
         string Write(string name, string text)
         {
             File.WriteAllText(folder.Sub(name), text);
@@ -120,7 +109,7 @@ public sealed class NeoCliTests
     {
         // neo serve at its defaults allows 20 logprobs (as vLLM); asking for more names the flags on both sides.
         using var folder = new TempDirectory();
-        string models = Path.Combine(ToolFolder(), "EmbeddedModels");
+        string models = Path.Combine(RepositoryPaths.ToolFolder(), "EmbeddedModels");
         await using var server = await Microsoft.ML.Neo.Server.NeoServer.StartAsync(
             new Microsoft.ML.Neo.Server.NeoServerOptions { ModelPath = Path.Combine(models, "teacher"), Port = 0 });
         File.WriteAllLines(folder.Sub("train.jsonl"), Enumerable.Range(1, 4).Select(i => $"{{\"prompt\": \"Question: {i} + 2?\\nAnswer: \", \"response\": \"{i + 2}\"}}"));

@@ -20,17 +20,9 @@ public sealed partial class DocSnippetTests
 
     private static readonly Lazy<IReadOnlyList<MetadataReference>> References = new(LoadReferences);
 
-    internal static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "NeoMl.sln"))) folder = folder.Parent;
-        Assert.IsNotNull(folder, "repository root not found above " + AppContext.BaseDirectory);
-        return folder.FullName;
-    }
-
     public static IEnumerable<object[]> Snippets()
     {
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root();
         var files = Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")).Order(StringComparer.Ordinal);
         foreach (string file in files)
         {
@@ -62,7 +54,7 @@ public sealed partial class DocSnippetTests
     [TestMethod]
     public void TheConsoleAppInTheDocsIsTheOneThePackageChecksBuild()
     {
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root();
         string doc = File.ReadAllText(Path.Combine(root, "docs", "using-in-your-app.md"));
         string program = File.ReadAllText(Path.Combine(root, "test", "Packages", "NeoConsumer", "Program.cs"));
         Assert.IsTrue(CSharpBlock().Matches(doc).Any(block => block.Groups[1].Value == program),
@@ -76,7 +68,7 @@ public sealed partial class DocSnippetTests
     [TestMethod]
     public void EveryNeoCommandLineInTheDocsParses()
     {
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root();
         var failures = new List<string>();
         int checkedLines = 0;
         foreach (string file in Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")))
@@ -115,7 +107,7 @@ public sealed partial class DocSnippetTests
     public void TheDocsLinkOnlyToWhatTheRepositoryHolds()
     {
         // A reader of a clone (or of the package) has nothing outside the repository: no ../shared/..., no missing files.
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root();
         var broken = new List<string>();
         foreach (string file in Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")))
         {

@@ -77,13 +77,20 @@ public sealed class BadInputTests
         StringAssert.Contains(error.Message, fixture.StudentPath);
     }
 
+    // The warnings the context's log receives from here on.
+    private static List<string> Warnings(MLContext ml)
+    {
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        return warnings;
+    }
+
     [TestMethod]
     public void OverlongExamplesAreTruncatedWithAWarning()
     {
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var warnings = Warnings(ml);
         var options = fixture.Options();
         options.MaxSequenceLength = 24; // prompts are about 40 tokens
         var rows = TrainingRows.Make(4);
@@ -100,8 +107,7 @@ public sealed class BadInputTests
         // The embedded tokenizer is SentencePiece: "Tom" already encodes as "▁Tom", so " Tom" adds a bare "▁" token.
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
-        var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var warnings = Warnings(ml);
         var rows = TrainingRows.Make(4);
         rows[1].Response = " " + rows[1].Response;
         rows[3].Response = " " + rows[3].Response;

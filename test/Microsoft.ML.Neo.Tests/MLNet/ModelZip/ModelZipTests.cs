@@ -44,17 +44,6 @@ public sealed class ModelZipTests
         }
     }
 
-    // test/Microsoft.ML.Neo.Tests/bin/<Configuration>/net10.0/ -> src/Neo.Cli/bin/<Configuration>/net10.0/neo.dll
-    private static string SamplesAssembly()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = output.Name, configuration = output.Parent!.Name;
-        var root = output;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "NeoMl.sln"))) root = root.Parent;
-        Assert.IsNotNull(root, "repository root not found above " + output.FullName);
-        return Path.Combine(root.FullName, "src", "Neo.Cli", "bin", configuration, framework, "neo.dll");
-    }
-
     [TestMethod]
     public void ZipLoadsInAFreshProcessWithNoRegistration()
     {
@@ -68,7 +57,7 @@ public sealed class ModelZipTests
         string expected = model.Complete(rows[0].Prompt);
 
         // neo's "predict" command loads the zip with MLContext.Model.Load and nothing before it.
-        string samples = SamplesAssembly();
+        string samples = Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll");
         Assert.IsTrue(File.Exists(samples), samples);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { samples, "predict", "--model", zip, "--prompt", rows[0].Prompt }) start.ArgumentList.Add(arg);

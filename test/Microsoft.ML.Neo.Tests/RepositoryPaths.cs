@@ -1,0 +1,21 @@
+namespace Microsoft.ML.Neo.Tests;
+
+/// <summary>Where the repository and the neo tool's build output are, seen from the test binaries.</summary>
+internal static class RepositoryPaths
+{
+    /// <summary>The folder holding NeoMl.sln, above test/Microsoft.ML.Neo.Tests/bin/&lt;Configuration&gt;/net10.0/.</summary>
+    public static string Root()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "NeoMl.sln"))) folder = folder.Parent;
+        Assert.IsNotNull(folder, "repository root not found above " + AppContext.BaseDirectory);
+        return folder.FullName;
+    }
+
+    /// <summary>src/Neo.Cli/bin/&lt;Configuration&gt;/&lt;framework&gt;/, built with the same configuration as the tests.</summary>
+    public static string ToolFolder()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        return Path.Combine(Root(), "src", "Neo.Cli", "bin", output.Parent!.Name, output.Name);
+    }
+}
