@@ -14,7 +14,9 @@ public sealed record GenerationConfig(int? BosTokenId, IReadOnlyList<int> EosTok
     public static GenerationConfig? TryLoad(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        return File.Exists(path) ? FromJson(File.ReadAllText(path), path) : null;
+        if (!File.Exists(path)) return null;
+        string json = File.ReadAllText(path);
+        return Integrity.FileReading.Guard(path, Integrity.FileReading.Fixes.ModelFolder, () => FromJson(json, path));
     }
 
     public static GenerationConfig FromJson(string json, string path)
@@ -40,7 +42,11 @@ public sealed record GenerationConfig(int? BosTokenId, IReadOnlyList<int> EosTok
     internal static IReadOnlyList<int> Ids(JsonNode? node, string source) => node switch
     {
         null => Array.Empty<int>(),
-        JsonArray array => array.Select(n => n?.GetValue<int>() ?? throw new InvalidDataException($"'{source}': null token id.")).ToArray(),
-        _ => new[] { node.GetValue<int>() },
+        JsonArray array => array.Select(n => Id(n, source)).ToArray(),
+        _ => new[] { Id(node, source) },
     };
+
+    private static int Id(JsonNode? node, string source) =>
+        node is JsonValue value && value.TryGetValue(out int id) && id >= 0 ? id
+            : throw new InvalidDataException($"'{source}': {node?.ToJsonString() ?? "null"} is not a token id (a non-negative integer).");
 }

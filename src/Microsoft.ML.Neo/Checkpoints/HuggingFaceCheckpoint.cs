@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.Neo.Integrity;
 using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
@@ -28,8 +29,15 @@ internal static class HuggingFaceCheckpoint
 
     /// <param name="storedFamily">The family the folder's own <c>model_type</c> names; it knows how the folder stores
     /// its tensors (a multimodal folder reads as its text model's config, with its tensors under another prefix).</param>
-    public static ModelConfig ReadConfig(string directory, out Modeling.Families.ModelFamily storedFamily) =>
-        ModelConfig.FromJson(File.ReadAllText(Path.Combine(directory, ConfigFile)), out storedFamily);
+    public static ModelConfig ReadConfig(string directory, out Modeling.Families.ModelFamily storedFamily)
+    {
+        string path = Path.Combine(directory, ConfigFile);
+        string json = File.ReadAllText(path);
+        Modeling.Families.ModelFamily? family = null;
+        var config = FileReading.Guard(path, FileReading.Fixes.ModelFolder, () => ModelConfig.FromJson(json, out family));
+        storedFamily = family!;
+        return config;
+    }
 
     /// <summary>
     /// Loads <c>model.safetensors</c>, or every shard named by <c>model.safetensors.index.json</c>, one tensor at a time.
@@ -60,18 +68,27 @@ internal static class HuggingFaceCheckpoint
     {
         string index = Path.Combine(directory, ShardIndexFile);
         if (!File.Exists(index)) return new[] { Path.Combine(directory, WeightsFile) };
-        var root = JsonNode.Parse(File.ReadAllText(index)) as JsonObject;
-        if (root?["weight_map"] is not JsonObject map || map.Count == 0)
-            throw new InvalidDataException($"'{index}' has no 'weight_map'.");
-        var files = map.Select(entry => entry.Value?.GetValue<string>()
-                ?? throw new InvalidDataException($"'{index}': tensor '{entry.Key}' maps to no file."))
-            .Distinct(StringComparer.Ordinal).Select(file => Path.Combine(directory, file)).ToList();
+        string text = File.ReadAllText(index);
+        var files = FileReading.Guard(index, FileReading.Fixes.ModelFolder, () =>
+        {
+            var root = JsonNode.Parse(text) as JsonObject;
+            if (root?["weight_map"] is not JsonObject map || map.Count == 0)
+                throw new InvalidDataException("it has no 'weight_map' object listing the tensors");
+            return map.Select(entry => entry.Value is JsonValue value && value.TryGetValue(out string? name) && IsPlainFileName(name)
+                    ? name
+                    : throw new InvalidDataException($"tensor '{entry.Key}' maps to {entry.Value?.ToJsonString() ?? "null"}, not a file name in the folder"))
+                .Distinct(StringComparer.Ordinal).Select(file => Path.Combine(directory, file)).ToList();
+        });
         foreach (var file in files)
         {
             if (!File.Exists(file)) throw new FileNotFoundException($"'{index}' names the shard '{Path.GetFileName(file)}', which is missing.", file);
         }
         return files;
     }
+
+    // A shard name is a file beside the index: no folders, so an index cannot point outside the model folder.
+    private static bool IsPlainFileName(string name) =>
+        name.Length > 0 && name == Path.GetFileName(name) && name is not ("." or "..");
 
     public static void Save(DecoderForCausalLM model, string directory, SafeTensorsDtype dtype)
     {

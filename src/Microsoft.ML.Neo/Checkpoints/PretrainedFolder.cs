@@ -15,11 +15,11 @@ namespace Microsoft.ML.Neo.Checkpoints;
 internal sealed class PretrainedFolder
 {
     private readonly ModelFamily storedFamily;
-    private readonly InvalidDataException? tokenizerError;
+    private readonly Exception? tokenizerError;
     private string? tokenizerWarning;
 
     private PretrainedFolder(string directory, string role, ModelConfig config, ModelFamily storedFamily,
-        TokenizerFiles? tokenizer, InvalidDataException? tokenizerError, GenerationConfig? generation)
+        TokenizerFiles? tokenizer, Exception? tokenizerError, GenerationConfig? generation)
     {
         Directory = directory;
         Role = role;
@@ -55,6 +55,7 @@ internal sealed class PretrainedFolder
     /// <param name="role">What the folder is to the caller ("student", "teacher"), named in every error.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">It is not a checkpoint this library reads; the message says why.</exception>
+    /// <exception cref="UnreadableFileException">One of its files is damaged; the message names it and says what to do.</exception>
     public static PretrainedFolder Open(string directory, string role)
     {
         HuggingFaceCheckpoint.EnsureIsCheckpoint(directory, role);
@@ -62,9 +63,9 @@ internal sealed class PretrainedFolder
         var generation = GenerationConfig.TryLoad(directory);
         // Logits need only token ids, so an unreadable tokenizer does not stop the load; what needs it asks for it.
         TokenizerFiles? tokenizer = null;
-        InvalidDataException? tokenizerError = null;
+        Exception? tokenizerError = null;
         try { tokenizer = TokenizerFiles.TryLoad(directory, generation); }
-        catch (InvalidDataException e) { tokenizerError = e; }
+        catch (Exception e) when (e is InvalidDataException or UnreadableFileException) { tokenizerError = e; }
         return new PretrainedFolder(directory, role, config, storedFamily, tokenizer, tokenizerError, generation);
     }
 

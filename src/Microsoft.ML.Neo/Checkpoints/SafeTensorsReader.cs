@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using Microsoft.ML.Neo.Integrity;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Checkpoints;
@@ -16,6 +17,7 @@ public sealed class SafeTensorsReader : IDisposable
 {
     private readonly Stream stream;
     private readonly long dataStart;
+    private readonly string path;
 
     public SafeTensorsReader(string path)
         : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read), path)
@@ -27,17 +29,15 @@ public sealed class SafeTensorsReader : IDisposable
     {
         if (!stream.CanSeek) throw new ArgumentException("The safetensors stream must be seekable.", nameof(stream));
         this.stream = stream;
+        this.path = path;
         try
         {
-            Span<byte> lengthBytes = stackalloc byte[8];
-            stream.ReadExactly(lengthBytes);
-            long headerLength = BinaryPrimitives.ReadInt64LittleEndian(lengthBytes);
-            if (headerLength <= 0 || headerLength > Math.Min(stream.Length - 8, 100_000_000))
-                throw new InvalidDataException($"'{path}' is not a safetensors file (header length {headerLength}).");
-            var header = new byte[headerLength];
-            stream.ReadExactly(header);
-            dataStart = 8 + headerLength;
-            Tensors = ParseHeader(header, path);
+            (dataStart, Tensors) = FileReading.Guard(path, FileReading.Fixes.ModelFolder, () => ReadHeader(stream, path));
+        }
+        catch (NotSupportedException e)
+        {
+            stream.Dispose();
+            throw new NotSupportedException($"'{path}': {e.Message}", e);
         }
         catch
         {
@@ -64,17 +64,16 @@ public sealed class SafeTensorsReader : IDisposable
     {
         if (!Tensors.TryGetValue(name, out var info))
             throw new KeyNotFoundException($"safetensors: no tensor named '{name}'.");
-        long elements = info.Shape.Aggregate(1L, (a, b) => a * b);
-        long expectedBytes = elements * info.Dtype.ByteSize();
-        if (info.End - info.Start != expectedBytes)
-            throw new InvalidDataException($"safetensors: tensor '{name}' spans {info.End - info.Start} bytes, expected {expectedBytes}.");
-        if (dataStart + info.End > stream.Length)
-            throw new InvalidDataException($"safetensors: tensor '{name}' runs past the end of the file; the file is truncated.");
+        // The header was checked against the file's length when it was read; a read that still fails means the file
+        // changed or a sector is unreadable.
         var result = empty(info.Shape, info.Dtype.ToScalarType());
         try
         {
-            stream.Position = dataStart + info.Start;
-            stream.ReadExactly(result.bytes); // little-endian on disk, as in memory on every platform .NET runs here
+            FileReading.Guard(path, FileReading.Fixes.ModelFolder, () =>
+            {
+                stream.Position = dataStart + info.Start;
+                stream.ReadExactly(result.bytes); // little-endian on disk, as in memory on every platform .NET runs here
+            }, entry: $"tensor '{name}'");
             return result;
         }
         catch
@@ -84,19 +83,49 @@ public sealed class SafeTensorsReader : IDisposable
         }
     }
 
-    private static Dictionary<string, SafeTensorInfo> ParseHeader(byte[] header, string path)
+    private static (long DataStart, Dictionary<string, SafeTensorInfo> Tensors) ReadHeader(Stream stream, string path)
     {
-        using var document = JsonDocument.Parse(Encoding.UTF8.GetString(header));
+        if (stream.Length < 8) throw new InvalidDataException($"it is {stream.Length} bytes long, too short for a safetensors file");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        stream.ReadExactly(lengthBytes);
+        long headerLength = BinaryPrimitives.ReadInt64LittleEndian(lengthBytes);
+        // The length is checked before anything is allocated, so a damaged length field cannot ask for gigabytes.
+        if (headerLength <= 0 || headerLength > Math.Min(stream.Length - 8, 100_000_000))
+            throw new InvalidDataException($"it is not a safetensors file (its header length field says {headerLength} bytes; the file has {stream.Length})");
+        var header = new byte[headerLength];
+        stream.ReadExactly(header);
+        long dataStart = 8 + headerLength;
+        return (dataStart, ParseHeader(header, stream.Length - dataStart));
+    }
+
+    private static Dictionary<string, SafeTensorInfo> ParseHeader(byte[] header, long dataBytes)
+    {
+        using var document = JsonDocument.Parse(header);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException("its header is not a JSON object");
         var result = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         foreach (var property in document.RootElement.EnumerateObject())
         {
             if (property.Name == "__metadata__") continue;
             var entry = property.Value;
-            var dtype = SafeTensorsDtypeNames.Parse(entry.GetProperty("dtype").GetString() ?? "", property.Name);
-            long[] shape = entry.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var offsets = entry.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            string Bad(string what) => $"tensor '{property.Name}' has {what}";
+            if (entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("dtype", out var dtypeName) || dtypeName.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("shape", out var shapeArray) || shapeArray.ValueKind != JsonValueKind.Array
+                || !entry.TryGetProperty("data_offsets", out var offsetArray) || offsetArray.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException(Bad("no dtype, shape or data_offsets"));
+            var dtype = SafeTensorsDtypeNames.Parse(dtypeName.GetString()!, property.Name);
+            long[] shape = shapeArray.EnumerateArray().Select(e => e.TryGetInt64(out long d) && d >= 0 ? d
+                : throw new InvalidDataException(Bad($"a shape entry {e.GetRawText()} that is not a size"))).ToArray();
+            long[] offsets = offsetArray.EnumerateArray().Select(e => e.TryGetInt64(out long o) ? o : -1).ToArray();
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
-                throw new InvalidDataException($"'{path}': tensor '{property.Name}' has invalid data_offsets.");
+                throw new InvalidDataException(Bad($"invalid data_offsets {offsetArray.GetRawText()}"));
+            if (offsets[1] > dataBytes)
+                throw new InvalidDataException(Bad($"data_offsets ending at byte {offsets[1]}, past the end of the data ({dataBytes} bytes): the file is truncated"));
+            long expectedBytes;
+            try { expectedBytes = checked(shape.Aggregate(1L, (a, b) => a * b) * dtype.ByteSize()); }
+            catch (OverflowException) { throw new InvalidDataException(Bad($"a shape [{string.Join(", ", shape)}] too large for any file")); }
+            if (offsets[1] - offsets[0] != expectedBytes)
+                throw new InvalidDataException(Bad($"{offsets[1] - offsets[0]} bytes of data; its shape [{string.Join(", ", shape)}] needs {expectedBytes}"));
             result[property.Name] = new SafeTensorInfo(property.Name, dtype, shape, offsets[0], offsets[1]);
         }
         return result;

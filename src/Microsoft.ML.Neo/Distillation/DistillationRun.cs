@@ -89,6 +89,7 @@ internal static class DistillationRun
             var trainer = new CausalLMTrainer(student, batches,
                 new DistillationObjective(teacher, plan.Loss, plan.CheckpointActivations), settings, padId)
             {
+                OnWarning = hooks.Warn,
                 OnStep = p =>
                 {
                     hooks.Progress?.Report(p);

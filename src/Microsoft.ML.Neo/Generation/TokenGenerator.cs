@@ -51,6 +51,7 @@ internal static class TokenGenerator
                     // Only the last position's logits are read: the head runs on that row alone.
                     var hidden = model.Hidden(input, cache);                    // [1, T, C]
                     var last = model.Head(hidden[0, -1]).to(ScalarType.Float32); // [V]
+                    NonFiniteLogitsException.ThrowIfAny(last, "The model");
                     next = PickToken(last, options, generator);
                 }
                 if (stopIds.Contains(next)) yield break;

@@ -37,6 +37,7 @@ internal static class TokenLogprobs
         using var scope = NewDisposeScope();
         var input = tensor(flat, new long[] { sequences.Count, longest }).to(model.Device); // [B, L]
         var logits = model.Forward(input).to(ScalarType.Float32);                         // [B, L, V]
+        NonFiniteLogitsException.ThrowIfAny(logits, "The model");
         int vocabulary = (int)logits.shape[2], k = Math.Min(topK, vocabulary);
         // Every position of every sequence at once (padding included, then skipped): a few large operations, not many small ones.
         var logprobs = logits.log_softmax(-1);                                            // [B, L, V]

@@ -77,7 +77,13 @@ internal static class PeftAdapterFormat
     {
         string path = Path.Combine(directory, ConfigFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{directory}' has no {ConfigFile}; it is not a PEFT adapter folder.", path);
-        var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object.");
+        string text = File.ReadAllText(path);
+        return Integrity.FileReading.Guard(path, Integrity.FileReading.Fixes.PeftAdapter, () => ParseSettings(text, path));
+    }
+
+    private static LoraSettings ParseSettings(string text, string path)
+    {
+        var root = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object.");
         string peftType = root["peft_type"]?.GetValue<string>() ?? "";
         if (peftType != "LORA") throw new NotSupportedException($"{ConfigFile}: 'peft_type' is '{peftType}'; only LORA adapters are supported.");
         foreach (var flag in new[] { "use_dora", "use_rslora", "fan_in_fan_out" })

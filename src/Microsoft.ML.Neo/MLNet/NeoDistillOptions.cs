@@ -224,6 +224,13 @@ public sealed class NeoDistillOptions
     /// <summary>Steps between checkpoints, 1 or more. Default 100.</summary>
     public int CheckpointEverySteps { get; set; } = 100;
 
+    /// <summary>
+    /// How many steps whose loss or gradient norm is NaN or infinite may be skipped (not applied, reported as a
+    /// warning) before training stops; 0 to 1000000. Default 0: the first such step stops Fit with a
+    /// <see cref="NonFiniteLossException"/> that names the step and the loss terms, and nothing non-finite is saved.
+    /// </summary>
+    public int MaxSkippedNonFiniteSteps { get; set; }
+
     /// <summary>Most tokens of each completion, 1 to 100000. Default 64.</summary>
     public int MaxNewTokens { get; set; } = 64;
 
@@ -300,6 +307,7 @@ public sealed class NeoDistillOptions
         Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
         Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");
         Require(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "at least 1");
+        Require(MaxSkippedNonFiniteSteps is >= 0 and <= 1_000_000, nameof(MaxSkippedNonFiniteSteps), MaxSkippedNonFiniteSteps, "between 0 and 1000000");
         Require(MaxNewTokens is >= 1 and <= 100_000, nameof(MaxNewTokens), MaxNewTokens, "between 1 and 100000");
         Require(GenerationTemperature >= 0 && float.IsFinite(GenerationTemperature), nameof(GenerationTemperature),
             GenerationTemperature, "0 (greedy) or positive");
@@ -353,6 +361,7 @@ public sealed class NeoDistillOptions
         {
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay, Seed = Seed,
             MaxSteps = MaxSteps, CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
+            MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps,
         },
         Device = Device,
     };

@@ -14,11 +14,13 @@ internal sealed record SpecialTokenSettings(string? Bos, string? Eos, string? Pa
 
     public static readonly SpecialTokenSettings None = new(null, null, null, null, null, null);
 
-    public static SpecialTokenSettings Read(IReadOnlyDictionary<string, byte[]> files)
+    /// <param name="readFile">Runs the read of one named file (so its errors can name it).</param>
+    public static SpecialTokenSettings Read(IReadOnlyDictionary<string, byte[]> files,
+        Func<string, Func<SpecialTokenSettings>, SpecialTokenSettings> readFile)
     {
         var settings = None;
-        if (files.TryGetValue(MapFile, out var map)) settings = settings.OverriddenBy(Parse(map, MapFile));
-        if (files.TryGetValue(ConfigFile, out var config)) settings = settings.OverriddenBy(Parse(config, ConfigFile));
+        if (files.TryGetValue(MapFile, out var map)) settings = settings.OverriddenBy(readFile(MapFile, () => Parse(map, MapFile)));
+        if (files.TryGetValue(ConfigFile, out var config)) settings = settings.OverriddenBy(readFile(ConfigFile, () => Parse(config, ConfigFile)));
         return settings;
     }
 

@@ -133,7 +133,7 @@ public sealed class TokenizerFiles
     }
 
     /// <summary>What a model loaded without its unreadable tokenizer says (also traced as a warning).</summary>
-    internal static string UnreadableWarning(InvalidDataException error)
+    internal static string UnreadableWarning(Exception error)
     {
         string warning = $"{error.Message} The model loads without a tokenizer: logits from token ids work, text in and out does not.";
         System.Diagnostics.Trace.TraceWarning(warning);
@@ -146,24 +146,26 @@ public sealed class TokenizerFiles
         Checkpoints.GenerationConfig? generation = null)
     {
         ArgumentNullException.ThrowIfNull(files);
-        try
+        // Each file is read under its own name, so a damaged one is named in the error.
+        T Read<T>(string file, Func<T> read)
         {
-            var settings = SpecialTokenSettings.Read(files);
-            LoadedTokenizer loaded;
-            if (files.TryGetValue(TokenizerJson.FileName, out var json))
-                loaded = TokenizerJson.Load(json);
-            else if (files.TryGetValue(SentencePieceFile, out var model))
-                loaded = TiktokenModel.Recognizes(model)
-                    ? TiktokenModel.Load(model, SpecialTokenSettings.AddedTokens(files))
-                    : LoadSentencePiece(model);
-            else
-                throw new InvalidDataException($"there is no {TokenizerJson.FileName} or {SentencePieceFile}.");
-            return new TokenizerFiles(files, loaded, settings, generation);
+            bool inFolder = Directory.Exists(source);
+            string fix = inFolder ? Integrity.FileReading.Fixes.ModelFolder : Integrity.FileReading.Fixes.ModelZip;
+            return inFolder
+                ? Integrity.FileReading.Guard(Path.Combine(source, file), fix, read)
+                : Integrity.FileReading.Guard(source, fix, read, entry: file);
         }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"The tokenizer in '{source}' cannot be read: {e.Message}", e);
-        }
+        var settings = SpecialTokenSettings.Read(files, Read);
+        LoadedTokenizer loaded;
+        if (files.TryGetValue(TokenizerJson.FileName, out var json))
+            loaded = Read(TokenizerJson.FileName, () => TokenizerJson.Load(json));
+        else if (files.TryGetValue(SentencePieceFile, out var model))
+            loaded = Read(SentencePieceFile, () => TiktokenModel.Recognizes(model)
+                ? TiktokenModel.Load(model, Read(SpecialTokenSettings.ConfigFile, () => SpecialTokenSettings.AddedTokens(files)))
+                : LoadSentencePiece(model));
+        else
+            throw new InvalidDataException($"The tokenizer in '{source}' cannot be read: there is no {TokenizerJson.FileName} or {SentencePieceFile}.");
+        return Read(SpecialTokenSettings.ConfigFile, () => new TokenizerFiles(files, loaded, settings, generation));
     }
 
     /// <summary>A tokenizer from the bytes of a SentencePiece <c>tokenizer.model</c> alone.</summary>

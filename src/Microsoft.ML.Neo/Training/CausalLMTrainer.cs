@@ -27,6 +27,9 @@ internal sealed class CausalLMTrainer
         this.padId = padId;
     }
 
+    /// <summary>Told what went wrong but did not stop the run (an unreadable checkpoint replaced by an older one, a skipped step).</summary>
+    public Action<string>? OnWarning { get; init; }
+
     /// <summary>Called after each step.</summary>
     public Action<TrainingProgress>? OnStep { get; init; }
 
@@ -46,10 +49,10 @@ internal sealed class CausalLMTrainer
 
         using var optimizer = optim.AdamW(trainable, lr: settings.LearningRate, weight_decay: settings.WeightDecay);
         var checkpoint = string.IsNullOrEmpty(settings.CheckpointDirectory) ? null
-            : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(named));
+            : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(named)) { OnWarning = OnWarning };
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        int step = 0, resumedAt = 0, savedAt = 0;
+        int step = 0, resumedAt = 0, savedAt = 0, skipped = 0;
         if (checkpoint is { Exists: true })
         {
             // The epochs are replayed below and the batches before the checkpoint skipped, so the run continues exactly.
@@ -82,8 +85,21 @@ internal sealed class CausalLMTrainer
 
                     var phases = new StepPhases();
                     var examples = batches.Realize(batch, student, step, phases);
-                    var (loss, crossEntropy, divergence, batchTokens) = Step(optimizer, trainable, examples, phases);
+                    var (loss, crossEntropy, divergence, gradientNorm, batchTokens) = Step(optimizer, trainable, examples, phases);
                     step++;
+                    if (!double.IsFinite(loss) || !double.IsFinite(gradientNorm))
+                    {
+                        // The optimizer did not step: the weights, moments and checkpoints still hold the last good state.
+                        if (skipped >= settings.MaxSkippedNonFiniteSteps)
+                            throw new NonFiniteLossException(step, loss, crossEntropy, divergence, gradientNorm, skipped,
+                                checkpoint is null ? null : savedAt > 0
+                                    ? $"The checkpoint of step {savedAt} in '{settings.CheckpointDirectory}' is the last good state and was kept."
+                                    : "No checkpoint had been written yet.");
+                        skipped++;
+                        OnWarning?.Invoke($"Step {step}: the loss ({loss:G4}: cross-entropy {crossEntropy:G4}, divergence {divergence:G4}) " +
+                                          $"or gradient norm ({gradientNorm:G4}) is not finite; the step was skipped " +
+                                          $"({skipped} of at most {settings.MaxSkippedNonFiniteSteps}).");
+                    }
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     int stepsThisRun = step - resumedAt;
@@ -119,19 +135,25 @@ internal sealed class CausalLMTrainer
         return description.ToString();
     }
 
-    private (double Loss, double CrossEntropy, double Divergence, long Tokens) Step(
+    // Applies the step only when its loss and gradient norm are finite; returns both either way.
+    private (double Loss, double CrossEntropy, double Divergence, double GradientNorm, long Tokens) Step(
         optim.Optimizer optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
     {
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId, student.Device);
         using (phases.Time(TrainingPhase.Optimizer)) optimizer.zero_grad();
         var terms = objective.Backward(student, batch, phases);
+        double gradientNorm = double.NaN;
         using (phases.Time(TrainingPhase.Optimizer))
         {
-            nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
-            optimizer.step();
+            if (double.IsFinite(terms.Total))
+            {
+                gradientNorm = nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
+                if (double.IsFinite(gradientNorm)) optimizer.step();
+            }
+            if (!double.IsFinite(gradientNorm)) optimizer.zero_grad(); // nothing of a non-finite step survives it
         }
-        return (terms.Total, terms.CrossEntropy, terms.Divergence, batch.Inputs.numel());
+        return (terms.Total, terms.CrossEntropy, terms.Divergence, gradientNorm, batch.Inputs.numel());
     }
 
     private double LearningRateAt(int step, int totalSteps, int warmupSteps)

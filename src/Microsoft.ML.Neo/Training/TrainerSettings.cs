@@ -26,4 +26,7 @@ internal sealed record TrainerSettings
 
     /// <summary>Steps between checkpoints (one is also written at the end).</summary>
     public int CheckpointEverySteps { get; init; } = 100;
+
+    /// <summary>Non-finite steps skipped (with a warning) before one stops the run; 0 stops at the first.</summary>
+    public int MaxSkippedNonFiniteSteps { get; init; }
 }

@@ -83,7 +83,7 @@ internal static class TokenizeCommand
                 tokenizer = TokenizerFiles.TryLoad(directory)
                     ?? throw new InvalidDataException($"'{directory}' has no tokenizer.json or tokenizer.model.");
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or Microsoft.ML.Neo.UnreadableFileException)
             {
                 // One unreadable folder should not hide the results of the others.
                 console.WriteLine($"{Path.GetFileName(directory)}: cannot be read: {e.Message}");

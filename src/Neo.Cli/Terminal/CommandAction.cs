@@ -37,7 +37,7 @@ internal static class CommandAction
             return ExitCodes.NativesMissing;
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidDataException or NotSupportedException or UsageException
+                                      or InvalidDataException or Microsoft.ML.Neo.UnreadableFileException or NotSupportedException or UsageException
                                       or Microsoft.ML.Neo.TeacherServerException)
         {
             // The input (or a served teacher's settings) is wrong: one line that says what to change, no stack trace.

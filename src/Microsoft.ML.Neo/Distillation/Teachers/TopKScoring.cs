@@ -48,6 +48,7 @@ internal static class TopKScoring
             var indices = scored.Ids is null ? picked : scored.Ids.gather(1, picked); // [M, K] token ids
             var allIds = indices.to(ScalarType.Int32).cpu().data<int>().ToArray();
             var allLogits = values.to(ScalarType.Float32).cpu().data<float>().ToArray();
+            NonFiniteLogitsException.ThrowIfAny(allLogits, $"The teacher ({teacher})"); // never cached, never trained on
             int offset = 0;
             foreach (var example in chunk)
             {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Distillation;
+using Microsoft.ML.Neo.Integrity;
 using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Tokenization;
@@ -18,11 +19,13 @@ namespace Microsoft.ML.Neo.MLNet.ModelZip;
 internal static class NeoDistillModelFormat
 {
     // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file; version 3 records the
-    // student's dtype and trainable part explicitly and keeps no teacher path or cache folder. All three are read.
-    private const int PayloadVersion = 3;
+    // student's dtype and trainable part explicitly and keeps no teacher path or cache folder; version 4 records a
+    // SHA-256 of every entry. All four are read; the first three say in a log line that they cannot be verified.
+    private const int PayloadVersion = 4;
     private const string WeightsEntry = "Student.safetensors";
     private const string Version1TokenizerEntry = "Tokenizer.model";
     private const string TokenizerEntryPrefix = "Tokenizer.";
+    private const string SettingsChecksumKey = "(settings)"; // the options, spec, configs and file names in the model stream
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -39,8 +42,8 @@ internal static class NeoDistillModelFormat
         // The short name, so a zip saved by one version of the library loads with another.
         loaderAssemblyName: typeof(NeoDistillTransformer).Assembly.GetName().Name);
 
-    // Binary format (version 3):
-    //   int32   payload version (3)
+    // Binary format (version 4):
+    //   int32   payload version (4)
     //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings), without the teacher path,
     //           the teacher cache folder and the checkpoint folder
     //   string  the student spec as JSON: {"dtype": "float32" | "bfloat16", "trainable": "LoraAdapters",
@@ -48,9 +51,11 @@ internal static class NeoDistillModelFormat
     //   string  the student's config.json
     //   string  the student's generation_config.json, or "" when it had none
     //   int32   number of tokenizer files, then each file's name (tokenizer.json, tokenizer_config.json, ...)
+    //   string  JSON {entry name: SHA-256 hex} of every entry below
     //   entry "Student.safetensors":  base weights and trainable part (LoRA adapters unmerged), float32
     //   entry "Tokenizer.<file name>": each tokenizer file, unchanged
-    // Versions 1 and 2 have no spec string (LoRA from the options, float32); version 1 stores only "Tokenizer.model".
+    // Versions 1 and 2 have no spec string (LoRA from the options, float32); version 1 stores only "Tokenizer.model";
+    // versions 1 to 3 have no checksums.
     public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options, StudentSpec spec)
     {
         ctx.CheckAtModel();
@@ -60,46 +65,84 @@ internal static class NeoDistillModelFormat
         saved.TeacherModelPath = "";
         saved.TeacherCacheDirectory = null;
         saved.CheckpointDirectory = null;
-        ctx.Writer.Write(JsonSerializer.Serialize(saved, Json));
         // A base read from a wrapper (multimodal Gemma 3) is recorded, so PEFT exports from the zip keep its module names.
         string? baseModelType = student.StoredFamily == student.Config.Family ? null : student.StoredFamily.ModelTypes[0];
-        ctx.Writer.Write(SpecToJson(spec, baseModelType));
-        ctx.Writer.Write(student.Config.ToJson());
-        ctx.Writer.Write(student.GenerationConfig?.ToJson() ?? "");
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
         var names = tokenizer.Files.Keys.Order(StringComparer.Ordinal).ToList();
+        var settings = new[]
+        {
+            JsonSerializer.Serialize(saved, Json), SpecToJson(spec, baseModelType), student.Config.ToJson(),
+            student.GenerationConfig?.ToJson() ?? "",
+        };
+        foreach (var text in settings) ctx.Writer.Write(text);
         ctx.Writer.Write(names.Count);
         foreach (var name in names) ctx.Writer.Write(name);
-        ctx.SaveBinaryStream(WeightsEntry, writer => writer.Write(WeightsToBytes(student)));
+        byte[] weights = WeightsToBytes(student);
+        var checksums = new PayloadChecksums();
+        checksums.Record(SettingsChecksumKey, SettingsBytes(settings, names));
+        checksums.Record(WeightsEntry, weights);
+        foreach (var name in names) checksums.Record(TokenizerEntryPrefix + name, tokenizer.Files[name]);
+        ctx.Writer.Write(checksums.ToJson());
+        ctx.SaveBinaryStream(WeightsEntry, writer => writer.Write(weights));
         foreach (var name in names) ctx.SaveBinaryStream(TokenizerEntryPrefix + name, writer => writer.Write(tokenizer.Files[name]));
     }
 
     public static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) Load(ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
+        string zip = ModelZipName.Of(ctx);
         int version = ctx.Reader.ReadInt32();
-        if (version is < 1 or > PayloadVersion)
-            throw new InvalidDataException($"This NeoDistill model was written with payload version {version}; this library reads 1 to {PayloadVersion}.");
-        var options = JsonSerializer.Deserialize<NeoDistillOptions>(ctx.Reader.ReadString(), Json)
-            ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
-        var (spec, baseFamily) = version >= 3 ? SpecFromJson(ctx.Reader.ReadString())
-            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
-        var config = ModelConfig.FromJson(ctx.Reader.ReadString());
+        if (version > PayloadVersion)
+            throw new NotSupportedException($"'{zip}' was saved by a newer Microsoft.ML.Neo (NeoDistill payload version {version}; " +
+                                            $"this library reads 1 to {PayloadVersion}). Update the Microsoft.ML.Neo package to load it.");
+        // Everything below reads bytes that may be damaged: any failure names the zip and says what to do.
+        return FileReading.Guard(zip, FileReading.Fixes.ModelZip, () => LoadPayload(ctx, zip, version));
+    }
+
+    private static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) LoadPayload(ModelLoadContext ctx, string zip, int version)
+    {
+        if (version < 1) throw new InvalidDataException($"its NeoDistill payload version is {version}, which no library wrote");
+        // Read every setting first, so the checksum is checked before any of them is believed.
+        string optionsJson = ctx.Reader.ReadString();
+        string? specJson = version >= 3 ? ctx.Reader.ReadString() : null;
+        string configJson = ctx.Reader.ReadString();
         string generation = ctx.Reader.ReadString();
-        var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, "the model zip");
+        int fileCount = version == 1 ? 0 : ctx.Reader.ReadInt32();
+        if (fileCount is < 0 or > 64) throw new InvalidDataException($"it lists {fileCount} tokenizer files");
+        var names = Enumerable.Range(0, fileCount).Select(_ => ctx.Reader.ReadString()).ToList();
+        PayloadChecksums? checksums = version >= 4 ? PayloadChecksums.FromJson(ctx.Reader.ReadString()) : null;
+        if (checksums is null)
+            System.Diagnostics.Trace.TraceInformation(
+                $"'{zip}' was saved before model zips recorded checksums (payload version {version}); its weights load unverified. " +
+                "Save the model again to add them.");
+        else
+            checksums.Verify(zip, SettingsChecksumKey, SettingsBytes(new[] { optionsJson, specJson!, configJson, generation }, names),
+                FileReading.Fixes.ModelZip);
+
+        var options = JsonSerializer.Deserialize<NeoDistillOptions>(optionsJson, Json)
+            ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
+        var (spec, baseFamily) = specJson is not null ? SpecFromJson(specJson)
+            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
+        var config = ModelConfig.FromJson(configJson);
+        var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, zip);
         var entries = version == 1
             ? new Dictionary<string, string> { [TokenizerFiles.SentencePieceFile] = Version1TokenizerEntry }
-            : Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.Reader.ReadString())
-                .ToDictionary(name => name, name => TokenizerEntryPrefix + name);
-        var files = entries.ToDictionary(e => e.Key, e => ReadEntry(ctx, e.Value));
-        var weights = ReadEntry(ctx, WeightsEntry);
+            : names.ToDictionary(name => name, name => TokenizerEntryPrefix + name);
+        byte[] ReadVerified(string entry)
+        {
+            var bytes = ReadEntry(ctx, entry);
+            checksums?.Verify(zip, entry, bytes, FileReading.Fixes.ModelZip);
+            return bytes;
+        }
+        var files = entries.ToDictionary(e => e.Key, e => ReadVerified(e.Value));
+        var weights = ReadVerified(WeightsEntry);
         var model = spec.Build(config);
         try
         {
             using var reader = new SafeTensorsReader(new MemoryStream(weights, writable: false), WeightsEntry);
             HuggingFaceCheckpoint.LoadWeights(model, reader, WeightsEntry);
             model.eval();
-            return (new CausalLM(model, TokenizerFiles.FromFiles(files, "the model zip", generationConfig), generationConfig,
+            return (new CausalLM(model, TokenizerFiles.FromFiles(files, zip, generationConfig), generationConfig,
                 storedFamily: baseFamily), options, spec);
         }
         catch
@@ -108,6 +151,10 @@ internal static class NeoDistillModelFormat
             throw;
         }
     }
+
+    // The settings strings and tokenizer file names, as the bytes their checksum covers.
+    private static byte[] SettingsBytes(IEnumerable<string> settings, IEnumerable<string> tokenizerFiles) =>
+        System.Text.Encoding.UTF8.GetBytes(string.Join('\0', settings.Concat(tokenizerFiles)));
 
     private static string SpecToJson(StudentSpec spec, string? baseModelType)
     {
@@ -165,7 +212,7 @@ internal static class NeoDistillModelFormat
     {
         byte[]? bytes = null;
         if (!ctx.TryLoadBinaryStream(entry, reader => bytes = ReadAll(reader)) || bytes is null)
-            throw new InvalidDataException($"The model zip lacks the '{entry}' entry.");
+            throw new InvalidDataException($"the '{entry}' entry is missing");
         return bytes;
     }
 

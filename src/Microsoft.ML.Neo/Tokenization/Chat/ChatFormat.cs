@@ -140,13 +140,15 @@ public static class ChatPrompt
         ArgumentNullException.ThrowIfNull(tokenizer);
         if (!tokenizer.Files.TryGetValue("tokenizer_config.json", out var bytes)) return null;
         var template = System.Text.Json.Nodes.JsonNode.Parse(bytes)?["chat_template"];
-        string? text = template switch
+        // The file was read when the tokenizer loaded; a template of another shape than transformers writes counts as none.
+        static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
+            node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out string? text) ? text : null;
+        return template switch
         {
-            System.Text.Json.Nodes.JsonValue value => value.GetValue<string>(),
-            System.Text.Json.Nodes.JsonArray list => list.FirstOrDefault(t => t?["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
+            System.Text.Json.Nodes.JsonValue => Text(template),
+            System.Text.Json.Nodes.JsonArray list => Text(list.FirstOrDefault(t => t is System.Text.Json.Nodes.JsonObject o && Text(o["name"]) == "default")?["template"]),
             _ => null,
         };
-        return text;
     }
 
     // Llama 2 folds the system prompt into the first user turn and wraps every user turn in [INST] ... [/INST].
