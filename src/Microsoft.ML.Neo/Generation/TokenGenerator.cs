@@ -1,3 +1,4 @@
+using TorchSharp;
 using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
@@ -68,12 +69,13 @@ internal static class TokenGenerator
     private static int PickToken(Tensor logits, GenerationOptions options, Generator? generator)
     {
         if (options.Temperature == 0) return (int)logits.argmax().item<long>();
-        var probabilities = softmax(logits / options.Temperature, dim: -1); // [V]
+        var probabilities = softmax(logits.DividedBy(options.Temperature), dim: -1); // [V]
         if (options.TopP < 1)
         {
             var (sorted, order) = probabilities.sort(descending: true);      // [V] each
             var before = sorted.cumsum(0) - sorted;                          // mass of strictly more likely tokens
-            var kept = sorted.masked_fill(before >= options.TopP, 0);
+            using var topP = options.TopP.ToScalar();
+            var kept = sorted.FilledWhere(before >= topP, 0);
             probabilities = zeros_like(probabilities).scatter(0, order, kept);
         }
         return (int)multinomial(probabilities, 1, generator: generator).item<long>();

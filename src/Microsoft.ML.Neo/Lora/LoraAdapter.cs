@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Lora;
@@ -53,9 +54,13 @@ public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
         var input = dropout > 0 && training ? nn.functional.dropout(wide, dropout, training: true) : wide;
         var low = nn.functional.linear(input, lora_A);   // [..., rank]
         var update = nn.functional.linear(low, lora_B);  // [..., out]
-        return (update * Scale).MoveToOuterDisposeScope(); // [..., out] float32
+        return update.Times(Scale).MoveToOuterDisposeScope(); // [..., out] float32
     }
 
     /// <summary>The dense update (alpha / r) · B · A, shaped like the base weight [out, in].</summary>
-    internal Tensor DeltaWeight() => matmul(lora_B, lora_A) * Scale;
+    internal Tensor DeltaWeight()
+    {
+        using var scope = NewDisposeScope();
+        return matmul(lora_B, lora_A).Times(Scale).MoveToOuterDisposeScope();
+    }
 }

@@ -50,7 +50,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            weight.add_(Adapter.DeltaWeight().to(weight.dtype)); // [out, in], rounded once to the base dtype
+            weight.add_(Adapter.DeltaWeight().to(weight.dtype), KeptScalars.One); // [out, in], rounded once to the base dtype
         }
         Adapter.Dispose();
         Adapter = null;
@@ -63,7 +63,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var frozen = nn.functional.linear(x, weight, bias);
         // The adapter answers in its own dtype (float32); the sum is rounded once, back to the base's dtype.
-        var output = (frozen + Adapter.forward(x)).to(frozen.dtype);
+        var output = frozen.Plus(Adapter.forward(x)).to(frozen.dtype);
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -46,13 +46,13 @@ internal sealed class DecoderLayer : nn.Module
         Tensor output;
         if (pre_feedforward_layernorm is null)
         {
-            var afterAttention = x + attention;
-            output = afterAttention + mlp.forward(post_attention_layernorm.forward(afterAttention));
+            var afterAttention = x.Plus(attention);
+            output = afterAttention.Plus(mlp.forward(post_attention_layernorm.forward(afterAttention)));
         }
         else
         {
-            var afterAttention = x + post_attention_layernorm.forward(attention);
-            output = afterAttention + post_feedforward_layernorm!.forward(mlp.forward(pre_feedforward_layernorm.forward(afterAttention)));
+            var afterAttention = x.Plus(post_attention_layernorm.forward(attention));
+            output = afterAttention.Plus(post_feedforward_layernorm!.forward(mlp.forward(pre_feedforward_layernorm.forward(afterAttention))));
         }
         return output.MoveToOuterDisposeScope();
     }

@@ -71,7 +71,7 @@ internal sealed class RotaryEmbedding : nn.Module
         var first = rotating.narrow(-1, 0, half);     // [B, H, T, R/2]
         var second = rotating.narrow(-1, half, half); // [B, H, T, R/2]
         var rotated = cat(new[] { -second, first }, dim: -1); // [B, H, T, R]
-        var result = rotating * cos.to(x.dtype) + rotated * sin.to(x.dtype);
+        var result = (rotating * cos.to(x.dtype)).Plus(rotated * sin.to(x.dtype));
         if (rotary != width) result = cat(new[] { result, x.narrow(-1, rotary, width - rotary) }, dim: -1); // [B, H, T, D]
         return result.MoveToOuterDisposeScope();
     }

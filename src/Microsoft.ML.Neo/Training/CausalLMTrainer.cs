@@ -47,7 +47,7 @@ internal sealed class CausalLMTrainer
         if (totalSteps == 0) return null;
         int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
 
-        using var optimizer = optim.AdamW(trainable, lr: settings.LearningRate, weight_decay: settings.WeightDecay);
+        using var optimizer = new AdamW(named, settings.LearningRate, settings.WeightDecay);
         var checkpoint = string.IsNullOrEmpty(settings.CheckpointDirectory) ? null
             : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(named)) { OnWarning = OnWarning };
         var clock = Stopwatch.StartNew();
@@ -80,8 +80,7 @@ internal sealed class CausalLMTrainer
                         step++;
                         continue;
                     }
-                    foreach (var group in optimizer.ParamGroups)
-                        group.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
+                    optimizer.LearningRate = LearningRateAt(step, totalSteps, warmupSteps);
 
                     var phases = new StepPhases();
                     var examples = batches.Realize(batch, student, step, phases);
@@ -137,11 +136,11 @@ internal sealed class CausalLMTrainer
 
     // Applies the step only when its loss and gradient norm are finite; returns both either way.
     private (double Loss, double CrossEntropy, double Divergence, double GradientNorm, long Tokens) Step(
-        optim.Optimizer optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
+        AdamW optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
     {
         using var scope = NewDisposeScope();
         var batch = TokenBatch.Create(examples, padId, student.Device);
-        using (phases.Time(TrainingPhase.Optimizer)) optimizer.zero_grad();
+        using (phases.Time(TrainingPhase.Optimizer)) optimizer.ZeroGrad();
         var terms = objective.Backward(student, batch, phases);
         double gradientNorm = double.NaN;
         using (phases.Time(TrainingPhase.Optimizer))
@@ -149,9 +148,9 @@ internal sealed class CausalLMTrainer
             if (double.IsFinite(terms.Total))
             {
                 gradientNorm = nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
-                if (double.IsFinite(gradientNorm)) optimizer.step();
+                if (double.IsFinite(gradientNorm)) optimizer.Step();
             }
-            if (!double.IsFinite(gradientNorm)) optimizer.zero_grad(); // nothing of a non-finite step survives it
+            if (!double.IsFinite(gradientNorm)) optimizer.ZeroGrad(); // nothing of a non-finite step survives it
         }
         return (terms.Total, terms.CrossEntropy, terms.Divergence, gradientNorm, batch.Inputs.numel());
     }

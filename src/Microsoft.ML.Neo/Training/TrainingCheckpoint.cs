@@ -10,7 +10,7 @@ namespace Microsoft.ML.Neo.Training;
 /// <summary>
 /// Everything needed to continue a training run exactly where it stopped: the trainable parameters, AdamW's
 /// moments, the random generator's state and the step reached, in one folder: <c>trainable.safetensors</c>,
-/// <c>optimizer.bin</c>, <c>rng.bin</c>, <c>trainer_state.json</c>, and <c>checksums.json</c> (a SHA-256 of each, written
+/// <c>optimizer.safetensors</c>, <c>rng.bin</c>, <c>trainer_state.json</c>, and <c>checksums.json</c> (a SHA-256 of each, written
 /// last, so a folder without it was never finished).
 /// </summary>
 /// <remarks>
@@ -24,12 +24,12 @@ internal sealed class TrainingCheckpoint
 {
     private const string StateFile = "trainer_state.json";
     private const string WeightsFile = "trainable.safetensors";
-    private const string OptimizerFile = "optimizer.bin";
+    private const string OptimizerFile = "optimizer.safetensors";
     private const string RngFile = "rng.bin";
     private const string ChecksumFile = "checksums.json";
     private static readonly string[] PayloadFiles = { WeightsFile, OptimizerFile, RngFile, StateFile };
 
-    private sealed record State(int Step, long TokensSeen, string Fingerprint);
+    private sealed record State(int Step, long TokensSeen, long OptimizerSteps, string Fingerprint);
 
     private readonly string directory;
     private readonly string fingerprint;
@@ -50,15 +50,15 @@ internal sealed class TrainingCheckpoint
     /// <summary>Whether any checkpoint (finished or not) is there to resume from.</summary>
     public bool Exists => Candidates().Any();
 
-    public void Save(IReadOnlyList<(string Name, Parameter Parameter)> trainable, optim.Optimizer optimizer, int step, long tokensSeen)
+    public void Save(IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer, int step, long tokensSeen)
     {
         if (Directory.Exists(Staging)) Directory.Delete(Staging, recursive: true);
         Directory.CreateDirectory(Staging);
         SafeTensorsWriter.Write(Path.Combine(Staging, WeightsFile),
             trainable.Select(p => new KeyValuePair<string, Tensor>(p.Name, p.Parameter)), SafeTensorsDtype.Float32);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(Path.Combine(Staging, OptimizerFile));
+        optimizer.Save(Path.Combine(Staging, OptimizerFile));
         using (var rng = get_rng_state()) File.WriteAllBytes(Path.Combine(Staging, RngFile), rng.data<byte>().ToArray());
-        File.WriteAllText(Path.Combine(Staging, StateFile), JsonSerializer.Serialize(new State(step, tokensSeen, fingerprint)));
+        File.WriteAllText(Path.Combine(Staging, StateFile), JsonSerializer.Serialize(new State(step, tokensSeen, optimizer.Steps, fingerprint)));
         var checksums = new PayloadChecksums();
         foreach (var file in PayloadFiles) checksums.Record(file, FlushedDigest(Path.Combine(Staging, file)));
         WriteDurably(Path.Combine(Staging, ChecksumFile), checksums.ToJson());
@@ -75,7 +75,7 @@ internal sealed class TrainingCheckpoint
     /// Restores parameters, optimizer and random state from the newest readable checkpoint; returns the step and token
     /// count reached.
     /// </summary>
-    public (int Step, long TokensSeen) Restore(IReadOnlyList<(string Name, Parameter Parameter)> trainable, optim.Optimizer optimizer)
+    public (int Step, long TokensSeen) Restore(IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer)
     {
         var failures = new List<UnreadableFileException>();
         foreach (var folder in Candidates())
@@ -96,7 +96,7 @@ internal sealed class TrainingCheckpoint
                     "Delete it, or set CheckpointDirectory to another folder.");
             foreach (var failure in failures)
                 OnWarning?.Invoke($"{failure.Message} Resuming from the older checkpoint in '{folder}' (step {state.Step}) instead.");
-            Load(folder, trainable, optimizer);
+            Load(folder, trainable, optimizer, state.OptimizerSteps);
             return (state.Step, state.TokensSeen);
         }
         var last = failures[^1];
@@ -134,11 +134,11 @@ internal sealed class TrainingCheckpoint
         string statePath = Path.Combine(folder, StateFile);
         string json = File.ReadAllText(statePath);
         return FileReading.Guard(statePath, FileReading.Fixes.TrainingCheckpoint, () =>
-            JsonSerializer.Deserialize<State>(json) is { Step: >= 0, TokensSeen: >= 0, Fingerprint: not null } state
+            JsonSerializer.Deserialize<State>(json) is { Step: >= 0, TokensSeen: >= 0, OptimizerSteps: >= 0, Fingerprint: not null } state
                 ? state : throw new InvalidDataException("it does not hold a step, a token count and a run fingerprint"));
     }
 
-    private static void Load(string folder, IReadOnlyList<(string Name, Parameter Parameter)> trainable, optim.Optimizer optimizer)
+    private static void Load(string folder, IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer, long optimizerSteps)
     {
         string weights = Path.Combine(folder, WeightsFile);
         using (var reader = new SafeTensorsReader(weights))
@@ -149,7 +149,7 @@ internal sealed class TrainingCheckpoint
         }
         string optimizerPath = Path.Combine(folder, OptimizerFile);
         FileReading.Guard(optimizerPath, FileReading.Fixes.TrainingCheckpoint,
-            () => ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(optimizerPath));
+            () => optimizer.Load(optimizerPath, optimizerSteps));
         byte[] rng = File.ReadAllBytes(Path.Combine(folder, RngFile));
         using (var rngState = tensor(rng, dtype: ScalarType.Byte)) set_rng_state(rngState);
     }

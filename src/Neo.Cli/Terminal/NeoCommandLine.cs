@@ -20,7 +20,7 @@ internal static class NeoCommandLine
         {
             DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(), PredictCommand.Create(),
             MakeStudentCommand.Create(), TokenizeCommand.Create(), HelpCommand.Create(), BenchCommand.Create(), QuickstartCommand.Create(),
-            BenchDistillCommand.Create(), BenchLoadCommand.Create(), BenchServedCommand.Create(), PrimingExperimentCommand.Create(), NeoExperimentCommand.Create(), MakeEmbeddedCommand.Create(),
+            BenchDistillCommand.Create(), BenchLoadCommand.Create(), BenchSoakCommand.Create(), BenchServedCommand.Create(), PrimingExperimentCommand.Create(), NeoExperimentCommand.Create(), MakeEmbeddedCommand.Create(),
         })
         {
             root.Subcommands.Add(command);

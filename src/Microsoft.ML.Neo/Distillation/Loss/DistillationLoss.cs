@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using static TorchSharp.torch;
 
@@ -26,20 +27,20 @@ internal static class DistillationLoss
         // At least 1: a batch without response tokens gives 0 with a gradient path instead of 0/0.
         double denominator = Math.Max(1, responseRows ?? studentLogits.shape[0]);
         studentLogits = studentLogits.to(ScalarType.Float32); // the same tensor when already float32
-        var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum) / denominator;
+        var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum).DividedBy(denominator);
         Tensor divergence = zeros_like(crossEntropy);
         if (teacher is not null && settings.UsesTeacher)
         {
             float t = settings.Temperature;
             if (teacher.Logits.shape[0] != studentLogits.shape[0])
                 throw new InvalidOperationException($"The teacher scored {teacher.Logits.shape[0]} response positions, the batch has {studentLogits.shape[0]}; its targets do not match these examples.");
-            var studentLog = nn.functional.log_softmax(studentLogits / t, -1);                   // [M, V]
+            var studentLog = nn.functional.log_softmax(studentLogits.DividedBy(t), -1);                   // [M, V]
             if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);         // [M, K]
-            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach().to(ScalarType.Float32) / t, -1); // [M, S]
+            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach().to(ScalarType.Float32).DividedBy(t), -1); // [M, S]
             var perPosition = DivergenceFunction.For(settings).PerPosition(studentLog, teacherLog); // [M]
-            divergence = perPosition.sum() / denominator * (t * t);
+            divergence = perPosition.sum().DividedBy(denominator).Times(t * t);
         }
-        var total = crossEntropy * (1 - settings.KdWeight) + divergence * settings.KdWeight;
+        var total = crossEntropy.Times(1 - settings.KdWeight).Plus(divergence.Times(settings.KdWeight));
         return new LossTensors(total.MoveToOuterDisposeScope(), crossEntropy.MoveToOuterDisposeScope(), divergence.MoveToOuterDisposeScope());
     }
 }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;
@@ -46,9 +48,13 @@ internal abstract class DivergenceFunction
 
     /// <summary>log(w·x + (1 − w)·y) from log x and log y, for 0 &lt; w &lt; 1, without leaving log space.</summary>
     /// <returns>[M, S]</returns>
-    protected static Tensor LogMixture(Tensor logX, double w, Tensor logY) => (logX + Math.Log(w)).logaddexp(logY + Math.Log(1 - w));
+    protected static Tensor LogMixture(Tensor logX, double w, Tensor logY) => logX.Plus(Math.Log(w)).logaddexp(logY.Plus(Math.Log(1 - w)));
 
     /// <summary>The student's mass outside the support, 1 − Σ q (0 up to rounding on the whole vocabulary).</summary>
     /// <returns>[M]</returns>
-    protected static Tensor StudentTail(Tensor studentLog) => (1 - studentLog.exp().sum(-1)).clamp_min(0);
+    protected static Tensor StudentTail(Tensor studentLog)
+    {
+        using var zero = 0.ToScalar();
+        return studentLog.exp().sum(-1).Times(-1).Plus(1).clamp_min(zero);
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;
@@ -21,7 +22,7 @@ internal sealed class JensenShannon : DivergenceFunction
     public override Tensor PerPosition(Tensor studentLog, Tensor teacherLog)
     {
         var mixture = LogMixture(teacherLog, beta, studentLog);                                                   // [M, S]
-        var onSupport = KlOnSupport(teacherLog, mixture) * beta + KlOnSupport(studentLog, mixture) * (1 - beta); // [M]
-        return onSupport + StudentTail(studentLog) * ((1 - beta) * -Math.Log(1 - beta));
+        var onSupport = KlOnSupport(teacherLog, mixture).Times(beta).Plus(KlOnSupport(studentLog, mixture).Times(1 - beta)); // [M]
+        return onSupport.Plus(StudentTail(studentLog).Times((1 - beta) * -Math.Log(1 - beta)));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;

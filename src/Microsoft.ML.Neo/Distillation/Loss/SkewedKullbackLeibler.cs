@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;
@@ -35,6 +36,6 @@ internal sealed class SkewedKullbackLeibler : DivergenceFunction
     {
         if (!reverse) return KlOnSupport(teacherLog, LogMixture(teacherLog, alpha, studentLog)); // [M]
         var onSupport = KlOnSupport(studentLog, LogMixture(studentLog, alpha, teacherLog));     // [M]
-        return onSupport + StudentTail(studentLog) * -Math.Log(alpha);
+        return onSupport.Plus(StudentTail(studentLog).Times(-Math.Log(alpha)));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;
@@ -13,5 +14,5 @@ internal sealed class TotalVariation : DivergenceFunction
     private TotalVariation() { }
 
     public override Tensor PerPosition(Tensor studentLog, Tensor teacherLog) =>
-        ((teacherLog.exp() - studentLog.exp()).abs().sum(-1) + StudentTail(studentLog)) * 0.5; // [M]
+        (teacherLog.exp() - studentLog.exp()).abs().sum(-1).Plus(StudentTail(studentLog)).Times(0.5); // [M]
 }
