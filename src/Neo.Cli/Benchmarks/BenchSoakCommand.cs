@@ -113,7 +113,7 @@ internal static class BenchSoakCommand
             using var model = ml.Transforms.NeoDistill(options).Fit(data);
             return ExitCodes.Success;
         }
-        catch (Exception e) when (IsScalarRace(e))
+        catch (Exception e) when (Microsoft.ML.Neo.Modeling.TorchNatives.IsScalarRace(e))
         {
             // The message, then where in managed code the call came from (the frames name the operation that raced).
             Console.WriteLine(e.Message.Split('\n')[0] + " at " + string.Join(" < ", (e.StackTrace ?? "").Split('\n')
@@ -131,8 +131,4 @@ internal static class BenchSoakCommand
             stop.Cancel();
         }
     }
-
-    /// <summary>libtorch's errors about a scalar whose type tag was overwritten (see docs/using-in-your-app.md).</summary>
-    internal static bool IsScalarRace(Exception e) =>
-        e is System.Runtime.InteropServices.ExternalException && e.Message.Contains("Scalar.h", StringComparison.Ordinal);
 }

@@ -116,7 +116,9 @@ internal static class DistillCommand
                     recorder.Report(p);
                     progress.Report(p);
                 });
-                return ml.Transforms.NeoDistill(options).Fit(trainingData);
+                // Fit resumes from the checkpoint folder, so a retry after libtorch's scalar race loses nothing.
+                return NativeRetry.Run(() => ml.Transforms.NeoDistill(options).Fit(trainingData), console.WriteWarning,
+                    $"from the last checkpoint in {checkpointFolder}");
             });
             console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}");
             RunMeasurement? measured = recorder.Reports.Count > 1 ? recorder.Measure() : null;

@@ -36,7 +36,12 @@ internal static class MeasuredFit
         var model = ProgressBar.Run(label, progress =>
         {
             options.Progress = progress;
-            return ((NeoDistillEstimator)ml.Transforms.NeoDistill(options)).Fit(train, hooks);
+            // A run that libtorch's scalar race stops starts over (same seed, same result), its curve with it.
+            return NativeRetry.Run(() =>
+            {
+                curve.Clear();
+                return ((NeoDistillEstimator)ml.Transforms.NeoDistill(options)).Fit(train, hooks);
+            }, message => Console.Error.WriteLine("warning: " + message), "from the start with the same seed");
         });
         double seconds = model.TrainingSummary?.Elapsed.TotalSeconds ?? clock.Elapsed.TotalSeconds;
         double? peak = ProcessMemory.PeakGiB - before;

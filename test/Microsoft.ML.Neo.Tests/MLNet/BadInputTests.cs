@@ -78,7 +78,7 @@ public sealed class BadInputTests
     }
 
     // The warnings the context's log receives from here on.
-    private static List<string> Warnings(MLContext ml)
+    internal static List<string> Warnings(MLContext ml)
     {
         var warnings = new List<string>();
         ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };

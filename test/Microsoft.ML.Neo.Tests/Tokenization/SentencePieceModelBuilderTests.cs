@@ -52,6 +52,6 @@ public sealed class SentencePieceModelBuilderTests
         Assert.IsTrue(files.HasSameVocabularyAs(again));
         var other = TokenizerFiles.FromBytes(SentencePieceModelBuilder.Build(new[] { "a", "b" }));
         Assert.IsFalse(files.HasSameVocabularyAs(other));
-        Assert.ThrowsExactly<InvalidDataException>(() => TokenizerFiles.FromBytes(new byte[] { 1, 2, 3, 4, 5 }));
+        Assert.ThrowsExactly<UnreadableFileException>(() => TokenizerFiles.FromBytes(new byte[] { 1, 2, 3, 4, 5 }));
     }
 }

@@ -212,7 +212,8 @@ public sealed class TokenizerFilesTests
     {
         void Fails(string json, string key)
         {
-            var e = Assert.ThrowsExactly<InvalidDataException>(() => Load(("tokenizer.json", json)));
+            var e = Assert.ThrowsExactly<UnreadableFileException>(() => Load(("tokenizer.json", json)));
+            Assert.AreEqual("tokenizer.json", e.Entry, "the file at fault is named");
             StringAssert.Contains(e.Message, key);
             StringAssert.Contains(e.Message, "test files");
         }
@@ -226,13 +227,14 @@ public sealed class TokenizerFilesTests
     [TestMethod]
     public void BadSpecialTokensAndModelsFailClearly()
     {
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => ByteLevelLlama3(("tokenizer_config.json", """{"bos_token": "<|nope|>"}""")));
+        var e = Assert.ThrowsExactly<UnreadableFileException>(() => ByteLevelLlama3(("tokenizer_config.json", """{"bos_token": "<|nope|>"}""")));
         StringAssert.Contains(e.Message, "bos_token '<|nope|>'");
-        e = Assert.ThrowsExactly<InvalidDataException>(() => ByteLevelLlama3(("tokenizer_config.json", """{"add_bos_token": "yes"}""")));
+        Assert.AreEqual("tokenizer_config.json", e.Entry);
+        e = Assert.ThrowsExactly<UnreadableFileException>(() => ByteLevelLlama3(("tokenizer_config.json", """{"add_bos_token": "yes"}""")));
         StringAssert.Contains(e.Message, "add_bos_token");
-        e = Assert.ThrowsExactly<InvalidDataException>(() => TokenizerFiles.FromBytes(new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2 }));
+        e = Assert.ThrowsExactly<UnreadableFileException>(() => TokenizerFiles.FromBytes(new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 1, 2 }));
         StringAssert.Contains(e.Message, "tokenizer.model");
-        e = Assert.ThrowsExactly<InvalidDataException>(() => TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
+        e = Assert.ThrowsExactly<UnreadableFileException>(() => TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
         {
             ["tokenizer.model"] = Encoding.ASCII.GetBytes("aGVsbG8= 0\n!!!notbase64 1\n"),
         }, "test files"));
