@@ -91,7 +91,17 @@ internal sealed class ServedModel : IDisposable
             var model = CausalLM.FromPretrained(path, precision);
             return new ServedModel(model, model, name, isDistilledZip: false);
         }
-        var transformer = new MLContext().Model.Load(path, out _);
+        ITransformer transformer;
+        try
+        {
+            transformer = new MLContext().Model.Load(path, out _);
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is UnreadableFileException or NotSupportedException)
+        {
+            // ML.NET calls the transformer's loader by reflection; the loader's own clear error is inside.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
         var distilled = Find(transformer) ?? throw new InvalidDataException(
             $"'{path}' is an ML.NET model without a NeoDistill transformer; the server serves Hugging Face folders and NeoDistill model zips.");
         return new ServedModel(distilled.Student, distilled, name, isDistilledZip: true);

@@ -68,7 +68,8 @@ internal static class FileReading
             Google.Protobuf.InvalidProtocolBufferException => $"it is not a valid protobuf message ({e.Message.TrimEnd('.')})",
             _ => e.Message,
         };
-        foreach (var prefix in new[] { $"'{filePath}': ", $"'{filePath}' ", $"{filePath}: " })
+        string name = Path.GetFileName(filePath);
+        foreach (var prefix in new[] { $"'{filePath}': ", $"'{filePath}' ", $"{filePath}: ", $"'{name}': ", $"{name}: " })
             if (message.StartsWith(prefix, StringComparison.Ordinal)) return message[prefix.Length..];
         return message;
     }

@@ -128,8 +128,13 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     private static NeoDistillTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         Modeling.TorchNatives.Ensure();
-        var (student, options, spec) = NeoDistillModelFormat.Load(ctx);
-        return new NeoDistillTransformer(env.Register(nameof(NeoDistillTransformer)), student, options, spec, summary: null);
+        var host = env.Register(nameof(NeoDistillTransformer));
+        var (student, options, spec) = NeoDistillModelFormat.Load(ctx, message =>
+        {
+            using var channel = host.Start("Load");
+            channel.Info(MessageSensitivity.None, "{0}", message);
+        });
+        return new NeoDistillTransformer(host, student, options, spec, summary: null);
     }
 
     internal string OutputColumnName => options.OutputColumnName;

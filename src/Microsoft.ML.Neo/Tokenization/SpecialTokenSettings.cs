@@ -58,7 +58,7 @@ internal sealed record SpecialTokenSettings(string? Bos, string? Eos, string? Pa
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"'{file}' is not valid JSON: {e.Message}", e);
+            throw new InvalidDataException($"'{file}': {Integrity.FileReading.Describe(e, file)}", e);
         }
     }
 

@@ -36,7 +36,7 @@ internal static class TokenizerJson
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"'{FileName}' is not valid JSON: {e.Message}", e);
+            throw new InvalidDataException($"'{FileName}': {Integrity.FileReading.Describe(e, FileName)}", e);
         }
 
         var model = root["model"] as JsonObject ?? throw Unsupported("model", "missing");

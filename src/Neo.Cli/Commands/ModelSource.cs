@@ -43,7 +43,14 @@ internal sealed class ModelSource : IDisposable
         {
             loaded = new MLContext().Model.Load(path, out _);
         }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or System.IO.InvalidDataException or IOException)
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is UnreadableFileException or NotSupportedException)
+        {
+            // ML.NET calls the transformer's loader by reflection; its own clear error is inside.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or System.IO.InvalidDataException
+                                      or IOException and not UnreadableFileException)
         {
             throw new InvalidDataException($"'{path}' is a zip but not an ML.NET model ({e.Message}); pass the .zip that neo distill --out wrote.", e);
         }

@@ -87,7 +87,8 @@ internal static class NeoDistillModelFormat
         foreach (var name in names) ctx.SaveBinaryStream(TokenizerEntryPrefix + name, writer => writer.Write(tokenizer.Files[name]));
     }
 
-    public static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) Load(ModelLoadContext ctx)
+    /// <param name="log">Told what the load could not check (an older zip without checksums).</param>
+    public static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) Load(ModelLoadContext ctx, Action<string> log)
     {
         ctx.CheckAtModel(GetVersionInfo());
         string zip = ModelZipName.Of(ctx);
@@ -96,10 +97,11 @@ internal static class NeoDistillModelFormat
             throw new NotSupportedException($"'{zip}' was saved by a newer Microsoft.ML.Neo (NeoDistill payload version {version}; " +
                                             $"this library reads 1 to {PayloadVersion}). Update the Microsoft.ML.Neo package to load it.");
         // Everything below reads bytes that may be damaged: any failure names the zip and says what to do.
-        return FileReading.Guard(zip, FileReading.Fixes.ModelZip, () => LoadPayload(ctx, zip, version));
+        return FileReading.Guard(zip, FileReading.Fixes.ModelZip, () => LoadPayload(ctx, zip, version, log));
     }
 
-    private static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) LoadPayload(ModelLoadContext ctx, string zip, int version)
+    private static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) LoadPayload(ModelLoadContext ctx, string zip, int version,
+        Action<string> log)
     {
         if (version < 1) throw new InvalidDataException($"its NeoDistill payload version is {version}, which no library wrote");
         // Read every setting first, so the checksum is checked before any of them is believed.
@@ -112,8 +114,7 @@ internal static class NeoDistillModelFormat
         var names = Enumerable.Range(0, fileCount).Select(_ => ctx.Reader.ReadString()).ToList();
         PayloadChecksums? checksums = version >= 4 ? PayloadChecksums.FromJson(ctx.Reader.ReadString()) : null;
         if (checksums is null)
-            System.Diagnostics.Trace.TraceInformation(
-                $"'{zip}' was saved before model zips recorded checksums (payload version {version}); its weights load unverified. " +
+            log($"'{zip}' was saved before model zips recorded checksums (payload version {version}); its weights load unverified. " +
                 "Save the model again to add them.");
         else
             checksums.Verify(zip, SettingsChecksumKey, SettingsBytes(new[] { optionsJson, specJson!, configJson, generation }, names),

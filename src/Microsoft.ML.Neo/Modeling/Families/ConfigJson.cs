@@ -15,7 +15,7 @@ internal static class ConfigJson
         try { node = JsonNode.Parse(json); }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"config.json is not valid JSON ({e.Message}); restore the file from the model's source.", e);
+            throw new InvalidDataException($"config.json: {Integrity.FileReading.Describe(e, "config.json")}", e);
         }
         return node as JsonObject ?? throw new InvalidDataException("config.json is not a JSON object.");
     }

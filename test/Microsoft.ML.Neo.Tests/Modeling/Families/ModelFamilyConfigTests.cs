@@ -127,7 +127,7 @@ public sealed class ModelFamilyConfigTests
         var error = Assert.ThrowsExactly<InvalidDataException>(() => Read(json));
         StringAssert.Contains(error.Message, "'sliding_window' must be an integer, found \"wide\"");
         var broken = Assert.ThrowsExactly<InvalidDataException>(() => ModelConfig.FromJson("{\"model_type\": 'qwen3'}"));
-        StringAssert.Contains(broken.Message, "config.json is not valid JSON");
+        StringAssert.Contains(broken.Message, "config.json: it is not valid JSON");
     }
 
     [TestMethod]
