@@ -52,11 +52,11 @@ internal static class TokenizerJson
         }
 
         var vocabulary = (model["vocab"] as JsonObject ?? throw Unsupported("model.vocab", "missing"))
-            .ToDictionary(p => p.Key, p => p.Value!.GetValue<int>(), StringComparer.Ordinal);
+            .ToDictionary(p => p.Key, p => Value<int>(p.Value, $"model.vocab.{p.Key}"), StringComparer.Ordinal);
         var merges = ReadMerges(model["merges"] as JsonArray ?? throw Unsupported("model.merges", "missing"));
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var token in root["added_tokens"] as JsonArray ?? new JsonArray())
-            added[token!["content"]!.GetValue<string>()] = token["id"]!.GetValue<int>();
+            added[Value<string>(token?["content"], "added_tokens[].content")] = Value<int>(token?["id"], "added_tokens[].id");
         string? unknown = model["unk_token"] is JsonValue unk ? unk.GetValue<string>() : null;
         string? templateBos = TemplateBos(root["post_processor"]);
 
@@ -110,7 +110,7 @@ internal static class TokenizerJson
                 if (step["behavior"]?.GetValue<string>() != "Isolated" || step["invert"]?.GetValue<bool>() == true)
                     throw Unsupported("pre_tokenizer.Split.behavior", $"'{step["behavior"]}' (invert {step["invert"]}); supported: Isolated");
                 var pattern = step["pattern"] as JsonObject ?? throw Unsupported("pre_tokenizer.Split.pattern", "missing");
-                string regex = pattern["Regex"]?.GetValue<string>() ?? Regex.Escape(pattern["String"]!.GetValue<string>());
+                string regex = pattern["Regex"]?.GetValue<string>() ?? Regex.Escape(Value<string>(pattern["String"], "pre_tokenizer.Split.pattern.String"));
                 steps.Add(new Regex(regex, RegexOptions.CultureInvariant));
                 break;
             case "Digits":
@@ -140,7 +140,7 @@ internal static class TokenizerJson
         int missing = Array.IndexOf(byId, null);
         if (missing >= 0) throw Unsupported("model.vocab", $"missing id {missing} (ids must run from 0 to {size - 1} without gaps)");
         int? unknownId = unknown is not null && vocabulary.TryGetValue(unknown, out int u) ? u : null;
-        bool byteFallback = root["model"]!["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
+        bool byteFallback = root["model"]?["byte_fallback"] is JsonValue fallback && fallback.GetValue<bool>();
         return SentencePieceBpeTokenizer.FromMerges(byId!, merges, added, unknownId, byteFallback,
             new SentencePieceNormalizer(rules: null, PrefixScheme(root), removeExtraWhitespaces: false));
     }
@@ -152,7 +152,7 @@ internal static class TokenizerJson
         && NormalizerSteps(root["normalizer"]).Any(step => Type(step) == "Replace");
 
     private static List<JsonNode> NormalizerSteps(JsonNode? normalizer) => normalizer is null ? new List<JsonNode>()
-        : Type(normalizer) == "Sequence" ? (normalizer["normalizers"] as JsonArray)!.Select(n => n!).ToList() : new List<JsonNode> { normalizer };
+        : Type(normalizer) == "Sequence" ? (normalizer["normalizers"] as JsonArray ?? throw Unsupported("normalizer.normalizers", "missing")).Select(n => n ?? throw Unsupported("normalizer.normalizers", "a null entry")).ToList() : new List<JsonNode> { normalizer };
 
     private static SentencePieceNormalizer.PrefixScheme PrefixScheme(JsonObject root)
     {
@@ -202,10 +202,10 @@ internal static class TokenizerJson
         {
             if (merge is JsonArray pair && pair.Count == 2)
             {
-                result.Add((pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()));
+                result.Add((Value<string>(pair[0], "model.merges"), Value<string>(pair[1], "model.merges")));
                 continue;
             }
-            string text = merge!.GetValue<string>();
+            string text = Value<string>(merge, "model.merges");
             int space = text.IndexOf(' ', 1); // a merge of a lone space piece starts with the space itself
             if (space < 0) throw Unsupported("model.merges", $"entry '{text}' is not two tokens separated by a space");
             result.Add((text[..space], text[(space + 1)..]));
@@ -230,6 +230,11 @@ internal static class TokenizerJson
         JsonObject o => o.Select(p => p.Value).OfType<JsonArray>().SelectMany(a => a).Any(n => HasType(n, type)),
         _ => false,
     };
+
+    // A required value of the expected JSON kind, or an error that names the key and what was found.
+    private static T Value<T>(JsonNode? node, string key) =>
+        node is JsonValue value && value.TryGetValue(out T? result) && result is not null ? result
+            : throw new InvalidDataException($"'{key}' must be {(typeof(T) == typeof(string) ? "a string" : "an integer")}, not {node?.ToJsonString() ?? "null"}");
 
     private static string Type(JsonNode node) => node["type"]?.GetValue<string>() ?? "(no type)";
 

@@ -25,7 +25,13 @@ internal sealed class TeacherGenerationCache : IDisposable
         Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, FileName);
         file = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        long complete = IndexLines();
+        long complete;
+        try { complete = IndexLines(); }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
         // A line cut short by a crash is dropped; the next append starts after the last complete line.
         file.SetLength(complete);
     }
@@ -49,8 +55,11 @@ internal sealed class TeacherGenerationCache : IDisposable
         file.Position = offset;
         using var line = new MemoryStream();
         for (int b; (b = file.ReadByte()) is >= 0 and not '\n';) line.WriteByte((byte)b);
-        using var json = JsonDocument.Parse(line.ToArray());
-        ids = json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        ids = Integrity.FileReading.Guard(Path, Integrity.FileReading.Fixes.TeacherCache, () =>
+        {
+            using var json = JsonDocument.Parse(line.ToArray());
+            return json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        }, entry: $"the record at byte {offset}");
         Hits++;
         return true;
     }
@@ -91,7 +100,8 @@ internal sealed class TeacherGenerationCache : IDisposable
                     if (text.Length == KeyPrefix.Length + KeyLength && text.StartsWith(KeyPrefix, StringComparison.Ordinal))
                         offsets[text[KeyPrefix.Length..]] = lineStart;
                     else
-                        throw new InvalidDataException($"'{Path}' is not a teacher generation cache (line at byte {lineStart}); delete it or choose another TeacherCacheDirectory.");
+                        throw new UnreadableFileException(Path, $"it is not a teacher generation cache (the line at byte {lineStart} does not start with a record key)",
+                            Integrity.FileReading.Fixes.TeacherCache);
                     head.Clear();
                     lineStart = position + 1;
                 }

@@ -24,7 +24,16 @@ internal sealed class TeacherScoreCache : IDisposable
         Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, FileName);
         file = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        file.SetLength(Index()); // a record cut short by a crash is dropped
+        try
+        {
+            // A record cut short by a crash is dropped; anything else that is not a record stops here, naming the file.
+            file.SetLength(Integrity.FileReading.Guard(Path, Integrity.FileReading.Fixes.TeacherCache, Index));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     public string Path { get; }
@@ -81,7 +90,7 @@ internal sealed class TeacherScoreCache : IDisposable
             file.ReadExactly(header);
             int positions = BitConverter.ToInt32(header, KeyBytes), topK = BitConverter.ToInt32(header, KeyBytes + 4);
             if (positions < 0 || topK <= 0 || topK > 1 << 20)
-                throw new InvalidDataException($"'{Path}' is not a teacher score cache (bad record at byte {position}); delete it or choose another TeacherCacheDirectory.");
+                throw new InvalidDataException($"it is not a teacher score cache (the record at byte {position} claims {positions} positions of {topK} scores)");
             long end = position + HeaderBytes + 8L * positions * topK;
             if (end > length) break;
             offsets[Convert.ToHexStringLower(header.AsSpan(0, KeyBytes))] = position;

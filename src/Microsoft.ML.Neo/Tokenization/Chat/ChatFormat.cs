@@ -139,6 +139,12 @@ public static class ChatPrompt
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         if (!tokenizer.Files.TryGetValue("tokenizer_config.json", out var bytes)) return null;
+        // The file parsed when the tokenizer loaded; its text values are decoded only now, so damage can still show here.
+        return Integrity.FileReading.Guard("tokenizer_config.json", Integrity.FileReading.Fixes.ModelFolder, () => TemplateIn(bytes));
+    }
+
+    private static string? TemplateIn(byte[] bytes)
+    {
         var template = System.Text.Json.Nodes.JsonNode.Parse(bytes)?["chat_template"];
         // The file was read when the tokenizer loaded; a template of another shape than transformers writes counts as none.
         static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
