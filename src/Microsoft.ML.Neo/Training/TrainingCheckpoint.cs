@@ -50,6 +50,17 @@ internal sealed class TrainingCheckpoint
     /// <summary>Whether any checkpoint (finished or not) is there to resume from.</summary>
     public bool Exists => Candidates().Any();
 
+    /// <summary>Whether a run started with this checkpoint folder would resume (from it or one of its siblings).</summary>
+    public static bool AnyIn(string directory) => new TrainingCheckpoint(directory, "").Exists;
+
+    /// <summary>Deletes the checkpoint folder and its ".previous" and ".writing" siblings (after a run has finished).</summary>
+    public static void DeleteAll(string directory)
+    {
+        var checkpoint = new TrainingCheckpoint(directory, "");
+        foreach (var folder in new[] { checkpoint.directory, checkpoint.Previous, checkpoint.Staging })
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
+
     public void Save(IReadOnlyList<(string Name, Parameter Parameter)> trainable, AdamW optimizer, int step, long tokensSeen)
     {
         if (Directory.Exists(Staging)) Directory.Delete(Staging, recursive: true);

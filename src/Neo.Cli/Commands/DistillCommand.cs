@@ -96,7 +96,7 @@ internal static class DistillCommand
             options.Validate(); // settings are checked before any data is read
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
-            if (Directory.Exists(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
+            if (Microsoft.ML.Neo.Training.TrainingCheckpoint.AnyIn(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var ml = new MLContext(seed: options.Seed);
@@ -144,7 +144,7 @@ internal static class DistillCommand
                 console.WriteLine($"PEFT adapters written to {peft}");
             }
             // The zip holds everything now; a checkpoint left behind would make the next run with other settings fail.
-            if (Directory.Exists(checkpointFolder)) Directory.Delete(checkpointFolder, recursive: true);
+            Microsoft.ML.Neo.Training.TrainingCheckpoint.DeleteAll(checkpointFolder);
             console.WriteResult(new
             {
                 model = Path.GetFullPath(zip), rows = rows.Count, steps = model.TrainingSummary?.Step ?? 0,
