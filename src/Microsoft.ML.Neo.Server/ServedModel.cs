@@ -91,17 +91,7 @@ internal sealed class ServedModel : IDisposable
             var model = CausalLM.FromPretrained(path, precision);
             return new ServedModel(model, model, name, isDistilledZip: false);
         }
-        ITransformer transformer;
-        try
-        {
-            transformer = new MLContext().Model.Load(path, out _);
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is UnreadableFileException or NotSupportedException)
-        {
-            // ML.NET calls the transformer's loader by reflection; the loader's own clear error is inside.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
+        var transformer = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(path);
         var distilled = Find(transformer) ?? throw new InvalidDataException(
             $"'{path}' is an ML.NET model without a NeoDistill transformer; the server serves Hugging Face folders and NeoDistill model zips.");
         return new ServedModel(distilled.Student, distilled, name, isDistilledZip: true);

@@ -41,13 +41,7 @@ internal sealed class ModelSource : IDisposable
         ITransformer loaded;
         try
         {
-            loaded = new MLContext().Model.Load(path, out _);
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is UnreadableFileException or NotSupportedException)
-        {
-            // ML.NET calls the transformer's loader by reflection; its own clear error is inside.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
+            loaded = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(path);
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or System.IO.InvalidDataException
                                       or IOException and not UnreadableFileException)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Text;
 using Microsoft.ML.Neo.Checkpoints;
 using Microsoft.ML.Neo.Data.Synthetic;
@@ -196,6 +197,46 @@ public sealed class FuzzTests
             using var cache = new TeacherGenerationCache(generationsDir);
             foreach (var key in keys) cache.TryGet(key, out _);
         }, Iterations(1000), seed: 8);
+    }
+
+    [TestMethod]
+    [Timeout(600_000)]
+    public void ModelZipEntries()
+    {
+        using var fixture = new Microsoft.ML.Neo.Tests.MLNet.DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(4));
+        string zip = fixture.Sub("student.zip");
+        using (var model = ml.Transforms.NeoDistill(fixture.Options()).Fit(data)) ml.Model.Save(model, data.Schema, zip);
+        var original = File.ReadAllBytes(zip);
+        string[] entries = { "Student.safetensors", "Tokenizer.tokenizer.model" };
+        var pick = new Random(10);
+        // The library's payload inside a valid zip: each entry's bytes are mutated and the zip rebuilt around them (damage
+        // to the zip container itself is ML.NET's and System.IO.Compression's to report).
+        Fuzz("model zip entries", original, bytes =>
+        {
+            string mutatedZip = fixture.Sub("mutated.zip");
+            File.WriteAllBytes(mutatedZip, original);
+            using (var archive = ZipFile.Open(mutatedZip, ZipArchiveMode.Update))
+            {
+                var entry = archive.Entries.Single(e => e.Name == entries[pick.Next(entries.Length)]);
+                using var content = new MemoryStream();
+                using (var stream = entry.Open()) stream.CopyTo(content);
+                string name = entry.FullName;
+                entry.Delete();
+                using var replaced = archive.CreateEntry(name).Open();
+                // The first call (the harness's check of the unmutated input) keeps the entry as it was.
+                replaced.Write(ReferenceEquals(bytes, original) ? content.ToArray() : Mutate(content.ToArray(), new Random(bytes.Length ^ pick.Next())));
+            }
+            try
+            {
+                using var loaded = (NeoDistillTransformer)new MLContext().Model.Load(mutatedZip, out _);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            }
+        }, Iterations(100), seed: 11);
     }
 
     [TestMethod]
