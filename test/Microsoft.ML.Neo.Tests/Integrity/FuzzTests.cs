@@ -219,7 +219,8 @@ public sealed class FuzzTests
             File.WriteAllBytes(mutatedZip, original);
             using (var archive = ZipFile.Open(mutatedZip, ZipArchiveMode.Update))
             {
-                var entry = archive.Entries.Single(e => e.Name == entries[pick.Next(entries.Length)]);
+                string target = entries[pick.Next(entries.Length)];
+                var entry = archive.Entries.Single(e => e.Name == target);
                 using var content = new MemoryStream();
                 using (var stream = entry.Open()) stream.CopyTo(content);
                 string name = entry.FullName;

@@ -165,7 +165,7 @@ public sealed class ResponsePrimingTests
         Assert.AreEqual(3, File.ReadAllLines(file).Length, "the partial line was dropped before appending");
 
         File.WriteAllText(file, "prompt,response\n");
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => new TeacherGenerationCache(dir.Path));
+        var e = Assert.ThrowsExactly<UnreadableFileException>(() => new TeacherGenerationCache(dir.Path));
         StringAssert.Contains(e.Message, "TeacherCacheDirectory");
     }
 
