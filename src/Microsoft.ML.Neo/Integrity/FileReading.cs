@@ -20,10 +20,6 @@ internal static class FileReading
             "Delete the checkpoint folder to start the run fresh, or point CheckpointDirectory at another folder.";
         public const string TeacherCache =
             "Delete the cache folder (it is rebuilt from the teacher), or point TeacherCacheDirectory at another folder.";
-        public const string TrialLog =
-            "Remove the damaged line (the other trials are kept), or start a new log with another file name.";
-        public const string DataFile =
-            "Fix or remove that line: each line must be one JSON object with the expected fields.";
         public const string PeftAdapter =
             "Export the adapter again, or restore the folder from a good copy.";
     }

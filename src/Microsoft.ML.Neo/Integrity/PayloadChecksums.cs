@@ -21,8 +21,6 @@ internal sealed class PayloadChecksums
         return Convert.ToHexStringLower(SHA256.HashData(file));
     }
 
-    public IReadOnlyDictionary<string, string> Digests => digests;
-
     public void Record(string entry, ReadOnlySpan<byte> bytes) => digests[entry] = Of(bytes);
 
     public void Record(string entry, string digest) => digests[entry] = digest;

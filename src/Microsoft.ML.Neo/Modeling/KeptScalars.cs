@@ -5,7 +5,7 @@ namespace Microsoft.ML.Neo.Modeling;
 
 /// <summary>
 /// Tensor arithmetic whose scalar operands outlive the native call. TorchSharp 0.107 turns a .NET number (and the
-/// implicit alpha of <c>a + b</c>, <c>a - b</c>) into a <see cref="Scalar"/> object, passes its native handle to libtorch
+/// implicit alpha of a tensor sum <c>a + b</c>; <c>a - b</c> passes none) into a <see cref="Scalar"/> object, passes its native handle to libtorch
 /// and lets the object die at once; a garbage collection during the call lets its finalizer free the native scalar
 /// while libtorch reads it ("Expected false to be true ... Scalar.h"). Every hot path (forward, loss, optimizer) uses
 /// these instead: the scalars are either rooted for the life of the process or held in a <c>using</c> until the call
@@ -16,7 +16,7 @@ internal static class KeptScalars
     // Rooted in static fields: never collected, so never finalized.
     private static readonly Scalar OneScalar = 1.ToScalar();
 
-    /// <summary>The scalar 1, alive for the life of the process (alpha of a plain sum or difference).</summary>
+    /// <summary>The scalar 1, alive for the life of the process (the alpha of a plain sum).</summary>
     public static Scalar One => OneScalar;
 
     /// <summary><c>a + b</c>.</summary>
@@ -41,13 +41,6 @@ internal static class KeptScalars
     {
         using var scalar = value.ToScalar();
         return a.add(scalar, OneScalar);
-    }
-
-    /// <summary><c>a ** exponent</c>.</summary>
-    public static Tensor Power(this Tensor a, double exponent)
-    {
-        using var scalar = exponent.ToScalar();
-        return a.pow(scalar);
     }
 
     /// <summary><c>a.masked_fill(mask, value)</c>.</summary>

@@ -147,10 +147,10 @@ public sealed class TokenizerFiles
     {
         ArgumentNullException.ThrowIfNull(files);
         // Each file is read under its own name, so a damaged one is named in the error.
+        bool inFolder = Directory.Exists(source);
+        string fix = inFolder ? Integrity.FileReading.Fixes.ModelFolder : Integrity.FileReading.Fixes.ModelZip;
         T Read<T>(string file, Func<T> read)
         {
-            bool inFolder = Directory.Exists(source);
-            string fix = inFolder ? Integrity.FileReading.Fixes.ModelFolder : Integrity.FileReading.Fixes.ModelZip;
             return inFolder
                 ? Integrity.FileReading.Guard(Path.Combine(source, file), fix, read)
                 : Integrity.FileReading.Guard(source, fix, read, entry: file);

@@ -134,7 +134,8 @@ internal sealed class CausalLMTrainer
         return description.ToString();
     }
 
-    // Applies the step only when its loss and gradient norm are finite; returns both either way.
+    // Applies the step only when its loss and gradient norm are finite (the next step zeroes the gradients either way);
+    // returns both.
     private (double Loss, double CrossEntropy, double Divergence, double GradientNorm, long Tokens) Step(
         AdamW optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
     {
@@ -150,7 +151,6 @@ internal sealed class CausalLMTrainer
                 gradientNorm = nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
                 if (double.IsFinite(gradientNorm)) optimizer.Step();
             }
-            if (!double.IsFinite(gradientNorm)) optimizer.ZeroGrad(); // nothing of a non-finite step survives it
         }
         return (terms.Total, terms.CrossEntropy, terms.Divergence, gradientNorm, batch.Inputs.numel());
     }

@@ -71,16 +71,15 @@ internal static class BenchDistillCommand
         foreach (var precision in chosen)
         {
             // The child writes its result as JSON on standard output (--json) and its log on standard error.
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-            foreach (var arg in new[]
+            string[] args =
             {
-                typeof(BenchDistillCommand).Assembly.Location, "distill", "--teacher", Path.Combine(root, "teacher"),
+                "distill", "--teacher", Path.Combine(root, "teacher"),
                 "--student", Path.Combine(root, "student"), "--data", data, "--batch", batch.ToString(), "--max-steps", steps.ToString(),
                 "--rank", "8", "--max-new-tokens", "16", "--out", Path.Combine(root, $"student-{precision}.zip"),
                 "--precision", precision, "--json",
-            }) start.ArgumentList.Add(arg);
-            Console.WriteLine($"running: dotnet {string.Join(' ', start.ArgumentList.Skip(1))}");
-            using var child = Process.Start(start)!;
+            };
+            Console.WriteLine($"running: neo {string.Join(' ', args)}");
+            using var child = NeoChild.Start(args);
             string json = child.StandardOutput.ReadToEnd();
             child.WaitForExit();
             if (child.ExitCode != 0) return child.ExitCode;

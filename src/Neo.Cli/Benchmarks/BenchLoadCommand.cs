@@ -49,10 +49,7 @@ internal static class BenchLoadCommand
         Console.WriteLine($"checkpoint: {new FileInfo(Path.Combine(directory, "model.safetensors")).Length / 1e9:F2} GB on disk");
         GC.Collect();
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { typeof(BenchLoadCommand).Assembly.Location, "bench-load", "--phase", "load", "--dir", directory })
-            start.ArgumentList.Add(arg);
-        using var child = Process.Start(start)!;
+        using var child = NeoChild.Start(new[] { "bench-load", "--phase", "load", "--dir", directory });
         Console.Write(child.StandardOutput.ReadToEnd());
         child.WaitForExit();
         if (!keep) Directory.Delete(directory, recursive: true);

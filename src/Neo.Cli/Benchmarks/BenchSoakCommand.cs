@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Neo.Cli.Commands;
+using Neo.Cli.Terminal;
 
 using static Neo.Cli.Commands.CommonOptions;
 
@@ -20,12 +21,7 @@ namespace Neo.Cli.Benchmarks;
 internal static class BenchSoakCommand
 {
     private const int ScalarCrashExit = 70, OtherFailureExit = 71;
-
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-    }
+    private const string StepLine = "step "; // the child reports each finished step, so a run that dies counts what it did
 
     public static Command Create()
     {
@@ -49,17 +45,19 @@ internal static class BenchSoakCommand
     {
         if (runs < 1 || steps < 1) throw new ArgumentException("--runs and --steps must be at least 1.");
         int scalarCrashes = 0, processDeaths = 0, otherFailures = 0;
+        long totalSteps = 0;
         var clock = Stopwatch.StartNew();
         for (int run = 1; run <= runs; run++)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { typeof(BenchSoakCommand).Assembly.Location, "bench-soak", "--phase", "run",
-                         "--seed", run.ToString(), "--steps", steps.ToString(), "--gc-stress", gcStress ? "true" : "false" })
-                start.ArgumentList.Add(arg);
-            using var child = Process.Start(start)!;
+            using var child = NeoChild.Start(new[] { "bench-soak", "--phase", "run", "--seed", run.ToString(), "--steps", steps.ToString(),
+                "--gc-stress", gcStress ? "true" : "false" }, redirectErrors: true);
             var errors = child.StandardError.ReadToEndAsync();
             string output = child.StandardOutput.ReadToEnd();
             child.WaitForExit();
+            var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+            int done = lines.Where(l => l.StartsWith(StepLine, StringComparison.Ordinal))
+                .Select(l => int.Parse(l[StepLine.Length..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+            totalSteps += done;
             string outcome = child.ExitCode switch
             {
                 0 => "ok",
@@ -70,22 +68,26 @@ internal static class BenchSoakCommand
             if (child.ExitCode == ScalarCrashExit) scalarCrashes++;
             else if (child.ExitCode == OtherFailureExit) otherFailures++;
             else if (child.ExitCode != 0) processDeaths++;
-            string detail = child.ExitCode == 0 ? "" : " " + FirstLine(output + errors.Result);
-            Console.WriteLine($"run {run}/{runs}: {outcome}{detail} ({clock.Elapsed.TotalSeconds:F0} s)");
+            string detail = child.ExitCode == 0 ? "" : " " + TellingLine(lines.Where(l => !l.StartsWith(StepLine, StringComparison.Ordinal)), errors.Result);
+            Console.WriteLine($"run {run}/{runs}: {outcome} after {done} steps{detail} ({clock.Elapsed.TotalSeconds:F0} s)");
         }
-        long totalSteps = (long)runs * steps;
+        totalSteps = Math.Max(totalSteps, 1);
         int crashes = scalarCrashes + processDeaths;
         // Poisson 95% upper bound: 3/n (rule of three) for no events; otherwise a normal approximation on the count.
         double upper = crashes == 0 ? 3.0 / totalSteps : (crashes + 1.96 * Math.Sqrt(crashes) + 1.92) / totalSteps;
-        Console.WriteLine($"soak: {runs} runs x {steps} steps = {totalSteps:N0} steps, gc stress {(gcStress ? "on" : "off")}: " +
+        Console.WriteLine($"soak: {runs} runs of up to {steps} steps, {totalSteps:N0} steps done, gc stress {(gcStress ? "on" : "off")}: " +
                           $"{scalarCrashes} libtorch scalar errors, {processDeaths} process deaths, {otherFailures} other failures; " +
                           $"native crash rate {1000.0 * crashes / totalSteps:F3} per 1,000 steps (95% upper bound {1000 * upper:F3}).");
         return otherFailures > 0 ? ExitCodes.Failure : ExitCodes.Success;
     }
 
-    private static string FirstLine(string text) =>
-        text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Contains("scalar", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception"))
-        ?? text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "";
+    // The line that says what stopped the run: the child's own report, else the runtime's last words on standard error.
+    private static string TellingLine(IEnumerable<string> output, string errors)
+    {
+        var all = output.Concat(errors.Split('\n').Select(l => l.Trim())).ToList();
+        return all.FirstOrDefault(l => l.Contains("scalar", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception"))
+            ?? all.LastOrDefault(l => l.Length > 0) ?? "";
+    }
 
     private static int RunOne(int seed, int steps, bool gcStress)
     {
@@ -102,12 +104,13 @@ internal static class BenchSoakCommand
         {
             var ml = new MLContext(seed);
             var problems = EmbeddedRecipes.DistillationProblems(styled: true, 256);
-            var data = ml.Data.LoadFromEnumerable(problems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }).ToList());
+            var data = ml.Data.LoadFromEnumerable(problems.Select(PromptResponseRow.From).ToList());
             var options = new NeoDistillOptions
             {
                 TeacherModelPath = Path.Combine(EmbeddedModels, "styled-teacher"),
                 StudentModelPath = Path.Combine(EmbeddedModels, "styled-student"),
                 LoraRank = 8, BatchSize = 8, Epochs = 100, MaxSteps = steps, LearningRate = 1e-3f, Seed = seed,
+                Progress = new ProgressCallback<Microsoft.ML.Neo.Training.TrainingProgress>(p => Console.WriteLine(StepLine + p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))),
             };
             stress?.Start();
             using var model = ml.Transforms.NeoDistill(options).Fit(data);

@@ -11,12 +11,21 @@ namespace Microsoft.ML.Neo.Tests.Cli;
 [TestClass]
 public sealed class NeoCliTests
 {
-    internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args)
+    /// <summary>Starts the built neo tool with both output streams redirected, and these environment variables set.</summary>
+    internal static Process Start(IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        return Process.Start(start)!;
+    }
+
+    internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args) => Neo(environment: null, args);
+
+    internal static (int ExitCode, string Stdout, string Stderr) Neo(IReadOnlyDictionary<string, string>? environment, string[] args)
+    {
+        using var process = Start(environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();

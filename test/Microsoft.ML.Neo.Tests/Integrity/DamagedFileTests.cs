@@ -22,15 +22,8 @@ public sealed class DamagedFileTests
     }
 
     // ML.NET calls a transformer's loader by reflection, so what the loader throws reaches Model.Load's caller wrapped in a
-    // TargetInvocationException (the neo tool and NeoServer unwrap it).
-    private static Action Unwrapping(Action load) => () =>
-    {
-        try { load(); }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-        }
-    };
+    // TargetInvocationException; ModelZipLoader (what the neo tool and NeoServer load with) unwraps it.
+    private static Action LoadZip(string zip) => () => Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(zip);
 
     private static IEnumerable<Exception> Chain(Exception e)
     {
@@ -96,7 +89,7 @@ public sealed class DamagedFileTests
 
     // Rewrites one zip entry's (uncompressed) bytes, keeping the zip itself valid: what a bad sector or a bit flip in a
     // copy does to the data without the zip container noticing.
-    private static void ChangeEntry(string zip, string entryName, Func<byte[], byte[]> change)
+    internal static void ChangeEntry(string zip, string entryName, Func<byte[], byte[]> change)
     {
         using var archive = ZipFile.Open(zip, ZipArchiveMode.Update);
         var entry = archive.Entries.Single(e => e.Name == entryName);
@@ -124,7 +117,7 @@ public sealed class DamagedFileTests
             bytes[^5] ^= 0x01; // one bit of the last weight
             return bytes;
         });
-        var error = Unreadable(Unwrapping(() => new MLContext().Model.Load(zip, out _)), zip);
+        var error = Unreadable(LoadZip(zip), zip);
         Assert.AreEqual("Student.safetensors", error.Entry);
         StringAssert.Contains(error.Message, "SHA-256");
         StringAssert.Contains(error.Message, "save the model again");
@@ -139,7 +132,7 @@ public sealed class DamagedFileTests
         string copy = fixture.Sub("copy.zip");
         File.Copy(zip, copy);
         ChangeEntry(copy, "Tokenizer.tokenizer.model", bytes => bytes[..^3]);
-        Assert.AreEqual("Tokenizer.tokenizer.model", Unreadable(Unwrapping(() => new MLContext().Model.Load(copy, out _)), copy).Entry);
+        Assert.AreEqual("Tokenizer.tokenizer.model", Unreadable(LoadZip(copy), copy).Entry);
 
         // The settings (options, spec, configs) live in the transformer's Model.key stream; a changed learning rate
         // there would silently change what the zip says about itself.
@@ -150,7 +143,7 @@ public sealed class DamagedFileTests
             bytes[at + "\"LoraRank\": ".Length] = (byte)'5';
             return bytes;
         });
-        var error = Unreadable(Unwrapping(() => new MLContext().Model.Load(zip, out _)), zip);
+        var error = Unreadable(LoadZip(zip), zip);
         Assert.AreEqual("(settings)", error.Entry);
     }
 

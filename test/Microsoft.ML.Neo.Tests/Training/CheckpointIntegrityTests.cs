@@ -10,26 +10,10 @@ namespace Microsoft.ML.Neo.Tests.Training;
 [TestClass]
 public sealed class CheckpointIntegrityTests
 {
-    private sealed class CrashAt(int step) : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
-    {
-        public void Report(Microsoft.ML.Neo.Training.TrainingProgress value)
-        {
-            if (value.Step == step) throw new IOException($"simulated crash at step {step}");
-        }
-    }
+    // The same run as CheckpointResumeTests: 2 epochs of 3 steps, LoRA dropout, a checkpoint every 2 steps.
+    private static NeoDistillOptions Options(DistillFixture fixture, string? checkpoints) => CheckpointResumeTests.Options(fixture, checkpoints);
 
-    private static NeoDistillOptions Options(DistillFixture fixture, string? checkpoints)
-    {
-        var options = fixture.Options();
-        options.Epochs = 2;
-        options.LoraDropout = 0.1f;
-        options.CheckpointDirectory = checkpoints;
-        options.CheckpointEverySteps = 2;
-        return options;
-    }
-
-    private static Tensor[] Weights(NeoDistillTransformer model) =>
-        model.Student.Model.parameters().Select(p => p.detach().clone()).ToArray();
+    private static Tensor[] Weights(NeoDistillTransformer model) => CheckpointResumeTests.AllWeights(model);
 
     // Runs 6 steps unbroken, then the same run with checkpoints, stopped at step 5: the folder then holds step 4 and
     // its ".previous" step 2.
@@ -39,7 +23,7 @@ public sealed class CheckpointIntegrityTests
         using (var model = ml.Transforms.NeoDistill(Options(fixture, null)).Fit(data)) unbroken = Weights(model);
         string checkpoints = fixture.Sub("checkpoints");
         var crashing = Options(fixture, checkpoints);
-        crashing.Progress = new CrashAt(5);
+        crashing.Progress = new CheckpointResumeTests.CrashAt(5);
         Assert.ThrowsExactly<IOException>(() => ml.Transforms.NeoDistill(crashing).Fit(data));
         Assert.IsTrue(File.Exists(Path.Combine(checkpoints, "checksums.json")));
         Assert.IsTrue(File.Exists(Path.Combine(checkpoints + ".previous", "checksums.json")), "the previous checkpoint is kept");

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Neo.Tests.Training;
 [TestClass]
 public sealed class CheckpointResumeTests
 {
-    private sealed class CrashAt(int step) : IProgress<TrainingProgress>
+    internal sealed class CrashAt(int step) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
@@ -16,7 +16,7 @@ public sealed class CheckpointResumeTests
         }
     }
 
-    private static NeoDistillOptions Options(Microsoft.ML.Neo.Tests.MLNet.DistillFixture fixture, string? checkpoints)
+    internal static NeoDistillOptions Options(Microsoft.ML.Neo.Tests.MLNet.DistillFixture fixture, string? checkpoints)
     {
         var options = fixture.Options();
         options.Epochs = 2;
@@ -29,7 +29,7 @@ public sealed class CheckpointResumeTests
     private static Tensor[] Adapters(NeoDistillTransformer model) =>
         LoraInjector.AdapterParameters(model.Student.Model).Select(p => p.Parameter.detach().clone()).ToArray();
 
-    private static Tensor[] AllWeights(NeoDistillTransformer model) =>
+    internal static Tensor[] AllWeights(NeoDistillTransformer model) =>
         model.Student.Model.parameters().Select(p => p.detach().clone()).ToArray();
 
     [TestMethod]

@@ -55,6 +55,6 @@ internal abstract class DivergenceFunction
     protected static Tensor StudentTail(Tensor studentLog)
     {
         using var zero = 0.ToScalar();
-        return studentLog.exp().sum(-1).Times(-1).Plus(1).clamp_min(zero);
+        return studentLog.exp().sum(-1).neg().Plus(1).clamp_min(zero);
     }
 }

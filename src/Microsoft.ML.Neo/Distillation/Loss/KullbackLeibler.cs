@@ -1,4 +1,3 @@
-using Microsoft.ML.Neo.Modeling;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Distillation.Loss;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Neo.Modeling;
 namespace Microsoft.ML.Neo.Distillation.Loss;
 
 /// <summary>The distillation loss: (1 − w)·CE + w·T²·D, with D one of the <see cref="Divergence"/> functions.</summary>

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Neo.MLNet.ModelZip;
 /// </summary>
 internal static class ModelZipName
 {
-    public const string Unknown = "the model zip";
+    private const string Unknown = "the model zip";
 
     public static string Of(ModelLoadContext ctx)
     {

@@ -51,7 +51,7 @@ internal static class NeoDistillModelFormat
     //   string  the student's config.json
     //   string  the student's generation_config.json, or "" when it had none
     //   int32   number of tokenizer files, then each file's name (tokenizer.json, tokenizer_config.json, ...)
-    //   string  JSON {entry name: SHA-256 hex} of every entry below
+    //   string  JSON {entry name: SHA-256 hex} of every entry below, and of the strings above under "(settings)"
     //   entry "Student.safetensors":  base weights and trainable part (LoRA adapters unmerged), float32
     //   entry "Tokenizer.<file name>": each tokenizer file, unchanged
     // Versions 1 and 2 have no spec string (LoRA from the options, float32); version 1 stores only "Tokenizer.model";

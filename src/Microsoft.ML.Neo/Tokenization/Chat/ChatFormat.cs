@@ -146,7 +146,7 @@ public static class ChatPrompt
     private static string? TemplateIn(byte[] bytes)
     {
         var template = System.Text.Json.Nodes.JsonNode.Parse(bytes)?["chat_template"];
-        // The file was read when the tokenizer loaded; a template of another shape than transformers writes counts as none.
+        // A template of another shape than transformers writes counts as none.
         static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
             node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out string? text) ? text : null;
         return template switch
