@@ -10,9 +10,9 @@ internal static class TensorAssert
 }
 
 /// <summary>Collects every progress report, synchronously, in order.</summary>
-internal sealed class ProgressRecorder : IProgress<Microsoft.ML.Neo.Training.TrainingProgress>
+internal sealed class ProgressRecorder : IProgress<Microsoft.ML.Neo.TrainingProgress>
 {
-    public List<Microsoft.ML.Neo.Training.TrainingProgress> Reports { get; } = new();
+    public List<Microsoft.ML.Neo.TrainingProgress> Reports { get; } = new();
 
-    public void Report(Microsoft.ML.Neo.Training.TrainingProgress value) => Reports.Add(value);
+    public void Report(Microsoft.ML.Neo.TrainingProgress value) => Reports.Add(value);
 }

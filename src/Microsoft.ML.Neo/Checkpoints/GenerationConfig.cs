@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Microsoft.ML.Neo.Checkpoints;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// The token ids of a folder's <c>generation_config.json</c> that decoding needs. Llama 3 instruct models list several

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Checkpoints;
+namespace Microsoft.ML.Neo;
 
 /// <summary>Storage types a safetensors file may hold; all are computed in float32 on load.</summary>
 public enum SafeTensorsDtype

@@ -6,13 +6,13 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Checkpoints;
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
-public sealed record SafeTensorInfo(string Name, SafeTensorsDtype Dtype, long[] Shape, long Start, long End);
+internal sealed record SafeTensorInfo(string Name, SafeTensorsDtype Dtype, long[] Shape, long Start, long End);
 
 /// <summary>
 /// Reads a <c>.safetensors</c> file one tensor at a time, so a checkpoint is never held twice in memory.
 /// Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor bytes.
 /// </summary>
-public sealed class SafeTensorsReader : IDisposable
+internal sealed class SafeTensorsReader : IDisposable
 {
     private readonly Stream stream;
     private readonly long dataStart;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Checkpoints;
 
 /// <summary>Writes tensors to a <c>.safetensors</c> file in float32, float16 or bfloat16, one tensor at a time.</summary>
-public static class SafeTensorsWriter
+internal static class SafeTensorsWriter
 {
     /// <summary>Writes the tensors, sorted by name as the reference implementation does, converting to <paramref name="dtype"/>.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, SafeTensorsDtype dtype,

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// Which divergence between the temperature-softened teacher (p) and student (q) distributions the KD term uses.

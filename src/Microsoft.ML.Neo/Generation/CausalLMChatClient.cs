@@ -1,11 +1,12 @@
+using Microsoft.ML.Neo.Generation;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Neo.Tokenization;
 using Microsoft.ML.Neo.Tokenization.Chat;
 using AIChatMessage = Microsoft.Extensions.AI.ChatMessage;
-using NeoChatMessage = Microsoft.ML.Neo.Tokenization.Chat.ChatMessage;
 
-namespace Microsoft.ML.Neo.Generation;
+
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// A <see cref="CausalLM"/> (a distilled student, or any folder with a tokenizer) as a Microsoft.Extensions.AI
@@ -193,7 +194,7 @@ public sealed class CausalLMChatClient : IChatClient
         if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
         if (format is ChatFormat chat)
         {
-            var converted = messages.Select(m => new NeoChatMessage(m.Role.Value, m.Text)).ToList();
+            var converted = messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToList();
             string rendered = ChatPrompt.Render(chat, converted, options: RenderOptions(options));
             return tokenizer.Encode(rendered, addBeginningOfSequence: false);
         }

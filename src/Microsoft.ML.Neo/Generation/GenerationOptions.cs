@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Generation;
+namespace Microsoft.ML.Neo;
 
 /// <summary>How <see cref="CausalLM.Generate(int[], GenerationOptions?)"/> picks tokens.</summary>
 public sealed record GenerationOptions

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Neo.Lora;
 /// float32 whatever the base's dtype: their input is cast to float32, so their gradients and the optimizer's moments
 /// keep full precision when the frozen base runs in bf16.
 /// </summary>
-public sealed class LoraAdapter : nn.Module<Tensor, Tensor>
+internal sealed class LoraAdapter : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter lora_A; // [rank, in]
     private readonly Parameter lora_B; // [out, rank]

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Neo.Lora;
 
 /// <summary>Where LoRA adapters go and how large they are.</summary>
-public sealed record LoraSettings
+internal sealed record LoraSettings
 {
     /// <summary>
     /// Every linear layer of a decoder block: attention q/k/v/o and the MLP's gate/up/down. On a family with fused

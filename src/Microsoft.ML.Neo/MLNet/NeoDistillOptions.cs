@@ -366,7 +366,7 @@ public sealed class NeoDistillOptions
         Device = Device,
     };
 
-    internal Generation.GenerationOptions ToGenerationOptions() => new()
+    internal GenerationOptions ToGenerationOptions() => new()
     {
         MaxNewTokens = MaxNewTokens, Temperature = GenerationTemperature, TopP = TopP, Seed = Seed,
     };

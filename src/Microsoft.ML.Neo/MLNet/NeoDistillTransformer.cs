@@ -69,7 +69,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     /// on it while a chat call runs.
     /// </summary>
     public Microsoft.Extensions.AI.IChatClient AsIChatClient(string modelId = "neo-distilled") =>
-        new Generation.CausalLMChatClient(student, format: null, detectFormat: false, modelId, generation);
+        new CausalLMChatClient(student, format: null, detectFormat: false, modelId, generation);
 
     /// <summary>Mean cross-entropy of the student on the rows' response tokens (a sweep's validation loss).</summary>
     internal double MeanResponseLoss(IReadOnlyList<(string Prompt, string Response)> rows)
@@ -90,7 +90,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     /// Writes the distilled student, adapters merged, as a Hugging Face folder (config.json, model.safetensors in
     /// <paramref name="dtype"/>, tokenizer.model) that <c>transformers</c> and <see cref="CausalLM.FromPretrained(string)"/> open.
     /// </summary>
-    public void ExportHuggingFace(string directory, Checkpoints.SafeTensorsDtype dtype = Checkpoints.SafeTensorsDtype.Float32)
+    public void ExportHuggingFace(string directory, SafeTensorsDtype dtype = SafeTensorsDtype.Float32)
     {
         lock (generationLock)
         {

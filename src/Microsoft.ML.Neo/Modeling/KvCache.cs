@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Modeling;
 
 /// <summary>Keys and values of every layer for the tokens seen so far, so decoding feeds one new token per step.</summary>
-public sealed class KvCache : IDisposable
+internal sealed class KvCache : IDisposable
 {
     internal KvCache(int layers)
     {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML.Neo.Modeling.Families;
 
-namespace Microsoft.ML.Neo.Modeling;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// The architecture of a decoder-only causal LM, as Hugging Face's <c>config.json</c> spells it. The first group of

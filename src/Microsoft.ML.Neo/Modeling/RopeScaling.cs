@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.Neo.Modeling.Families;
 
-namespace Microsoft.ML.Neo.Modeling;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// RoPE frequency scaling from <c>config.json</c>'s <c>rope_scaling</c> (or <c>rope_parameters</c>). Supported:

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.ML.Tokenizers;
 
-namespace Microsoft.ML.Neo.Tokenization;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// A model folder's tokenizer as transformers applies it with <c>add_special_tokens=True</c>, and as

@@ -1,6 +1,7 @@
+using Microsoft.ML.Neo.Tokenization;
 using Google.Protobuf;
 
-namespace Microsoft.ML.Neo.Tokenization;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// Writes a SentencePiece BPE <c>tokenizer.model</c> in Llama's layout: &lt;unk&gt;=0, &lt;s&gt;=1, &lt;/s&gt;=2, the 256 byte

@@ -1,6 +1,8 @@
+using SentencePieceNormalizer = Microsoft.ML.Neo.Tokenization.SentencePieceNormalizer;
+using Microsoft.ML.Neo.Tokenization;
 using Microsoft.ML.Tokenizers;
 
-namespace Microsoft.ML.Neo.Tokenization;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// The tokenizer of a Hugging Face folder, built with Microsoft.ML.Tokenizers from whichever file the folder has:
@@ -24,7 +26,7 @@ public sealed class TokenizerFiles
     private readonly PretrainedTokenizer withoutBeginningOfSequence;
 
     private TokenizerFiles(IReadOnlyDictionary<string, byte[]> files, LoadedTokenizer loaded, SpecialTokenSettings settings,
-        Checkpoints.GenerationConfig? generation)
+        GenerationConfig? generation)
     {
         Files = files;
         Kind = loaded.Kind;
@@ -121,10 +123,10 @@ public sealed class TokenizerFiles
     }
 
     /// <summary>Loads the folder's tokenizer, or returns null when it has neither tokenizer.json nor tokenizer.model.</summary>
-    public static TokenizerFiles? TryLoad(string directory) => TryLoad(directory, Checkpoints.GenerationConfig.TryLoad(directory));
+    public static TokenizerFiles? TryLoad(string directory) => TryLoad(directory, GenerationConfig.TryLoad(directory));
 
     /// <param name="generation">The folder's generation_config.json, already read (its ids are the last fallback for BOS, EOS and pad).</param>
-    internal static TokenizerFiles? TryLoad(string directory, Checkpoints.GenerationConfig? generation)
+    internal static TokenizerFiles? TryLoad(string directory, GenerationConfig? generation)
     {
         var files = FileNames.Where(name => File.Exists(Path.Combine(directory, name)))
             .ToDictionary(name => name, name => File.ReadAllBytes(Path.Combine(directory, name)));
@@ -143,7 +145,7 @@ public sealed class TokenizerFiles
     /// <summary>Builds the tokenizer from file contents (by file name), as a folder or a model zip holds them.</summary>
     /// <param name="source">Where the files came from, for error messages.</param>
     public static TokenizerFiles FromFiles(IReadOnlyDictionary<string, byte[]> files, string source,
-        Checkpoints.GenerationConfig? generation = null)
+        GenerationConfig? generation = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         // Each file is read under its own name, so a damaged one is named in the error.

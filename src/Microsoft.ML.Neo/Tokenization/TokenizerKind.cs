@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Tokenization;
+namespace Microsoft.ML.Neo;
 
 /// <summary>Which tokenizer file a folder's tokenizer was built from.</summary>
 public enum TokenizerKind

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Training;
+namespace Microsoft.ML.Neo;
 
 /// <summary>Which of the student's weights a NeoDistill run trains.</summary>
 public enum Finetuning

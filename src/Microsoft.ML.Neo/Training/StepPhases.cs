@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Microsoft.ML.Neo.Training;
+namespace Microsoft.ML.Neo;
 
 /// <summary>The parts a training step's time is split into.</summary>
 public enum TrainingPhase

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Training;
+namespace Microsoft.ML.Neo;
 
 /// <summary>A snapshot of a training run, reported after every optimizer step.</summary>
 /// <param name="Step">Steps done so far (1-based).</param>

@@ -110,7 +110,7 @@ internal static class BenchSoakCommand
                 TeacherModelPath = Path.Combine(EmbeddedModels, "styled-teacher"),
                 StudentModelPath = Path.Combine(EmbeddedModels, "styled-student"),
                 LoraRank = 8, BatchSize = 8, Epochs = 100, MaxSteps = steps, LearningRate = 1e-3f, Seed = seed,
-                Progress = new ProgressCallback<Microsoft.ML.Neo.Training.TrainingProgress>(p => Console.WriteLine(StepLine + p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                Progress = new ProgressCallback<Microsoft.ML.Neo.TrainingProgress>(p => Console.WriteLine(StepLine + p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))),
             };
             stress?.Start();
             using var model = ml.Transforms.NeoDistill(options).Fit(data);

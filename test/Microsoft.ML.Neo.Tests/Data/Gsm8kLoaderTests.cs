@@ -1,4 +1,4 @@
-using Microsoft.ML.Neo.Data.Gsm8k;
+using Microsoft.ML.Neo.Data;
 
 namespace Microsoft.ML.Neo.Tests.Data;
 

@@ -100,7 +100,7 @@ public sealed class CausalLMChatClientTests
             new Microsoft.Extensions.AI.ChatMessage(ChatRole.System, "Answer briefly."),
             new Microsoft.Extensions.AI.ChatMessage(ChatRole.User, Prompt),
         };
-        var rendered = ChatPrompt.Render(ChatFormat.ChatML, new[] { Microsoft.ML.Neo.Tokenization.Chat.ChatMessage.System("Answer briefly."), Microsoft.ML.Neo.Tokenization.Chat.ChatMessage.User(Prompt) });
+        var rendered = ChatPrompt.Render(ChatFormat.ChatML, new[] { ChatTurn.System("Answer briefly."), ChatTurn.User(Prompt) });
         var response = await client.GetResponseAsync(messages, new ChatOptions { MaxOutputTokens = 4 });
         Assert.AreEqual(model.TokenizerFiles!.Encode(rendered, addBeginningOfSequence: false).Length, response.Usage!.InputTokenCount);
 
@@ -123,7 +123,7 @@ public sealed class CausalLMChatClientTests
         Assert.AreEqual(expected, client.Format);
         var messages = new[] { new Microsoft.Extensions.AI.ChatMessage(ChatRole.User, "Hi") };
         var off = new ChatOptions { AdditionalProperties = new() { [CausalLMChatClient.EnableThinkingProperty] = false } };
-        var rendered = ChatPrompt.Render(expected, new[] { Microsoft.ML.Neo.Tokenization.Chat.ChatMessage.User("Hi") },
+        var rendered = ChatPrompt.Render(expected, new[] { ChatTurn.User("Hi") },
             options: new ChatRenderOptions { EnableThinking = false });
         CollectionAssert.AreEqual(model.TokenizerFiles!.Encode(rendered, addBeginningOfSequence: false), client.EncodeConversation(messages, off));
     }

@@ -114,28 +114,28 @@ public sealed class FuzzTests
     [Timeout(600_000)]
     public void TokenizerFileReaders()
     {
-        var sentencePiece = EmbeddedTask.CreateTokenizer().Files[Microsoft.ML.Neo.Tokenization.TokenizerFiles.SentencePieceFile];
+        var sentencePiece = EmbeddedTask.CreateTokenizer().Files[Microsoft.ML.Neo.TokenizerFiles.SentencePieceFile];
         Fuzz("tokenizer.model", sentencePiece, bytes =>
         {
-            var tokenizer = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromBytes(bytes, "tokenizer.model");
+            var tokenizer = Microsoft.ML.Neo.TokenizerFiles.FromBytes(bytes, "tokenizer.model");
             tokenizer.Decode(tokenizer.Encode("Tom has 5 apples."));
         }, Iterations(1000), seed: 2);
 
         var (json, _) = TinyTokenizerFiles.ByteLevelJson(new[] { "a b", "ab c", "T o" }, new[] { "<|end|>" });
         Fuzz("tokenizer.json", Encoding.UTF8.GetBytes(json), bytes =>
         {
-            var tokenizer = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(new Dictionary<string, byte[]> { ["tokenizer.json"] = bytes }, "test files");
+            var tokenizer = Microsoft.ML.Neo.TokenizerFiles.FromFiles(new Dictionary<string, byte[]> { ["tokenizer.json"] = bytes }, "test files");
             tokenizer.Decode(tokenizer.Encode("Tom has abc<|end|>"));
         }, Iterations(1000), seed: 3);
 
         var config = Encoding.UTF8.GetBytes("""{"bos_token": {"content": "<|end|>"}, "eos_token": "<|end|>", "add_bos_token": false, "chat_template": "{{ x }}"}""");
         Fuzz("tokenizer_config.json", config, bytes =>
         {
-            var tokenizer = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
+            var tokenizer = Microsoft.ML.Neo.TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
             {
                 ["tokenizer.json"] = Encoding.UTF8.GetBytes(json), ["tokenizer_config.json"] = bytes,
             }, "test files");
-            Microsoft.ML.Neo.Tokenization.Chat.ChatPrompt.DetectFormat(tokenizer);
+            Microsoft.ML.Neo.ChatPrompt.DetectFormat(tokenizer);
         }, Iterations(500), seed: 4);
     }
 

@@ -66,7 +66,7 @@ public sealed class BadInputTests
         string other = fixture.Sub("other-teacher");
         TinyCheckpoints.Create(other, TinyCheckpoints.Config(hidden: 32, vocab: TinyCheckpoints.TokenizerSize + 10), seed: 3, withTokenizer: false);
         File.WriteAllBytes(Path.Combine(other, "tokenizer.model"),
-            Microsoft.ML.Neo.Tokenization.SentencePieceModelBuilder.Build(new[] { "a", "b", "c", "▁" }));
+            Microsoft.ML.Neo.SentencePieceModelBuilder.Build(new[] { "a", "b", "c", "▁" }));
         var ml = new MLContext(seed: 1);
         var options = fixture.Options();
         options.TeacherModelPath = other;
@@ -126,7 +126,7 @@ public sealed class BadInputTests
         Assert.IsTrue(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken(" Tom buys", sentencePiece));
         Assert.IsFalse(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken("Tom buys", sentencePiece));
         var (json, _) = TinyTokenizerFiles.ByteLevelJson(new[] { "Ġ T", "ĠT o", "ĠTo m" }, new[] { "<|endoftext|>" });
-        var byteLevel = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(
+        var byteLevel = Microsoft.ML.Neo.TokenizerFiles.FromFiles(
             new Dictionary<string, byte[]> { ["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(json) }, "test");
         Assert.IsFalse(Microsoft.ML.Neo.Data.ResponseBoundary.HasExtraSpaceToken(" Tom buys", byteLevel), "byte-level: the space is part of ' Tom'");
     }

@@ -70,7 +70,7 @@ public sealed class FamilyDistillationTests
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(8));
         // The multimodal layout stores bf16 weights: compare with the text teacher rounded the same way.
-        using (var rounded = CausalLM.FromPretrained(fixture.TeacherPath)) rounded.SavePretrained(fixture.Sub("bf16-teacher"), Microsoft.ML.Neo.Checkpoints.SafeTensorsDtype.BFloat16);
+        using (var rounded = CausalLM.FromPretrained(fixture.TeacherPath)) rounded.SavePretrained(fixture.Sub("bf16-teacher"), Microsoft.ML.Neo.SafeTensorsDtype.BFloat16);
         var options = fixture.Options();
         options.TeacherModelPath = fixture.Sub("bf16-teacher");
         using var fromText = ml.Transforms.NeoDistill(options).Fit(data);

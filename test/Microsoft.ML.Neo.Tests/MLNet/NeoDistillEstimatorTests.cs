@@ -78,9 +78,9 @@ public sealed class NeoDistillEstimatorTests
             // Every phase of an off-policy KD step did some work, and together they fit inside the step; the student
             // samples nothing (on-policy steps have tests of their own).
             var phases = report.Phases!;
-            foreach (var phase in Enum.GetValues<Microsoft.ML.Neo.Training.TrainingPhase>())
+            foreach (var phase in Enum.GetValues<Microsoft.ML.Neo.TrainingPhase>())
             {
-                if (phase == Microsoft.ML.Neo.Training.TrainingPhase.StudentGeneration) Assert.AreEqual(0, phases[phase]);
+                if (phase == Microsoft.ML.Neo.TrainingPhase.StudentGeneration) Assert.AreEqual(0, phases[phase]);
                 else Assert.IsTrue(phases[phase] > 0, $"{phase}: {phases}");
             }
         }
@@ -110,7 +110,7 @@ public sealed class NeoDistillEstimatorTests
         using var rebuilt = CausalLM.FromPretrained(fixture.StudentPath);
         rebuilt.LoadPeftAdapters(fixture.Sub("adapters"));
         CollectionAssert.AreEqual(expected, rebuilt.Logits(tokens).Cast<float>().ToArray());
-        Assert.AreEqual(transformer.Complete(rows[0].Prompt), rebuilt.Generate(rows[0].Prompt, new Microsoft.ML.Neo.Generation.GenerationOptions { MaxNewTokens = 12 }));
+        Assert.AreEqual(transformer.Complete(rows[0].Prompt), rebuilt.Generate(rows[0].Prompt, new Microsoft.ML.Neo.GenerationOptions { MaxNewTokens = 12 }));
     }
 
 }

@@ -6,12 +6,12 @@ namespace Microsoft.ML.Neo.Tests.Tokenization;
 [TestClass]
 public sealed class ChatPromptTests
 {
-    private static readonly ChatMessage[] Conversation =
+    private static readonly ChatTurn[] Conversation =
     {
-        ChatMessage.System("You are terse."),
-        ChatMessage.User("What is 2+3?"),
-        ChatMessage.Assistant("5"),
-        ChatMessage.User("And 4*5?"),
+        ChatTurn.System("You are terse."),
+        ChatTurn.User("What is 2+3?"),
+        ChatTurn.Assistant("5"),
+        ChatTurn.User("And 4*5?"),
     };
 
     [TestMethod]
@@ -20,7 +20,7 @@ public sealed class ChatPromptTests
         Assert.AreEqual(
             "<s>[INST] <<SYS>>\nYou are terse.\n<</SYS>>\n\nWhat is 2+3? [/INST] 5 </s><s>[INST] And 4*5? [/INST]",
             ChatPrompt.Render(ChatFormat.Llama2Chat, Conversation));
-        Assert.AreEqual("<s>[INST] Hi [/INST]", ChatPrompt.Render(ChatFormat.Llama2Chat, new[] { ChatMessage.User("Hi") }));
+        Assert.AreEqual("<s>[INST] Hi [/INST]", ChatPrompt.Render(ChatFormat.Llama2Chat, new[] { ChatTurn.User("Hi") }));
     }
 
     [TestMethod]
@@ -48,11 +48,11 @@ public sealed class ChatPromptTests
     [TestMethod]
     public void BadConversationsAreRefused()
     {
-        Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.ChatML, Array.Empty<ChatMessage>()));
-        var error = Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.ChatML, new[] { new ChatMessage("tool", "x") }));
+        Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.ChatML, Array.Empty<ChatTurn>()));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.ChatML, new[] { new ChatTurn("tool", "x") }));
         StringAssert.Contains(error.Message, "tool");
         Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.Llama2Chat,
-            new[] { ChatMessage.User("a"), ChatMessage.System("late") }));
+            new[] { ChatTurn.User("a"), ChatTurn.System("late") }));
     }
 
     [TestMethod]
@@ -65,8 +65,8 @@ public sealed class ChatPromptTests
             "<start_of_turn>user\nAnd 4*5?<end_of_turn>\n<start_of_turn>model\n",
             ChatPrompt.Render(ChatFormat.Gemma, Conversation));
         Assert.AreEqual("<bos><start_of_turn>user\nHi<end_of_turn>\n",
-            ChatPrompt.Render(ChatFormat.Gemma, new[] { ChatMessage.User(" Hi ") }, addGenerationPrompt: false));
-        var twoUsers = new[] { ChatMessage.User("a"), ChatMessage.User("b") };
+            ChatPrompt.Render(ChatFormat.Gemma, new[] { ChatTurn.User(" Hi ") }, addGenerationPrompt: false));
+        var twoUsers = new[] { ChatTurn.User("a"), ChatTurn.User("b") };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ChatPrompt.Render(ChatFormat.Gemma, twoUsers)).Message, "alternate");
         Assert.AreEqual(ChatFormat.Gemma, ChatPrompt.DetectFormat("{{ bos_token }}{{ '<start_of_turn>' + role + '\n' }}"));
     }
@@ -92,7 +92,7 @@ public sealed class ChatPromptTests
 
         var (json, _) = TinyTokenizerFiles.ByteLevelJson(new[] { "h e" }, new[] { "<|endoftext|>", "<|im_start|>", "<|im_end|>" });
         var config = """{"eos_token": "<|im_end|>", "chat_template": [{"name": "tool_use", "template": "[INST]"}, {"name": "default", "template": "<|im_start|>{{ m }}"}]}""";
-        var tokenizer = Microsoft.ML.Neo.Tokenization.TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
+        var tokenizer = Microsoft.ML.Neo.TokenizerFiles.FromFiles(new Dictionary<string, byte[]>
         {
             ["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(json),
             ["tokenizer_config.json"] = System.Text.Encoding.UTF8.GetBytes(config),

@@ -25,15 +25,15 @@ public sealed class ReasoningChatFormatTests
         ["smol_override"] = "<|im_start|>system\nOnly this.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
     };
 
-    private static readonly ChatMessage[] Conversation =
+    private static readonly ChatTurn[] Conversation =
     {
-        ChatMessage.System("You are terse."), ChatMessage.User("What is 2+3?"), ChatMessage.Assistant("5"), ChatMessage.User("And 4*5?"),
+        ChatTurn.System("You are terse."), ChatTurn.User("What is 2+3?"), ChatTurn.Assistant("5"), ChatTurn.User("And 4*5?"),
     };
 
     // An earlier answer with its reasoning, then a new question.
-    private static readonly ChatMessage[] WithThinking =
+    private static readonly ChatTurn[] WithThinking =
     {
-        ChatMessage.User("What is 2+3?"), ChatMessage.Assistant("<think>\nadd them\n</think>\n\n5"), ChatMessage.User("And 4*5?"),
+        ChatTurn.User("What is 2+3?"), ChatTurn.Assistant("<think>\nadd them\n</think>\n\n5"), ChatTurn.User("And 4*5?"),
     };
 
     private static readonly ChatRenderOptions OnTheDay = new() { Today = new DateOnly(2026, 12, 2) };
@@ -43,7 +43,7 @@ public sealed class ReasoningChatFormatTests
     {
         Assert.AreEqual(Rendered["phi3_conv"], ChatPrompt.Render(ChatFormat.Phi3, Conversation));
         Assert.AreEqual(Rendered["phi3_nogen_emptysys"],
-            ChatPrompt.Render(ChatFormat.Phi3, new[] { ChatMessage.System(""), ChatMessage.User("Hi") }, addGenerationPrompt: false));
+            ChatPrompt.Render(ChatFormat.Phi3, new[] { ChatTurn.System(""), ChatTurn.User("Hi") }, addGenerationPrompt: false));
     }
 
     [TestMethod]
@@ -54,7 +54,7 @@ public sealed class ReasoningChatFormatTests
         Assert.AreEqual(Rendered["qwen3_nothink"], ChatPrompt.Render(ChatFormat.Qwen3, WithThinking, options: new ChatRenderOptions { EnableThinking = false }));
         var afterTheQuestion = new[]
         {
-            ChatMessage.User("What is 2+3?"), ChatMessage.Assistant("<think>\nadd\n</think>\n\n5"), ChatMessage.Assistant("<think>\ncheck\n</think>\n\nyes"),
+            ChatTurn.User("What is 2+3?"), ChatTurn.Assistant("<think>\nadd\n</think>\n\n5"), ChatTurn.Assistant("<think>\ncheck\n</think>\n\nyes"),
         };
         Assert.AreEqual(Rendered["qwen3_after"], ChatPrompt.Render(ChatFormat.Qwen3, afterTheQuestion, addGenerationPrompt: false));
     }
@@ -63,13 +63,13 @@ public sealed class ReasoningChatFormatTests
     public void SmolLM3WritesItsMetadataBlockAndReasoningMode()
     {
         Assert.AreEqual(Rendered["smol_conv"], ChatPrompt.Render(ChatFormat.SmolLM3, Conversation, options: OnTheDay));
-        var noSystem = new[] { ChatMessage.User("Hi"), ChatMessage.Assistant("\nHello"), ChatMessage.User("Bye") };
+        var noSystem = new[] { ChatTurn.User("Hi"), ChatTurn.Assistant("\nHello"), ChatTurn.User("Bye") };
         Assert.AreEqual(Rendered["smol_nosys_nothink"], ChatPrompt.Render(ChatFormat.SmolLM3, noSystem, options: OnTheDay with { EnableThinking = false }));
         Assert.AreEqual(Rendered["smol_flag"],
-            ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatMessage.System("Be brief. /no_think"), ChatMessage.User("Hi") }, options: OnTheDay));
+            ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatTurn.System("Be brief. /no_think"), ChatTurn.User("Hi") }, options: OnTheDay));
         Assert.AreEqual(Rendered["smol_override"],
-            ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatMessage.System("Only this. /system_override"), ChatMessage.User("Hi") }, options: OnTheDay));
-        string thinkingDefault = ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatMessage.User("Hi") }, options: OnTheDay);
+            ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatTurn.System("Only this. /system_override"), ChatTurn.User("Hi") }, options: OnTheDay));
+        string thinkingDefault = ChatPrompt.Render(ChatFormat.SmolLM3, new[] { ChatTurn.User("Hi") }, options: OnTheDay);
         StringAssert.Contains(thinkingDefault, "Reasoning Mode: /think\n\n## Custom Instructions\n\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face. Your role");
         Assert.IsTrue(thinkingDefault.EndsWith("<|im_start|>assistant\n", StringComparison.Ordinal));
         StringAssert.Contains(ChatPrompt.Render(ChatFormat.SmolLM3, noSystem), $"Today Date: {DateTime.Now:dd MMMM yyyy}", "today by default");

@@ -165,7 +165,7 @@ public sealed class TokenizerFilesTests
         var (json, _) = TinyTokenizerFiles.SentencePieceJson("a", Array.Empty<string>());
         var files = new Dictionary<string, byte[]> { ["tokenizer.json"] = Encoding.UTF8.GetBytes(json) };
         Assert.IsNull(TokenizerFiles.FromFiles(files, "test").EndOfSequenceId);
-        var generation = new Microsoft.ML.Neo.Checkpoints.GenerationConfig(1, new[] { 2 }, 0);
+        var generation = new Microsoft.ML.Neo.GenerationConfig(1, new[] { 2 }, 0);
         var tokenizer = TokenizerFiles.FromFiles(files, "test", generation);
         Assert.AreEqual(2, tokenizer.EndOfSequenceId);
         Assert.AreEqual(0, tokenizer.PaddingId);

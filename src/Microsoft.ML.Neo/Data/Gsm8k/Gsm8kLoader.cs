@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Neo.Evaluation;
 
-namespace Microsoft.ML.Neo.Data.Gsm8k;
+namespace Microsoft.ML.Neo.Data;
 
 /// <summary>
 /// Reads GSM8K's JSON-lines files (<c>{"question": ..., "answer": "... #### 72"}</c>, e.g. <c>test.jsonl</c>) one line

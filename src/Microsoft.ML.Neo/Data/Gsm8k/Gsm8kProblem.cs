@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Data.Gsm8k;
+namespace Microsoft.ML.Neo.Data;
 
 /// <summary>
 /// One GSM8K problem: the question, the reference solution (ending in <c>#### n</c>) and its final answer. The

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// The teacher's prompt under each <see cref="PrimingStrategy"/>. The three texts are the response-priming paper's

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Neo.Distillation;
+namespace Microsoft.ML.Neo;
 
 /// <summary>
 /// How the teacher is prompted in response-priming distillation. The student always sees the plain prompt; the

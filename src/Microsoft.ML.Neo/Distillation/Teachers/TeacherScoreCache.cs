@@ -40,6 +40,9 @@ internal sealed class TeacherScoreCache : IDisposable
 
     public int Hits { get; private set; }
 
+    /// <summary>How many examples the cache holds.</summary>
+    public int Count => offsets.Count;
+
     public bool Contains(string key) => offsets.ContainsKey(key);
 
     public static string Key(string teacherFingerprint, int[] teacherTokenIds, int responseStart, int topK) =>

@@ -57,7 +57,7 @@ internal static class ConfigJson
     /// <summary>Token ids: one number or a list (Llama 3 lists several end-of-sequence ids).</summary>
     public static IReadOnlyList<int> Ids(JsonObject root, string key)
     {
-        try { return Checkpoints.GenerationConfig.Ids(IsMissing(root, key) ? null : root[key], "config.json"); }
+        try { return GenerationConfig.Ids(IsMissing(root, key) ? null : root[key], "config.json"); }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
             throw new InvalidDataException($"config.json: '{key}' must be a token id or a list of them, found {root[key]!.ToJsonString()}.", e);

@@ -1,6 +1,8 @@
 using System.Text;
+using Microsoft.ML.Neo.Tokenization.Chat;
+using AIChatMessage = Microsoft.Extensions.AI.ChatMessage;
 
-namespace Microsoft.ML.Neo.Tokenization.Chat;
+namespace Microsoft.ML.Neo;
 
 /// <summary>The prompt layouts of the common chat models.</summary>
 public enum ChatFormat
@@ -67,9 +69,17 @@ public sealed record ChatRenderOptions
 public static class ChatPrompt
 {
     /// <summary>The text to tokenize (special tokens appear as their text, e.g. <c>&lt;|eot_id|&gt;</c>).</summary>
+    /// <param name="messages">The conversation; each message's role is system, user or assistant, and its text is rendered.</param>
     /// <param name="addGenerationPrompt">End with the opening of an assistant turn, for generation.</param>
     /// <param name="options">What the template reads besides the messages (thinking, the date); defaults when null.</param>
-    public static string Render(ChatFormat format, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true,
+    public static string Render(ChatFormat format, IReadOnlyList<AIChatMessage> messages, bool addGenerationPrompt = true,
+        ChatRenderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return Render(format, messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToList(), addGenerationPrompt, options);
+    }
+
+    internal static string Render(ChatFormat format, IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt = true,
         ChatRenderOptions? options = null)
     {
         options ??= new ChatRenderOptions();
@@ -158,7 +168,7 @@ public static class ChatPrompt
     }
 
     // Llama 2 folds the system prompt into the first user turn and wraps every user turn in [INST] ... [/INST].
-    private static string Llama2(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string Llama2(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         string? system = messages[0].Role == "system" ? messages[0].Content : null;
@@ -184,7 +194,7 @@ public static class ChatPrompt
         return text.ToString();
     }
 
-    private static string Llama3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string Llama3(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder("<|begin_of_text|>");
         foreach (var message in messages)
@@ -194,7 +204,7 @@ public static class ChatPrompt
     }
 
     // As Gemma 3's template: roles alternate starting with the user, the assistant is "model", contents are trimmed.
-    private static string Gemma(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string Gemma(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder("<bos>");
         string prefix = messages[0].Role == "system" ? messages[0].Content + "\n\n" : "";
@@ -210,7 +220,7 @@ public static class ChatPrompt
         return text.ToString();
     }
 
-    private static string Phi4Mini(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string Phi4Mini(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         foreach (var message in messages) text.Append($"<|{message.Role}|>{message.Content}<|end|>");
@@ -219,7 +229,7 @@ public static class ChatPrompt
     }
 
     // As Phi-3.5-mini's template: an empty system message is skipped; without a generation cue the text ends in EOS.
-    private static string Phi3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string Phi3(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         foreach (var message in messages.Where(m => !(m.Role == "system" && m.Content.Length == 0)))
@@ -228,7 +238,7 @@ public static class ChatPrompt
         return text.ToString();
     }
 
-    private static string ChatMl(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    private static string ChatMl(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt)
     {
         var text = new StringBuilder();
         foreach (var message in messages) text.Append($"<|im_start|>{message.Role}\n{message.Content}<|im_end|>\n");

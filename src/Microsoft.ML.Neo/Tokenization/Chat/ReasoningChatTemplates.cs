@@ -25,7 +25,7 @@ internal static class ReasoningChatTemplates
         "correct. The Solution section should be logical, accurate, and concise and detail necessary steps needed to reach " +
         "the conclusion.";
 
-    public static string Qwen3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool enableThinking)
+    public static string Qwen3(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt, bool enableThinking)
     {
         var text = new StringBuilder();
         if (messages[0].Role == "system") text.Append($"<|im_start|>system\n{messages[0].Content}<|im_end|>\n");
@@ -56,7 +56,7 @@ internal static class ReasoningChatTemplates
         return text.ToString();
     }
 
-    public static string SmolLM3(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool enableThinking, DateOnly today)
+    public static string SmolLM3(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt, bool enableThinking, DateOnly today)
     {
         bool thinking = enableThinking;
         string? system = messages[0].Role == "system" ? messages[0].Content : null;
@@ -108,7 +108,7 @@ internal static class ReasoningChatTemplates
         return (reasoning, answer);
     }
 
-    private static int LastIndexOf(IReadOnlyList<ChatMessage> messages, string role)
+    private static int LastIndexOf(IReadOnlyList<ChatTurn> messages, string role)
     {
         for (int i = messages.Count - 1; i >= 0; i--)
         {

@@ -109,7 +109,7 @@ public sealed class OnPolicyBatchesTests
         options.OnPolicyMaxNewTokens = 6;
         options.TeacherCacheDirectory = fixture.Sub("cache");
         options.TeacherScoreTopK = 16;
-        options.Divergence = Neo.Distillation.Divergence.JensenShannon;
+        options.Divergence = Neo.Divergence.JensenShannon;
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(8));
         long CacheBytes() => new DirectoryInfo(options.TeacherCacheDirectory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
         using (ml.Transforms.NeoDistill(options).Fit(data)) { }
@@ -141,7 +141,7 @@ public sealed class OnPolicyBatchesTests
         options.OnPolicyTemperature = 0;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "OnPolicyTemperature");
         options.OnPolicyTemperature = 1;
-        options.Divergence = Neo.Distillation.Divergence.SkewedReverseKL;
+        options.Divergence = Neo.Divergence.SkewedReverseKL;
         options.SkewAlpha = 0;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "SkewAlpha must be in (0, 1)");
         options.SkewAlpha = 0.1f;
