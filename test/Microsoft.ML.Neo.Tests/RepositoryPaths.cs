@@ -18,4 +18,11 @@ internal static class RepositoryPaths
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         return Path.Combine(Root(), "src", "Neo.Cli", "bin", output.Parent!.Name, output.Name);
     }
+
+    /// <summary>A sample's built program: src/Neo.Samples/NAME/bin/&lt;Configuration&gt;/&lt;framework&gt;/NAME.dll.</summary>
+    public static string SampleProgram(string name)
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        return Path.Combine(Root(), "src", "Neo.Samples", name, "bin", output.Parent!.Name, output.Name, name + ".dll");
+    }
 }
