@@ -23,22 +23,34 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     private readonly IHost host;
     private readonly CausalLM student;
     private readonly NeoDistillOptions options;
+    private readonly DistilledModelRecord record;
     private readonly StudentSpec spec;
     private readonly GenerationOptions generation;
     // Generation mutates the model's train/eval state and the KV cache; one completion at a time.
     private readonly object generationLock = new();
 
     internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, StudentSpec spec, TrainingProgress? summary)
+        : this(host, student, options, DistilledModelRecord.From(options), spec, summary)
+    {
+    }
+
+    private NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, DistilledModelRecord record, StudentSpec spec,
+        TrainingProgress? summary)
     {
         this.host = host;
         this.student = student;
         this.options = options;
+        this.record = record;
         this.spec = spec;
-        generation = options.ToGenerationOptions();
+        generation = record.Generation;
         TrainingSummary = summary;
     }
 
-    /// <summary>Options the transformer was trained with (paths are informational once trained).</summary>
+    /// <summary>
+    /// The options the transformer was trained with. A transformer loaded from a zip reports what the zip records
+    /// (columns, generation settings, LoRA settings, fine-tuning, and the base student's folder name as
+    /// StudentModelPath), with every other option at its default: a zip keeps no teacher, data or training settings.
+    /// </summary>
     public NeoDistillOptions Options => options.Clone();
 
     /// <summary>The last training step's losses and throughput; null for a transformer loaded from a zip.</summary>
@@ -108,38 +120,38 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
                 "to write as PEFT. Export the whole model as a Hugging Face folder instead (ExportHuggingFace, or neo export --hf).");
         lock (generationLock)
         {
-            student.SavePeftAdapters(directory, options.StudentModelPath);
+            student.SavePeftAdapters(directory, string.IsNullOrWhiteSpace(options.StudentModelPath) ? record.BaseModelName : options.StudentModelPath);
         }
     }
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
-        TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
-        return TextColumns.Append(inputSchema, options.OutputColumnName);
+        TextColumns.Require(inputSchema, record.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        return TextColumns.Append(inputSchema, record.OutputColumnName);
     }
 
     public IDataView Transform(IDataView input) => new CompletionDataView(this, input);
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new CompletionMapper(this, inputSchema);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => NeoDistillModelFormat.Save(ctx, student, options, spec);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => NeoDistillModelFormat.Save(ctx, student, record, spec);
 
     // Called by ML.NET when a model zip names this transformer's loader signature.
     private static NeoDistillTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         Modeling.TorchNatives.Ensure();
         var host = env.Register(nameof(NeoDistillTransformer));
-        var (student, options, spec) = NeoDistillModelFormat.Load(ctx, message =>
+        var (student, record, spec) = NeoDistillModelFormat.Load(ctx, message =>
         {
             using var channel = host.Start("Load");
             channel.Info(MessageSensitivity.None, "{0}", message);
         });
-        return new NeoDistillTransformer(host, student, options, spec, summary: null);
+        return new NeoDistillTransformer(host, student, record.ToOptions(spec), record, spec, summary: null);
     }
 
-    internal string OutputColumnName => options.OutputColumnName;
+    internal string OutputColumnName => record.OutputColumnName;
 
-    IReadOnlyList<string> ICompletionSource.InputColumnNames => new[] { options.PromptColumnName };
+    IReadOnlyList<string> ICompletionSource.InputColumnNames => new[] { record.PromptColumnName };
 
     string ICompletionSource.Complete(IReadOnlyList<string> inputs) => Complete(inputs[0]);
 

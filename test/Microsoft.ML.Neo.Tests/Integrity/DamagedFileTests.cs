@@ -134,13 +134,13 @@ public sealed class DamagedFileTests
         ChangeEntry(copy, "Tokenizer.tokenizer.model", bytes => bytes[..^3]);
         Assert.AreEqual("Tokenizer.tokenizer.model", Unreadable(LoadZip(copy), copy).Entry);
 
-        // The settings (options, spec, configs) live in the transformer's Model.key stream; a changed learning rate
-        // there would silently change what the zip says about itself.
+        // The settings (model record, spec, configs) live in the transformer's Model.key stream; a changed generation
+        // length there would silently change what the zip generates.
         ChangeEntry(zip, "Model.key", bytes =>
         {
-            int at = System.Text.Encoding.Latin1.GetString(bytes).IndexOf("\"LoraRank\": 4", StringComparison.Ordinal);
-            Assert.IsTrue(at > 0, "the options are stored as JSON");
-            bytes[at + "\"LoraRank\": ".Length] = (byte)'5';
+            int at = System.Text.Encoding.Latin1.GetString(bytes).IndexOf("\"max_new_tokens\":8", StringComparison.Ordinal);
+            Assert.IsTrue(at > 0, "the model record is stored as JSON");
+            bytes[at + "\"max_new_tokens\":".Length] = (byte)'9';
             return bytes;
         });
         var error = Unreadable(LoadZip(zip), zip);

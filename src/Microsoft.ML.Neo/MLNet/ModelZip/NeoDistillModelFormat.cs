@@ -20,8 +20,9 @@ internal static class NeoDistillModelFormat
 {
     // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file; version 3 records the
     // student's dtype and trainable part explicitly and keeps no teacher path or cache folder; version 4 records a
-    // SHA-256 of every entry. All four are read; the first three say in a log line that they cannot be verified.
-    private const int PayloadVersion = 4;
+    // SHA-256 of every entry; version 5 stores the DistilledModelRecord instead of the whole options. All five are
+    // read; the first three say in a log line that they cannot be verified.
+    private const int PayloadVersion = 5;
     private const string WeightsEntry = "Student.safetensors";
     private const string Version1TokenizerEntry = "Tokenizer.model";
     private const string TokenizerEntryPrefix = "Tokenizer.";
@@ -42,10 +43,10 @@ internal static class NeoDistillModelFormat
         // The short name, so a zip saved by one version of the library loads with another.
         loaderAssemblyName: typeof(NeoDistillTransformer).Assembly.GetName().Name);
 
-    // Binary format (version 4):
-    //   int32   payload version (4)
-    //   string  NeoDistillOptions as JSON (columns, LoRA, loss and generation settings), without the teacher path,
-    //           the teacher cache folder and the checkpoint folder
+    // Binary format (version 5):
+    //   int32   payload version (5)
+    //   string  the DistilledModelRecord as JSON: the prompt and output columns, the generation settings and the base
+    //           model's folder name (versions 1 to 4: the whole NeoDistillOptions as JSON, of which only these are read)
     //   string  the student spec as JSON: {"dtype": "float32" | "bfloat16", "trainable": "LoraAdapters",
     //           "lora": {"rank", "alpha", "dropout", "target_modules"}}
     //   string  the student's config.json
@@ -56,22 +57,18 @@ internal static class NeoDistillModelFormat
     //   entry "Tokenizer.<file name>": each tokenizer file, unchanged
     // Versions 1 and 2 have no spec string (LoRA from the options, float32); version 1 stores only "Tokenizer.model";
     // versions 1 to 3 have no checksums.
-    public static void Save(ModelSaveContext ctx, CausalLM student, NeoDistillOptions options, StudentSpec spec)
+    public static void Save(ModelSaveContext ctx, CausalLM student, DistilledModelRecord record, StudentSpec spec)
     {
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         ctx.Writer.Write(PayloadVersion);
-        var saved = options.Clone();
-        saved.TeacherModelPath = "";
-        saved.TeacherCacheDirectory = null;
-        saved.CheckpointDirectory = null;
         // A base read from a wrapper (multimodal Gemma 3) is recorded, so PEFT exports from the zip keep its module names.
         string? baseModelType = student.StoredFamily == student.Config.Family ? null : student.StoredFamily.ModelTypes[0];
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
         var names = tokenizer.Files.Keys.Order(StringComparer.Ordinal).ToList();
         var settings = new[]
         {
-            JsonSerializer.Serialize(saved, Json), SpecToJson(spec, baseModelType), student.Config.ToJson(),
+            record.ToJson(), SpecToJson(spec, baseModelType), student.Config.ToJson(),
             student.GenerationConfig?.ToJson() ?? "",
         };
         foreach (var text in settings) ctx.Writer.Write(text);
@@ -88,7 +85,7 @@ internal static class NeoDistillModelFormat
     }
 
     /// <param name="log">Told what the load could not check (an older zip without checksums).</param>
-    public static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) Load(ModelLoadContext ctx, Action<string> log)
+    public static (CausalLM Student, DistilledModelRecord Record, StudentSpec Spec) Load(ModelLoadContext ctx, Action<string> log)
     {
         ctx.CheckAtModel(GetVersionInfo());
         string zip = ModelZipName.Of(ctx);
@@ -100,12 +97,12 @@ internal static class NeoDistillModelFormat
         return FileReading.Guard(zip, FileReading.Fixes.ModelZip, () => LoadPayload(ctx, zip, version, log));
     }
 
-    private static (CausalLM Student, NeoDistillOptions Options, StudentSpec Spec) LoadPayload(ModelLoadContext ctx, string zip, int version,
+    private static (CausalLM Student, DistilledModelRecord Record, StudentSpec Spec) LoadPayload(ModelLoadContext ctx, string zip, int version,
         Action<string> log)
     {
         if (version < 1) throw new InvalidDataException($"its NeoDistill payload version is {version}, which no library wrote");
         // Read every setting first, so the checksum is checked before any of them is believed.
-        string optionsJson = ctx.Reader.ReadString();
+        string recordJson = ctx.Reader.ReadString();
         string? specJson = version >= 3 ? ctx.Reader.ReadString() : null;
         string configJson = ctx.Reader.ReadString();
         string generation = ctx.Reader.ReadString();
@@ -117,13 +114,11 @@ internal static class NeoDistillModelFormat
             log($"'{zip}' was saved before model zips recorded checksums (payload version {version}); its weights load unverified. " +
                 "Save the model again to add them.");
         else
-            checksums.Verify(zip, SettingsChecksumKey, SettingsBytes(new[] { optionsJson, specJson!, configJson, generation }, names),
+            checksums.Verify(zip, SettingsChecksumKey, SettingsBytes(new[] { recordJson, specJson!, configJson, generation }, names),
                 FileReading.Fixes.ModelZip);
 
-        var options = JsonSerializer.Deserialize<NeoDistillOptions>(optionsJson, Json)
-            ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
-        var (spec, baseFamily) = specJson is not null ? SpecFromJson(specJson)
-            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
+        var (record, (spec, baseFamily)) = version >= 5 ? (DistilledModelRecord.FromJson(recordJson), SpecFromJson(specJson!))
+            : FromOptions(recordJson, specJson);
         var config = ModelConfig.FromJson(configJson);
         var generationConfig = generation.Length == 0 ? null : GenerationConfig.FromJson(generation, zip);
         var entries = version == 1
@@ -144,13 +139,24 @@ internal static class NeoDistillModelFormat
             HuggingFaceCheckpoint.LoadWeights(model, reader, WeightsEntry);
             model.eval();
             return (new CausalLM(model, TokenizerFiles.FromFiles(files, zip, generationConfig), generationConfig,
-                storedFamily: baseFamily), options, spec);
+                storedFamily: baseFamily), record, spec);
         }
         catch
         {
             model.Dispose();
             throw;
         }
+    }
+
+    // Versions 1 to 4 stored the whole options: the record is what of them a transformer uses. Versions 1 and 2 have no
+    // spec: their adapters are the options' LoRA settings, float32.
+    private static (DistilledModelRecord, (StudentSpec, Modeling.Families.ModelFamily?)) FromOptions(string optionsJson, string? specJson)
+    {
+        var options = JsonSerializer.Deserialize<NeoDistillOptions>(optionsJson, Json)
+            ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
+        var spec = specJson is not null ? SpecFromJson(specJson)
+            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
+        return (DistilledModelRecord.From(options), spec);
     }
 
     // The settings strings and tokenizer file names, as the bytes their checksum covers.

@@ -3,26 +3,34 @@ using Microsoft.ML.Neo.Lora;
 
 namespace Microsoft.ML.Neo.Tests.MLNet.ModelZip;
 
-/// <summary>What payload version 3 records and leaves out, and that zips of earlier versions still load.</summary>
+/// <summary>What a model zip records and leaves out, and that zips of earlier versions still load.</summary>
 [TestClass]
 public sealed class ModelZipVersionTests
 {
     [TestMethod]
-    public void Version3RecordsTheStudentSpecAndNoTeacherOrCacheFolders()
+    public void TheZipRecordsWhatTheTransformerNeedsAndNoPathsOrTrainingSettings()
     {
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(4));
-        var options = fixture.Options();
+        var options = fixture.Options(maxNewTokens: 7);
         options.TeacherCacheDirectory = fixture.Sub("cache");
         options.CheckpointDirectory = fixture.Sub("checkpoints");
         options.LoraTargetModules = new[] { "q_proj", "v_proj" };
+        options.KdWeight = 0.73f;
+        options.OutputColumnName = "Answer";
         string zip = fixture.Sub("student.zip");
         using (var model = ml.Transforms.NeoDistill(options).Fit(data)) ml.Model.Save(model, data.Schema, zip);
 
         string payload = ReadModelEntry(zip);
-        foreach (var path in new[] { fixture.TeacherPath, fixture.Sub("cache"), fixture.Sub("checkpoints") })
+        foreach (var path in new[] { fixture.TeacherPath, fixture.StudentPath, fixture.Sub("cache"), fixture.Sub("checkpoints") })
             Assert.IsFalse(payload.Contains(path.Replace("\\", "\\\\"), StringComparison.Ordinal), $"the zip names '{path}'");
+        foreach (var setting in new[] { "KdWeight", "LearningRate", "Temperature", "TeacherEndpoint", "Device" })
+            Assert.IsFalse(payload.Contains(setting, StringComparison.Ordinal), $"the zip keeps {setting}");
+        StringAssert.Contains(payload, "\"prompt_column\":\"Prompt\"");
+        StringAssert.Contains(payload, "\"output_column\":\"Answer\"");
+        StringAssert.Contains(payload, "\"max_new_tokens\":7");
+        StringAssert.Contains(payload, $"\"base_model\":\"{Path.GetFileName(fixture.StudentPath)}\"");
         StringAssert.Contains(payload, "\"dtype\":\"float32\"");
         StringAssert.Contains(payload, "\"trainable\":\"LoraAdapters\"");
         StringAssert.Contains(payload, "\"target_modules\":[\"q_proj\",\"v_proj\"]");
@@ -31,6 +39,12 @@ public sealed class ModelZipVersionTests
         Assert.AreEqual("", loaded.Options.TeacherModelPath);
         Assert.IsNull(loaded.Options.TeacherCacheDirectory);
         Assert.IsNull(loaded.Options.CheckpointDirectory);
+        Assert.AreEqual(new NeoDistillOptions().KdWeight, loaded.Options.KdWeight, "not recorded: the default");
+        Assert.AreEqual(Path.GetFileName(fixture.StudentPath), loaded.Options.StudentModelPath);
+        Assert.AreEqual("Answer", loaded.Options.OutputColumnName);
+        Assert.AreEqual(7, loaded.Options.MaxNewTokens);
+        CollectionAssert.AreEqual(new[] { "q_proj", "v_proj" }, loaded.Options.LoraTargetModules);
+        Assert.IsNotNull(loaded.GetOutputSchema(data.Schema).GetColumnOrNull("Answer"));
         var adapted = LoraInjector.AdapterParameters(loaded.Student.Model).Select(p => p.Name).ToList();
         Assert.IsTrue(adapted.Count > 0 && adapted.All(n => n.Contains("q_proj") || n.Contains("v_proj")), string.Join(", ", adapted));
     }
@@ -47,6 +61,24 @@ public sealed class ModelZipVersionTests
         Assert.AreEqual(4f, loaded.Options.LoraAlpha);
         Assert.AreEqual(7 * 1, LoraInjector.AdapterParameters(loaded.Student.Model).Count() / 2, "one adapter per projection of the single layer");
         Assert.AreEqual("????????????", loaded.Complete("Tom has 3 apples and buys 4 more. How many apples does he have?"));
+    }
+
+    [TestMethod]
+    public void Version4ZipWrittenByTheEarlierLibraryLoadsWithOnlyWhatARecordKeeps()
+    {
+        // Written by the library at payload version 4 (neo distill on the embedded styled teacher and a one-layer
+        // student made from the styled student, --student s1, LoRA rank 2, alpha 4, 3 steps, 12 new tokens); the
+        // completion is what that build's `neo predict` printed. Version 4 stored every option.
+        string zip = Path.Combine(AppContext.BaseDirectory, "MLNet", "ModelZip", "Fixtures", "payload-v4.zip");
+        StringAssert.Contains(ReadModelEntry(zip), "\"StudentModelPath\": \"s1\"");
+        StringAssert.Contains(ReadModelEntry(zip), "\"KdWeight\": 0.5");
+        using var loaded = (NeoDistillTransformer)new MLContext(seed: 1).Model.Load(zip, out _);
+        Assert.AreEqual("s1", loaded.Options.StudentModelPath, "the folder's name, not its path");
+        Assert.AreEqual(2, loaded.Options.LoraRank);
+        Assert.AreEqual(12, loaded.Options.MaxNewTokens);
+        Assert.AreEqual(new NeoDistillOptions().KdWeight, loaded.Options.KdWeight);
+        Assert.AreEqual(string.Join(' ', Enumerable.Repeat("Tom", 12)),
+            loaded.Complete("Question: Tom has 3 apples and buys 4 more. How many apples does he have?\nAnswer:"));
     }
 
     // The transformer's own payload (every "Model.key" entry of the zip), as text.
