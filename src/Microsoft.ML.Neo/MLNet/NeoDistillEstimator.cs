@@ -24,10 +24,16 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
 
     public NeoDistillTransformer Fit(IDataView input) => Fit(input, new RunHooks());
 
-    /// <summary>Fits with extra run hooks (early stopping for sweeps); log, progress and cancellation come from the options.</summary>
+    /// <summary>
+    /// Fits with extra run hooks (early stopping for sweeps). Log lines go to the host's channel (mlContext.Log), progress
+    /// to its progress channel and to <see cref="NeoDistillOptions.Progress"/>; <c>MLContext.CancelExecution</c> and
+    /// <see cref="NeoDistillOptions.Cancellation"/> both stop the run between two steps.
+    /// </summary>
     internal NeoDistillTransformer Fit(IDataView input, RunHooks hooks)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using var signals = new HostSignals(host, "NeoDistill training", options.Cancellation);
+        signals.ThrowIfCanceled();
         var rows = ReadRows(input);
         var plan = options.ToPlan();
         using var channel = host.Start("NeoDistill");
@@ -35,10 +41,20 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         {
             Log = message => channel.Info(MessageSensitivity.None, "{0}", message),
             Warn = message => channel.Warning(MessageSensitivity.None, "{0}", message),
-            Progress = options.Progress,
-            Cancellation = options.Cancellation,
+            Progress = new StepReport(step =>
+            {
+                options.Progress?.Report(step);
+                signals.Step(step);
+            }),
+            Cancellation = signals.Token,
         });
         return new NeoDistillTransformer(host, student, options.Clone(), spec, summary);
+    }
+
+    // Reports on the training thread, in step order (Progress<T> would post to the thread pool).
+    private sealed class StepReport(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

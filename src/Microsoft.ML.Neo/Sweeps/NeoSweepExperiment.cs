@@ -138,6 +138,8 @@ public sealed class NeoSweepExperiment
             while (trials.Count(t => t.Status != TrialStatus.Cancelled) < maxTrials)
             {
                 cancellation.ThrowIfCancellationRequested();
+                // MLContext.CancelExecution (AutoML's way to stop work) ends the sweep as the caller's token does.
+                if (HostSignals.IsCanceled(host)) throw new OperationCanceledException("The MLContext's execution was cancelled.");
                 if (trainingTime is TimeSpan budget && clock.Elapsed >= budget)
                 {
                     channel.Info(MessageSensitivity.None, "{0}", $"The time budget of {budget} is spent; no new trial starts.");
@@ -155,7 +157,7 @@ public sealed class NeoSweepExperiment
                 var parameters = space.FromUnit(point);
                 progress?.Report(new SweepProgress(index, maxTrials, parameters, null, bestTrial, clock.Elapsed));
                 channel.Info(MessageSensitivity.None, "{0}", $"Trial {index}: {parameters}");
-                var (trial, model) = RunTrial(index, point, parameters, trials, validationRows, clock, cancellation);
+                var (trial, model) = RunTrial(index, point, parameters, trials, validationRows, clock, cancellation, host);
                 trials.Add(trial);
                 log?.Append(trial);
                 channel.Info(MessageSensitivity.None, "{0}", $"Trial {index} {trial.Status}: {metric} {trial.Metric?.ToString("G5") ?? "-"} ({trial.Seconds:F0} s){(trial.Message is null ? "" : " " + trial.Message)}");
@@ -191,7 +193,8 @@ public sealed class NeoSweepExperiment
     }
 
     private (SweepTrial Trial, NeoDistillTransformer? Model) RunTrial(int index, double[] point, SweepParameters parameters,
-        IReadOnlyList<SweepTrial> previous, IReadOnlyList<(string, string)> validationRows, Stopwatch sweepClock, CancellationToken cancellation)
+        IReadOnlyList<SweepTrial> previous, IReadOnlyList<(string, string)> validationRows, Stopwatch sweepClock, CancellationToken cancellation,
+        IHost host)
     {
         var clock = Stopwatch.StartNew();
         var options = parameters.ApplyTo(baseOptions);
@@ -224,7 +227,7 @@ public sealed class NeoSweepExperiment
             return (new SweepTrial(index, parameters, point, value, clock.Elapsed.TotalSeconds, status,
                 stopped ? $"stopped at step {curve[^1].Step}: validation loss above the median of earlier trials" : null, earlyStopping ? curve : null), model);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && !HostSignals.IsCanceled(host))
         {
             model?.Dispose();
             return (new SweepTrial(index, parameters, point, null, clock.Elapsed.TotalSeconds, TrialStatus.Cancelled, "the time budget ended during this trial"), null);
