@@ -9,6 +9,7 @@ namespace Microsoft.ML.Neo.Tests.Cli;
 /// error, and data and model files that are not what they should be are named with the fix.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class NeoCliTests
 {
     /// <summary>Starts the built neo tool with both output streams redirected, and these environment variables set.</summary>

@@ -5,6 +5,7 @@ using Microsoft.ML.Neo.Tests.Distillation.Loss;
 namespace Microsoft.ML.Neo.Tests.Distillation;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class VocabularyCheckTests
 {
     [TestMethod]

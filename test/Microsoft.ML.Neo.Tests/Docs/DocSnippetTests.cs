@@ -11,6 +11,7 @@ namespace Microsoft.ML.Neo.Tests.Docs;
 /// `dotnet new console` has). Blocks are compiled, not run: they name model folders the test machine does not have.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed partial class DocSnippetTests
 {
     // What `dotnet new console` puts in scope (ImplicitUsings).

@@ -11,6 +11,7 @@ namespace Microsoft.ML.Neo.Tests.Integrity;
 /// transformer works; concurrent answers equal sequential ones. (NeoServer under concurrent load: NeoServerTests.)
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ConcurrencyTests
 {
     private static readonly string[] Prompts = TrainingRows.Make(6, seed: 9).Select(r => r.Prompt).ToArray();

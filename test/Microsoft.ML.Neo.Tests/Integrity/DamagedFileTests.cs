@@ -10,6 +10,7 @@ namespace Microsoft.ML.Neo.Tests.Integrity;
 /// the entry), says what is wrong in words and what to do; the parser's own exception is kept as the inner one.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class DamagedFileTests
 {
     private static UnreadableFileException Unreadable(Action load, string path)

@@ -16,6 +16,7 @@ namespace Microsoft.ML.Neo.Tests.Integrity;
 /// NEO_FUZZ_ITERATIONS scales the counts (the suite runs the defaults; docs/using-in-your-app.md gives a longer run).
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class FuzzTests
 {
     private static readonly double Scale =

@@ -10,6 +10,7 @@ namespace Microsoft.ML.Neo.Tests.Integrity;
 /// it; a model whose logits are not finite refuses to generate and to score.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class NonFiniteTests
 {
     // Overwrites one weight of a folder's checkpoint with NaN: a broken teacher checkpoint, as a bad download or an

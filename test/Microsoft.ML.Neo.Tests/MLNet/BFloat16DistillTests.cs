@@ -7,6 +7,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 
 /// <summary>NeoDistill with Precision = BFloat16: a bf16 frozen base and teacher, float32 adapters.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class BFloat16DistillTests
 {
     [TestInitialize]

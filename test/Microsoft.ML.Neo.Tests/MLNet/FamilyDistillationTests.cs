@@ -9,6 +9,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 /// family's own module names (Phi-3's fused projections included).
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class FamilyDistillationTests
 {
     [TestMethod]

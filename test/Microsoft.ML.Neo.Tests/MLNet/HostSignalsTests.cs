@@ -5,6 +5,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 
 /// <summary>ML.NET's own channels back from Fit: MLContext.CancelExecution, and the host's progress channel.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class HostSignalsTests
 {
     [TestMethod]

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Tests.MLNet;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class NeoDistillEstimatorTests
 {
     [TestMethod]

@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Neo.Tests.MLNet;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PipelineTests
 {
     [TestMethod]

@@ -2,6 +2,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 
 /// <summary>The public contract of the end-to-end issue, written exactly as users write it.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PublicContractTests
 {
     [TestMethod]

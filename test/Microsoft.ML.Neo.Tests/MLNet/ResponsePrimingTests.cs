@@ -6,6 +6,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 
 /// <summary>Response-priming options of NeoDistill: priming in logit and sequence modes, the teacher cache, bad input.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ResponsePrimingTests
 {
     private sealed class Row

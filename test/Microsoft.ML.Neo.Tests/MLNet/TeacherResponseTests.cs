@@ -5,6 +5,7 @@ using Microsoft.ML.Neo.Distillation.Teachers;
 namespace Microsoft.ML.Neo.Tests.MLNet;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class TeacherResponseTests
 {
     private sealed class Row

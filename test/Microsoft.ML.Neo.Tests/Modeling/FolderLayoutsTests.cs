@@ -10,6 +10,7 @@ namespace Microsoft.ML.Neo.Tests.Modeling;
 /// here: loaded, used, saved and loaded again; and distilled into a model zip that needs none of the folders.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class FolderLayoutsTests
 {
     private const int Vocabulary = 520; // covers the largest tiny tokenizer (tiktoken: 259 ranks + 256 specials)

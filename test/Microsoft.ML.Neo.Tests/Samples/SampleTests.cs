@@ -8,6 +8,7 @@ namespace Microsoft.ML.Neo.Tests.Samples;
 /// a smoke run, not a quality run.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class SampleTests
 {
     private static string Models => Path.Combine(RepositoryPaths.Root(), "src", "Neo.Cli", "EmbeddedModels");

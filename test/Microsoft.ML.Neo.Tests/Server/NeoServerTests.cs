@@ -10,6 +10,7 @@ namespace Microsoft.ML.Neo.Tests.Server;
 
 /// <summary>NeoServer over real loopback HTTP: what it returns equals the model run in this process.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class NeoServerTests
 {
     private static async Task<(NeoServer Server, HttpClient Http)> Start(string modelPath, Action<NeoServerOptions>? configure = null)

@@ -4,6 +4,7 @@ using Microsoft.ML.Neo.Tests.MLNet;
 namespace Microsoft.ML.Neo.Tests.Sweeps;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class NeoSweepExperimentTests
 {
     /// <summary>Proposes the given points in order (a test stand-in for a tuner).</summary>

@@ -8,6 +8,7 @@ namespace Microsoft.ML.Neo.Tests.Training;
 /// falls back to the previous one (kept on purpose), and a save that died between its two renames loses nothing.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class CheckpointIntegrityTests
 {
     // The same run as CheckpointResumeTests: 2 epochs of 3 steps, LoRA dropout, a checkpoint every 2 steps.

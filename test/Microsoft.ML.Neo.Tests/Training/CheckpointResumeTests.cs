@@ -6,6 +6,7 @@ namespace Microsoft.ML.Neo.Tests.Training;
 
 /// <summary>A Fit that dies part-way resumes from its checkpoint and ends with exactly the weights of an unbroken run.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class CheckpointResumeTests
 {
     internal sealed class CrashAt(int step) : IProgress<TrainingProgress>

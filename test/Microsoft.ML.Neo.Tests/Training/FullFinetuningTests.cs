@@ -8,6 +8,7 @@ namespace Microsoft.ML.Neo.Tests.Training;
 
 /// <summary>Finetuning = Full: the baselines of LLM-NEO's comparison (full KD, and SFT with KdWeight 0).</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class FullFinetuningTests
 {
     [TestMethod]

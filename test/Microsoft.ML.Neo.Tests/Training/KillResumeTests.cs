@@ -10,6 +10,7 @@ namespace Microsoft.ML.Neo.Tests.Training;
 /// run that was never interrupted.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class KillResumeTests
 {
     public TestContext TestContext { get; set; } = null!;

@@ -13,6 +13,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Tests.Training;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class MemoryTests
 {
     [TestMethod]

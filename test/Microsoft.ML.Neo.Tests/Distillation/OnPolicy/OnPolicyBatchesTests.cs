@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Tests.Distillation.OnPolicy;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class OnPolicyBatchesTests
 {
     private static readonly int[] Stops = { 2 };

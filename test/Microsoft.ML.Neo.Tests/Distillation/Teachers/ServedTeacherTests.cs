@@ -11,6 +11,7 @@ namespace Microsoft.ML.Neo.Tests.Distillation.Teachers;
 
 /// <summary>Distilling from a teacher served over real loopback HTTP (NeoServer, or a server that misbehaves on purpose).</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ServedTeacherTests
 {
     private static Task<NeoServer> Serve(string teacherPath, int maxLogprobs = 20, string? apiKey = null) =>

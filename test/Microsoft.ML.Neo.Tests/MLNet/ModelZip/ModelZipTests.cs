@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace Microsoft.ML.Neo.Tests.MLNet.ModelZip;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ModelZipTests
 {
     [TestMethod]

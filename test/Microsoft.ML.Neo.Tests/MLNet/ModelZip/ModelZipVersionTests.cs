@@ -5,6 +5,7 @@ namespace Microsoft.ML.Neo.Tests.MLNet.ModelZip;
 
 /// <summary>What a model zip records and leaves out, and that zips of earlier versions still load.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ModelZipVersionTests
 {
     [TestMethod]
