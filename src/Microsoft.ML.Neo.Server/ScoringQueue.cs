@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.ML.Neo.Generation;
 
 namespace Microsoft.ML.Neo.Server;
 
@@ -16,22 +15,22 @@ internal sealed class ScoringQueue : IAsyncDisposable
     /// <summary>Most padded tokens (batch × longest sequence) in one pass, so activations stay bounded.</summary>
     public const int MaxBatchTokens = 16_384;
 
-    private sealed record Job(int[] Ids, int TopK, TaskCompletionSource<(PositionLogprobs[] Positions, float[] NextLogits)> Done, CancellationToken Cancellation);
+    private sealed record Job(int[] Ids, int TopK, TaskCompletionSource<SequenceScores> Done, CancellationToken Cancellation);
 
     private readonly Channel<Job> jobs = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<(PositionLogprobs[] Positions, float[] NextLogits)[]>> scoreOnModel;
+    private readonly Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<IReadOnlyList<SequenceScores>>> scoreOnModel;
     private readonly Task worker;
 
     /// <param name="scoreOnModel">Scores a batch of sequences at a K, holding the model (see <see cref="ServedModel.RunAsync{T}"/>).</param>
-    public ScoringQueue(Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<(PositionLogprobs[] Positions, float[] NextLogits)[]>> scoreOnModel)
+    public ScoringQueue(Func<IReadOnlyList<IReadOnlyList<int>>, int, Task<IReadOnlyList<SequenceScores>>> scoreOnModel)
     {
         this.scoreOnModel = scoreOnModel;
         worker = Task.Run(WorkAsync);
     }
 
-    public Task<(PositionLogprobs[] Positions, float[] NextLogits)> ScoreAsync(int[] ids, int topK, CancellationToken cancellation)
+    public Task<SequenceScores> ScoreAsync(int[] ids, int topK, CancellationToken cancellation)
     {
-        var done = new TaskCompletionSource<(PositionLogprobs[], float[])>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<SequenceScores>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!jobs.Writer.TryWrite(new Job(ids, topK, done, cancellation)))
             done.SetException(new ObjectDisposedException(nameof(ScoringQueue), "The server is stopping."));
         return done.Task;

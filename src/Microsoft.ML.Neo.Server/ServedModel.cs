@@ -1,7 +1,5 @@
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Data;
-using Microsoft.ML.Neo.Generation;
-using Microsoft.ML.Neo.Tokenization;
 
 namespace Microsoft.ML.Neo.Server;
 
@@ -24,9 +22,9 @@ internal sealed class ServedModel : IDisposable
         Tokenizer = model.TokenizerFiles ?? throw new InvalidDataException(
             model.TokenizerWarning ?? "The model has no tokenizer files; a server needs them to read prompts and write text.");
         // A distilled student was trained on plain prompts: its chat client keeps them plain, whatever the base folder's template.
-        Chat = new CausalLMChatClient(model, format: null, detectFormat: !isDistilledZip, id, new GenerationOptions());
+        Chat = isDistilledZip ? CausalLMChatClient.WithPlainPrompts(model, id, new GenerationOptions()) : new CausalLMChatClient(model, format: null, id, new GenerationOptions());
         pieces = new Lazy<string[]>(() => ContextualPieces(Tokenizer, model.Config.VocabSize));
-        Scoring = new ScoringQueue((sequences, topK) => RunAsync(() => TokenLogprobs.ScoreBatch(model.Model, sequences, topK), CancellationToken.None));
+        Scoring = new ScoringQueue((sequences, topK) => RunAsync(() => model.ScoreBatch(sequences, topK), CancellationToken.None));
     }
 
     /// <summary>Scoring requests, batched into shared forward passes.</summary>
@@ -91,18 +89,9 @@ internal sealed class ServedModel : IDisposable
             var model = CausalLM.FromPretrained(path, precision);
             return new ServedModel(model, model, name, isDistilledZip: false);
         }
-        var transformer = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(path);
-        var distilled = Find(transformer) ?? throw new InvalidDataException(
-            $"'{path}' is an ML.NET model without a NeoDistill transformer; the server serves Hugging Face folders and NeoDistill model zips.");
+        var distilled = new MLContext().Model.LoadNeoDistill(path);
         return new ServedModel(distilled.Student, distilled, name, isDistilledZip: true);
     }
-
-    private static NeoDistillTransformer? Find(ITransformer transformer) => transformer switch
-    {
-        NeoDistillTransformer neo => neo,
-        IEnumerable<ITransformer> chain => chain.Select(Find).FirstOrDefault(t => t is not null),
-        _ => null,
-    };
 
     /// <summary>Runs model work on the thread pool, after any earlier call has finished.</summary>
     public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellation)

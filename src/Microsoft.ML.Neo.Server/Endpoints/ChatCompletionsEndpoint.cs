@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
-using Microsoft.ML.Neo.Generation;
 
 namespace Microsoft.ML.Neo.Server.Endpoints;
 

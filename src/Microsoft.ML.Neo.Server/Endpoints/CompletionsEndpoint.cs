@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.ML.Neo.Generation;
 
 namespace Microsoft.ML.Neo.Server.Endpoints;
 
@@ -14,7 +13,7 @@ internal static class CompletionsEndpoint
     private sealed record Request(int[] PromptIds, int MaxTokens, GenerationOptions Sampling, List<string> Stops,
         bool Echo, int? Logprobs, int? PromptLogprobs);
 
-    private sealed record Result(int[] Generated, string Text, bool Stopped, Generation.PositionLogprobs[]? Scores);
+    private sealed record Result(int[] Generated, string Text, bool Stopped, PositionLogprobs[]? Scores);
 
     public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
     {
@@ -95,7 +94,7 @@ internal static class CompletionsEndpoint
     private static int TopK(Request request) => Math.Max(request.Logprobs ?? 0, request.PromptLogprobs ?? 0);
 
     // The scoring pass's last row picks the greedy token.
-    private static Result Scored(ServedModel served, Request request, (Generation.PositionLogprobs[] Positions, float[] NextLogits) scored)
+    private static Result Scored(ServedModel served, Request request, SequenceScores scored)
     {
         var generated = new List<int>();
         bool stopped = false;
@@ -112,7 +111,7 @@ internal static class CompletionsEndpoint
             double max = scored.NextLogits.Max(), sum = scored.NextLogits.Sum(x => Math.Exp(x - max));
             var logprobs = scored.NextLogits.Select(x => (float)(x - max - Math.Log(sum))).ToArray();
             var order = Enumerable.Range(0, logprobs.Length).OrderByDescending(i => logprobs[i]).Take(TopK(request)).ToArray();
-            var last = new Generation.PositionLogprobs(generated[0], logprobs[generated[0]], 1, order, order.Select(i => logprobs[i]).ToArray());
+            var last = new PositionLogprobs(generated[0], logprobs[generated[0]], 1, order, order.Select(i => logprobs[i]).ToArray());
             return new Result(generated.ToArray(), text, stopped || cut, [.. scored.Positions, last]);
         }
         return new Result(generated.ToArray(), text, stopped || cut, scored.Positions);
@@ -124,7 +123,7 @@ internal static class CompletionsEndpoint
         var generated = new List<int>();
         if (request.MaxTokens > 0)
         {
-            foreach (int id in TokenGenerator.Stream(model.Model, request.PromptIds, request.Sampling, model.StopTokenIds, cancellation))
+            foreach (int id in model.GenerateTokens(request.PromptIds, request.Sampling, cancellation))
             {
                 generated.Add(id);
                 if (request.Stops.Count > 0 && request.Stops.Any(served.Tokenizer.Decode(generated).Contains)) break;
@@ -133,7 +132,7 @@ internal static class CompletionsEndpoint
         bool stopped = generated.Count < request.MaxTokens;
         var (text, cut) = Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
         bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
-        var positions = scores ? TokenLogprobs.Score(model.Model, [.. request.PromptIds, .. generated], TopK(request)).Positions : null;
+        var positions = scores ? model.Score([.. request.PromptIds, .. generated], TopK(request)).Positions : null;
         return new Result(generated.ToArray(), text, stopped || cut, positions);
     }
 
@@ -180,7 +179,7 @@ internal static class CompletionsEndpoint
 
     // vLLM's prompt_logprobs: null for the first token, then per token {"id": {logprob, rank, decoded_token}} over the
     // top K and the token itself.
-    private static void WritePromptLogprobs(Utf8JsonWriter writer, ServedModel model, int promptLength, Generation.PositionLogprobs[] scores, int k)
+    private static void WritePromptLogprobs(Utf8JsonWriter writer, ServedModel model, int promptLength, PositionLogprobs[] scores, int k)
     {
         writer.WriteStartArray();
         writer.WriteNullValue();

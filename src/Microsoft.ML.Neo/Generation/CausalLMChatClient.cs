@@ -39,6 +39,13 @@ public sealed class CausalLMChatClient : IChatClient
     {
     }
 
+    /// <summary>
+    /// A client that writes each conversation as a plain prompt (the messages' texts joined by newlines) whatever the
+    /// folder's chat template says: for models trained on plain prompt/response pairs, as NeoDistill students are.
+    /// </summary>
+    public static CausalLMChatClient WithPlainPrompts(CausalLM model, string? modelId = null, GenerationOptions? defaults = null) =>
+        new(model, format: null, detectFormat: false, modelId, defaults);
+
     /// <param name="detectFormat">False keeps prompts plain when <paramref name="format"/> is null, whatever the folder says.</param>
     internal CausalLMChatClient(CausalLM model, ChatFormat? format, bool detectFormat, string? modelId, GenerationOptions? defaults)
     {
@@ -188,8 +195,11 @@ public sealed class CausalLMChatClient : IChatClient
     private int[] PromptIds(IReadOnlyList<AIChatMessage> messages, ChatOptions? options) =>
         ContextWindow.KeepEnd(EncodeConversation(messages, options), model.Config.ContextLength);
 
-    /// <summary>The conversation's whole prompt, as the model reads it (a server refuses over-long ones before asking).</summary>
-    internal int[] EncodeConversation(IReadOnlyList<AIChatMessage> messages, ChatOptions? options = null)
+    /// <summary>
+    /// The conversation's whole prompt as token ids, as this client writes it for the model (before over-long prompts
+    /// are cut to their end): a server counts it to refuse prompts longer than the context before generating.
+    /// </summary>
+    public int[] EncodeConversation(IReadOnlyList<AIChatMessage> messages, ChatOptions? options = null)
     {
         if (messages.Count == 0) throw new ArgumentException("A conversation needs at least one message.", nameof(messages));
         if (format is ChatFormat chat)

@@ -3,14 +3,6 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Neo.Generation;
 
-/// <summary>What a model thinks of one token of a sequence, given the tokens before it.</summary>
-/// <param name="TokenId">The token that is there.</param>
-/// <param name="Logprob">Its log-probability.</param>
-/// <param name="Rank">1 + the number of ids the model finds more likely.</param>
-/// <param name="TopIds">The model's K most likely ids at this position, most likely first.</param>
-/// <param name="TopLogprobs">Their log-probabilities.</param>
-internal sealed record PositionLogprobs(int TokenId, float Logprob, int Rank, int[] TopIds, float[] TopLogprobs);
-
 /// <summary>Scores a sequence in one forward pass: the log-probabilities servers report as <c>prompt_logprobs</c>.</summary>
 internal static class TokenLogprobs
 {
@@ -19,14 +11,14 @@ internal static class TokenLogprobs
     /// position before, as the token's logprob and rank and the top <paramref name="topK"/> ids. Also returns the logits
     /// of the last position, which pick the next token.
     /// </summary>
-    public static (PositionLogprobs[] Positions, float[] NextLogits) Score(DecoderForCausalLM model, IReadOnlyList<int> tokenIds, int topK) =>
+    public static SequenceScores Score(DecoderForCausalLM model, IReadOnlyList<int> tokenIds, int topK) =>
         ScoreBatch(model, new[] { tokenIds }, topK)[0];
 
     /// <summary>
     /// <see cref="Score"/> for several sequences in one forward pass: they are padded on the right, which causal attention
     /// never lets an earlier position see, so each result equals scoring that sequence alone up to rounding.
     /// </summary>
-    public static (PositionLogprobs[] Positions, float[] NextLogits)[] ScoreBatch(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> sequences, int topK)
+    public static SequenceScores[] ScoreBatch(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> sequences, int topK)
     {
         if (sequences.Count == 0 || sequences.Any(s => s.Count == 0)) throw new ArgumentException("Every sequence needs at least one token id.", nameof(sequences));
         int longest = sequences.Max(s => s.Count);
@@ -55,7 +47,7 @@ internal static class TokenLogprobs
             topIds = indices.cpu().data<long>().ToArray();
         }
         var lastLogits = logits.cpu().data<float>();
-        var results = new (PositionLogprobs[] Positions, float[] NextLogits)[sequences.Count];
+        var results = new SequenceScores[sequences.Count];
         for (int b = 0; b < sequences.Count; b++)
         {
             var sequence = sequences[b];
@@ -70,7 +62,7 @@ internal static class TokenLogprobs
                 positions[t] = new PositionLogprobs(sequence[t + 1], actualValues[row], (int)ranks[row],
                     topIds.AsSpan(row * k, k).ToArray().Select(id => (int)id).ToArray(), topValues.AsSpan(row * k, k).ToArray());
             }
-            results[b] = (positions, nextLogits);
+            results[b] = new SequenceScores(positions, nextLogits);
         }
         return results;
     }

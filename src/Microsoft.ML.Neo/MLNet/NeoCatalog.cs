@@ -48,6 +48,16 @@ public static class NeoCatalog
     }
 
     /// <summary>
+    /// Loads a NeoDistill model zip (saved by <c>mlContext.Model.Save</c> or <c>neo distill</c>) and returns its
+    /// <see cref="NeoDistillTransformer"/>, the model itself or the last one of a saved pipeline. Unlike
+    /// <c>Model.Load</c>, a damaged zip fails with the library's <see cref="UnreadableFileException"/> (not wrapped in a
+    /// TargetInvocationException), and a folder, a file that is not a zip, or a zip without a NeoDistill transformer
+    /// fail with a message saying what to pass instead. Dispose the transformer when done.
+    /// </summary>
+    public static NeoDistillTransformer LoadNeoDistill(this ModelOperationsCatalog catalog, string path) =>
+        MLNet.ModelZip.ModelZipLoader.LoadDistilled(catalog, path);
+
+    /// <summary>
     /// GSM8K-style answer accuracy of a prediction column against a reference column (a solution ending in
     /// <c>#### n</c>, or a number): accuracy, counts, and predictions without a number. See
     /// <see cref="Evaluation.AnswerAccuracyEvaluator"/>.

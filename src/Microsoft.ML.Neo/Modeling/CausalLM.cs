@@ -143,6 +143,48 @@ public sealed class CausalLM : IDisposable
     public int[] Generate(int[] promptIds, GenerationOptions? options = null) =>
         TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds);
 
+    /// <summary>
+    /// Generates one token at a time, each yielded as soon as it is chosen; stops at a stop token (not yielded), after
+    /// <see cref="GenerationOptions.MaxNewTokens"/>, or when <paramref name="cancellation"/> is cancelled. Enumerate it
+    /// once, and make no other call on this model until it ends.
+    /// </summary>
+    public IEnumerable<int> GenerateTokens(IReadOnlyList<int> promptIds, GenerationOptions? options = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        return TokenGenerator.Stream(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds, cancellation);
+    }
+
+    /// <summary>
+    /// Scores <paramref name="tokenIds"/> in one forward pass: each token's log-probability and rank given the tokens
+    /// before it, with the <paramref name="topK"/> most likely ids at each position, and the logits of the next token.
+    /// </summary>
+    public SequenceScores Score(IReadOnlyList<int> tokenIds, int topK)
+    {
+        ArgumentNullException.ThrowIfNull(tokenIds);
+        return ScoreBatch(new[] { tokenIds }, topK)[0];
+    }
+
+    /// <summary>
+    /// <see cref="Score"/> for several sequences in one forward pass; each result equals scoring its sequence alone, up
+    /// to rounding (the batch is padded on the right, which causal attention never lets an earlier position see).
+    /// </summary>
+    public IReadOnlyList<SequenceScores> ScoreBatch(IReadOnlyList<IReadOnlyList<int>> sequences, int topK)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        foreach (var sequence in sequences)
+        {
+            if (sequence.Count > Config.ContextLength)
+                throw new ArgumentException($"{sequence.Count} tokens exceed the model's context of {Config.ContextLength}.", nameof(sequences));
+            foreach (int id in sequence)
+            {
+                if (id < 0 || id >= Config.VocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(sequences), $"Token id {id} is outside the vocabulary [0, {Config.VocabSize}).");
+            }
+        }
+        return TokenLogprobs.ScoreBatch(Model, sequences, topK);
+    }
+
     /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
     public string Generate(string prompt, GenerationOptions? options = null)
     {

@@ -96,7 +96,7 @@ public sealed class TokenizerFiles
     /// A token that ends in the middle of a character (byte-level pieces of one UTF-8 sequence) adds "" and the token
     /// that completes the character adds all of it. Decodes a window of a few tokens per token, as serving engines do.
     /// </summary>
-    internal string[] TokenTexts(IReadOnlyList<int> ids)
+    public string[] TokenTexts(IReadOnlyList<int> ids)
     {
         const int Context = 6; // tokens decoded before the pending ones, enough to fix a piece's leading space
         var texts = new string[ids.Count];

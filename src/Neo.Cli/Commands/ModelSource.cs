@@ -36,32 +36,7 @@ internal sealed class ModelSource : IDisposable
                                            "A Hugging Face folder is already in the format --hf writes.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"Model '{path}' not found; pass a model zip saved by NeoDistill (neo distill --out) or a Hugging Face folder.", path);
-        if (!IsZip(path))
-            throw new InvalidDataException($"'{path}' is not a model zip (it does not start with a zip header); pass the .zip that neo distill --out wrote.");
-        ITransformer loaded;
-        try
-        {
-            loaded = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(path);
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or System.IO.InvalidDataException
-                                      or IOException and not UnreadableFileException)
-        {
-            throw new InvalidDataException($"'{path}' is a zip but not an ML.NET model ({e.Message}); pass the .zip that neo distill --out wrote.", e);
-        }
-        var distilled = loaded as NeoDistillTransformer ?? (loaded as TransformerChain<ITransformer>)?.OfType<NeoDistillTransformer>().LastOrDefault();
-        if (distilled is null)
-        {
-            (loaded as IDisposable)?.Dispose();
-            throw new InvalidDataException($"'{path}' is an ML.NET model zip without a NeoDistill transformer in it.");
-        }
-        return distilled;
-    }
-
-    private static bool IsZip(string path)
-    {
-        Span<byte> header = stackalloc byte[4];
-        using var stream = File.OpenRead(path);
-        return stream.Read(header) == 4 && header.SequenceEqual("PK\u0003\u0004"u8);
+        return new MLContext().Model.LoadNeoDistill(path);
     }
 
     /// <summary>The model's tokenizer-level completion of one prompt (greedy).</summary>

@@ -24,7 +24,7 @@ public sealed class DamagedFileTests
 
     // ML.NET calls a transformer's loader by reflection, so what the loader throws reaches Model.Load's caller wrapped in a
     // TargetInvocationException; ModelZipLoader (what the neo tool and NeoServer load with) unwraps it.
-    private static Action LoadZip(string zip) => () => Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(zip);
+    private static Action LoadZip(string zip) => () => Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(new MLContext().Model, zip);
 
     private static IEnumerable<Exception> Chain(Exception e)
     {

@@ -220,7 +220,7 @@ public sealed class FuzzTests
             // The first call (the harness's check of the unmutated input) keeps the entry as it was.
             DamagedFileTests.ChangeEntry(mutatedZip, entries[pick.Next(entries.Length)], content =>
                 ReferenceEquals(bytes, original) ? content : Mutate(content, new Random(bytes.Length ^ pick.Next())));
-            var loaded = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(mutatedZip);
+            var loaded = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(new MLContext().Model, mutatedZip);
             (loaded as IDisposable)?.Dispose();
         }, Iterations(100), seed: 11);
     }
