@@ -47,6 +47,9 @@ internal sealed record DistillationPlan
     /// <summary>"cpu" or "cuda".</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>Held-out rows whose response loss is measured while training; null for none.</summary>
+    public ValidationPolicy? Validation { get; init; }
+
     /// <summary>Whether a teacher is asked anything: for its scores, or for the responses themselves.</summary>
     public bool NeedsTeacher => Loss.UsesTeacher || Data.Mode == DistillationMode.Sequence;
 }
@@ -65,10 +68,19 @@ internal sealed record RunHooks
 
     public CancellationToken Cancellation { get; init; }
 
-    /// <summary>After each step, may end training (keeping what was learned); its second argument computes the
-    /// current student's mean response loss on <see cref="MonitoringRows"/>.</summary>
-    public Func<TrainingProgress, Func<double>, bool>? StopAfter { get; init; }
+    /// <summary>After each step (and its validation, if any), may end training, keeping what was learned.</summary>
+    public Func<TrainingProgress, bool>? StopAfter { get; init; }
+}
 
-    /// <summary>Rows the second argument of <see cref="StopAfter"/> measures.</summary>
-    public IReadOnlyList<(string Prompt, string Response)>? MonitoringRows { get; init; }
+/// <summary>Rows measured while training, and when.</summary>
+/// <param name="Rows">Prompt/response pairs; their mean response cross-entropy is the validation loss.</param>
+/// <param name="EverySteps">Measure after every this many steps and after the last; 0: ten times over the run.</param>
+internal sealed record ValidationPolicy(IReadOnlyList<(string Prompt, string Response)> Rows, int EverySteps)
+{
+    /// <summary>Whether step <paramref name="step"/> of <paramref name="totalSteps"/> is measured.</summary>
+    public bool IsDue(int step, int totalSteps)
+    {
+        int every = EverySteps > 0 ? EverySteps : Math.Max(1, totalSteps / 10);
+        return step % every == 0 || step == totalSteps;
+    }
 }

@@ -82,7 +82,7 @@ internal static class DistillationRun
             {
                 RunIdentity = $"teacher={plan.Teacher.Identity};student={Path.GetFullPath(plan.StudentModelPath)}",
             };
-            var monitoring = hooks.MonitoringRows?.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+            var validation = plan.Validation is { } policy ? Validation(policy, encoder) : null;
             IBatchSource batches = new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed);
             if (plan.OnPolicy.Enabled)
                 batches = new OnPolicyBatches(batches, plan.OnPolicy, encoder, studentFolder.StopTokenIds, settings.Seed);
@@ -95,8 +95,9 @@ internal static class DistillationRun
                     hooks.Progress?.Report(p);
                     hooks.Log(p.ToString());
                 },
-                StopAfter = hooks.StopAfter is null ? null
-                    : p => hooks.StopAfter(p, () => ResponseLoss.Mean(student, monitoring ?? throw new InvalidOperationException("No monitoring rows were given."), padId)),
+                ValidationLossAt = validation is null ? null
+                    : (step, total) => plan.Validation!.IsDue(step, total) ? ResponseLoss.Mean(student, validation, padId) : null,
+                StopAfter = hooks.StopAfter,
             };
             var summary = trainer.Train(hooks.Cancellation);
             student.eval();
@@ -111,6 +112,16 @@ internal static class DistillationRun
         {
             teacher?.Dispose();
         }
+    }
+
+    // The validation rows as the student reads them; rows too long for its context are left out, as in training.
+    private static List<EncodedExample> Validation(ValidationPolicy policy, PromptResponseEncoder encoder)
+    {
+        var examples = policy.Rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<EncodedExample>().ToList();
+        if (examples.Count == 0)
+            throw new ArgumentException($"None of the {policy.Rows.Count} validation rows fits the student's context with a response token; " +
+                "NeoDistillOptions.ValidationData needs rows like the training data.");
+        return examples;
     }
 
     // The encoder and the student's context: without priming the teacher reads the student's sequences, so both must

@@ -22,23 +22,28 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
     /// <summary>A copy of the options this estimator trains with.</summary>
     public NeoDistillOptions Options => options.Clone();
 
-    public NeoDistillTransformer Fit(IDataView input) => Fit(input, new RunHooks());
-
     /// <summary>
-    /// Fits with extra run hooks (early stopping for sweeps). Log lines go to the host's channel (mlContext.Log), progress
-    /// to its progress channel and to <see cref="NeoDistillOptions.Progress"/>; <c>MLContext.CancelExecution</c> and
+    /// Reads the rows and trains. Log lines go to the host's channel (mlContext.Log), progress to its progress channel
+    /// and to <see cref="NeoDistillOptions.Progress"/>; <c>MLContext.CancelExecution</c> and
     /// <see cref="NeoDistillOptions.Cancellation"/> both stop the run between two steps.
     /// </summary>
-    internal NeoDistillTransformer Fit(IDataView input, RunHooks hooks)
+    public NeoDistillTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var signals = new HostSignals(host, "NeoDistill training", options.Cancellation);
         signals.ThrowIfCanceled();
         var rows = ReadRows(input);
-        var plan = options.ToPlan();
-        using var channel = host.Start("NeoDistill");
-        var (student, spec, summary) = DistillationRun.Execute(plan, rows, hooks with
+        var plan = options.ToPlan() with
         {
+            Validation = options.ValidationData is { } validation
+                ? new ValidationPolicy(ReadValidationRows(validation).Select(r => (r.Prompt, r.Response)).ToList(),
+                    options.ValidationEverySteps)
+                : null,
+        };
+        using var channel = host.Start("NeoDistill");
+        var (student, spec, summary) = DistillationRun.Execute(plan, rows, new RunHooks
+        {
+            StopAfter = options.StopEarly,
             Log = message => channel.Info(MessageSensitivity.None, "{0}", message),
             Warn = message => channel.Warning(MessageSensitivity.None, "{0}", message),
             Progress = new StepReport(step =>
@@ -69,11 +74,24 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         return new SchemaShape(columns.Values);
     }
 
-    private List<TrainingRow> ReadRows(IDataView input)
+    // The validation rows need the prompt and response columns only; a missing one is named as the validation data's.
+    private List<TrainingRow> ReadValidationRows(IDataView validation)
+    {
+        try
+        {
+            return ReadRows(validation, withAnswers: false);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ArgumentOutOfRangeException(e.ParamName, e.ActualValue, "NeoDistillOptions.ValidationData: " + e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    private List<TrainingRow> ReadRows(IDataView input, bool withAnswers = true)
     {
         var prompt = TextColumns.Require(input.Schema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
         var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
-        var answer = string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
+        var answer = !withAnswers || string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
             : TextColumns.Require(input.Schema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
         var columns = answer is null ? new[] { prompt, response } : new[] { prompt, response, answer.Value };
         return TextColumns.ReadAll(input, columns).Select(r => new TrainingRow(r[0], r[1], r.Length > 2 ? r[2] : null)).ToList();

@@ -260,6 +260,28 @@ public sealed class NeoDistillOptions
     [JsonIgnore]
     public IProgress<TrainingProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// Held-out rows with the prompt and response columns, scored while training: the mean cross-entropy of their
+    /// response tokens, reported as <see cref="TrainingProgress.ValidationLoss"/> (and in mlContext.Log) every
+    /// <see cref="ValidationEverySteps"/> steps and after the last. Null (default): no validation.
+    /// </summary>
+    [JsonIgnore]
+    public IDataView? ValidationData { get; set; }
+
+    /// <summary>
+    /// Steps between two validations, 0 to 1000000; the last step is always validated. 0 (default): ten validations
+    /// spread over the run. Used only with <see cref="ValidationData"/>.
+    /// </summary>
+    public int ValidationEverySteps { get; set; }
+
+    /// <summary>
+    /// Asked after every step, after <see cref="Progress"/>: returning true ends training there and keeps what was
+    /// learned (the transformer is returned as usual), for example when <see cref="TrainingProgress.ValidationLoss"/>
+    /// stops improving. Null (default): every step runs. Not saved with the model.
+    /// </summary>
+    [JsonIgnore]
+    public Func<TrainingProgress, bool>? StopEarly { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -303,6 +325,7 @@ public sealed class NeoDistillOptions
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
+        Require(ValidationEverySteps is >= 0 and <= 1_000_000, nameof(ValidationEverySteps), ValidationEverySteps, "between 0 (ten per run) and 1000000");
         Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
         Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
         Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");

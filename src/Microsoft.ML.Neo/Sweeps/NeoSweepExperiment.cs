@@ -16,6 +16,7 @@ public sealed class NeoSweepExperiment
 {
     private readonly MLContext mlContext;
     private readonly NeoDistillOptions baseOptions;
+    private long? trainRows;
     private IDataView? train, validation;
     private NeoSearchSpace space = new();
     private ISweepTuner? tuner;
@@ -42,6 +43,7 @@ public sealed class NeoSweepExperiment
     {
         train = trainData ?? throw new ArgumentNullException(nameof(trainData));
         validation = validationData ?? throw new ArgumentNullException(nameof(validationData));
+        trainRows = null;
         return this;
     }
 
@@ -203,25 +205,26 @@ public sealed class NeoSweepExperiment
         options.Cancellation = budget.Token;
         var curve = new List<(int Step, double Loss)>();
         bool stopped = false;
-        var hooks = new RunHooks();
         if (earlyStopping)
         {
-            hooks = new RunHooks { MonitoringRows = validationRows, StopAfter = (step, validationLoss) =>
+            // The validation loss at a few evenly spaced steps, compared with earlier trials' at the same steps (the
+            // median rule); the run's own validation measures it, and StopEarly ends a trial that falls behind.
+            options.ValidationData = validation;
+            options.ValidationEverySteps = Math.Max(1, TotalSteps(options) / stoppingCheckpoints);
+            options.StopEarly = step =>
             {
-                int every = Math.Max(1, step.TotalSteps / stoppingCheckpoints);
-                if (step.Step % every != 0 || step.Step == step.TotalSteps) return false;
-                double loss = validationLoss();
+                if (step.ValidationLoss is not double loss || step.Step == step.TotalSteps) return false;
                 curve.Add((step.Step, loss));
                 var others = previous.Select(t => t.Curve?.FirstOrDefault(c => c.Step == step.Step)).Where(c => c is { Step: > 0 }).Select(c => c!.Value.Loss).ToList();
                 if (others.Count < minimumTrialsForStopping) return false;
                 stopped = loss > Median(others);
                 return stopped;
-            } };
+            };
         }
         NeoDistillTransformer? model = null;
         try
         {
-            model = mlContext.Transforms.NeoDistill(options).Fit(train!, hooks);
+            model = mlContext.Transforms.NeoDistill(options).Fit(train!);
             double value = Measure(model, validationRows);
             var status = stopped ? TrialStatus.StoppedEarly : TrialStatus.Completed;
             return (new SweepTrial(index, parameters, point, value, clock.Elapsed.TotalSeconds, status,
@@ -265,6 +268,23 @@ public sealed class NeoSweepExperiment
         dimensions = space.Dimensions.Select(d => $"{d.Name}={d.Range}"),
         metric = metric.ToString(), maximize = Maximize, options = JsonSerializer.Serialize(baseOptions),
     });
+
+    // The steps a trial will take: batches per epoch times epochs, capped by MaxSteps (rows too long for the
+    // student's context, which training leaves out, can make it a little less; all trials count alike).
+    private int TotalSteps(NeoDistillOptions options)
+    {
+        trainRows ??= train!.GetRowCount() ?? CountRows(train!);
+        int steps = (int)((trainRows.Value + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
+        return options.MaxSteps > 0 ? Math.Min(steps, options.MaxSteps) : steps;
+    }
+
+    private static long CountRows(IDataView data)
+    {
+        long count = 0;
+        using var cursor = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+        while (cursor.MoveNext()) count++;
+        return count;
+    }
 
     private List<(string, string)> ReadRows(IDataView data)
     {

@@ -33,6 +33,12 @@ internal sealed class CausalLMTrainer
     /// <summary>Called after each step.</summary>
     public Action<TrainingProgress>? OnStep { get; init; }
 
+    /// <summary>
+    /// Asked after each step with (step, total steps), before <see cref="OnStep"/>: a value is reported as the step's
+    /// <see cref="TrainingProgress.ValidationLoss"/>.
+    /// </summary>
+    public Func<int, int, double?>? ValidationLossAt { get; init; }
+
     /// <summary>Asked after each step (after <see cref="OnStep"/>); true ends training there, keeping what was learned.</summary>
     public Func<TrainingProgress, bool>? StopAfter { get; init; }
 
@@ -104,7 +110,7 @@ internal sealed class CausalLMTrainer
                     int stepsThisRun = step - resumedAt;
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
                         tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
-                    { Phases = phases };
+                    { Phases = phases, ValidationLoss = ValidationLossAt?.Invoke(step, totalSteps) };
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                     {
                         checkpoint.Save(named, optimizer, step, tokens);

@@ -18,7 +18,14 @@ public sealed record TrainingProgress(
     /// <summary>Where this step's time went (teacher forward, student forward, loss, backward, optimizer).</summary>
     public StepPhases? Phases { get; init; }
 
+    /// <summary>
+    /// The mean cross-entropy of the response tokens of <see cref="NeoDistillOptions.ValidationData"/>, measured after
+    /// this step; null on steps without a validation (see <see cref="NeoDistillOptions.ValidationEverySteps"/>).
+    /// </summary>
+    public double? ValidationLoss { get; init; }
+
     public override string ToString() =>
         $"step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:F4} (ce {CrossEntropy:F4}, kd {Divergence:F4}) " +
+        (ValidationLoss is double validation ? $"validation {validation:F4} " : "") +
         $"{TokensPerSecond:F0} tok/s eta {Remaining:mm\\:ss}";
 }

@@ -14,20 +14,14 @@ internal static class MeasuredFit
 {
     /// <param name="label">What the progress bar says.</param>
     /// <param name="monitoring">Held-out (prompt, reference) pairs whose loss makes the curve.</param>
-    /// <param name="curveEvery">Steps between points of the curve (the first and last step are always points).</param>
+    /// <param name="curveEvery">Steps between points of the curve (the last step is always one).</param>
     public static (NeoDistillTransformer Model, ExperimentRun Run) Fit(MLContext ml, NeoDistillOptions options, IDataView train, string label,
         IReadOnlyList<(string Prompt, string Response)> monitoring, int curveEvery, string condition, int seed, Func<NeoDistillTransformer, double> accuracy)
     {
         var curve = new List<double[]>();
-        var hooks = new RunHooks
-        {
-            MonitoringRows = monitoring,
-            StopAfter = (p, heldOutLoss) =>
-            {
-                if (p.Step == 1 || p.Step % curveEvery == 0 || p.Step == p.TotalSteps) curve.Add([p.Step, heldOutLoss()]);
-                return false;
-            },
-        };
+        // The held-out loss every curveEvery steps (and after the last), measured by the run itself.
+        options.ValidationData = ml.Data.LoadFromEnumerable(monitoring.Select(r => new MonitoredRow { Prompt = r.Prompt, Response = r.Response }).ToList());
+        options.ValidationEverySteps = curveEvery;
         // Peak resident memory of this run alone: what earlier runs freed goes back to the OS first.
         ProcessMemory.Trim();
         ProcessMemory.ResetPeak();
@@ -35,16 +29,26 @@ internal static class MeasuredFit
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = ProgressBar.Run(label, progress =>
         {
-            options.Progress = progress;
+            options.Progress = new ProgressCallback<TrainingProgress>(p =>
+            {
+                if (p.ValidationLoss is double loss) curve.Add([p.Step, loss]);
+                progress.Report(p);
+            });
             // A run that libtorch's scalar race stops starts over (same seed, same result), its curve with it.
             return NativeRetry.Run(() =>
             {
                 curve.Clear();
-                return ((NeoDistillEstimator)ml.Transforms.NeoDistill(options)).Fit(train, hooks);
+                return ml.Transforms.NeoDistill(options).Fit(train);
             }, message => Console.Error.WriteLine("warning: " + message), "from the start with the same seed");
         });
         double seconds = model.TrainingSummary?.Elapsed.TotalSeconds ?? clock.Elapsed.TotalSeconds;
         double? peak = ProcessMemory.PeakGiB - before;
         return (model, new ExperimentRun(condition, seed, accuracy(model), seconds, peak, curve.ToArray()));
+    }
+
+    private sealed class MonitoredRow
+    {
+        public string Prompt { get; set; } = "";
+        public string Response { get; set; } = "";
     }
 }
