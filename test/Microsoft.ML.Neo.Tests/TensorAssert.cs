@@ -16,3 +16,9 @@ internal sealed class ProgressRecorder : IProgress<Microsoft.ML.Neo.TrainingProg
 
     public void Report(Microsoft.ML.Neo.TrainingProgress value) => Reports.Add(value);
 }
+
+/// <summary>Runs an action on every report, synchronously, on the reporting thread (Progress&lt;T&gt; would post it).</summary>
+internal sealed class ProgressCallback<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -18,7 +18,7 @@ public sealed class HostSignalsTests
         options.CheckpointDirectory = fixture.Sub("checkpoints");
         options.CheckpointEverySteps = 100;
         var steps = new List<int>();
-        options.Progress = new StepCallback(step =>
+        options.Progress = new ProgressCallback<TrainingProgress>(step =>
         {
             steps.Add(step.Step);
             if (step.Step == 2) CancelExecution(ml);
@@ -86,10 +86,5 @@ public sealed class HostSignalsTests
                 ((double?[])Field(entry, "Metrics")!, (double?[])Field(entry, "Progress")!, (double?[])Field(entry, "ProgressLim")!)));
         }
         return result;
-    }
-
-    private sealed class StepCallback(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -26,11 +26,19 @@ public sealed class SampleTests
         return (process.ExitCode, stdout.Result + stderr);
     }
 
-    private static string Scratch()
+    // Runs the checks in a fresh scratch folder (the samples write their outputs to the current folder), then removes it.
+    private static void InScratchFolder(Action<string> checks)
     {
         string folder = Path.Combine(Path.GetTempPath(), "neo-sample-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
-        return folder;
+        try
+        {
+            checks(folder);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static void Succeeded((int ExitCode, string Output) run)
@@ -55,8 +63,7 @@ public sealed class SampleTests
     [TestMethod]
     public void DistilSaveReloadThenChatAndExport()
     {
-        string work = Scratch();
-        try
+        InScratchFolder(work =>
         {
             var distil = Run(work, "DistillInAPipeline", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"), Path.Combine(Data, "train.jsonl"), "3");
             Succeeded(distil);
@@ -74,18 +81,13 @@ public sealed class SampleTests
             StringAssert.Contains(export.Output, "all three agree");
             Assert.IsTrue(File.Exists(Path.Combine(work, "export", "merged", "model.safetensors")));
             Assert.IsTrue(File.Exists(Path.Combine(work, "export", "peft", "adapter_config.json")));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void ResponsePrimingTrainsAndScoresOnAGsm8kFile()
     {
-        string work = Scratch();
-        try
+        InScratchFolder(work =>
         {
             var run = Run(work, "ResponsePriming", Path.Combine(Models, "styled-teacher-primed"), Path.Combine(Models, "styled-student"),
                 Path.Combine(Data, "train.jsonl"), Path.Combine(Data, "test.jsonl"), "2", "8");
@@ -93,18 +95,13 @@ public sealed class SampleTests
             Assert.AreEqual(3, run.Output.Split("primed teacher:").Length - 1);
             StringAssert.Contains(run.Output, "trained: step 2/2");
             StringAssert.Contains(run.Output, "/8)", "accuracy over the 8 test rows asked for");
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void TheSweepRunsFourTrialsAndWritesItsPlotAndBestModel()
     {
-        string work = Scratch();
-        try
+        InScratchFolder(work =>
         {
             var run = Run(work, "SweepRankAndTemperature", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"),
                 Path.Combine(Data, "train.jsonl"), "2", "8");
@@ -113,28 +110,19 @@ public sealed class SampleTests
             Assert.IsTrue(new FileInfo(Path.Combine(work, "sweep.png")).Length > 1000);
             Assert.IsTrue(File.Exists(Path.Combine(work, "best.zip")));
             Assert.AreEqual(4, File.ReadLines(Path.Combine(work, "sweep-trials.jsonl")).Count(line => line.Contains("\"trial\"")));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void AServedTeacherIsScoredOverLoopbackAndTheRunIsSaved()
     {
-        string work = Scratch();
-        try
+        InScratchFolder(work =>
         {
             var run = Run(work, "ServedTeacher", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"), Path.Combine(Data, "train.jsonl"), "2");
             Succeeded(run);
             StringAssert.Contains(run.Output, "serving ");
             StringAssert.Contains(run.Output, "the server answered 400 scoring requests", "every training row is scored once, up front");
             Assert.IsTrue(File.Exists(Path.Combine(work, "served-student.zip")));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 }
