@@ -15,8 +15,9 @@ internal sealed record DataPolicy(DistillationMode Mode, PrimingStrategy Priming
     int MaxSequenceLength);
 
 /// <summary>
-/// Everything one distillation run needs, independent of ML.NET: the estimator maps <see cref="NeoDistillOptions"/> to
-/// it, and tests, samples and sweeps can build one directly.
+/// Everything one distillation run needs, independent of ML.NET, resolved: <see cref="NeoDistillOptions.ToPlan"/> is
+/// the one place that builds it, so the options are the one place that holds defaults (every member here is required)
+/// and their validation; which teacher a run uses is the plan's <see cref="Teacher"/>.
 /// </summary>
 internal sealed record DistillationPlan
 {
@@ -29,15 +30,15 @@ internal sealed record DistillationPlan
     public required TrainableSet Trainable { get; init; }
 
     /// <summary>The number format of the frozen weights and their matrix products; resolved against the device when the run starts.</summary>
-    public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
+    public required ComputePrecision Precision { get; init; }
 
     public required LossSettings Loss { get; init; }
 
     /// <summary>How often the student samples its own responses for the teacher to score (off by default).</summary>
-    public OnPolicySettings OnPolicy { get; init; } = new(0, 1, 1);
+    public required OnPolicySettings OnPolicy { get; init; }
 
     /// <summary>Recompute the student's decoder layers during the backward pass instead of keeping their activations.</summary>
-    public bool CheckpointActivations { get; init; }
+    public required bool CheckpointActivations { get; init; }
 
     public required DataPolicy Data { get; init; }
 
@@ -45,10 +46,10 @@ internal sealed record DistillationPlan
     public required TrainerSettings Optimization { get; init; }
 
     /// <summary>"cpu" or "cuda".</summary>
-    public string Device { get; init; } = "cpu";
+    public required string Device { get; init; }
 
     /// <summary>Held-out rows whose response loss is measured while training; null for none.</summary>
-    public ValidationPolicy? Validation { get; init; }
+    public required ValidationPolicy? Validation { get; init; }
 
     /// <summary>Whether a teacher is asked anything: for its scores, or for the responses themselves.</summary>
     public bool NeedsTeacher => Loss.UsesTeacher || Data.Mode == DistillationMode.Sequence;

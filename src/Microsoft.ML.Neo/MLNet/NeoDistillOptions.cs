@@ -91,9 +91,20 @@ public sealed class NeoDistillOptions
     /// the teacher's logits are renormalised over them, the student keeps its full-vocabulary probabilities there
     /// (docs/concepts.md says how each divergence treats the missing tail). With K at least the vocabulary it equals
     /// online KD. With a <see cref="TeacherEndpoint"/> it is the <c>prompt_logprobs</c> count each request asks for: vLLM
-    /// allows 20 unless started with a higher <c>--max-logprobs</c>. Default 64.
+    /// allows 20 unless started with a higher <c>--max-logprobs</c>. 0 (default): 64 for a teacher in this process, 20
+    /// for a served one (what vLLM allows by default).
     /// </summary>
-    public int TeacherScoreTopK { get; set; } = 64;
+    public int TeacherScoreTopK { get; set; }
+
+    /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0 (automatic), for a teacher in this process.</summary>
+    internal const int LocalTopK = 64;
+
+    /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0, for a served teacher: vLLM's default <c>--max-logprobs</c>.</summary>
+    internal const int ServedTopK = 20;
+
+    /// <summary><see cref="TeacherScoreTopK"/> with 0 resolved for the kind of teacher these options name.</summary>
+    internal int ResolvedTopK => TeacherScoreTopK > 0 ? TeacherScoreTopK
+        : TeacherEndpoint is not null || TeacherChatClient is not null ? ServedTopK : LocalTopK;
 
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
     public int LoraRank { get; set; } = 8;
@@ -300,7 +311,7 @@ public sealed class NeoDistillOptions
             throw new ArgumentException($"{Priming} priming changes only what the teacher sees, but with KdWeight 0 in Logits mode the teacher " +
                 "is never run; set KdWeight above 0 or Mode = Sequence.", nameof(Priming));
         Require(TeacherMaxNewTokens is >= 1 and <= 100_000, nameof(TeacherMaxNewTokens), TeacherMaxNewTokens, "between 1 and 100000");
-        Require(TeacherScoreTopK is >= 1 and <= 65_536, nameof(TeacherScoreTopK), TeacherScoreTopK, "between 1 and 65536");
+        Require(TeacherScoreTopK is >= 0 and <= 65_536, nameof(TeacherScoreTopK), TeacherScoreTopK, "0 (automatic) or between 1 and 65536");
         Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
         Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
         Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");
@@ -370,7 +381,7 @@ public sealed class NeoDistillOptions
     internal DistillationPlan ToPlan() => new()
     {
         StudentModelPath = StudentModelPath,
-        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, TeacherCacheDirectory, TeacherScoreTopK)
+        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, TeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient,
         },
@@ -387,6 +398,7 @@ public sealed class NeoDistillOptions
             MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps,
         },
         Device = Device,
+        Validation = null, // rows, which the estimator reads from ValidationData
     };
 
     internal GenerationOptions ToGenerationOptions() => new()

@@ -18,7 +18,6 @@ internal static class DistillCommand
     private static readonly NeoDistillOptions Defaults = new();
 
     // vLLM's default max_logprobs, which neo serve shares: a served teacher's K that works against either at its defaults.
-    private const int ServedTopK = 20;
 
     public static Command Create()
     {
@@ -29,7 +28,7 @@ internal static class DistillCommand
         var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
         var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
         var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: the zip's path + \".teacher-cache\").");
-        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {Defaults.TeacherScoreTopK}; with --teacher-url {ServedTopK}, " +
+        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTopK}; with --teacher-url {NeoDistillOptions.ServedTopK}, " +
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
@@ -84,7 +83,7 @@ internal static class DistillCommand
             {
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
-                TeacherScoreTopK = parse.GetValue(topK) ?? (endpoint is null ? Defaults.TeacherScoreTopK : ServedTopK), Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
+                TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),

@@ -1,0 +1,42 @@
+namespace Microsoft.ML.Neo.Tests.MLNet;
+
+/// <summary>NeoDistillOptions.ToPlan: the one place where options become a run, defaults resolved.</summary>
+[TestClass]
+public sealed class DistillationPlanTests
+{
+    private static NeoDistillOptions Local() => new() { TeacherModelPath = "teacher", StudentModelPath = "student" };
+
+    private static NeoDistillOptions Served() => new()
+    {
+        StudentModelPath = "student", TeacherCacheDirectory = "cache",
+        TeacherEndpoint = new TeacherEndpoint { Url = "http://localhost:8000", Model = "teacher" },
+    };
+
+    [TestMethod]
+    public void AnAutomaticTopKIs64ForALocalTeacherAnd20ForAServedOne()
+    {
+        Assert.AreEqual(0, new NeoDistillOptions().TeacherScoreTopK, "automatic by default");
+        Assert.AreEqual(64, Local().ToPlan().Teacher.ScoreTopK);
+        Assert.AreEqual(20, Served().ToPlan().Teacher.ScoreTopK, "what vLLM allows without --max-logprobs");
+        var chosen = Served();
+        chosen.TeacherScoreTopK = 7;
+        Assert.AreEqual(7, chosen.ToPlan().Teacher.ScoreTopK);
+        var wrong = Local();
+        wrong.TeacherScoreTopK = -1;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(wrong.Validate).Message, "0 (automatic) or between 1 and 65536");
+    }
+
+    [TestMethod]
+    public void ThePlanTakesTheOptionsDefaultsNotDefaultsOfItsOwn()
+    {
+        var options = Local();
+        var plan = options.ToPlan();
+        Assert.AreEqual(options.Precision, plan.Precision, "Auto, resolved against the device when the run starts");
+        Assert.AreEqual(options.OnPolicyMaxNewTokens, plan.OnPolicy.MaxNewTokens);
+        Assert.AreEqual(options.OnPolicyTemperature, plan.OnPolicy.Temperature);
+        Assert.AreEqual(options.Device, plan.Device);
+        Assert.AreEqual(options.LearningRate, plan.Optimization.LearningRate, 1e-9);
+        Assert.AreEqual(options.CheckpointEverySteps, plan.Optimization.CheckpointEverySteps);
+        Assert.IsNull(plan.Validation);
+    }
+}
