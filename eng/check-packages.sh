@@ -114,6 +114,10 @@ check "neo predict on the exported folder" bash -c "'$neo' predict --model '$wor
 check "neo make-student" bash -c "'$neo' make-student --from '$models/teacher' --layers 2 --out '$work/small' && grep -q '\"num_hidden_layers\": 2' '$work/small/config.json'"
 check "neo tokenize --json" bash -c "'$neo' tokenize --model '$models/student' --text 'Tom has 5 stamps.' --json | grep -q '\"ids\"'"
 check "Microsoft.ML.Neo.Server package packs with its README" bash -c "unzip -l '$feed/Microsoft.ML.Neo.Server.$version.nupkg' | grep -q README.md"
+check "Microsoft.ML.Neo.Sweeps packs with its README; Microsoft.ML.Neo needs neither FastTree nor ScottPlot" bash -c "
+  unzip -l '$feed/Microsoft.ML.Neo.Sweeps.$version.nupkg' | grep -q README.md &&
+  unzip -p '$feed/Microsoft.ML.Neo.Sweeps.$version.nupkg' Microsoft.ML.Neo.Sweeps.nuspec | grep -q 'Microsoft.ML.FastTree' &&
+  ! unzip -p '$feed/Microsoft.ML.Neo.$version.nupkg' Microsoft.ML.Neo.nuspec | grep -qiE 'FastTree|ScottPlot'"
 # A served teacher end to end: neo serve on a free loopback port, neo distill --teacher-url against it, Ctrl+C stops the server.
 check "neo serve + neo distill --teacher-url over loopback, both at their defaults; Ctrl+C stops the server" bash -c "
   set -m

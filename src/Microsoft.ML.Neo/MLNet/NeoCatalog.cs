@@ -68,11 +68,4 @@ public static class NeoCatalog
         ArgumentNullException.ThrowIfNull(mlContext);
         return Evaluation.AnswerAccuracyEvaluator.Evaluate(data, predictionColumnName, referenceColumnName);
     }
-
-    /// <summary>
-    /// A hyperparameter sweep of NeoDistill over LoRA rank, KD temperature, KD weight, learning rate and optionally
-    /// epochs, with everything else from <paramref name="baseOptions"/>; see <see cref="Sweeps.NeoSweepExperiment"/>.
-    /// </summary>
-    public static Sweeps.NeoSweepExperiment CreateNeoSweepExperiment(this MLContext mlContext, NeoDistillOptions baseOptions) =>
-        new(mlContext, baseOptions);
 }

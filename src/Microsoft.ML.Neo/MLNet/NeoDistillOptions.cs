@@ -406,7 +406,11 @@ public sealed class NeoDistillOptions
         MaxNewTokens = MaxNewTokens, Temperature = GenerationTemperature, TopP = TopP, Seed = Seed,
     };
 
-    internal NeoDistillOptions Clone()
+    /// <summary>
+    /// A copy of these options, to change without touching the original (a sweep's trials start from one). The teacher
+    /// endpoint is copied too; the data view, callbacks, chat client and token are shared, as they are not settings.
+    /// </summary>
+    public NeoDistillOptions Clone()
     {
         var copy = (NeoDistillOptions)MemberwiseClone();
         copy.TeacherEndpoint = TeacherEndpoint?.Clone();

@@ -83,7 +83,20 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     public Microsoft.Extensions.AI.IChatClient AsIChatClient(string modelId = "neo-distilled") =>
         new CausalLMChatClient(student, format: null, detectFormat: false, modelId, generation);
 
-    /// <summary>Mean cross-entropy of the student on the rows' response tokens (a sweep's validation loss).</summary>
+    /// <summary>
+    /// The student's mean cross-entropy on the response tokens of <paramref name="data"/> (the prompt and response
+    /// columns of <see cref="Options"/>): the validation loss that <see cref="NeoDistillOptions.ValidationData"/> reports
+    /// during training, measured on this model. Rows too long for the student's context are left out, as in training.
+    /// </summary>
+    public double ResponseLoss(IDataView data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var prompt = TextColumns.Require(data.Schema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        var response = TextColumns.Require(data.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
+        return MeanResponseLoss(TextColumns.ReadAll(data, new[] { prompt, response }).Select(r => (r[0], r[1])).ToList());
+    }
+
+    /// <summary>Mean cross-entropy of the student on the rows' response tokens.</summary>
     internal double MeanResponseLoss(IReadOnlyList<(string Prompt, string Response)> rows)
     {
         var tokenizer = student.TokenizerFiles!;
@@ -91,7 +104,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
         var examples = rows.Select(r => encoder.Encode(r.Prompt, r.Response)).OfType<Data.EncodedExample>().ToList();
         lock (generationLock)
         {
-            return ResponseLoss.Mean(student.Model, examples, tokenizer.PaddingId ?? encoder.EndOfSequenceId);
+            return Distillation.Loss.ResponseLoss.Mean(student.Model, examples, tokenizer.PaddingId ?? encoder.EndOfSequenceId);
         }
     }
 

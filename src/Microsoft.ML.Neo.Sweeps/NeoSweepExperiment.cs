@@ -124,10 +124,10 @@ public sealed class NeoSweepExperiment
         if (train is null || validation is null) throw new InvalidOperationException("Call SetDataset(train, validation) before Run.");
         var activeTuner = tuner ?? new SmacTuner(baseOptions.Seed);
         var dimensions = space.Dimensions.Select(d => d.Range).ToList();
-        var host = ((IHostEnvironment)CatalogEnvironment.Of(mlContext.Transforms)).Register(nameof(NeoSweepExperiment));
+        var host = ((IHostEnvironment)mlContext).Register(nameof(NeoSweepExperiment));
         using var channel = host.Start("NeoSweep");
-        var validationRows = ReadRows(validation);
-        if (validationRows.Count == 0) throw new ArgumentException("The validation data is empty.");
+        RequireTextColumns(validation, "validation");
+        if (CountRows(validation) == 0) throw new ArgumentException("The validation data is empty.");
 
         var log = logPath is null ? null : new TrialLog(logPath);
         var trials = log?.Open(Describe()) ?? new List<SweepTrial>();
@@ -140,8 +140,6 @@ public sealed class NeoSweepExperiment
             while (trials.Count(t => t.Status != TrialStatus.Cancelled) < maxTrials)
             {
                 cancellation.ThrowIfCancellationRequested();
-                // MLContext.CancelExecution (AutoML's way to stop work) ends the sweep as the caller's token does.
-                if (HostSignals.IsCanceled(host)) throw new OperationCanceledException("The MLContext's execution was cancelled.");
                 if (trainingTime is TimeSpan budget && clock.Elapsed >= budget)
                 {
                     channel.Info(MessageSensitivity.None, "{0}", $"The time budget of {budget} is spent; no new trial starts.");
@@ -159,7 +157,7 @@ public sealed class NeoSweepExperiment
                 var parameters = space.FromUnit(point);
                 progress?.Report(new SweepProgress(index, maxTrials, parameters, null, bestTrial, clock.Elapsed));
                 channel.Info(MessageSensitivity.None, "{0}", $"Trial {index}: {parameters}");
-                var (trial, model) = RunTrial(index, point, parameters, trials, validationRows, clock, cancellation, host);
+                var (trial, model) = RunTrial(index, point, parameters, trials, clock, cancellation);
                 trials.Add(trial);
                 log?.Append(trial);
                 channel.Info(MessageSensitivity.None, "{0}", $"Trial {index} {trial.Status}: {metric} {trial.Metric?.ToString("G5") ?? "-"} ({trial.Seconds:F0} s){(trial.Message is null ? "" : " " + trial.Message)}");
@@ -195,8 +193,7 @@ public sealed class NeoSweepExperiment
     }
 
     private (SweepTrial Trial, NeoDistillTransformer? Model) RunTrial(int index, double[] point, SweepParameters parameters,
-        IReadOnlyList<SweepTrial> previous, IReadOnlyList<(string, string)> validationRows, Stopwatch sweepClock, CancellationToken cancellation,
-        IHost host)
+        IReadOnlyList<SweepTrial> previous, Stopwatch sweepClock, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var options = parameters.ApplyTo(baseOptions);
@@ -225,12 +222,14 @@ public sealed class NeoSweepExperiment
         try
         {
             model = mlContext.Transforms.NeoDistill(options).Fit(train!);
-            double value = Measure(model, validationRows);
+            double value = Measure(model);
             var status = stopped ? TrialStatus.StoppedEarly : TrialStatus.Completed;
             return (new SweepTrial(index, parameters, point, value, clock.Elapsed.TotalSeconds, status,
                 stopped ? $"stopped at step {curve[^1].Step}: validation loss above the median of earlier trials" : null, earlyStopping ? curve : null), model);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && !HostSignals.IsCanceled(host))
+        // Only the time budget's cut is a cancelled trial; the caller's token and MLContext.CancelExecution (AutoML's way
+        // to stop work, which Fit also obeys) end the sweep.
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
             model?.Dispose();
             return (new SweepTrial(index, parameters, point, null, clock.Elapsed.TotalSeconds, TrialStatus.Cancelled, "the time budget ended during this trial"), null);
@@ -242,10 +241,10 @@ public sealed class NeoSweepExperiment
         }
     }
 
-    private double Measure(NeoDistillTransformer model, IReadOnlyList<(string Prompt, string Response)> validationRows) => metric switch
+    private double Measure(NeoDistillTransformer model) => metric switch
     {
-        SweepMetric.ValidationLoss => model.MeanResponseLoss(validationRows),
-        SweepMetric.Perplexity => Math.Exp(model.MeanResponseLoss(validationRows)),
+        SweepMetric.ValidationLoss => model.ResponseLoss(validation!),
+        SweepMetric.Perplexity => Math.Exp(model.ResponseLoss(validation!)),
         _ => mlContext.EvaluateAnswers(model.Transform(validation!), baseOptions.OutputColumnName, baseOptions.ResponseColumnName).Accuracy,
     };
 
@@ -286,10 +285,15 @@ public sealed class NeoSweepExperiment
         return count;
     }
 
-    private List<(string, string)> ReadRows(IDataView data)
+    private void RequireTextColumns(IDataView data, string which)
     {
-        var prompt = TextColumns.Require(data.Schema, baseOptions.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
-        var response = TextColumns.Require(data.Schema, baseOptions.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
-        return TextColumns.ReadAll(data, new[] { prompt, response }).Select(r => (r[0], r[1])).ToList();
+        foreach (var (name, option) in new[] { (baseOptions.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName)),
+                     (baseOptions.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName)) })
+        {
+            var column = data.Schema.GetColumnOrNull(name);
+            if (column?.Type is not TextDataViewType)
+                throw new ArgumentException($"The {which} data has no text column '{name}' (NeoDistillOptions.{option}). " +
+                    $"Columns: {string.Join(", ", data.Schema.Select(c => $"{c.Name} ({c.Type})"))}.");
+        }
     }
 }
