@@ -97,14 +97,14 @@ public sealed class NeoDistillOptions
     public int TeacherScoreTopK { get; set; }
 
     /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0 (automatic), for a teacher in this process.</summary>
-    internal const int LocalTopK = 64;
+    public const int LocalTeacherTopK = 64;
 
     /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0, for a served teacher: vLLM's default <c>--max-logprobs</c>.</summary>
-    internal const int ServedTopK = 20;
+    public const int ServedTeacherTopK = 20;
 
     /// <summary><see cref="TeacherScoreTopK"/> with 0 resolved for the kind of teacher these options name.</summary>
     internal int ResolvedTopK => TeacherScoreTopK > 0 ? TeacherScoreTopK
-        : TeacherEndpoint is not null || TeacherChatClient is not null ? ServedTopK : LocalTopK;
+        : TeacherEndpoint is not null || TeacherChatClient is not null ? ServedTeacherTopK : LocalTeacherTopK;
 
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
     public int LoraRank { get; set; } = 8;

@@ -25,13 +25,6 @@ internal static class TorchNatives
         if (LoadFailure.Value is { } failure) throw new DllNotFoundException(Explain(failure, FindLibTorch()), failure);
     }
 
-    /// <summary>
-    /// Whether libtorch failed on a scalar whose type tag was overwritten: the race between a .NET finalizer and a native
-    /// call that TorchSharp 0.107 leaves open (see <see cref="KeptScalars"/>). Running the work again is safe.
-    /// </summary>
-    public static bool IsScalarRace(Exception e) =>
-        e is ExternalException && e.Message.Contains("Scalar.h", StringComparison.Ordinal);
-
     private static Exception? TryLoad()
     {
         try

@@ -116,7 +116,7 @@ internal static class BenchSoakCommand
             using var model = ml.Transforms.NeoDistill(options).Fit(data);
             return ExitCodes.Success;
         }
-        catch (Exception e) when (Microsoft.ML.Neo.Modeling.TorchNatives.IsScalarRace(e))
+        catch (Exception e) when (Terminal.NativeRetry.IsScalarRace(e))
         {
             // The message, then where in managed code the call came from (the frames name the operation that raced).
             Console.WriteLine(e.Message.Split('\n')[0] + " at " + string.Join(" < ", (e.StackTrace ?? "").Split('\n')

@@ -28,7 +28,7 @@ internal static class DistillCommand
         var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
         var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
         var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: the zip's path + \".teacher-cache\").");
-        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTopK}; with --teacher-url {NeoDistillOptions.ServedTopK}, " +
+        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTeacherTopK}; with --teacher-url {NeoDistillOptions.ServedTeacherTopK}, " +
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
@@ -95,7 +95,7 @@ internal static class DistillCommand
             options.Validate(); // settings are checked before any data is read
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
-            if (Microsoft.ML.Neo.Training.TrainingCheckpoint.AnyIn(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
+            if (NeoCheckpoints.CanResume(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var ml = new MLContext(seed: options.Seed);
@@ -143,7 +143,7 @@ internal static class DistillCommand
                 console.WriteLine($"PEFT adapters written to {peft}");
             }
             // The zip holds everything now; a checkpoint left behind would make the next run with other settings fail.
-            Microsoft.ML.Neo.Training.TrainingCheckpoint.DeleteAll(checkpointFolder);
+            NeoCheckpoints.Delete(checkpointFolder);
             console.WriteResult(new
             {
                 model = Path.GetFullPath(zip), rows = rows.Count, steps = model.TrainingSummary?.Step ?? 0,

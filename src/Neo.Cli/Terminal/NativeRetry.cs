@@ -10,6 +10,13 @@ internal static class NativeRetry
 {
     public const int MaxRetries = 3;
 
+    /// <summary>
+    /// Whether libtorch failed on a scalar whose type tag was overwritten: the race between a .NET finalizer and a native
+    /// call that TorchSharp 0.107 leaves open (the library holds its scalars for that reason). Running the work again is safe.
+    /// </summary>
+    public static bool IsScalarRace(Exception e) =>
+        e is System.Runtime.InteropServices.ExternalException && e.Message.Contains("Scalar.h", StringComparison.Ordinal);
+
     /// <param name="resumeNote">What the new attempt starts from, completing "running it again, ...".</param>
     public static T Run<T>(Func<T> attempt, Action<string> warn, string resumeNote)
     {
@@ -19,7 +26,7 @@ internal static class NativeRetry
             {
                 return attempt();
             }
-            catch (Exception e) when (failures < MaxRetries && Microsoft.ML.Neo.Modeling.TorchNatives.IsScalarRace(e))
+            catch (Exception e) when (failures < MaxRetries && IsScalarRace(e))
             {
                 warn($"libtorch failed inside a native call ({e.Message.Split('\n')[0].Trim()}), the known TorchSharp scalar race; " +
                      $"running it again, {resumeNote} (retry {failures + 1} of {MaxRetries}).");

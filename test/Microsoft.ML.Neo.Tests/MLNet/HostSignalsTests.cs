@@ -27,7 +27,10 @@ public sealed class HostSignalsTests
 
         Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.NeoDistill(options).Fit(data));
         CollectionAssert.AreEqual(new[] { 1, 2 }, steps, "the step under way finishes; the next one does not start");
-        Assert.IsTrue(Directory.Exists(options.CheckpointDirectory), "the two steps done are kept for a rerun");
+        Assert.IsTrue(NeoCheckpoints.CanResume(options.CheckpointDirectory), "the two steps done are kept for a rerun");
+        NeoCheckpoints.Delete(options.CheckpointDirectory);
+        Assert.IsFalse(NeoCheckpoints.CanResume(options.CheckpointDirectory));
+        Assert.IsFalse(Directory.Exists(options.CheckpointDirectory));
     }
 
     [TestMethod]
