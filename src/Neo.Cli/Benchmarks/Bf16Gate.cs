@@ -1,5 +1,5 @@
 using Microsoft.ML.Neo;
-using Microsoft.ML.Neo.Modeling;
+
 
 namespace Neo.Cli.Benchmarks;
 

@@ -202,7 +202,7 @@ public sealed class NeoCliTests
         Assert.AreEqual(0, code, error);
         var log = JsonDocument.Parse(output).RootElement.GetProperty("log").EnumerateArray().Select(l => l.GetString()!).ToList();
         Assert.IsTrue(log.Any(l => l.StartsWith("| 1024 × 1024 × 1024 |", StringComparison.Ordinal)), string.Join("\n", log));
-        bool bf16 = Microsoft.ML.Neo.Modeling.CpuBf16Support.Current.Supported != false;
+        bool bf16 = Microsoft.ML.Neo.CpuBf16Support.Current.Supported != false;
         Assert.AreEqual(!bf16, log.Any(l => l.StartsWith("bf16 skipped:", StringComparison.Ordinal)), "bf16 is skipped exactly when the CPU lacks it");
     }
 }
