@@ -127,7 +127,7 @@ public sealed class NeoSweepExperiment
         var host = ((IHostEnvironment)mlContext).Register(nameof(NeoSweepExperiment));
         using var channel = host.Start("NeoSweep");
         RequireTextColumns(validation, "validation");
-        if (CountRows(validation) == 0) throw new ArgumentException("The validation data is empty.");
+        if (RowCount(validation) == 0) throw new ArgumentException("The validation data is empty.");
 
         var log = logPath is null ? null : new TrialLog(logPath);
         var trials = log?.Open(Describe()) ?? new List<SweepTrial>();
@@ -272,13 +272,15 @@ public sealed class NeoSweepExperiment
     // student's context, which training leaves out, can make it a little less; all trials count alike).
     private int TotalSteps(NeoDistillOptions options)
     {
-        trainRows ??= train!.GetRowCount() ?? CountRows(train!);
+        trainRows ??= RowCount(train!);
         int steps = (int)((trainRows.Value + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
         return options.MaxSteps > 0 ? Math.Min(steps, options.MaxSteps) : steps;
     }
 
-    private static long CountRows(IDataView data)
+    // What the data view knows of its size, or a count through a cursor that reads no column.
+    private static long RowCount(IDataView data)
     {
+        if (data.GetRowCount() is long known) return known;
         long count = 0;
         using var cursor = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
         while (cursor.MoveNext()) count++;

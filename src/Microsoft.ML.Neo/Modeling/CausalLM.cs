@@ -119,22 +119,14 @@ public sealed class CausalLM : IDisposable
     public float[,] Logits(int[] tokenIds)
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
-        if (tokenIds.Length == 0) throw new ArgumentException("At least one token id is required.", nameof(tokenIds));
-        int vocab = Config.VocabSize;
-        foreach (int id in tokenIds)
-        {
-            if (id < 0 || id >= vocab)
-                throw new ArgumentOutOfRangeException(nameof(tokenIds), $"Token id {id} is outside the vocabulary [0, {vocab}).");
-        }
-        if (tokenIds.Length > Config.ContextLength)
-            throw new ArgumentException($"{tokenIds.Length} tokens exceed the model's context of {Config.ContextLength}.", nameof(tokenIds));
+        RequireTokenIds(tokenIds, nameof(tokenIds));
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Length }).to(Model.Device); // [1, T]
         var logits = Model.Forward(input)[0].to(ScalarType.Float32).cpu().contiguous();                 // [T, V]
         var flat = logits.data<float>().ToArray();
-        var result = new float[tokenIds.Length, vocab];
+        var result = new float[tokenIds.Length, Config.VocabSize];
         Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));
         return result;
     }
@@ -172,17 +164,21 @@ public sealed class CausalLM : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        foreach (var sequence in sequences)
-        {
-            if (sequence.Count > Config.ContextLength)
-                throw new ArgumentException($"{sequence.Count} tokens exceed the model's context of {Config.ContextLength}.", nameof(sequences));
-            foreach (int id in sequence)
-            {
-                if (id < 0 || id >= Config.VocabSize)
-                    throw new ArgumentOutOfRangeException(nameof(sequences), $"Token id {id} is outside the vocabulary [0, {Config.VocabSize}).");
-            }
-        }
+        foreach (var sequence in sequences) RequireTokenIds(sequence, nameof(sequences));
         return TokenLogprobs.ScoreBatch(Model, sequences, topK);
+    }
+
+    // A sequence the model can read: at least one id, every id in the vocabulary, no longer than the context.
+    private void RequireTokenIds(IReadOnlyList<int> tokenIds, string parameter)
+    {
+        if (tokenIds.Count == 0) throw new ArgumentException("At least one token id is required.", parameter);
+        foreach (int id in tokenIds)
+        {
+            if (id < 0 || id >= Config.VocabSize)
+                throw new ArgumentOutOfRangeException(parameter, $"Token id {id} is outside the vocabulary [0, {Config.VocabSize}).");
+        }
+        if (tokenIds.Count > Config.ContextLength)
+            throw new ArgumentException($"{tokenIds.Count} tokens exceed the model's context of {Config.ContextLength}.", parameter);
     }
 
     /// <summary>Encodes the prompt (with BOS), generates, and decodes the new tokens.</summary>
