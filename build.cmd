@@ -2,8 +2,8 @@
 rem Microsoft.ML.Neo build entry point for Windows (same commands as build.sh).
 rem   build.cmd          restore, build, and run the quickstart sample
 rem   build.cmd test     build and run every test
-rem   build.cmd bench    run the training-throughput benchmark
-rem   build.cmd sample NAME [args]
+rem   build.cmd bench [COMMAND] [args]   run a benchmark of test\Neo.Benchmarks (default: train)
+rem   build.cmd sample NAME [args]       run a sample console app of src\Neo.Samples
 setlocal
 cd /d "%~dp0"
 set DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -20,15 +20,19 @@ if /i "%CMD%"=="test" (
   dotnet test test\Microsoft.ML.Neo.Tests\Microsoft.ML.Neo.Tests.csproj -c %CONFIG% --no-build
   exit /b %ERRORLEVEL%
 )
-if /i "%CMD%"=="bench" (
-  dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll bench
-  exit /b %ERRORLEVEL%
-)
+if /i "%CMD%"=="bench" goto bench
 if /i "%CMD%"=="sample" goto sample
-echo usage: build.cmd [quickstart^|test^|bench^|sample NAME [args]]
+echo usage: build.cmd [quickstart^|test^|bench [COMMAND] [args]^|sample NAME [args]]
 exit /b 2
 
+:bench
+rem %%2 onwards are the benchmark's name and arguments; none means the training-throughput benchmark.
+set BENCH=%2
+if "%BENCH%"=="" set BENCH=train
+dotnet test\Neo.Benchmarks\bin\%CONFIG%\net10.0\neo-bench.dll %BENCH% %3 %4 %5 %6 %7 %8 %9
+exit /b %ERRORLEVEL%
+
 :sample
-rem %%2 onwards are the sample's name and arguments.
-dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll %2 %3 %4 %5 %6 %7 %8 %9
+rem %%2 is the sample's name, %%3 onwards its arguments.
+dotnet src\Neo.Samples\%2\bin\%CONFIG%\net10.0\%2.dll %3 %4 %5 %6 %7 %8 %9
 exit /b %ERRORLEVEL%

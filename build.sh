@@ -2,8 +2,9 @@
 # Microsoft.ML.Neo build entry point.
 #   ./build.sh          restore, build, and run the quickstart sample
 #   ./build.sh test     build and run every test; ends with "Tests: N passed, M failed"
-#   ./build.sh bench    run the training-throughput benchmark (see docs/performance.md)
-#   ./build.sh sample <name> [args]   run any sample sub-command
+#   ./build.sh bench [command] [args]  run a benchmark of test/Neo.Benchmarks (default: train, the training
+#                                      throughput; see docs/performance.md)
+#   ./build.sh sample <name> [args]    run a sample console app of src/Neo.Samples (see its README)
 #   ./build.sh crosscheck-tokenizers  compare our token ids with Hugging Face's tokenizers.js on real Llama 2,
 #                                     Llama 3 and Qwen3 tokenizer files (needs node and npm; see docs/tokenizers.md)
 #   ./build.sh crosscheck-sentencepiece  train SentencePiece models with the sentencepiece library (Debian's
@@ -58,12 +59,18 @@ case "$cmd" in
   bench)
     ensure_libstdcxx
     build
-    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" bench "${@:2}"
+    shift
+    # No command, or options only: the training-throughput benchmark.
+    if [ $# -eq 0 ] || [[ "$1" == -* ]]; then set -- train "$@"; fi
+    dotnet "test/Neo.Benchmarks/bin/$configuration/net10.0/neo-bench.dll" "$@"
     ;;
   sample)
     ensure_libstdcxx
+    [ $# -ge 2 ] || { echo "usage: ./build.sh sample <name> [args]; the samples: $(ls -d src/Neo.Samples/*/ | xargs -n1 basename | grep -v data | tr '\n' ' ')" >&2; exit 2; }
+    sample=$2
+    [ -f "src/Neo.Samples/$sample/$sample.csproj" ] || { echo "build.sh: no sample '$sample' in src/Neo.Samples." >&2; exit 2; }
     build
-    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" "${@:2}"
+    dotnet "src/Neo.Samples/$sample/bin/$configuration/net10.0/$sample.dll" "${@:3}"
     ;;
   crosscheck-tokenizers)
     ensure_libstdcxx
@@ -84,7 +91,7 @@ case "$cmd" in
     rm -rf "$out"
     ;;
   *)
-    echo "usage: ./build.sh [quickstart|test|bench|crosscheck-tokenizers|crosscheck-sentencepiece|sample <name> [args]]" >&2
+    echo "usage: ./build.sh [quickstart|test|bench [command] [args]|crosscheck-tokenizers|crosscheck-sentencepiece|sample <name> [args]]" >&2
     exit 2
     ;;
 esac

@@ -25,4 +25,11 @@ internal static class RepositoryPaths
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         return Path.Combine(Root(), "src", "Neo.Samples", name, "bin", output.Parent!.Name, output.Name, name + ".dll");
     }
+
+    /// <summary>The benchmark harness: test/Neo.Benchmarks/bin/&lt;Configuration&gt;/&lt;framework&gt;/neo-bench.dll.</summary>
+    public static string BenchProgram()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        return Path.Combine(Root(), "test", "Neo.Benchmarks", "bin", output.Parent!.Name, output.Name, "neo-bench.dll");
+    }
 }

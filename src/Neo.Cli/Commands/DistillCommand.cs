@@ -2,7 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Training;
-using Neo.Cli.Benchmarks;
+using Neo.Cli.Measurement;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 

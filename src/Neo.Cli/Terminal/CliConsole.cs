@@ -50,12 +50,12 @@ internal sealed class CliConsole(bool json)
     /// <summary>Writes an error: a line on standard error, and under --json an error document on standard output.</summary>
     public void WriteError(string message, int exitCode)
     {
-        Console.Error.WriteLine("neo: " + message);
+        Console.Error.WriteLine($"{NeoCommandLine.ProgramName}: {message}");
         if (Json) output.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode }, JsonOptions));
     }
 
     /// <summary>Writes a warning on standard error: the work goes on.</summary>
-    public void WriteWarning(string message) => Console.Error.WriteLine("neo: warning: " + message);
+    public void WriteWarning(string message) => Console.Error.WriteLine($"{NeoCommandLine.ProgramName}: warning: {message}");
 
     /// <summary>Runs training work under a progress bar (terminal) or with a plain line every 5 % and every 30 s.</summary>
     public T Train<T>(string title, Func<IProgress<TrainingProgress>, T> work) =>

@@ -28,7 +28,7 @@ internal static class Interruption
         {
             if (Source.IsCancellationRequested) return; // second Ctrl+C: let the runtime end the process
             e.Cancel = true;
-            Console.Error.WriteLine("neo: stopping after the current step (Ctrl+C again to abort at once)...");
+            Console.Error.WriteLine($"{NeoCommandLine.ProgramName}: stopping after the current step (Ctrl+C again to abort at once)...");
             Source.Cancel();
         };
         terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>

@@ -1,30 +1,24 @@
 using System.CommandLine;
-using Neo.Cli.Benchmarks;
 using Neo.Cli.Commands;
 
 namespace Neo.Cli.Terminal;
 
-/// <summary>The neo command tree and its invocation.</summary>
+/// <summary>
+/// A command tree and its invocation, shared by the neo tool, the benchmarks (test/Neo.Benchmarks) and the paper
+/// experiments (src/Neo.Samples/PaperExperiments), which link this folder's files.
+/// </summary>
 internal static class NeoCommandLine
 {
-    public static RootCommand Create()
+    /// <summary>The program's name in messages: neo, neo-bench or PaperExperiments.</summary>
+    public static string ProgramName { get; } = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "neo";
+
+    /// <summary>A root command with --json, an example, the help that shows examples, and the given commands.</summary>
+    public static RootCommand Create(string description, string example, IEnumerable<Command> commands)
     {
-        var root = new RootCommand("neo: knowledge distillation of language models with Microsoft.ML.Neo. " +
-            "'neo <command> --help' shows a command's options and an example; 'neo help' lists the topics (data format, models, exit codes).")
-        {
-            CommonOptions.Json,
-        };
-        root.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip");
+        var root = new RootCommand(description) { CommonOptions.Json };
+        root.WithExample(example);
         ExampleHelp.Install(root);
-        foreach (var command in new[]
-        {
-            DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(), PredictCommand.Create(),
-            MakeStudentCommand.Create(), TokenizeCommand.Create(), HelpCommand.Create(), BenchCommand.Create(), QuickstartCommand.Create(),
-            BenchDistillCommand.Create(), BenchLoadCommand.Create(), BenchSoakCommand.Create(), BenchServedCommand.Create(), PrimingExperimentCommand.Create(), NeoExperimentCommand.Create(), MakeEmbeddedCommand.Create(),
-        })
-        {
-            root.Subcommands.Add(command);
-        }
+        foreach (var command in commands) root.Subcommands.Add(command);
         return root;
     }
 
@@ -32,9 +26,9 @@ internal static class NeoCommandLine
     /// Parses and runs; parse errors exit with <see cref="ExitCodes.BadInput"/> after naming each problem, with the
     /// nearest command or option when a name was mistyped. An unknown command is an error even with --help.
     /// </summary>
-    public static int Invoke(string[] args)
+    public static int Invoke(RootCommand root, string[] args)
     {
-        var parse = Create().Parse(args);
+        var parse = root.Parse(args);
         // --help and --version run even when required options are missing, but not past an unknown word.
         bool informational = parse.Action is not null && parse.Action is not System.CommandLine.Invocation.ParseErrorAction
                              && parse.Action != parse.CommandResult.Command.Action && parse.UnmatchedTokens.Count == 0;
@@ -48,8 +42,8 @@ internal static class NeoCommandLine
             }
             // "Required command was not provided" says nothing once an unknown word explains it.
             if (parse.UnmatchedTokens.Count > 0) messages.RemoveAll(m => m.StartsWith("Required command", StringComparison.Ordinal));
-            foreach (string message in messages) Console.Error.WriteLine("neo: " + message);
-            string name = command is RootCommand ? "neo" : "neo " + command.Name;
+            foreach (string message in messages) Console.Error.WriteLine($"{ProgramName}: {message}");
+            string name = command is RootCommand ? ProgramName : ProgramName + " " + command.Name;
             Console.Error.WriteLine($"Run '{name} --help' for the options and an example.");
             if (parse.GetValue(CommonOptions.Json) || args.Contains("--json"))
                 Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { error = string.Join(" ", messages), exitCode = ExitCodes.BadInput },

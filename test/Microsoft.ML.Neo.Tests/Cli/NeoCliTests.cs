@@ -13,10 +13,14 @@ namespace Microsoft.ML.Neo.Tests.Cli;
 public sealed class NeoCliTests
 {
     /// <summary>Starts the built neo tool with both output streams redirected, and these environment variables set.</summary>
-    internal static Process Start(IReadOnlyDictionary<string, string>? environment, string[] args)
+    internal static Process Start(IReadOnlyDictionary<string, string>? environment, string[] args) =>
+        StartProgram(Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll"), environment, args);
+
+    /// <summary>Starts a built .NET program (dotnet PROGRAM.dll ARGS) with both output streams redirected.</summary>
+    internal static Process StartProgram(string program, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll"));
+        start.ArgumentList.Add(program);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         return Process.Start(start)!;
@@ -24,9 +28,16 @@ public sealed class NeoCliTests
 
     internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args) => Neo(environment: null, args);
 
-    internal static (int ExitCode, string Stdout, string Stderr) Neo(IReadOnlyDictionary<string, string>? environment, string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) Neo(IReadOnlyDictionary<string, string>? environment, string[] args) =>
+        Completed(Start(environment, args));
+
+    /// <summary>Runs a built .NET program to its end: exit code, standard output, standard error.</summary>
+    internal static (int ExitCode, string Stdout, string Stderr) RunProgram(string program, params string[] args) =>
+        Completed(StartProgram(program, null, args));
+
+    private static (int ExitCode, string Stdout, string Stderr) Completed(Process started)
     {
-        using var process = Start(environment, args);
+        using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();
@@ -191,18 +202,5 @@ public sealed class NeoCliTests
         Assert.AreEqual(2, code, error);
         StringAssert.Contains(error, "different sweep");
         Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
-    }
-
-    [TestMethod]
-    public void BenchMeasuresWhatTheCpuCanRunAndReportsItUnderJson()
-    {
-        // Without native bf16 the matmul table keeps its float32 column and says why bf16 is skipped (libtorch would
-        // emulate it at about 1 GFLOP/s); a command without a result of its own reports its lines as the JSON result.
-        var (code, output, error) = Neo("bench", "--matmul", "--json");
-        Assert.AreEqual(0, code, error);
-        var log = JsonDocument.Parse(output).RootElement.GetProperty("log").EnumerateArray().Select(l => l.GetString()!).ToList();
-        Assert.IsTrue(log.Any(l => l.StartsWith("| 1024 × 1024 × 1024 |", StringComparison.Ordinal)), string.Join("\n", log));
-        bool bf16 = Microsoft.ML.Neo.CpuBf16Support.Current.Supported != false;
-        Assert.AreEqual(!bf16, log.Any(l => l.StartsWith("bf16 skipped:", StringComparison.Ordinal)), "bf16 is skipped exactly when the CPU lacks it");
     }
 }

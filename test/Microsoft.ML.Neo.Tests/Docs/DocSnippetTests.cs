@@ -63,8 +63,9 @@ public sealed partial class DocSnippetTests
     }
 
     /// <summary>
-    /// Every neo command line in the shell blocks (`neo ...`, `./build.sh sample ...`, `./build.sh bench ...`) names a
-    /// command and options the tool has: run with --help, an unknown command or option exits 2.
+    /// Every command line in the shell blocks names a command and options its program has: `neo ...` and
+    /// `./build.sh neo ...` (the tool), `./build.sh bench ...` (neo-bench) and `./build.sh sample PaperExperiments ...`
+    /// run with --help, where an unknown command or option exits 2; `./build.sh sample NAME` must name a sample.
     /// </summary>
     [TestMethod]
     public void EveryNeoCommandLineInTheDocsParses()
@@ -82,19 +83,41 @@ public sealed partial class DocSnippetTests
                 {
                     string line = Regex.Replace(raw, @"\s#\s.*$", "").Trim();
                     line = Regex.Replace(line, @"^([A-Z_]+=\S*\s+)+", ""); // VAR=value prefixes
-                    string? arguments = line.StartsWith("neo ", StringComparison.Ordinal) ? line[4..]
-                        : line.StartsWith("./build.sh sample ", StringComparison.Ordinal) ? line["./build.sh sample ".Length..]
-                        : line.StartsWith("./build.sh bench", StringComparison.Ordinal) ? "bench" + line["./build.sh bench".Length..]
-                        : null;
-                    if (arguments is null) continue;
+                    var (program, arguments) = ProgramOf(root, line);
+                    if (program is null) continue;
                     checkedLines++;
-                    var (code, _, error) = Cli.NeoCliTests.Neo([.. ShellWords(arguments), "--help"]);
+                    if (arguments is null)
+                    {
+                        if (!File.Exists(program)) failures.Add($"{Path.GetRelativePath(root, file)}: '{line}' names no sample");
+                        continue;
+                    }
+                    var (code, _, error) = Cli.NeoCliTests.RunProgram(program, [.. ShellWords(arguments), "--help"]);
                     if (code != 0) failures.Add($"{Path.GetRelativePath(root, file)}: '{line}' -> exit {code}: {error.Trim()}");
                 }
             }
         }
-        Assert.IsTrue(checkedLines >= 15, $"only {checkedLines} neo command lines found");
+        Assert.IsTrue(checkedLines >= 15, $"only {checkedLines} command lines found");
         Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+    }
+
+    // The built program a documented command line runs, and its arguments (null: only check that the program exists).
+    private static (string? Program, string? Arguments) ProgramOf(string root, string line)
+    {
+        string tool = Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll");
+        if (line.StartsWith("neo ", StringComparison.Ordinal)) return (tool, line[4..]);
+        if (line.StartsWith("./build.sh neo ", StringComparison.Ordinal)) return (tool, line["./build.sh neo ".Length..]);
+        if (line == "./build.sh bench" || line.StartsWith("./build.sh bench ", StringComparison.Ordinal))
+        {
+            string rest = line["./build.sh bench".Length..].Trim();
+            // No command, or options only: build.sh runs the training benchmark.
+            return (RepositoryPaths.BenchProgram(), rest.Length == 0 || rest.StartsWith('-') ? ("train " + rest).Trim() : rest);
+        }
+        if (!line.StartsWith("./build.sh sample ", StringComparison.Ordinal)) return (null, null);
+        var words = line["./build.sh sample ".Length..].Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        if (words[0].StartsWith('<')) return (null, null); // a placeholder: ./build.sh sample <name>
+        string sample = RepositoryPaths.SampleProgram(words[0]);
+        // PaperExperiments has commands and options to check; the other samples take positional arguments.
+        return words[0] == "PaperExperiments" ? (sample, words.Length > 1 ? words[1] : "") : (sample, null);
     }
 
     // Words as a POSIX shell splits them, for the quoting the docs use ("..." and '...').

@@ -125,4 +125,30 @@ public sealed class SampleTests
             Assert.IsTrue(File.Exists(Path.Combine(work, "served-student.zip")));
         });
     }
+
+    [TestMethod]
+    public void ThePaperExperimentsRunTheirTablesAndPlots()
+    {
+        InScratchFolder(work =>
+        {
+            string[] small = ["--train", "16", "--eval", "4", "--seeds", "1", "--rank", "4", "--batch", "8", "--curve-every", "1"];
+            var neo = Run(work, "PaperExperiments", ["llm-neo", .. small, "--conditions", "lora,neo"]);
+            Succeeded(neo);
+            StringAssert.Contains(neo.Output, "| LoRA | ");
+            StringAssert.Contains(neo.Output, "| LLM-NEO (LoRA + KD) | ");
+            Assert.IsTrue(new FileInfo(Path.Combine(work, "neo-experiment.png")).Length > 1000);
+            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "neo-results.jsonl")).Count(), "one finished run per condition and seed");
+
+            var priming = Run(work, "PaperExperiments", ["response-priming", .. small, "--conditions", "base-kd,teacher"]);
+            Succeeded(priming);
+            StringAssert.Contains(priming.Output, "| base KD | ");
+            StringAssert.Contains(priming.Output, "| Teacher priming | ");
+            Assert.IsTrue(new FileInfo(Path.Combine(work, "priming-experiment.png")).Length > 1000);
+
+            // The results log makes the run resumable: the same command again trains nothing.
+            var again = Run(work, "PaperExperiments", ["llm-neo", .. small, "--conditions", "lora,neo"]);
+            Succeeded(again);
+            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "neo-results.jsonl")).Count(), "nothing is run twice");
+        });
+    }
 }

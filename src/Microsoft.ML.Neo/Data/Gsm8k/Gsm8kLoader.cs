@@ -14,6 +14,12 @@ public static partial class Gsm8kLoader
     [GeneratedRegex(@"<<[^<>]*>>")]
     private static partial Regex CalculatorAnnotation();
 
+    /// <summary>
+    /// The prompt a question is asked with: <c>Question: ...\nAnswer:</c>. The synthetic word problems
+    /// (Microsoft.ML.Neo.Data.Synthetic) use the same format, so a student trained on either is evaluated on both alike.
+    /// </summary>
+    public static string FormatPrompt(string question) => $"Question: {question}\nAnswer:";
+
     /// <summary>Streams the problems of a file; enumerating again reads the file again.</summary>
     /// <param name="removeCalculatorAnnotations">Drop the <c>&lt;&lt;48/2=24&gt;&gt;</c> annotations from the solutions.</param>
     public static IEnumerable<Gsm8kProblem> Read(string path, bool removeCalculatorAnnotations = true)
@@ -53,7 +59,7 @@ public static partial class Gsm8kLoader
                 throw new InvalidDataException($"'{path}' line {lineNumber}: the answer does not end with '#### <number>'.");
             yield return new Gsm8kProblem
             {
-                Question = question, Answer = answer, Prompt = Synthetic.ArithmeticWordProblems.FormatPrompt(question),
+                Question = question, Answer = answer, Prompt = FormatPrompt(question),
                 FinalAnswer = final.Value!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
         }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Time and memory of the docs/using-your-own-models.md walkthrough on this machine's CPU, with random weights, in
@@ -20,7 +20,7 @@ namespace Neo.Cli.Benchmarks;
 /// word-problem data, then runs the distill sample on them in a child process per precision (so each peak memory is
 /// its own), which reports its load and training time, its per-step time split and its peak memory.
 /// </summary>
-internal static class BenchDistillCommand
+internal static class DistillBench
 {
     public static Command Create()
     {
@@ -30,11 +30,11 @@ internal static class BenchDistillCommand
         var layers = With("--layers", 4, "Student layers taken from the teacher.");
         var precisions = With("--precisions", "float32,bfloat16", "Precisions to run, each in its own child process.");
         var keep = With("--keep", false, "Keep the folder afterwards.");
-        var command = new Command("bench-distill",
+        var command = new Command("distill",
             "Time and memory of distilling a TinyLlama-shaped 1.1B teacher into a 4-layer student, per precision in a child process.")
         {
             dir, steps, batch, layers, precisions, keep,
-        }.WithExample("neo bench-distill --steps 6 --precisions float32,bfloat16");
+        }.WithExample("neo-bench distill --steps 6 --precisions float32,bfloat16");
         command.SetWork((parse, console, _) => Run(parse.GetValue(dir)!, parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(layers),
             parse.GetValue(precisions)!, parse.GetValue(keep)));
         return command;
@@ -44,7 +44,7 @@ internal static class BenchDistillCommand
     {
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var clock = Stopwatch.StartNew();
-        using (var teacher = CausalLM.Create(BenchLoadCommand.OneB, tokenizer, seed: 1))
+        using (var teacher = CausalLM.Create(LoadBench.OneB, tokenizer, seed: 1))
         {
             teacher.SavePretrained(Path.Combine(root, "teacher"), SafeTensorsDtype.BFloat16);
             Console.WriteLine($"teacher: {teacher.ParameterCount / 1e9:F2} B parameters written as bf16 ({clock.Elapsed.TotalSeconds:F0} s)");
@@ -79,7 +79,7 @@ internal static class BenchDistillCommand
                 "--precision", precision, "--json",
             };
             Console.WriteLine($"running: neo {string.Join(' ', args)}");
-            using var child = NeoChild.Start(args);
+            using var child = NeoChild.StartTool(args);
             string json = child.StandardOutput.ReadToEnd();
             child.WaitForExit();
             if (child.ExitCode != 0) return child.ExitCode;

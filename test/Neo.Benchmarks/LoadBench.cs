@@ -6,15 +6,15 @@ using Microsoft.ML.Neo.Modeling;
 
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Peak memory of loading a 1B-parameter checkpoint (TinyLlama-1.1B's shape, random bf16 weights).
-///   neo bench-load [--dir /tmp/neo-1b] [--keep]
+///   neo-bench load [--dir /tmp/neo-1b] [--keep]
 /// Creates the checkpoint, then loads it in a child process and reports that process's peak resident memory
 /// (VmHWM) against the float32 size of the weights.
 /// </summary>
-internal static class BenchLoadCommand
+internal static class LoadBench
 {
     // TinyLlama-1.1B: hidden 2048, 22 layers, 32 heads, 4 KV heads, MLP 5632, vocabulary 32000, untied head.
     internal static readonly ModelConfig OneB = new()
@@ -28,11 +28,11 @@ internal static class BenchLoadCommand
         var dir = With("--dir", Path.Combine(Path.GetTempPath(), "neo-1b"), "Where to write the 1B checkpoint.");
         var phase = With("--phase", "all", "all: write the checkpoint and load it in a child process; load: only load (the child's part).").AcceptOnlyFromAmong("all", "load");
         var keep = With("--keep", false, "Keep the checkpoint afterwards.");
-        var command = new Command("bench-load",
+        var command = new Command("load",
             "Peak memory of loading a 1B-parameter checkpoint (TinyLlama-1.1B's shape, random bf16 weights) in a fresh process.")
         {
             dir, phase, keep,
-        }.WithExample("neo bench-load --dir /tmp/neo-1b");
+        }.WithExample("neo-bench load --dir /tmp/neo-1b");
         command.SetWork((parse, console, _) => parse.GetValue(phase) == "load" ? Load(parse.GetValue(dir)!) : Run(parse.GetValue(dir)!, parse.GetValue(keep)));
         return command;
     }
@@ -49,7 +49,7 @@ internal static class BenchLoadCommand
         Console.WriteLine($"checkpoint: {new FileInfo(Path.Combine(directory, "model.safetensors")).Length / 1e9:F2} GB on disk");
         GC.Collect();
 
-        using var child = NeoChild.Start(new[] { "bench-load", "--phase", "load", "--dir", directory });
+        using var child = NeoChild.Start(new[] { "load", "--phase", "load", "--dir", directory });
         Console.Write(child.StandardOutput.ReadToEnd());
         child.WaitForExit();
         if (!keep) Directory.Delete(directory, recursive: true);

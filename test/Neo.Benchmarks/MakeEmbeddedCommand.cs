@@ -8,11 +8,11 @@ using Microsoft.ML.Neo.Modeling;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Commands;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Regenerates one of the embedded checkpoints by full-parameter training on the synthetic task:
-///   neo make-embedded --role teacher|student|teacher-primed|styled-teacher|styled-student|styled-teacher-primed --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
+///   neo-bench make-embedded --role teacher|student|teacher-primed|styled-teacher|styled-student|styled-teacher-primed --out src/Neo.Cli/EmbeddedModels/&lt;role&gt;
 /// (teacher-primed is the response-priming experiment's teacher, trained on PrimedTeacherData; the styled pair is the
 /// distillation task's, trained on clean StyledWordProblems; styled-teacher-primed is the priming teacher on that task).
 /// </summary>
@@ -40,7 +40,7 @@ internal static class MakeEmbeddedCommand
         {
             roleOption, outOption, hiddenOption, layersOption, headsOption, kvHeadsOption, intermediateOption, examplesOption,
             epochsOption, batchOption, lrOption, stepsOption, seedOption, evalOption, shapesOption,
-        }.WithExample("neo make-embedded --role student --out src/Neo.Cli/EmbeddedModels/student");
+        }.WithExample("neo-bench make-embedded --role student --out src/Neo.Cli/EmbeddedModels/student");
         command.SetWork((parse, console, _) => Run(parse.GetValue(roleOption)!, parse.GetValue(outOption), parse.GetValue(hiddenOption),
             parse.GetValue(layersOption), parse.GetValue(headsOption), parse.GetValue(kvHeadsOption), parse.GetValue(intermediateOption),
             parse.GetValue(examplesOption), parse.GetValue(epochsOption), parse.GetValue(batchOption), parse.GetValue(lrOption),
@@ -84,7 +84,7 @@ internal static class MakeEmbeddedCommand
             (true, false) => PrimedTeacherData.Generate(problems, seed),
             _ => problems.Select(p => (p.Prompt, p.Solution)).ToList(),
         };
-        using var model = EmbeddedTask.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback<TrainingProgress>(p =>
+        using var model = EmbeddedTraining.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback<TrainingProgress>(p =>
         {
             if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
         }), maxSteps);

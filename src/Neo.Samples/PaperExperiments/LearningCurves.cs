@@ -1,4 +1,4 @@
-namespace Neo.Cli.Experiments;
+namespace PaperExperiments;
 
 /// <summary>A PNG of learning curves with ScottPlot: held-out loss against step, one line per condition (the mean over
 /// seeds, with each seed's curve faint behind it).</summary>

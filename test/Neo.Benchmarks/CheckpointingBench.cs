@@ -2,14 +2,14 @@ using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// What activation checkpointing costs and saves on long sequences: a student with a wide, 8-layer body (hidden 1024,
 /// MLP 2816, the embedded vocabulary), LoRA on every projection, cross-entropy only (so only the student's body is
 /// measured), batch 4 × 512 tokens, float32, with and without checkpointing. Prints tokens/s, the time split and the
 /// peak memory a step adds above what the process held when the counted steps began.
-///   neo bench --checkpointing-only [--checkpointing-steps 3]
+///   neo-bench train --checkpointing-only [--checkpointing-steps 3]
 /// </summary>
 internal static class CheckpointingBench
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using static TorchSharp.torch;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>Matrix-multiply throughput of this process's libtorch, the denominator of MFU.</summary>
 internal static class MatmulPeak

@@ -6,22 +6,21 @@ using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Evaluation;
 using Microsoft.ML.Neo.Training;
-using Neo.Cli.Benchmarks;
-using Neo.Cli.Experiments;
+using Neo.Cli.Measurement;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Commands;
+namespace PaperExperiments;
 
 /// <summary>
 /// LLM-NEO's comparison in miniature on the embedded distillation task (noisy, multi-style references; a teacher
 /// trained on many clean problems):
-///   neo-experiment [--train 16000] [--epochs 1] [--seeds 1,2,3] [--conditions sft,lora,kd-full,neo] [--results F] [--plot F]
+///   PaperExperiments llm-neo [--train 16000] [--epochs 1] [--seeds 1,2,3] [--conditions sft,lora,kd-full,neo] [--results F] [--plot F]
 /// SFT (every weight, references only) · LoRA (references only) · KD (every weight) · LLM-NEO (LoRA + KD), at equal step
 /// budgets, each with every seed: held-out accuracy (mean ± sd), training time, peak memory, and a PNG of held-out loss
 /// curves. Optional rows: neo-onpolicy (λ = 0.5), neo-jsd, neo-rkl, neo-tvd, neo-skl. Resumable through the results file.
 /// </summary>
-internal static class NeoExperimentCommand
+internal static class LlmNeoCommand
 {
     private sealed class Row
     {
@@ -46,11 +45,11 @@ internal static class NeoExperimentCommand
         var lr = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA rows.");
         var lrFull = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter rows.");
         var curveEvery = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
-        var command = new Command("neo-experiment",
+        var command = new Command("llm-neo",
             "LLM-NEO's comparison (SFT, LoRA, full KD, LLM-NEO) in miniature on the embedded distillation task, over seeds; resumable.")
         {
             models, train, epochs, evalCount, seeds, conditions, results, plot, rank, batch, kd, temperature, lr, lrFull, curveEvery,
-        }.WithExample("neo neo-experiment --seeds 1,2,3 --plot docs/images/neo-experiment.png");
+        }.WithExample("./build.sh sample PaperExperiments llm-neo --seeds 1,2,3 --plot docs/images/neo-experiment.png");
         command.SetWork((parse, console, cancellation) =>
         {
             var chosen = NeoCondition.Parse(parse.GetValue(conditions)!);

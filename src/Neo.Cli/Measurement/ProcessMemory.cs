@@ -1,4 +1,4 @@
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Cli.Measurement;
 
 /// <summary>This process's resident memory from /proc/self/status (Linux only; null elsewhere).</summary>
 internal static class ProcessMemory

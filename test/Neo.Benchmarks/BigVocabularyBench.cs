@@ -2,7 +2,7 @@ using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
 using Microsoft.ML.Neo.Modeling;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// The loss at Llama 3's vocabulary: a tiny Llama 3-shaped pair (vocabulary 128,256, 2 layers, student hidden 256,
@@ -10,7 +10,7 @@ namespace Neo.Cli.Benchmarks;
 /// (unchunked) and in chunks of a few sizes, in float32 and bfloat16. For each it prints tokens/s, the per-step time
 /// split and the peak memory a step adds above what the process held when the counted steps began (weights and
 /// optimizer state): with bodies this small, that increment is the loss's own memory (logits, softmaxes, gradients).
-///   neo bench --vocab-only [--vocab-steps 4] [--chunks 4096,1024,256,64] [--vocab-precisions float32,bfloat16]
+///   neo-bench train --vocab-only [--vocab-steps 4] [--chunks 4096,1024,256,64] [--vocab-precisions float32,bfloat16]
 /// </summary>
 internal static class BigVocabularyBench
 {

@@ -7,15 +7,14 @@ using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Evaluation;
 using Microsoft.ML.Neo.Generation;
 
-using Neo.Cli.Experiments;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Commands;
+namespace PaperExperiments;
 
 /// <summary>
 /// The response-priming paper's table, in miniature:
-///   priming-experiment [--task styled|arithmetic] [--train 16000] [--seeds 1,2,3] [--conditions ...] [--results F] [--plot F]
+///   PaperExperiments response-priming [--task styled|arithmetic] [--train 16000] [--seeds 1,2,3] [--conditions ...] [--results F] [--plot F]
 /// Conditions: no distillation, fine-tune only (KdWeight 0), base KD (no priming), Teacher, Ground Truth, Confidence,
 /// and optionally Ground Truth with the answer; each trained with every seed (adapter initialisation and shuffling) and
 /// reported as mean ± sd of held-out answer accuracy, with a PNG of held-out loss curves. On the distillation task
@@ -24,7 +23,7 @@ namespace Neo.Cli.Commands;
 /// second and third seeds of a condition do not run the teacher again. Each finished run is appended to the results
 /// file, and a rerun skips the runs it already holds, so an interrupted experiment continues where it stopped.
 /// </summary>
-internal static class PrimingExperimentCommand
+internal static class ResponsePrimingCommand
 {
     private sealed class Row
     {
@@ -66,12 +65,12 @@ internal static class PrimingExperimentCommand
         var temperatureOption = With("--temperature", 1.0, "Temperature.");
         var lrOption = With("--lr", 2e-3, "Learning rate.");
         var curveOption = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
-        var command = new Command("priming-experiment",
+        var command = new Command("response-priming",
             "The response-priming paper's table in miniature on an embedded task (mean and sd over seeds; resumable).")
         {
             modelsOption, taskOption, trainOption, evalOption, seedsOption, conditionsOption, resultsOption, plotOption, cacheOption, topKOption,
             rankOption, batchOption, kdOption, temperatureOption, lrOption, curveOption,
-        }.WithExample("neo priming-experiment --seeds 1,2,3 --plot docs/images/priming-experiment.png");
+        }.WithExample("./build.sh sample PaperExperiments response-priming --seeds 1,2,3 --plot docs/images/priming-experiment.png");
         command.SetWork((parse, console, cancellation) =>
         {
             var chosen = parse.GetValue(conditionsOption)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

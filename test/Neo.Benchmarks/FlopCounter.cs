@@ -1,6 +1,6 @@
 using Microsoft.ML.Neo.Modeling;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Model FLOPs per trained token, counted from the architecture (matmuls only; norms, softmax and activations are

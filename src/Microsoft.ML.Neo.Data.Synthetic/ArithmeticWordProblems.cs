@@ -1,3 +1,5 @@
+using Microsoft.ML.Neo.Data;
+
 namespace Microsoft.ML.Neo.Data.Synthetic;
 
 /// <summary>
@@ -32,7 +34,8 @@ public static class ArithmeticWordProblems
         return problems;
     }
 
-    public static string FormatPrompt(string question) => $"Question: {question}\nAnswer:";
+    /// <summary>The prompt of a question, in the GSM8K rows' format (<see cref="Gsm8kLoader.FormatPrompt"/>).</summary>
+    public static string FormatPrompt(string question) => Gsm8kLoader.FormatPrompt(question);
 
     /// <summary>Every word the templates use, for building a tokenizer whose pieces cover them.</summary>
     public static IEnumerable<string> Vocabulary()

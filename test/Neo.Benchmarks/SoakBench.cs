@@ -7,18 +7,18 @@ using Neo.Cli.Terminal;
 
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Counts native crashes in many short distillations (the settings under which libtorch's "unknown scalar type" crash
 /// was seen: the embedded styled pair, logit KD, LoRA rank 8), each in its own process so that a crash that kills the
 /// process is counted too.
-///   neo bench-soak [--runs 20] [--steps 200] [--gc-stress]
+///   neo-bench soak [--runs 20] [--steps 200] [--gc-stress]
 /// <c>--gc-stress</c> runs a thread that forces garbage collections and finalizers without pause, which makes the race
 /// between a finalizer and a native call that TorchSharp leaves open thousands of times likelier than in normal runs:
 /// a measurement that finishes in minutes instead of days.
 /// </summary>
-internal static class BenchSoakCommand
+internal static class SoakBench
 {
     private const int ScalarCrashExit = 70, OtherFailureExit = 71;
     private const string StepLine = "step "; // the child reports each finished step, so a run that dies counts what it did
@@ -30,11 +30,11 @@ internal static class BenchSoakCommand
         var gcStress = With("--gc-stress", false, "Force garbage collections continuously during each run (amplifies the finalizer race).");
         var phase = With("--phase", "all", "all: run and count; run: one distillation (the child's part).").AcceptOnlyFromAmong("all", "run");
         var seed = With("--seed", 1, "Seed of the one distillation (--phase run).");
-        var command = new Command("bench-soak",
+        var command = new Command("soak",
             "Counts native crashes (libtorch's scalar race) over many short distillations, each in its own process, and reports the rate per 1,000 steps with a 95% upper bound.")
         {
             runs, steps, gcStress, phase, seed,
-        }.WithExample("neo bench-soak --runs 20 --steps 200 --gc-stress");
+        }.WithExample("neo-bench soak --runs 20 --steps 200 --gc-stress");
         command.SetWork((parse, console, _) => parse.GetValue(phase) == "run"
             ? RunOne(parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(gcStress))
             : RunAll(parse.GetValue(runs), parse.GetValue(steps), parse.GetValue(gcStress)));
@@ -49,7 +49,7 @@ internal static class BenchSoakCommand
         var clock = Stopwatch.StartNew();
         for (int run = 1; run <= runs; run++)
         {
-            using var child = NeoChild.Start(new[] { "bench-soak", "--phase", "run", "--seed", run.ToString(), "--steps", steps.ToString(),
+            using var child = NeoChild.Start(new[] { "soak", "--phase", "run", "--seed", run.ToString(), "--steps", steps.ToString(),
                 "--gc-stress", gcStress ? "true" : "false" }, redirectErrors: true);
             var errors = child.StandardError.ReadToEndAsync();
             string output = child.StandardOutput.ReadToEnd();
@@ -116,7 +116,7 @@ internal static class BenchSoakCommand
             using var model = ml.Transforms.NeoDistill(options).Fit(data);
             return ExitCodes.Success;
         }
-        catch (Exception e) when (Terminal.NativeRetry.IsScalarRace(e))
+        catch (Exception e) when (NativeRetry.IsScalarRace(e))
         {
             // The message, then where in managed code the call came from (the frames name the operation that raced).
             Console.WriteLine(e.Message.Split('\n')[0] + " at " + string.Join(" < ", (e.StackTrace ?? "").Split('\n')

@@ -1,7 +1,7 @@
 using Microsoft.ML.Neo;
 
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Whether the benchmarks measure bf16 on this CPU. Without native bf16 instructions libtorch emulates it at about

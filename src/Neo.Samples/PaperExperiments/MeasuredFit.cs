@@ -1,10 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Distillation;
-using Neo.Cli.Benchmarks;
+using Neo.Cli.Measurement;
 using Neo.Cli.Terminal;
 
-namespace Neo.Cli.Experiments;
+namespace PaperExperiments;
 
 /// <summary>
 /// One training run of an experiment, measured: a progress bar, the held-out loss every few steps (the learning

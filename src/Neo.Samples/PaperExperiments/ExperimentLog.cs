@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Neo.Cli.Experiments;
+namespace PaperExperiments;
 
 /// <summary>One finished training run of an experiment.</summary>
 /// <param name="Condition">The row of the table it belongs to.</param>

@@ -10,17 +10,17 @@ using Microsoft.ML.Neo.Server;
 using static Neo.Cli.Commands.CommonOptions;
 using static TorchSharp.torch;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Scoring throughput of a teacher served by NeoServer on loopback against the same teacher in this process, and the
 /// size of the top-K score cache per response token.
-///   neo bench-served [--examples 64] [--concurrency 4] [--repeats 3]
+///   neo-bench served [--examples 64] [--concurrency 4] [--repeats 3]
 /// Both sides fill a score cache through the teacher seam (ITeacher.ScoreTopK): locally in padded batches of 16, served
 /// as one request per example with N in flight. The ratio is measured within one run, repeated; min and median are
 /// reported.
 /// </summary>
-internal static class BenchServedCommand
+internal static class ServedBench
 {
     // A teacher big enough that a forward pass outweighs the HTTP and JSON work (about 25 M parameters).
     private static ModelConfig Teacher(int vocabulary) => new()
@@ -34,16 +34,16 @@ internal static class BenchServedCommand
         var examples = With("--examples", 64, "Examples scored per measurement.");
         var concurrency = With("--concurrency", 4, "Requests in flight to the server.");
         var repeats = With("--repeats", 3, "Measurements of each side.");
-        var command = new Command("bench-served",
+        var command = new Command("served",
             "Scoring throughput through NeoServer on loopback vs the same teacher in process, and score-cache bytes per token at K = 20 and 64.")
         {
             examples, concurrency, repeats,
-        }.WithExample("neo bench-served --examples 64 --concurrency 4");
+        }.WithExample("neo-bench served --examples 64 --concurrency 4");
         command.SetWork((parse, console, _) => Run(console, parse.GetValue(examples), parse.GetValue(concurrency), parse.GetValue(repeats)));
         return command;
     }
 
-    private static int Run(Terminal.CliConsole console, int count, int concurrency, int repeats)
+    private static int Run(CliConsole console, int count, int concurrency, int repeats)
     {
         string root = Path.Combine(Path.GetTempPath(), "neo-bench-served", Guid.NewGuid().ToString("N"));
         try

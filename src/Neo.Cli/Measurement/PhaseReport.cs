@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Training;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Cli.Measurement;
 
 /// <summary>What one measured training run gives a benchmark table: steady throughput, the time split and memory.</summary>
 /// <param name="TokensPerSecond">Training tokens per second between the first counted step and the last.</param>

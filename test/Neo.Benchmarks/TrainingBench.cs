@@ -8,17 +8,17 @@ using static TorchSharp.torch;
 using Neo.Cli.Terminal;
 using static Neo.Cli.Commands.CommonOptions;
 
-namespace Neo.Cli.Benchmarks;
+namespace Neo.Benchmarks;
 
 /// <summary>
 /// Training throughput, model FLOP utilisation (MFU) and the per-step time split for the reference configuration in
 /// docs/performance.md, in float32 and bfloat16 in the same run, beside the fp32 and bf16 matmul peaks measured in it;
 /// then the big-vocabulary loss case (<see cref="BigVocabularyBench"/>).
 /// and the activation-checkpointing case (<see cref="CheckpointingBench"/>).
-///   neo bench [--steps 40] [--repeats 3] [--batch 16] [--rank 16] [--skip-vocab] [--vocab-only] [--skip-checkpointing]
+///   neo-bench train [--steps 40] [--repeats 3] [--batch 16] [--rank 16] [--skip-vocab] [--vocab-only] [--skip-checkpointing]
 ///         [--checkpointing-only] [--matmul] [--threads N]
 /// </summary>
-internal static class BenchCommand
+internal static class TrainingBench
 {
     // The reference configuration (docs/performance.md): a 4-layer, hidden-256 student and a 4-layer, hidden-512 teacher.
     private static ModelConfig Student(int vocab) => new()
@@ -45,12 +45,12 @@ internal static class BenchCommand
         var chunks = With("--chunks", "4096,1024,256,64", "Loss chunk sizes (rows) of the big-vocabulary case.");
         var vocabPrecisions = With("--vocab-precisions", "float32,bfloat16", "Precisions of the big-vocabulary case.");
         var checkpointingSteps = With("--checkpointing-steps", 3, "Measured steps per activation-checkpointing variant.");
-        var command = new Command("bench",
+        var command = new Command("train",
             "Training throughput and MFU against the fp32 and bf16 matmul peaks measured in the same run, the per-step time split, the big-vocabulary chunked loss and activation checkpointing (about 15 minutes on 2 cores).")
         {
             steps, repeats, batch, rank, skipVocab, vocabOnly, skipCheckpointing, checkpointingOnly, matmul, threads, vocabSteps, chunks,
             vocabPrecisions, checkpointingSteps,
-        }.WithExample("neo bench --steps 40 --repeats 3");
+        }.WithExample("neo-bench train --steps 40 --repeats 3");
         command.SetWork((parse, console, _) =>
         {
             string flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags")) ?? "" : "";
@@ -167,7 +167,7 @@ internal static class BenchCommand
     private static RunMeasurement FullTraining(int vocab, List<WordProblem> problems, int steps, int batch)
     {
         var recorder = new PhaseRecorder(skip: 5);
-        using var model = EmbeddedTask.TrainFromScratch(Student(vocab), problems, epochs: 1, batchSize: batch, learningRate: 1e-3,
+        using var model = EmbeddedTraining.TrainFromScratch(Student(vocab), problems.Select(p => (p.Prompt, p.Solution)).ToList(), epochs: 1, batchSize: batch, learningRate: 1e-3,
             seed: 1, progress: recorder, maxSteps: steps + 5);
         return recorder.Measure();
     }
