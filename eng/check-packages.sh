@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the packed packages the way a user meets them, outside this repository:
-#   - packs Microsoft.ML.Neo, Microsoft.ML.Neo.Cpu.Linux, Microsoft.ML.Neo.Cpu and the neo tool into a folder feed;
+#   - packs Microsoft.ML.Neo, its natives packages, Server, Sweeps, Data.Synthetic and the neo tool into a folder feed;
 #   - creates a console app with `dotnet new console` + `dotnet add package Microsoft.ML.Neo.Cpu.Linux`, then:
 #     dotnet build -o out, fit -> save zip -> load in a fresh process -> predict, and the same from
 #     `dotnet publish` framework-dependent and self-contained linux-x64;
@@ -38,7 +38,7 @@ finish() {
 
 # Packages with this version must come from this feed, not from an earlier run's copies in the NuGet cache.
 cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server; do rm -rf "${cache%/}/$id/$version"; done
+for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server microsoft.ml.neo.sweeps microsoft.ml.neo.data.synthetic; do rm -rf "${cache%/}/$id/$version"; done
 # The checks restore into a NuGet folder of their own, with the user's cache as a read-only fallback for everything
 # else (TorchSharp, libtorch: nothing is copied). The user's cache never receives these packages, so a later
 # `dotnet add package` of a new local pack cannot be served a copy left here by the checks.
@@ -118,6 +118,10 @@ check "Microsoft.ML.Neo.Sweeps packs with its README; Microsoft.ML.Neo needs nei
   unzip -l '$feed/Microsoft.ML.Neo.Sweeps.$version.nupkg' | grep -q README.md &&
   unzip -p '$feed/Microsoft.ML.Neo.Sweeps.$version.nupkg' Microsoft.ML.Neo.Sweeps.nuspec | grep -q 'Microsoft.ML.FastTree' &&
   ! unzip -p '$feed/Microsoft.ML.Neo.$version.nupkg' Microsoft.ML.Neo.nuspec | grep -qiE 'FastTree|ScottPlot'"
+check "Microsoft.ML.Neo.Data.Synthetic packs with its README; the core package carries no task generator" bash -c "
+  unzip -l '$feed/Microsoft.ML.Neo.Data.Synthetic.$version.nupkg' | grep -q README.md &&
+  unzip -p '$feed/Microsoft.ML.Neo.Data.Synthetic.$version.nupkg' lib/net10.0/Microsoft.ML.Neo.Data.Synthetic.dll | grep -qa StyledWordProblems &&
+  ! unzip -p '$feed/Microsoft.ML.Neo.$version.nupkg' lib/net10.0/Microsoft.ML.Neo.dll | grep -qa StyledWordProblems"
 # A served teacher end to end: neo serve on a free loopback port, neo distill --teacher-url against it, Ctrl+C stops the server.
 check "neo serve + neo distill --teacher-url over loopback, both at their defaults; Ctrl+C stops the server" bash -c "
   set -m
@@ -126,7 +130,7 @@ check "neo serve + neo distill --teacher-url over loopback, both at their defaul
   url=\$(grep -o 'at http://[^ ]*' '$work/serve.txt' | head -1 | cut -c4-)
   '$neo' distill --teacher-url \$url --student '$models/student' --data '$data' --batch 8 --rank 4 --out '$work/served.zip' --precision float32 --json > '$work/served.json'
   rc=\$?; kill -INT \$pid; wait \$pid; cat '$work/serve.txt' '$work/served.json'
-  [ \$rc -eq 0 ] && grep -q '\"steps\": 2' '$work/served.json' && [ -f '$work/served.zip.teacher-cache/teacher-scores.bin' ] && grep -q 'stopped: 16 completions' '$work/serve.txt'"
+  [ \$rc -eq 0 ] && grep -q '\"steps\": 2' '$work/served.json' && [ -f '$work/served.zip.checkpoint.teacher-cache/teacher-scores.bin' ] && grep -q 'stopped: 16 completions' '$work/serve.txt'"
 # set -m: without job control, bash starts background commands with SIGINT ignored, and Ctrl+C could not reach neo.
 check "Ctrl+C stops neo distill with exit code 130 and keeps the checkpoint; the same command continues" bash -c "
   set -m
@@ -137,7 +141,7 @@ check "Ctrl+C stops neo distill with exit code 130 and keeps the checkpoint; the
   [ \$rc -eq 130 ] && [ -f '$work/int.zip.checkpoint/trainer_state.json' ] &&
   '$neo' \"\${args[@]}\" | tee '$work/int2.txt' | grep -q 'continuing from the checkpoint' && [ -f '$work/int.zip' ]"
 check "the user's NuGet cache holds none of the packages the checks restored" bash -c "
-  for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server; do
+  for id in microsoft.ml.neo microsoft.ml.neo.cpu.linux microsoft.ml.neo.cpu microsoft.ml.neo.cli microsoft.ml.neo.server microsoft.ml.neo.sweeps microsoft.ml.neo.data.synthetic; do
     [ ! -e '${cache%/}/'\$id/'$version' ] || { echo \"left in the user's cache: \$id $version\"; exit 1; }
   done"
 finish

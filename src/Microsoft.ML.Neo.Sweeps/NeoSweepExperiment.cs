@@ -268,14 +268,8 @@ public sealed class NeoSweepExperiment
         metric = metric.ToString(), maximize = Maximize, options = JsonSerializer.Serialize(baseOptions),
     });
 
-    // The steps a trial will take: batches per epoch times epochs, capped by MaxSteps (rows too long for the
-    // student's context, which training leaves out, can make it a little less; all trials count alike).
-    private int TotalSteps(NeoDistillOptions options)
-    {
-        trainRows ??= RowCount(train!);
-        int steps = (int)((trainRows.Value + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
-        return options.MaxSteps > 0 ? Math.Min(steps, options.MaxSteps) : steps;
-    }
+    // The steps a trial will take, as Fit counts them.
+    private int TotalSteps(NeoDistillOptions options) => options.StepsFor(trainRows ??= RowCount(train!));
 
     // What the data view knows of its size, or a count through a cursor that reads no column.
     private static long RowCount(IDataView data)

@@ -23,7 +23,8 @@ public sealed class NeoDistillOptions
     /// <summary>
     /// A teacher on an OpenAI-compatible server (vLLM, SGLang, NeoServer, ...) instead of <see cref="TeacherModelPath"/>:
     /// it scores examples for logit KD (top <see cref="TeacherScoreTopK"/> prompt logprobs) and writes responses for
-    /// Sequence mode. Needs <see cref="TeacherCacheDirectory"/>, where its answers are kept. Null (default): none.
+    /// Sequence mode. Needs <see cref="TeacherCacheDirectory"/> or <see cref="CheckpointDirectory"/>: its answers are
+    /// kept in the cache. Null (default): none.
     /// </summary>
     public TeacherEndpoint? TeacherEndpoint { get; set; }
 
@@ -81,9 +82,21 @@ public sealed class NeoDistillOptions
     /// Folder of a file-backed cache of what the teacher computes, shared by runs and sweeps: its generations (Sequence
     /// mode) and, when KdWeight &gt; 0, its top-<see cref="TeacherScoreTopK"/> logits on every response token. Entries for
     /// the same teacher files, teacher tokens and settings are read back instead of recomputed, so a repeated run does not
-    /// run the teacher at all. Null (default): no cache, the teacher runs online.
+    /// run the teacher at all. Null (default): for a teacher in this process, no cache (it runs online); for a served
+    /// teacher, which always needs one, the folder beside the checkpoints, <see cref="CheckpointDirectory"/> +
+    /// <c>.teacher-cache</c> (so <c>neo distill --out student.zip</c> keeps it in <c>student.zip.checkpoint.teacher-cache</c>).
     /// </summary>
     public string? TeacherCacheDirectory { get; set; }
+
+    /// <summary>
+    /// The cache folder the run uses: <see cref="TeacherCacheDirectory"/>, or for a served teacher without one, the
+    /// folder beside the checkpoints. The one place this default is decided.
+    /// </summary>
+    internal string? ResolvedTeacherCacheDirectory =>
+        !string.IsNullOrWhiteSpace(TeacherCacheDirectory) ? TeacherCacheDirectory
+        : (TeacherEndpoint is not null || TeacherChatClient is not null) && !string.IsNullOrWhiteSpace(CheckpointDirectory)
+            ? Path.TrimEndingDirectorySeparator(CheckpointDirectory) + ".teacher-cache"
+            : null;
 
     /// <summary>
     /// With <see cref="TeacherCacheDirectory"/> and KdWeight &gt; 0: how many of the teacher's logits per response position
@@ -362,14 +375,27 @@ public sealed class NeoDistillOptions
             throw new ArgumentException("NeoDistillOptions.TeacherModelPath and a served teacher (TeacherEndpoint or TeacherChatClient) are both set; " +
                 "choose one: clear TeacherModelPath to use the server, or the endpoint to use the folder.", nameof(TeacherModelPath));
         TeacherEndpoint?.Validate();
-        if (string.IsNullOrWhiteSpace(TeacherCacheDirectory))
-            throw new ArgumentException("A served teacher needs NeoDistillOptions.TeacherCacheDirectory: its answers are kept there, so a run that " +
-                "stops resumes without asking the server again.", nameof(TeacherCacheDirectory));
+        if (ResolvedTeacherCacheDirectory is null)
+            throw new ArgumentException("A served teacher needs NeoDistillOptions.TeacherCacheDirectory (or a CheckpointDirectory, beside which " +
+                "the cache is then kept): its answers are kept there, so a run that stops resumes without asking the server again.", nameof(TeacherCacheDirectory));
         if (TeacherEndpoint is null && KdWeight > 0)
             throw new ArgumentException("NeoDistillOptions.TeacherChatClient writes responses but gives no logits, and KdWeight > 0 asks for them; " +
                 "set KdWeight = 0 with Mode = Sequence, or add a TeacherEndpoint whose server returns prompt_logprobs (vLLM, NeoServer).", nameof(KdWeight));
         if (TeacherEndpoint is null && Mode != DistillationMode.Sequence)
             throw new ArgumentException("NeoDistillOptions.TeacherChatClient is used in Sequence mode only (it writes the responses); set Mode = Sequence.", nameof(Mode));
+    }
+
+    /// <summary>
+    /// How many optimizer steps Fit takes on <paramref name="trainingRows"/> rows with these options: batches per
+    /// epoch times <see cref="Epochs"/>, capped by <see cref="MaxSteps"/>. Rows too long for the student's context are
+    /// left out of training, which can make the run a little shorter. For schedules around a run (validation spacing,
+    /// sweeps' stopping points).
+    /// </summary>
+    public int StepsFor(long trainingRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(trainingRows);
+        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
+        return Training.StepCount.Total(Training.StepCount.PerEpoch(trainingRows, BatchSize), Epochs, MaxSteps);
     }
 
     internal LoraSettings ToLoraSettings() => new()
@@ -381,7 +407,7 @@ public sealed class NeoDistillOptions
     internal DistillationPlan ToPlan() => new()
     {
         StudentModelPath = StudentModelPath,
-        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, TeacherCacheDirectory, ResolvedTopK)
+        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient,
         },

@@ -48,8 +48,7 @@ internal sealed class CausalLMTrainer
         var named = student.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         var trainable = named.Select(p => p.parameter).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("The student has no trainable parameters.");
-        int totalSteps = batches.StepsPerEpoch * settings.Epochs;
-        if (settings.MaxSteps > 0) totalSteps = Math.Min(totalSteps, settings.MaxSteps);
+        int totalSteps = StepCount.Total(batches.StepsPerEpoch, settings.Epochs, settings.MaxSteps);
         if (totalSteps == 0) return null;
         int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
 

@@ -18,7 +18,7 @@ internal sealed class ShuffledExampleBatches : IBatchSource
         shuffler = new Random(seed);
     }
 
-    public int StepsPerEpoch => (examples.Count + batchSize - 1) / batchSize;
+    public int StepsPerEpoch => StepCount.PerEpoch(examples.Count, batchSize);
 
     public IEnumerable<IReadOnlyList<EncodedExample>> Epoch(int epoch)
     {

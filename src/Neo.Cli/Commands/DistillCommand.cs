@@ -27,7 +27,7 @@ internal static class DistillCommand
         var teacherKeyEnv = Optional<string?>("--teacher-api-key-env", "Name of the environment variable holding the served teacher's API key.");
         var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
         var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
-        var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: the zip's path + \".teacher-cache\").");
+        var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: beside the checkpoints, the --checkpoints folder + \".teacher-cache\", so student.zip.checkpoint.teacher-cache).");
         var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTeacherTopK}; with --teacher-url {NeoDistillOptions.ServedTeacherTopK}, " +
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
@@ -82,7 +82,7 @@ internal static class DistillCommand
             var options = new NeoDistillOptions
             {
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
-                TeacherCacheDirectory = parse.GetValue(teacherCache) ?? (endpoint is null ? null : zip + ".teacher-cache"),
+                TeacherCacheDirectory = parse.GetValue(teacherCache),
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),

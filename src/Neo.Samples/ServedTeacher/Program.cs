@@ -46,7 +46,7 @@ try
             ApiKeyEnvironmentVariable = Environment.GetEnvironmentVariable("TEACHER_API_KEY") is null ? null : "TEACHER_API_KEY",
             MaxConcurrency = 4,
         },
-        TeacherCacheDirectory = "teacher-cache",                 // required: every answer lands here
+        TeacherCacheDirectory = "teacher-cache",                 // every answer lands here (default: CheckpointDirectory + ".teacher-cache")
         TeacherScoreTopK = 20,                                   // prompt_logprobs per position the server allows
         KdWeight = 0.5f, Temperature = 2f, LearningRate = 2e-3f, BatchSize = 8, MaxSteps = maxSteps, Seed = 1,
     };

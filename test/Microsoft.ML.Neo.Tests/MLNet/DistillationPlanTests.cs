@@ -39,4 +39,37 @@ public sealed class DistillationPlanTests
         Assert.AreEqual(options.CheckpointEverySteps, plan.Optimization.CheckpointEverySteps);
         Assert.IsNull(plan.Validation);
     }
+
+    [TestMethod]
+    public void AServedTeacherWithoutACacheFolderKeepsItsAnswersBesideTheCheckpoints()
+    {
+        var served = Served();
+        served.TeacherCacheDirectory = null;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(served.Validate).Message, "or a CheckpointDirectory");
+        served.CheckpointDirectory = Path.Combine("runs", "student.zip.checkpoint") + Path.DirectorySeparatorChar;
+        served.Validate();
+        Assert.AreEqual(Path.Combine("runs", "student.zip.checkpoint.teacher-cache"), served.ToPlan().Teacher.CacheDirectory);
+        served.TeacherCacheDirectory = "mine";
+        Assert.AreEqual("mine", served.ToPlan().Teacher.CacheDirectory, "a folder the user names wins");
+
+        var local = Local();
+        local.CheckpointDirectory = "student.zip.checkpoint";
+        Assert.IsNull(local.ToPlan().Teacher.CacheDirectory, "a local teacher runs online unless asked to cache");
+    }
+
+    [TestMethod]
+    public void StepsForCountsBatchesPerEpochTimesEpochsCappedByMaxSteps()
+    {
+        var options = Local();
+        options.BatchSize = 8;
+        options.Epochs = 2;
+        Assert.AreEqual(6, options.StepsFor(20), "20 rows: 3 batches (the last one short) per epoch");
+        Assert.AreEqual(0, options.StepsFor(0));
+        options.MaxSteps = 5;
+        Assert.AreEqual(5, options.StepsFor(20));
+        options.MaxSteps = 50;
+        Assert.AreEqual(6, options.StepsFor(20), "a cap above the run's length changes nothing");
+        options.BatchSize = 0;
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => options.StepsFor(20));
+    }
 }
