@@ -21,13 +21,13 @@ namespace Neo.Benchmarks;
 internal static class TrainingBench
 {
     // The reference configuration (docs/performance.md): a 4-layer, hidden-256 student and a 4-layer, hidden-512 teacher.
-    private static ModelConfig Student(int vocab) => new()
+    internal static ModelConfig Student(int vocab) => new()
     {
         VocabSize = vocab, HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8,
         NumKeyValueHeads = 4, MaxPositionEmbeddings = 256, TieWordEmbeddings = true, BosTokenId = 1, EosTokenId = 2,
     };
 
-    private static ModelConfig Teacher(int vocab) => Student(vocab) with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
+    internal static ModelConfig Teacher(int vocab) => Student(vocab) with { HiddenSize = 512, IntermediateSize = 1376, TieWordEmbeddings = false };
 
     public static Command Create()
     {

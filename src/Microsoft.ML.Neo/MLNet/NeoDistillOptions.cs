@@ -219,14 +219,50 @@ public sealed class NeoDistillOptions
     /// <summary>Peak AdamW learning rate, in (0, 1]. For large models LoRA usually wants about 10× a full fine-tune's rate; sweep it on small ones. Default 2e-4.</summary>
     public float LearningRate { get; set; } = 2e-4f;
 
+    /// <summary>
+    /// Share of the run's steps over which the learning rate rises linearly from near 0 to <see cref="LearningRate"/>,
+    /// 0 to 1 (0: no warm-up). Default 0.05.
+    /// </summary>
+    public double WarmupFraction { get; set; } = 0.05;
+
+    /// <summary>How the learning rate moves after the warm-up: <see cref="LearningRateSchedule.Cosine"/> (default, down to
+    /// 10 % of the peak), <see cref="LearningRateSchedule.Linear"/> (towards 0) or <see cref="LearningRateSchedule.Constant"/>.</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine;
+
+    /// <summary>
+    /// Gradients are scaled down so their global L2 norm is at most this, above 0; <see cref="double.PositiveInfinity"/>
+    /// turns clipping off (the norm is still measured and reported to the non-finite guard). Default 1.0.
+    /// </summary>
+    public double MaxGradientNorm { get; set; } = 1.0;
+
+    /// <summary>AdamW's decay rate of the gradients' running mean (β₁), in [0, 1). Default 0.9.</summary>
+    public double AdamBeta1 { get; set; } = 0.9;
+
+    /// <summary>AdamW's decay rate of the squared gradients' running mean (β₂), in [0, 1). Default 0.999.</summary>
+    public double AdamBeta2 { get; set; } = 0.999;
+
+    /// <summary>AdamW's term added to the denominator for stability (ε), above 0 and at most 1. Default 1e-8.</summary>
+    public double AdamEpsilon { get; set; } = 1e-8;
+
     /// <summary>AdamW decoupled weight decay of the adapters, in [0, 1). Default 0.</summary>
     public float WeightDecay { get; set; }
 
     /// <summary>Passes over the data, 1 to 1000. Default 1.</summary>
     public int Epochs { get; set; } = 1;
 
-    /// <summary>Examples per optimizer step, 1 to 4096. Default 8.</summary>
+    /// <summary>Examples per optimizer step, 1 to 4096. Default 8. See <see cref="MicroBatchSize"/> to fit a large one in memory.</summary>
     public int BatchSize { get; set; } = 8;
+
+    /// <summary>
+    /// Gradient accumulation: examples per forward and backward pass, 0 or 1 to <see cref="BatchSize"/>. A step's
+    /// <see cref="BatchSize"/> examples run in micro-batches of this many (the last may be smaller), and their gradients
+    /// are summed before the one optimizer step. Each micro-batch's loss is averaged over the whole step's response
+    /// tokens, so the update is the full batch's (equal up to float rounding) while peak memory follows the
+    /// micro-batch. <c>BatchSize = 64, MicroBatchSize = 4</c> is Hugging Face's per-device batch 4 with 16 accumulation
+    /// steps. Steps, progress and checkpoints count optimizer steps; a run may resume from its checkpoint with another
+    /// micro-batch (a smaller one after running out of memory). 0 (default): the whole batch in one pass.
+    /// </summary>
+    public int MicroBatchSize { get; set; }
 
     /// <summary>Stop after this many optimizer steps even if epochs remain; 0 (default) means no limit.</summary>
     public int MaxSteps { get; set; }
@@ -351,6 +387,14 @@ public sealed class NeoDistillOptions
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
         Require(ValidationEverySteps is >= 0 and <= 1_000_000, nameof(ValidationEverySteps), ValidationEverySteps, "between 0 (ten per run) and 1000000");
         Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
+        Require(WarmupFraction is >= 0 and <= 1, nameof(WarmupFraction), WarmupFraction, "between 0 and 1");
+        Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, "Cosine, Linear or Constant");
+        Require(MaxGradientNorm > 0 && !double.IsNaN(MaxGradientNorm), nameof(MaxGradientNorm), MaxGradientNorm, "above 0 (double.PositiveInfinity: no clipping)");
+        Require(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "in [0, 1)");
+        Require(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "in [0, 1)");
+        Require(AdamEpsilon is > 0 and <= 1, nameof(AdamEpsilon), AdamEpsilon, "above 0 and at most 1");
+        Require(MicroBatchSize >= 0 && MicroBatchSize <= BatchSize, nameof(MicroBatchSize), MicroBatchSize,
+            $"0 (the whole batch in one pass) or between 1 and BatchSize ({BatchSize})");
         Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
         Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");
         Require(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "at least 1");
@@ -419,7 +463,8 @@ public sealed class NeoDistillOptions
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
         Optimization = new TrainerSettings
         {
-            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, WeightDecay = WeightDecay, Seed = Seed,
+            Epochs = Epochs, BatchSize = BatchSize, MicroBatchSize = MicroBatchSize, LearningRate = LearningRate,
+            WarmupFraction = WarmupFraction, Schedule = Schedule, MaxGradNorm = MaxGradientNorm, Beta1 = AdamBeta1, Beta2 = AdamBeta2, Epsilon = AdamEpsilon, WeightDecay = WeightDecay, Seed = Seed,
             MaxSteps = MaxSteps, CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
             MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps,
         },

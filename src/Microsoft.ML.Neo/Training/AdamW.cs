@@ -6,20 +6,22 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Training;
 
 /// <summary>
-/// AdamW (Loshchilov and Hutter; PyTorch's default form: β = (0.9, 0.999), ε = 1e-8, decoupled weight decay, bias
-/// correction). Written here rather than taken from TorchSharp because TorchSharp's AdamW creates short-lived scalars on
+/// AdamW (Loshchilov and Hutter, in PyTorch's form: decoupled weight decay, bias correction; β = (0.9, 0.999) and
+/// ε = 1e-8 unless given). Written here rather than taken from TorchSharp because TorchSharp's AdamW creates short-lived scalars on
 /// every parameter at every step that a garbage collection can free mid-call (see <see cref="KeptScalars"/>); this one
 /// holds each step's scalars until the step ends. Its state (both moments and the step count) saves to safetensors.
 /// </summary>
 internal sealed class AdamW : IDisposable
 {
-    private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    private readonly double Beta1, Beta2, Epsilon;
     private readonly IReadOnlyList<(string Name, Parameter Parameter)> parameters;
     private readonly Tensor[] firstMoments, secondMoments;
     private readonly double weightDecay;
 
-    public AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters, double learningRate, double weightDecay)
+    public AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters, double learningRate, double weightDecay,
+        double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
     {
+        (Beta1, Beta2, Epsilon) = (beta1, beta2, epsilon);
         this.parameters = parameters;
         this.weightDecay = weightDecay;
         LearningRate = learningRate;

@@ -7,8 +7,8 @@ namespace Microsoft.ML.Neo.Training;
 
 /// <summary>
 /// Trains the parameters of a student that require gradients (LoRA adapters, or every weight for full training)
-/// on the batches of an <see cref="IBatchSource"/>, minimising an <see cref="ITrainingObjective"/>. AdamW, warmup then
-/// cosine decay, gradient clipping. Every step runs in its own dispose scope, so memory stays flat however long the run.
+/// on the batches of an <see cref="IBatchSource"/>, minimising an <see cref="ITrainingObjective"/>. AdamW, warm-up then
+/// a cosine, linear or constant schedule, gradient clipping, gradient accumulation over micro-batches. Every step runs in its own dispose scope, so memory stays flat however long the run.
 /// </summary>
 internal sealed class CausalLMTrainer
 {
@@ -52,7 +52,7 @@ internal sealed class CausalLMTrainer
         if (totalSteps == 0) return null;
         int warmupSteps = (int)Math.Ceiling(totalSteps * settings.WarmupFraction);
 
-        using var optimizer = new AdamW(named, settings.LearningRate, settings.WeightDecay);
+        using var optimizer = new AdamW(named, settings.LearningRate, settings.WeightDecay, settings.Beta1, settings.Beta2, settings.Epsilon);
         var checkpoint = string.IsNullOrEmpty(settings.CheckpointDirectory) ? null
             : new TrainingCheckpoint(settings.CheckpointDirectory, DescribeRun(named)) { OnWarning = OnWarning };
         var clock = Stopwatch.StartNew();
@@ -109,7 +109,10 @@ internal sealed class CausalLMTrainer
                     int stepsThisRun = step - resumedAt;
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
                         tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
-                    { Phases = phases, ValidationLoss = ValidationLossAt?.Invoke(step, totalSteps) };
+                    {
+                        Phases = phases, ValidationLoss = ValidationLossAt?.Invoke(step, totalSteps),
+                        LearningRate = optimizer.LearningRate, GradientNorm = gradientNorm,
+                    };
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                     {
                         checkpoint.Save(named, optimizer, step, tokens);
@@ -131,7 +134,9 @@ internal sealed class CausalLMTrainer
     private string DescribeRun(IEnumerable<(string Name, Parameter Parameter)> named)
     {
         var description = new System.Text.StringBuilder();
-        description.Append(settings with { CheckpointDirectory = null, CheckpointEverySteps = 0 });
+        // The micro-batch changes memory, not the update (up to float rounding): a run may resume with another one,
+        // for example a smaller one after running out of memory.
+        description.Append(settings with { CheckpointDirectory = null, CheckpointEverySteps = 0, MicroBatchSize = 0 });
         description.Append(";weights=").Append(student.WeightDtype);
         description.Append(';').Append(objective.Describe());
         description.Append(batches.Describe());
@@ -140,31 +145,56 @@ internal sealed class CausalLMTrainer
     }
 
     // Applies the step only when its loss and gradient norm are finite (the next step zeroes the gradients either way);
-    // returns both.
+    // returns both. The examples run in micro-batches (all at once without accumulation), each in its own dispose
+    // scope; every micro-batch's loss is a mean over the whole step's response tokens, so their gradients add up to the
+    // whole batch's and the step is the same update whatever the micro-batch.
     private (double Loss, double CrossEntropy, double Divergence, double GradientNorm, long Tokens) Step(
         AdamW optimizer, IList<Parameter> trainable, IReadOnlyList<EncodedExample> examples, StepPhases phases)
     {
         using var scope = NewDisposeScope();
-        var batch = TokenBatch.Create(examples, padId, student.Device);
         using (phases.Time(TrainingPhase.Optimizer)) optimizer.ZeroGrad();
-        var terms = objective.Backward(student, batch, phases);
+        long stepResponseRows = TokenBatch.CountResponseTokens(examples);
+        int microBatch = settings.MicroBatchSize > 0 ? settings.MicroBatchSize : examples.Count;
+        double total = 0, crossEntropy = 0, divergence = 0;
+        long tokens = 0;
+        foreach (var part in examples.Chunk(microBatch))
+        {
+            using var microScope = NewDisposeScope();
+            var batch = TokenBatch.Create(part, padId, student.Device);
+            var terms = objective.Backward(student, batch, phases, stepResponseRows);
+            total += terms.Total;
+            crossEntropy += terms.CrossEntropy;
+            divergence += terms.Divergence;
+            tokens += batch.Inputs.numel();
+            // A non-finite part makes the step's loss non-finite: the rest would not be applied either.
+            if (!double.IsFinite(terms.Total)) break;
+        }
         double gradientNorm = double.NaN;
         using (phases.Time(TrainingPhase.Optimizer))
         {
-            if (double.IsFinite(terms.Total))
+            if (double.IsFinite(total))
             {
                 gradientNorm = nn.utils.clip_grad_norm_(trainable, settings.MaxGradNorm);
                 if (double.IsFinite(gradientNorm)) optimizer.Step();
             }
         }
-        return (terms.Total, terms.CrossEntropy, terms.Divergence, gradientNorm, batch.Inputs.numel());
+        return (total, crossEntropy, divergence, gradientNorm, tokens);
     }
 
     private double LearningRateAt(int step, int totalSteps, int warmupSteps)
     {
         if (step < warmupSteps) return settings.LearningRate * (step + 1) / warmupSteps;
-        double progress = totalSteps - warmupSteps <= 1 ? 1 : (double)(step - warmupSteps) / (totalSteps - warmupSteps - 1);
-        double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
-        return settings.LearningRate * (0.1 + 0.9 * cosine);
+        switch (settings.Schedule)
+        {
+            case LearningRateSchedule.Constant:
+                return settings.LearningRate;
+            case LearningRateSchedule.Linear:
+                // transformers' linear schedule: from the peak at the first step after the warm-up towards 0 at totalSteps.
+                return settings.LearningRate * (totalSteps - step) / Math.Max(1, totalSteps - warmupSteps);
+            default:
+                double progress = totalSteps - warmupSteps <= 1 ? 1 : (double)(step - warmupSteps) / (totalSteps - warmupSteps - 1);
+                double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+                return settings.LearningRate * (0.1 + 0.9 * cosine);
+        }
     }
 }

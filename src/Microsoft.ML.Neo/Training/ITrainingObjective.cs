@@ -18,12 +18,14 @@ internal readonly record struct LossTerms(double Total, double CrossEntropy, dou
 internal interface ITrainingObjective
 {
     /// <summary>Computes the loss of the student on one batch and backpropagates it into the trainable parameters'
-    /// gradients (which the trainer has zeroed).</summary>
+    /// gradients (which the trainer zeroed before the step's first micro-batch; later ones add to them).</summary>
     /// <param name="student">In training mode.</param>
     /// <param name="batch">Made on the student's device, in the step's dispose scope.</param>
     /// <param name="phases">Where the objective adds the time of its teacher, student, loss and backward work.</param>
-    /// <returns>The loss and its terms, as numbers.</returns>
-    LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases);
+    /// <param name="stepResponseRows">Response positions in the whole step, this batch's and its sibling micro-batches':
+    /// the loss is a mean over them, so micro-batches' losses and gradients add up to the whole batch's.</param>
+    /// <returns>This batch's share of the step's loss and of its terms, as numbers.</returns>
+    LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases, long stepResponseRows);
 
     /// <summary>The settings that shape the loss, so a checkpoint resumes only a run with the same ones.</summary>
     string Describe();

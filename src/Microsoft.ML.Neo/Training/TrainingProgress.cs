@@ -24,6 +24,12 @@ public sealed record TrainingProgress(
     /// </summary>
     public double? ValidationLoss { get; init; }
 
+    /// <summary>The learning rate this step was taken with (after the warm-up and <see cref="NeoDistillOptions.Schedule"/>).</summary>
+    public double LearningRate { get; init; }
+
+    /// <summary>The global L2 norm of this step's gradients before clipping (<see cref="NeoDistillOptions.MaxGradientNorm"/>).</summary>
+    public double GradientNorm { get; init; }
+
     public override string ToString() =>
         $"step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:F4} (ce {CrossEntropy:F4}, kd {Divergence:F4}) " +
         (ValidationLoss is double validation ? $"validation {validation:F4} " : "") +

@@ -50,7 +50,15 @@ internal static class DistillCommand
         var onPolicyTemperature = With("--on-policy-temperature", Defaults.OnPolicyTemperature, "The student's sampling temperature on on-policy steps.");
         var learningRate = With("--lr", Defaults.LearningRate, "AdamW learning rate (above 0).");
         var epochs = With("--epochs", Defaults.Epochs, "Passes over the data (1 or more).");
-        var batch = With("--batch", Defaults.BatchSize, "Sequences per step (1 or more).");
+        var batch = With("--batch", Defaults.BatchSize, "Sequences per optimizer step (1 or more).");
+        var warmup = With("--warmup", Defaults.WarmupFraction, "Share of the steps over which the learning rate warms up linearly, 0 to 1.");
+        var schedule = With("--schedule", Defaults.Schedule, "The learning rate after the warm-up: Cosine (down to 10 % of --lr), Linear (towards 0) or Constant.");
+        var maxGradNorm = With("--max-grad-norm", Defaults.MaxGradientNorm, "Clip gradients to this global norm (Infinity: no clipping).");
+        var beta1 = With("--adam-beta1", Defaults.AdamBeta1, "AdamW's beta1, in [0, 1).");
+        var beta2 = With("--adam-beta2", Defaults.AdamBeta2, "AdamW's beta2, in [0, 1).");
+        var epsilon = With("--adam-epsilon", Defaults.AdamEpsilon, "AdamW's epsilon, above 0.");
+        var microBatch = With("--micro-batch", Defaults.MicroBatchSize,
+            "Gradient accumulation: sequences per forward/backward pass, 1 to --batch (0: the whole batch). Same update, memory of the micro-batch.");
         var maxSteps = With("--max-steps", 0, "Stop after this many steps (0: no limit).");
         var maxNewTokens = With("--max-new-tokens", Defaults.MaxNewTokens, "Most tokens the saved model generates per prompt.");
         var seed = With("--seed", Defaults.Seed, "Random seed: same seed and data, same model.");
@@ -63,7 +71,7 @@ internal static class DistillCommand
         {
             teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
-            epochs, batch, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
+            epochs, batch, microBatch, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
             "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --student ./student --data train.jsonl\n" +
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
@@ -88,7 +96,9 @@ internal static class DistillCommand
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),
                 OnPolicyTemperature = parse.GetValue(onPolicyTemperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
+                BatchSize = parse.GetValue(batch), MicroBatchSize = parse.GetValue(microBatch),
+                WarmupFraction = parse.GetValue(warmup), Schedule = parse.GetValue(schedule), MaxGradientNorm = parse.GetValue(maxGradNorm),
+                AdamBeta1 = parse.GetValue(beta1), AdamBeta2 = parse.GetValue(beta2), AdamEpsilon = parse.GetValue(epsilon), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
                 Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,
             };

@@ -17,7 +17,8 @@ internal static partial class CliTerms
         ["KdWeight"] = "--kd", ["Temperature"] = "--temperature", ["Divergence"] = "--divergence", ["JsdBeta"] = "--jsd-beta",
         ["SkewAlpha"] = "--skew-alpha", ["Finetuning"] = "--finetuning", ["OnPolicyFraction"] = "--on-policy",
         ["OnPolicyTemperature"] = "--on-policy-temperature", ["LearningRate"] = "--lr", ["Epochs"] = "--epochs",
-        ["BatchSize"] = "--batch", ["MaxSteps"] = "--max-steps", ["MaxNewTokens"] = "--max-new-tokens", ["Seed"] = "--seed",
+        ["BatchSize"] = "--batch", ["MicroBatchSize"] = "--micro-batch", ["WarmupFraction"] = "--warmup", ["Schedule"] = "--schedule",
+        ["MaxGradientNorm"] = "--max-grad-norm", ["AdamBeta1"] = "--adam-beta1", ["AdamBeta2"] = "--adam-beta2", ["AdamEpsilon"] = "--adam-epsilon", ["MaxSteps"] = "--max-steps", ["MaxNewTokens"] = "--max-new-tokens", ["Seed"] = "--seed",
         ["CheckpointDirectory"] = "--checkpoints", ["CheckpointEverySteps"] = "--checkpoint-every", ["LossChunkSize"] = "--loss-chunk",
         ["Precision"] = "--precision",
     };

@@ -33,7 +33,8 @@ public sealed class CheckpointedPassTests
                 foreach (var (_, p) in LoraInjector.AdapterParameters(student)) p.normal_(0, 0.05);
             student.train();
             manual_seed(99); // the dropout masks start from the same state in both runs
-            var terms = new DistillationObjective(teacher, settings, checkpoint).Backward(student, TokenBatch.Create(examples, padId: 2), new StepPhases());
+            var batch = TokenBatch.Create(examples, padId: 2);
+            var terms = new DistillationObjective(teacher, settings, checkpoint).Backward(student, batch, new StepPhases(), batch.ResponseTokenCount);
             var gradients = LoraInjector.AdapterParameters(student).Select(p => p.Parameter.grad!.detach().clone()).ToList();
             return (terms, gradients, rand(1).item<float>());
         }

@@ -34,12 +34,14 @@ internal sealed class DistillationObjective : ITrainingObjective
         this.settings = settings;
     }
 
-    public LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases) => Run(student, batch, phases, backward: true);
+    public LossTerms Backward(DecoderForCausalLM student, TokenBatch batch, StepPhases phases, long stepResponseRows) =>
+        Run(student, batch, phases, backward: true, stepResponseRows);
 
     /// <summary>The same loss, chunk by chunk, without any backward pass (validation; call under no_grad).</summary>
-    public LossTerms Measure(DecoderForCausalLM model, TokenBatch batch) => Run(model, batch, new StepPhases(), backward: false);
+    public LossTerms Measure(DecoderForCausalLM model, TokenBatch batch) => Run(model, batch, new StepPhases(), backward: false, normalizer: null);
 
-    private LossTerms Run(DecoderForCausalLM student, TokenBatch batch, StepPhases phases, bool backward)
+    // normalizer: the response rows the loss is averaged over (the step's, across micro-batches); null: this batch's.
+    private LossTerms Run(DecoderForCausalLM student, TokenBatch batch, StepPhases phases, bool backward, long? normalizer)
     {
         using var scope = NewDisposeScope();
         // An on-policy batch (the student's own samples) trains on the divergence alone: cross-entropy on tokens the
@@ -59,6 +61,7 @@ internal sealed class DistillationObjective : ITrainingObjective
         // The head and the loss see a detached copy; their gradient collects in it, chunk by chunk.
         var detached = rows.detach().requires_grad_(backward);                                      // [M, C]
         long count = rows.shape[0];
+        long meanOver = normalizer ?? count;
         double total = 0, crossEntropy = 0, divergence = 0;
         long chunkRows = settings.RowsPerChunk(student.Config.VocabSize);
         for (long start = 0; start < count; start += chunkRows)
@@ -72,7 +75,7 @@ internal sealed class DistillationObjective : ITrainingObjective
                 using (phases.Time(TrainingPhase.TeacherForward)) targets = scores.Rows(start, size);
             LossTensors terms;
             using (phases.Time(TrainingPhase.Loss))
-                terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), targets, settings, count);
+                terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), targets, settings, meanOver);
             if (backward)
                 using (phases.Time(TrainingPhase.Backward)) terms.Total.backward();
             total += terms.Total.item<float>();

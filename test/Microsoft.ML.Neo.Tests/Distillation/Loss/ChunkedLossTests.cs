@@ -72,7 +72,7 @@ public sealed class ChunkedLossTests
             foreach (var (_, p) in LoraInjector.AdapterParameters(student)) p.normal_(0, 0.05);
         student.train();
         var batch = TokenBatch.Create(examples, padId: 2);
-        var terms = new DistillationObjective(teacher, settings).Backward(student, batch, new StepPhases());
+        var terms = new DistillationObjective(teacher, settings).Backward(student, batch, new StepPhases(), batch.ResponseTokenCount);
         var gradients = LoraInjector.AdapterParameters(student).Select(p => p.Parameter.grad!.detach().clone()).ToList();
         return (terms, gradients);
     }
