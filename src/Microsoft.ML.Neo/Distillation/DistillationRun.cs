@@ -90,6 +90,7 @@ internal static class DistillationRun
                 new DistillationObjective(teacher, plan.Loss, plan.CheckpointActivations), settings, padId)
             {
                 OnWarning = hooks.Warn,
+                OnInformation = hooks.Log,
                 OnStep = p =>
                 {
                     hooks.Progress?.Report(p);

@@ -335,6 +335,23 @@ public sealed class NeoDistillOptions
     public int ValidationEverySteps { get; set; }
 
     /// <summary>
+    /// Early stopping: training stops once this many validations in a row have not lowered the validation loss below
+    /// its best so far; 0 to 1000000. Needs <see cref="ValidationData"/>. 0 (default): never. With
+    /// <see cref="ValidationEverySteps"/> = 0 (ten validations per run), 3 stops a run whose loss has not improved over
+    /// its last 30 %.
+    /// </summary>
+    public int EarlyStoppingPatience { get; set; }
+
+    /// <summary>
+    /// With <see cref="ValidationData"/>: the finished model has the trainable weights of the step with the lowest
+    /// validation loss (Hugging Face's <c>load_best_model_at_end</c>), not the last step's, and the log names that step;
+    /// <see cref="TrainingProgress.BestValidationStep"/> reports it. A copy of the trainable weights is kept in memory
+    /// (the adapters, or every weight under full fine-tuning). After a resume the best is tracked from the resumed
+    /// step on. Default false: the last step's weights.
+    /// </summary>
+    public bool KeepBestWeights { get; set; }
+
+    /// <summary>
     /// Asked after every step, after <see cref="Progress"/>: returning true ends training there and keeps what was
     /// learned (the transformer is returned as usual), for example when <see cref="TrainingProgress.ValidationLoss"/>
     /// stops improving. Null (default): every step runs. Not saved with the model.
@@ -385,6 +402,11 @@ public sealed class NeoDistillOptions
         Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
+        Require(EarlyStoppingPatience is >= 0 and <= 1_000_000, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "between 0 (never) and 1000000");
+        if ((EarlyStoppingPatience > 0 || KeepBestWeights) && ValidationData is null)
+            throw new ArgumentException($"NeoDistillOptions.{(EarlyStoppingPatience > 0 ? nameof(EarlyStoppingPatience) : nameof(KeepBestWeights))} " +
+                "judges the run by its validation loss; set ValidationData (held-out rows with the training data's columns).",
+                EarlyStoppingPatience > 0 ? nameof(EarlyStoppingPatience) : nameof(KeepBestWeights));
         Require(ValidationEverySteps is >= 0 and <= 1_000_000, nameof(ValidationEverySteps), ValidationEverySteps, "between 0 (ten per run) and 1000000");
         Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
         Require(WarmupFraction is >= 0 and <= 1, nameof(WarmupFraction), WarmupFraction, "between 0 and 1");
@@ -466,7 +488,7 @@ public sealed class NeoDistillOptions
             Epochs = Epochs, BatchSize = BatchSize, MicroBatchSize = MicroBatchSize, LearningRate = LearningRate,
             WarmupFraction = WarmupFraction, Schedule = Schedule, MaxGradNorm = MaxGradientNorm, Beta1 = AdamBeta1, Beta2 = AdamBeta2, Epsilon = AdamEpsilon, WeightDecay = WeightDecay, Seed = Seed,
             MaxSteps = MaxSteps, CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
-            MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps,
+            MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps, EarlyStoppingPatience = EarlyStoppingPatience, KeepBestWeights = KeepBestWeights,
         },
         Device = Device,
         Validation = null, // rows, which the estimator reads from ValidationData

@@ -30,6 +30,9 @@ internal sealed class CausalLMTrainer
     /// <summary>Told what went wrong but did not stop the run (an unreadable checkpoint replaced by an older one, a skipped step).</summary>
     public Action<string>? OnWarning { get; init; }
 
+    /// <summary>Told what the run decided on its own (an early stop, the best weights kept).</summary>
+    public Action<string>? OnInformation { get; init; }
+
     /// <summary>Called after each step.</summary>
     public Action<TrainingProgress>? OnStep { get; init; }
 
@@ -66,10 +69,12 @@ internal sealed class CausalLMTrainer
         }
         long tokensBefore = tokens; // throughput counts only this run's work
         TrainingProgress? last = null;
+        using var best = new BestValidation(named, settings.KeepBestWeights);
+        bool stopped = false;
         student.train();
         try
         {
-            for (int epoch = 1; epoch <= settings.Epochs && step < totalSteps; epoch++)
+            for (int epoch = 1; epoch <= settings.Epochs && step < totalSteps && !stopped; epoch++)
             {
                 foreach (var batch in batches.Epoch(epoch))
                 {
@@ -107,11 +112,14 @@ internal sealed class CausalLMTrainer
                     tokens += batchTokens;
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     int stepsThisRun = step - resumedAt;
+                    double? validationLoss = ValidationLossAt?.Invoke(step, totalSteps);
+                    if (validationLoss is double measured) best.Observe(step, measured);
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
                         tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
                     {
-                        Phases = phases, ValidationLoss = ValidationLossAt?.Invoke(step, totalSteps),
+                        Phases = phases, ValidationLoss = validationLoss,
                         LearningRate = optimizer.LearningRate, GradientNorm = gradientNorm,
+                        BestValidationLoss = best.Loss, BestValidationStep = best.Step,
                     };
                     if (checkpoint is not null && (step % settings.CheckpointEverySteps == 0 || step == totalSteps))
                     {
@@ -119,9 +127,19 @@ internal sealed class CausalLMTrainer
                         savedAt = step;
                     }
                     OnStep?.Invoke(last);
-                    if (StopAfter?.Invoke(last) == true) return last;
+                    if (StopAfter?.Invoke(last) == true) stopped = true;
+                    else if (settings.EarlyStoppingPatience > 0 && best.ValidationsSinceBest >= settings.EarlyStoppingPatience)
+                    {
+                        OnInformation?.Invoke($"Early stopping at step {step}: {best.ValidationsSinceBest} validations without a loss below " +
+                                              $"{best.Loss:F4} (step {best.Step}).");
+                        stopped = true;
+                    }
+                    if (stopped) break;
                 }
             }
+            if (best.Restore() is int restored && last is not null && restored != last.Step)
+                OnInformation?.Invoke($"Kept the weights of step {restored}, whose validation loss {best.Loss:F4} is the lowest of {best.Count} " +
+                                      $"validations (the last step's: {last.ValidationLoss?.ToString("F4") ?? "not measured"}).");
         }
         finally
         {

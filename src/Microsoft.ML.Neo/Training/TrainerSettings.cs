@@ -38,6 +38,12 @@ internal sealed record TrainerSettings
     /// <summary>Steps between checkpoints (one is also written at the end).</summary>
     public int CheckpointEverySteps { get; init; } = 100;
 
+    /// <summary>Validations in a row without a new best loss after which training stops; 0: never.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>At the end, put back the trainable weights of the step with the lowest validation loss.</summary>
+    public bool KeepBestWeights { get; init; }
+
     /// <summary>Non-finite steps skipped (with a warning) before one stops the run; 0 stops at the first.</summary>
     public int MaxSkippedNonFiniteSteps { get; init; }
 }

@@ -24,6 +24,13 @@ public sealed record TrainingProgress(
     /// </summary>
     public double? ValidationLoss { get; init; }
 
+    /// <summary>The lowest validation loss so far (this step's included), or null before the first validation.</summary>
+    public double? BestValidationLoss { get; init; }
+
+    /// <summary>The step that measured <see cref="BestValidationLoss"/>: with <see cref="NeoDistillOptions.KeepBestWeights"/>,
+    /// the step whose weights the finished model has.</summary>
+    public int? BestValidationStep { get; init; }
+
     /// <summary>The learning rate this step was taken with (after the warm-up and <see cref="NeoDistillOptions.Schedule"/>).</summary>
     public double LearningRate { get; init; }
 

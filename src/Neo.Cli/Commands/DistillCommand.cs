@@ -57,6 +57,11 @@ internal static class DistillCommand
         var beta1 = With("--adam-beta1", Defaults.AdamBeta1, "AdamW's beta1, in [0, 1).");
         var beta2 = With("--adam-beta2", Defaults.AdamBeta2, "AdamW's beta2, in [0, 1).");
         var epsilon = With("--adam-epsilon", Defaults.AdamEpsilon, "AdamW's epsilon, above 0.");
+        var validationFile = Optional<string?>("--validation", "Held-out rows (JSON lines, the same keys as --data) whose response loss is measured while training.");
+        var validateEvery = With("--validate-every", Defaults.ValidationEverySteps, "Steps between validations (0: ten per run); the last step is always validated.");
+        var patience = With("--patience", Defaults.EarlyStoppingPatience, "Stop after this many validations without a new best loss (0: never). Needs --validation.");
+        var keepBest = With("--keep-best", Defaults.KeepBestWeights, "Save the weights of the step with the lowest validation loss, not the last step's. Needs --validation.");
+        var plotFile = Optional<string?>("--plot", "Write the learning curves (training and validation loss per step) to this PNG.");
         var microBatch = With("--micro-batch", Defaults.MicroBatchSize,
             "Gradient accumulation: sequences per forward/backward pass, 1 to --batch (0: the whole batch). Same update, memory of the micro-batch.");
         var maxSteps = With("--max-steps", 0, "Stop after this many steps (0: no limit).");
@@ -71,7 +76,7 @@ internal static class DistillCommand
         {
             teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
-            epochs, batch, microBatch, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
+            epochs, batch, microBatch, validationFile, validateEvery, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
             "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --student ./student --data train.jsonl\n" +
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
@@ -101,20 +106,34 @@ internal static class DistillCommand
                 AdamBeta1 = parse.GetValue(beta1), AdamBeta2 = parse.GetValue(beta2), AdamEpsilon = parse.GetValue(epsilon), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
                 Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,
+                ValidationEverySteps = parse.GetValue(validateEvery), EarlyStoppingPatience = parse.GetValue(patience), KeepBestWeights = parse.GetValue(keepBest),
             };
+            var ml = new MLContext(seed: options.Seed);
+            string? validationPath = parse.GetValue(validationFile);
+            if (validationPath is null && (options.EarlyStoppingPatience > 0 || options.KeepBestWeights))
+                throw new UsageException($"{(options.KeepBestWeights ? "--keep-best" : "--patience")} judges the run by its validation loss; add --validation FILE (held-out rows like --data).");
+            // A placeholder until the file is read, so the settings are checked before any data is.
+            if (validationPath is not null) options.ValidationData = ml.Data.LoadFromEnumerable(new List<PromptResponseRow>());
             options.Validate(); // settings are checked before any data is read
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
+            if (validationPath is not null)
+            {
+                var validationRows = PromptResponseFile.Read(validationPath, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+                options.ValidationData = ml.Data.LoadFromEnumerable(validationRows);
+                console.WriteLine($"{validationRows.Count} validation pairs from {validationPath}");
+            }
             if (NeoCheckpoints.CanResume(checkpointFolder)) console.WriteLine($"continuing from the checkpoint in {checkpointFolder}");
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var ml = new MLContext(seed: options.Seed);
             // The teacher's own progress (scores and generations, with requests/s and tokens/s) and warnings; the bar shows training.
             ml.Log += (_, e) =>
             {
                 if (!e.Source.Contains("NeoDistill", StringComparison.Ordinal)) return;
                 if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) console.WriteWarning(e.RawMessage);
-                else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.RawMessage.StartsWith("teacher ", StringComparison.Ordinal)) console.WriteLine(e.RawMessage);
+                else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && (e.RawMessage.StartsWith("teacher ", StringComparison.Ordinal)
+                         || e.RawMessage.StartsWith("Early stopping", StringComparison.Ordinal) || e.RawMessage.StartsWith("Kept the weights", StringComparison.Ordinal)))
+                    console.WriteLine(e.RawMessage);
             };
             var trainingData = ml.Data.LoadFromEnumerable(rows);
             var recorder = new PhaseRecorder(skip: 1);
@@ -130,6 +149,11 @@ internal static class DistillCommand
                     $"from the last checkpoint in {checkpointFolder}");
             });
             console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}");
+            if (parse.GetValue(plotFile) is { } plotPath && recorder.Reports.Count > 0)
+            {
+                TrainingCurves.Save(plotPath, recorder.Reports);
+                console.WriteLine($"learning curves written to {plotPath}");
+            }
             RunMeasurement? measured = recorder.Reports.Count > 1 ? recorder.Measure() : null;
             if (measured is not null)
             {
@@ -158,6 +182,8 @@ internal static class DistillCommand
             {
                 model = Path.GetFullPath(zip), rows = rows.Count, steps = model.TrainingSummary?.Step ?? 0,
                 loss = model.TrainingSummary?.Loss, crossEntropy = model.TrainingSummary?.CrossEntropy, divergence = model.TrainingSummary?.Divergence,
+                validationLoss = model.TrainingSummary?.ValidationLoss, bestValidationLoss = model.TrainingSummary?.BestValidationLoss,
+                bestValidationStep = model.TrainingSummary?.BestValidationStep,
                 weights = model.Student.WeightDtype, precision = options.Precision, measurement = measured,
             });
             return ExitCodes.Success;

@@ -203,4 +203,28 @@ public sealed class NeoCliTests
         StringAssert.Contains(error, "different sweep");
         Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
     }
+
+    [TestMethod]
+    public void DistillWithValidationKeepsTheBestStepAndPlotsTheCurves()
+    {
+        using var folder = new TempDirectory();
+        string data = Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data", "train.jsonl");
+        string validation = folder.Sub("validation.jsonl");
+        File.WriteAllLines(validation, File.ReadLines(data).Skip(100).Take(8));
+        string[] common = ["distill", "--teacher", "embedded:styled-teacher", "--student", "embedded:styled-student", "--data", data];
+
+        var (code, _, error) = Neo([.. common, "--patience", "2"]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "add --validation FILE");
+
+        (code, var output, error) = Neo([.. common, "--max-steps", "4", "--batch", "4", "--micro-batch", "2", "--validation", validation,
+            "--validate-every", "1", "--keep-best", "--plot", folder.Sub("curves.png"), "--out", folder.Sub("s.zip"), "--json"]);
+        Assert.AreEqual(0, code, error);
+        var result = JsonDocument.Parse(output).RootElement;
+        int best = result.GetProperty("bestValidationStep").GetInt32();
+        Assert.IsTrue(best is >= 1 and <= 4, $"best step {best}");
+        Assert.IsTrue(result.GetProperty("bestValidationLoss").GetDouble() <= result.GetProperty("validationLoss").GetDouble());
+        Assert.IsTrue(new FileInfo(folder.Sub("curves.png")).Length > 1000, "the learning curves");
+        StringAssert.Contains(error, "8 validation pairs");
+    }
 }
