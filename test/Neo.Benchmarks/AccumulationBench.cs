@@ -7,9 +7,9 @@ using static Neo.Cli.Commands.CommonOptions;
 namespace Neo.Benchmarks;
 
 /// <summary>
-/// Gradient accumulation: the same LoRA KD run (the reference configuration's models, batch 16) with the whole batch
+/// Gradient accumulation: the same LoRA KD run (the reference configuration's models, batch 32) with the whole batch
 /// in one pass and in micro-batches, each in a fresh neo process, so every peak is measured from zero.
-///   neo-bench accumulation [--batch 16] [--micro-batches 0,2,4] [--steps 6]
+///   neo-bench accumulation [--batch 32] [--micro-batches 0,4,8] [--steps 6]
 /// Reported per micro-batch: the memory the steps add above the loaded models (peak resident minus resident when
 /// training began), tokens/s and the last step's loss, with ratios against the whole batch measured in the same run.
 /// </summary>
@@ -17,14 +17,14 @@ internal static class AccumulationBench
 {
     public static Command Create()
     {
-        var batch = With("--batch", 16, "Sequences per optimizer step.");
-        var microBatches = With("--micro-batches", "0,2,4", "Micro-batch sizes to compare (0: the whole batch in one pass, the baseline).");
+        var batch = With("--batch", 32, "Sequences per optimizer step.");
+        var microBatches = With("--micro-batches", "0,4,8", "Micro-batch sizes to compare (0: the whole batch in one pass, the baseline).");
         var steps = With("--steps", 6, "Optimizer steps per run (the first is not counted in tokens/s).");
         var command = new Command("accumulation",
             "Peak memory, throughput and loss of gradient accumulation (micro-batches) against the whole batch, each run in its own neo process.")
         {
             batch, microBatches, steps,
-        }.WithExample("neo-bench accumulation --batch 16 --micro-batches 0,2,4");
+        }.WithExample("neo-bench accumulation --batch 32 --micro-batches 0,4,8");
         command.SetWork((parse, console, _) => Run(parse.GetValue(batch), parse.GetValue(microBatches)!.Split(',').Select(int.Parse).ToList(), parse.GetValue(steps)));
         return command;
     }
@@ -43,13 +43,15 @@ internal static class AccumulationBench
                 .Select(p => JsonSerializer.Serialize(new { prompt = p.Prompt, response = p.Solution })));
 
             var results = new List<(int MicroBatch, RunMeasurement Measured, double Loss, double Seconds)>();
-            foreach (int micro in microBatches)
+            var alone = new Dictionary<int, RunMeasurement>();
+            // Each micro-batch size with accumulation up to the batch, then as a batch of its own (what its memory should be close to).
+            foreach (var (micro, stepBatch) in microBatches.Select(m => (m, batch)).Concat(microBatches.Where(m => m > 0).Select(m => (0, m))))
             {
                 string[] args =
                 {
                     "distill", "--teacher", Path.Combine(root, "teacher"), "--student", Path.Combine(root, "student"), "--data", data,
-                    "--batch", batch.ToString(), "--micro-batch", micro.ToString(), "--max-steps", steps.ToString(), "--rank", "16",
-                    "--precision", "float32", "--out", Path.Combine(root, $"micro-{micro}.zip"), "--json",
+                    "--batch", stepBatch.ToString(), "--micro-batch", micro.ToString(), "--max-steps", steps.ToString(), "--rank", "16",
+                    "--precision", "float32", "--out", Path.Combine(root, $"micro-{micro}-{stepBatch}.zip"), "--json",
                 };
                 Console.WriteLine($"running: neo {string.Join(' ', args)}");
                 var clock = Stopwatch.StartNew();
@@ -59,18 +61,20 @@ internal static class AccumulationBench
                 if (child.ExitCode != 0) return child.ExitCode;
                 using var result = JsonDocument.Parse(json);
                 var measured = result.RootElement.GetProperty("measurement").Deserialize<RunMeasurement>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-                results.Add((micro, measured, result.RootElement.GetProperty("loss").GetDouble(), clock.Elapsed.TotalSeconds));
+                if (stepBatch != batch) alone[stepBatch] = measured;
+                else results.Add((micro, measured, result.RootElement.GetProperty("loss").GetDouble(), clock.Elapsed.TotalSeconds));
             }
 
             var baseline = results.FirstOrDefault(r => r.MicroBatch == 0);
             Console.WriteLine();
-            Console.WriteLine($"| micro-batch (batch {batch}) | memory the steps add | vs whole batch | tokens/s | vs whole batch | last step's loss | relative difference |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
+            Console.WriteLine($"| micro-batch (batch {batch}) | memory the steps add | vs whole batch | the micro-batch alone (no accumulation) | tokens/s | vs whole batch | last step's loss | relative difference |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (var (micro, measured, loss, _) in results)
             {
                 string Ratio(double? value, double? reference) => value is double v && reference is double r && r > 0 ? $"{v / r:F2}x" : "n/a";
                 Console.WriteLine($"| {(micro == 0 ? "none (whole batch)" : micro.ToString())} | {measured.PeakAboveStartGiB * 1024:F0} MiB | " +
-                    $"{Ratio(measured.PeakAboveStartGiB, baseline.Measured?.PeakAboveStartGiB)} | {measured.TokensPerSecond:F0} | " +
+                    $"{Ratio(measured.PeakAboveStartGiB, baseline.Measured?.PeakAboveStartGiB)} | " +
+                    $"{(alone.TryGetValue(micro, out var own) ? $"{own.PeakAboveStartGiB * 1024:F0} MiB" : "")} | {measured.TokensPerSecond:F0} | " +
                     $"{Ratio(measured.TokensPerSecond, baseline.Measured?.TokensPerSecond)} | {loss:G6} | " +
                     $"{(baseline.Measured is null ? "n/a" : (Math.Abs(loss - baseline.Loss) / baseline.Loss).ToString("E1"))} |");
             }
