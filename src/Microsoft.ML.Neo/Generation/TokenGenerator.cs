@@ -66,7 +66,7 @@ internal static class TokenGenerator
         }
     }
 
-    private static int PickToken(Tensor logits, GenerationOptions options, Generator? generator)
+    internal static int PickToken(Tensor logits, GenerationOptions options, Generator? generator)
     {
         if (options.Temperature == 0) return (int)logits.argmax().item<long>();
         var probabilities = softmax(logits.DividedBy(options.Temperature), dim: -1); // [V]

@@ -136,6 +136,32 @@ public sealed class CausalLM : IDisposable
         TokenGenerator.Generate(Model, promptIds, options ?? new GenerationOptions(), StopTokenIds);
 
     /// <summary>
+    /// Generates after many prompts at once, in one left-padded batch with a shared KV cache: each prompt gets what
+    /// <see cref="Generate(int[], GenerationOptions?)"/> would give it alone (greedy decoding; sampled rows draw from
+    /// their own seeded generator), in far fewer forward passes. Prompts of very different lengths cost the longest
+    /// one's prefill for all; group them by length for the best speed. <paramref name="seeds"/> gives each row its
+    /// sampling seed; null: <see cref="GenerationOptions.Seed"/> for every row, as separate calls would use.
+    /// </summary>
+    public int[][] Generate(IReadOnlyList<int[]> prompts, GenerationOptions? options = null, IReadOnlyList<int>? seeds = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        foreach (var prompt in prompts) RequireTokenIds(prompt ?? throw new ArgumentException("A prompt is null.", nameof(prompts)), nameof(prompts));
+        return BatchGenerator.Generate(Model, prompts, options ?? new GenerationOptions(), StopTokenIds, PadId, seeds);
+    }
+
+    /// <summary>Encodes each prompt (with BOS), generates for all of them in one batch, and decodes the new tokens.</summary>
+    public string[] Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null, IReadOnlyList<int>? seeds = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var tokenizer = tokenizerFiles
+            ?? throw new InvalidOperationException(TokenizerWarning ?? "This model has no tokenizer files; generate from token ids instead.");
+        return Generate(prompts.Select(p => tokenizer.Encode(p)).ToList(), options, seeds).Select(ids => tokenizer.Decode(ids)).ToArray();
+    }
+
+    // What padding positions of a batch hold (never attended to): the tokenizer's pad, else its end of sequence, else 0.
+    internal int PadId => tokenizerFiles?.PaddingId ?? EndOfSequenceId ?? 0;
+
+    /// <summary>
     /// Generates one token at a time, each yielded as soon as it is chosen; stops at a stop token (not yielded), after
     /// <see cref="GenerationOptions.MaxNewTokens"/>, or when <paramref name="cancellation"/> is cancelled. Enumerate it
     /// once, and make no other call on this model until it ends.

@@ -56,7 +56,8 @@ internal sealed class DecoderAttention : nn.Module
     /// <param name="cos">[T, R] rotary cosines for these positions (unused by a layer without rotation).</param>
     /// <param name="sin">[T, R] rotary sines.</param>
     /// <param name="cache">This layer's cache entry, extended in place; null when not caching.</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, LayerKvCache? cache)
+    /// <param name="leftPadding">[B] int64 pads opening each row of a left-padded batch, hidden from every query; null: none.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, LayerKvCache? cache, Tensor? leftPadding = null)
     {
         using var scope = NewDisposeScope();
         long batch = x.shape[0], length = x.shape[1];
@@ -93,7 +94,11 @@ internal sealed class DecoderAttention : nn.Module
 
         Tensor attended;
         long total = past + length;
-        if (past == 0 && (window is null || total <= window))
+        if (leftPadding is not null)
+        {
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: AllowedKeys(past, length, x.device, leftPadding)); // [B, H, T, D]
+        }
+        else if (past == 0 && (window is null || total <= window))
         {
             attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: length > 1); // [B, H, T, D]
         }
@@ -127,6 +132,19 @@ internal sealed class DecoderAttention : nn.Module
             allowed = allowed.logical_and(keyPositions > (queryPositions - reach));
         }
         return allowed;
+    }
+
+    // As above for a left-padded batch, [B, 1, T, S]: row b's keys before its pads' end are hidden. A pad query would
+    // then see nothing (and SDPA would give NaN, which masked-out values still carry into real rows), so it sees itself.
+    private Tensor AllowedKeys(long past, long length, Device device, Tensor leftPadding)
+    {
+        long total = past + length;
+        var allowed = AllowedKeys(past, length, device).unsqueeze(0);                                          // [1, T, S]
+        var keyPositions = arange(0, total, dtype: ScalarType.Int64, device: device).view(1, 1, total);          // [1, 1, S]
+        var real = keyPositions >= leftPadding.view(-1, 1, 1);                                                  // [B, 1, S]
+        var queryPositions = arange(past, total, dtype: ScalarType.Int64, device: device).view(1, length, 1);   // [1, T, 1]
+        var itself = keyPositions == queryPositions;                                                            // [1, T, S]
+        return allowed.logical_and(real).logical_or(itself).unsqueeze(1);                                       // [B, 1, T, S]
     }
 
     // Query head h reads key/value head h / (H / KV), as transformers' repeat_kv arranges them.

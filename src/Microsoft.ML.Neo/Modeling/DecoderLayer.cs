@@ -42,7 +42,7 @@ internal sealed class DecoderLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         var (cos, sin) = positions.For(IsSliding);
-        var attention = self_attn.Forward(input_layernorm.forward(x), cos, sin, cache); // [B, T, C]
+        var attention = self_attn.Forward(input_layernorm.forward(x), cos, sin, cache, positions.LeftPadding); // [B, T, C]
         Tensor output;
         if (pre_feedforward_layernorm is null)
         {

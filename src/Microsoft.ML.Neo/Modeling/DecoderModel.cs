@@ -74,13 +74,25 @@ internal sealed class DecoderBackbone : nn.Module
         return new CheckpointedPass(this, inputIds, positions, inputs, states, get_rng_state(), last, norm.forward(last));
     }
 
+    /// <summary>The rotary angles of a left-padded batch: row b's tokens sit at positions (index − pads of b).</summary>
+    internal PositionAngles Angles(long start, long length, Tensor leftPadding)
+    {
+        var absolute = arange(start, start + length, dtype: ScalarType.Int64, device: leftPadding.device); // [T]
+        var positions = (absolute.unsqueeze(0) - leftPadding.unsqueeze(1)).clamp_min(0);                   // [B, T]
+        var (cos, sin) = rotary.Angles(positions); // [B, 1, T, R] each
+        if (rotary_local is null) return new PositionAngles(cos, sin, null, null) { LeftPadding = leftPadding };
+        var (localCos, localSin) = rotary_local.Angles(positions);
+        return new PositionAngles(cos, sin, localCos, localSin) { LeftPadding = leftPadding };
+    }
+
     /// <param name="inputIds">[B, T] token ids (int64).</param>
+    /// <param name="leftPadding">[B] int64 pad tokens at the start of each row (a left-padded batch); null: none.</param>
     /// <returns>[B, T, C] final normalised hidden states.</returns>
-    public Tensor Forward(Tensor inputIds, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, KvCache? cache, Tensor? leftPadding = null)
     {
         using var scope = NewDisposeScope();
         long start = cache?.Length ?? 0;
-        var positions = Angles(start, inputIds.shape[1]);
+        var positions = leftPadding is null ? Angles(start, inputIds.shape[1]) : Angles(start, inputIds.shape[1], leftPadding);
         var hidden = Embed(inputIds); // [B, T, C]
         for (int i = 0; i < layers.Count; i++)
             hidden = layers[i].Forward(hidden, positions, cache?.Layers[i]);
@@ -135,6 +147,11 @@ internal sealed class DecoderForCausalLM : nn.Module
     /// <param name="cache">As in <see cref="Forward"/>.</param>
     /// <returns>[B, T, C] final normalised hidden states, before the output head.</returns>
     public Tensor Hidden(Tensor inputIds, KvCache? cache = null) => model.Forward(inputIds, cache);
+
+    /// <summary>As <see cref="Hidden(Tensor, KvCache?)"/> for a left-padded batch: each row's pads are hidden from
+    /// attention and its positions start at its first real token.</summary>
+    /// <param name="leftPadding">[B] int64 pad tokens at the start of each row.</param>
+    public Tensor Hidden(Tensor inputIds, KvCache? cache, Tensor leftPadding) => model.Forward(inputIds, cache, leftPadding);
 
     /// <summary>Hidden states for training with activation checkpointing of the decoder layers (see <see cref="CheckpointedPass"/>).</summary>
     public CheckpointedPass HiddenCheckpointed(Tensor inputIds) => model.ForwardCheckpointed(inputIds);

@@ -59,8 +59,35 @@ internal sealed class RotaryEmbedding : nn.Module
     }
 
     /// <summary>
-    /// Rotates the first R channels of x [B, H, T, D] by the angles from <see cref="Angles"/> (float32, cast to x's dtype
-    /// as transformers does); channels R..D pass unchanged.
+    /// Returns (cos, sin), each [B, 1, T, R], for per-row positions [B, T] (a left-padded batch, whose rows start at
+    /// different offsets). LongRoPE picks each row's factors by that row's furthest position, as the row alone would.
+    /// </summary>
+    public (Tensor Cos, Tensor Sin) Angles(Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        var frequencies = inverseFrequencies.view(1, 1, -1);                                 // [1, 1, R/2]
+        if (longInverseFrequencies is not null)
+        {
+            using var original = scaling!.OriginalMaxPositionEmbeddings.ToScalar();
+            var rowEnds = positions.amax(new long[] { 1 }, keepdim: true) + 1;               // [B, 1]
+            var longRows = rowEnds.gt(original).unsqueeze(-1);                               // [B, 1, 1]
+            frequencies = where(longRows, longInverseFrequencies.view(1, 1, -1), frequencies); // [B, 1, R/2]
+        }
+        var angles = positions.to(ScalarType.Float32).unsqueeze(-1) * frequencies;        // [B, T, R/2]
+        var doubled = cat(new[] { angles, angles }, dim: -1).unsqueeze(1);                   // [B, 1, T, R]
+        Tensor cos = doubled.cos(), sin = doubled.sin();
+        if (scaling is { AngleScale: not 1.0 } scaled)
+        {
+            using var factor = scaled.AngleScale.ToScalar();
+            cos = cos * factor;
+            sin = sin * factor;
+        }
+        return (cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Rotates the first R channels of x [B, H, T, D] by the angles from <see cref="Angles(long, long)"/> ([T, R]) or
+    /// <see cref="Angles(Tensor)"/> ([B, 1, T, R]) (float32, cast to x's dtype as transformers does); channels R..D pass unchanged.
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {

@@ -26,27 +26,31 @@ internal static class EvaluateCommand
         var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
         var responseKey = With("--response-key", "response", "The reference response's field name in the data.");
         var limit = With("--limit", 200, "Evaluate at most this many rows (the embedded task generates this many).");
+        var batch = With("--batch", 16, "Prompts decoded together (1: one at a time); the answers are the same either way.");
         var maxNewTokens = With("--max-new-tokens", 64, "Most tokens to generate, for a folder (a zip uses the length it was trained with).");
         var command = new Command("evaluate",
             "Measure the answer accuracy of a model on prompts with reference answers.")
         {
-            model, data, promptKey, responseKey, limit, maxNewTokens,
+            model, data, promptKey, responseKey, limit, batch, maxNewTokens,
         }.WithExample("neo evaluate --model student.zip --data test.jsonl --limit 500");
         command.SetWork((parse, console, cancellation) =>
         {
-            int count = parse.GetValue(limit);
+            int count = parse.GetValue(limit), batchSize = parse.GetValue(batch);
             if (count < 1) throw new UsageException("--limit must be 1 or more.");
+            if (batchSize is < 1 or > 1024) throw new UsageException("--batch must be between 1 and 1024.");
             var rows = parse.GetValue(data) is { } path
                 ? PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!).Take(count).ToList()
                 : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(PromptResponseRow.From).ToList();
             using var source = ModelSource.Open(ModelPath(parse.GetValue(model))!, parse.GetValue(maxNewTokens));
             var scored = new List<Scored>();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            foreach (var row in rows)
+            // Blocks of rows, for progress and Ctrl+C between them; each block is decoded batchSize prompts at a time.
+            foreach (var block in rows.Chunk(Math.Max(50, batchSize * 4)))
             {
                 cancellation.ThrowIfCancellationRequested();
-                scored.Add(new Scored { Completion = source.Complete(row.Prompt), Response = row.Response });
-                if (!console.Json && (scored.Count % 50 == 0)) console.WriteLine($"evaluated {scored.Count}/{rows.Count} ({clock.Elapsed.TotalSeconds:F0} s)");
+                var completions = batchSize == 1 ? block.Select(r => source.Complete(r.Prompt)).ToArray() : source.Complete(block.Select(r => r.Prompt).ToList(), batchSize);
+                scored.AddRange(block.Zip(completions, (row, completion) => new Scored { Completion = completion, Response = row.Response }));
+                if (!console.Json) console.WriteLine($"evaluated {scored.Count}/{rows.Count} ({clock.Elapsed.TotalSeconds:F0} s)");
             }
             var ml = new MLContext();
             var metrics = AnswerAccuracyEvaluator.Evaluate(ml.Data.LoadFromEnumerable(scored), nameof(Scored.Completion), nameof(Scored.Response));
@@ -54,7 +58,7 @@ internal static class EvaluateCommand
             console.WriteResult(new
             {
                 metrics.Accuracy, metrics.Correct, metrics.Evaluated, metrics.ExtractionFailures, metrics.SkippedRows,
-                seconds = clock.Elapsed.TotalSeconds,
+                seconds = clock.Elapsed.TotalSeconds, batch = batchSize,
             });
             return ExitCodes.Success;
         });

@@ -43,6 +43,21 @@ internal sealed class ModelSource : IDisposable
     public string Complete(string prompt) =>
         distilled?.Complete(prompt) ?? folder!.Generate(prompt, new GenerationOptions { MaxNewTokens = maxNewTokens });
 
+    /// <summary>Completions of many prompts, <paramref name="batchSize"/> decoded together (the same as one at a time).</summary>
+    public string[] Complete(IReadOnlyList<string> prompts, int batchSize)
+    {
+        if (distilled is not null) return distilled.Complete(prompts, batchSize);
+        var options = new GenerationOptions { MaxNewTokens = maxNewTokens };
+        var results = new string[prompts.Count];
+        var order = Enumerable.Range(0, prompts.Count).OrderBy(i => prompts[i].Length).ToArray();
+        foreach (var block in order.Chunk(batchSize))
+        {
+            var generated = folder!.Generate(block.Select(i => prompts[i]).ToList(), options);
+            for (int k = 0; k < block.Length; k++) results[block[k]] = generated[k];
+        }
+        return results;
+    }
+
     public void Dispose()
     {
         distilled?.Dispose();

@@ -227,4 +227,18 @@ public sealed class NeoCliTests
         Assert.IsTrue(new FileInfo(folder.Sub("curves.png")).Length > 1000, "the learning curves");
         StringAssert.Contains(error, "8 validation pairs");
     }
+
+    [TestMethod]
+    public void EvaluateGivesTheSameAnswersBatchedAndOneAtATime()
+    {
+        string[] Run(string batch)
+        {
+            var (code, output, error) = Neo("evaluate", "--model", "embedded:styled-student", "--limit", "24", "--batch", batch, "--json");
+            Assert.AreEqual(0, code, error);
+            var result = JsonDocument.Parse(output).RootElement;
+            return new[] { result.GetProperty("correct").GetInt32().ToString(), result.GetProperty("evaluated").GetInt32().ToString() };
+        }
+        CollectionAssert.AreEqual(Run("1"), Run("8"));
+        Assert.AreEqual(2, Neo("evaluate", "--model", "embedded:styled-student", "--batch", "0").ExitCode);
+    }
 }

@@ -1,0 +1,101 @@
+using TorchSharp;
+using Microsoft.ML.Neo.Modeling;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Neo.Generation;
+
+/// <summary>
+/// Autoregressive decoding of many sequences at once: the prompts are left-padded into one batch with a shared KV
+/// cache, each row keeps its own positions (counted from its first real token) and its pads are hidden from attention,
+/// so a row decodes as it would alone. Rows stop on their own (a stop id, their token budget, the end of the context);
+/// finished rows ride along until every row is done. Sampling draws each row from its own generator, seeded per row,
+/// so a row's sample does not depend on its neighbours.
+/// </summary>
+internal static class BatchGenerator
+{
+    /// <summary>The generated ids of each prompt, in order, stopping at (and leaving out) any of <paramref name="stopIds"/>.</summary>
+    /// <param name="seeds">The sampling seed of each row; null: <see cref="GenerationOptions.Seed"/> for every row (as one-at-a-time calls).</param>
+    /// <param name="padId">The id the padding positions hold (never attended to).</param>
+    public static int[][] Generate(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
+        IReadOnlyCollection<int> stopIds, int padId, IReadOnlyList<int>? seeds = null, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        if (prompts.Count == 0) return Array.Empty<int[]>();
+        if (seeds is not null && seeds.Count != prompts.Count)
+            throw new ArgumentException($"{seeds.Count} seeds for {prompts.Count} prompts; give one per prompt.", nameof(seeds));
+        int contextLength = model.Config.ContextLength;
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            if (prompts[i].Count == 0) throw new ArgumentException($"Prompt {i} has no tokens; every prompt needs at least one.", nameof(prompts));
+            if (prompts[i].Count >= contextLength)
+                throw new ArgumentException($"Prompt {i} has {prompts[i].Count} tokens; the model's context is {contextLength}.", nameof(prompts));
+        }
+        if (!options.UseKvCache)
+            return prompts.Select((p, i) => TokenGenerator.Generate(model, p, seeds is null ? options : options with { Seed = seeds[i] }, stopIds)).ToArray();
+
+        int rows = prompts.Count, longest = prompts.Max(p => p.Count);
+        var generators = options.Temperature > 0
+            ? Enumerable.Range(0, rows).Select(i => new Generator((ulong)(seeds?[i] ?? options.Seed))).ToArray()
+            : null;
+        var outputs = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
+        // A row may use the context left after its own prompt, not after the longest one.
+        var budgets = prompts.Select(p => Math.Min(options.MaxNewTokens, contextLength - p.Count)).ToArray();
+        var done = budgets.Select(b => b <= 0).ToArray();
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var cache = model.NewCache();
+            // The run's own tensors (the pad counts) live in this scope; each step's in its own, inside it.
+            using var runScope = NewDisposeScope();
+            var padding = tensor(prompts.Select(p => (long)(longest - p.Count)).ToArray()).to(model.Device); // [B]
+            var feed = new long[rows * longest];
+            for (int r = 0; r < rows; r++)
+                for (int t = 0; t < longest; t++)
+                    feed[r * longest + t] = t < longest - prompts[r].Count ? padId : prompts[r][t - (longest - prompts[r].Count)];
+            long width = longest;
+            for (int step = 0; !done.All(d => d); step++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                long[] picked;
+                using (no_grad())
+                using (NewDisposeScope())
+                {
+                    var input = tensor(feed, new long[] { rows, width }).to(model.Device);   // [B, T]: the prompts, then one token per row
+                    var hidden = model.Hidden(input, cache, padding);                        // [B, T, C]
+                    var last = model.Head(hidden.select(1, width - 1)).to(ScalarType.Float32); // [B, V]
+                    NonFiniteLogitsException.ThrowIfAny(last, "The model");
+                    picked = Pick(last, options, generators, done);
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    if (done[r]) continue;
+                    int next = (int)picked[r];
+                    if (stopIds.Contains(next)) { done[r] = true; continue; }
+                    outputs[r].Add(next);
+                    if (outputs[r].Count >= budgets[r]) done[r] = true;
+                }
+                // The next step feeds each row its new token (finished rows repeat a pad; their outputs are final).
+                feed = Enumerable.Range(0, rows).Select(r => done[r] || outputs[r].Count == 0 ? (long)padId : outputs[r][^1]).ToArray();
+                width = 1;
+            }
+            return outputs.Select(o => o.ToArray()).ToArray();
+        }
+        finally
+        {
+            model.train(wasTraining);
+            if (generators is not null) foreach (var generator in generators) generator.Dispose();
+        }
+    }
+
+    // Greedy: the argmax of every row at once. Sampling: row by row with the row's own generator, as TokenGenerator
+    // samples a single sequence, so a row draws what it would draw alone.
+    private static long[] Pick(Tensor logits, GenerationOptions options, Generator[]? generators, bool[] done)
+    {
+        if (generators is null) return logits.argmax(-1).data<long>().ToArray();
+        var picked = new long[logits.shape[0]];
+        for (int r = 0; r < picked.Length; r++)
+            picked[r] = done[r] ? 0 : TokenGenerator.PickToken(logits[r], options, generators[r]);
+        return picked;
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML.Neo.Data.Synthetic;
+using static Neo.Cli.Commands.CommonOptions;
+
+namespace Neo.Benchmarks;
+
+/// <summary>
+/// Batched generation against one prompt at a time, on the same model in the same process: the embedded task's
+/// held-out problems completed greedily (as neo evaluate does), timed both ways, and every completion compared.
+///   neo-bench generate [--model embedded:styled-student] [--problems 200] [--batches 1,8,16,32] [--max-new-tokens 64]
+/// </summary>
+internal static class GenerationBench
+{
+    public static Command Create()
+    {
+        var model = With("--model", "embedded:styled-student", "A Hugging Face folder (embedded:NAME for an embedded model).");
+        var problems = With("--problems", 200, "Held-out problems to complete.");
+        var batches = With("--batches", "8,16,32", "Batch sizes to compare with one at a time.");
+        var maxNewTokens = With("--max-new-tokens", 64, "Most tokens per completion.");
+        var command = new Command("generate",
+            "Greedy completions one at a time against batched generation: time ratio and identical outputs, in one process.")
+        {
+            model, problems, batches, maxNewTokens,
+        }.WithExample("neo-bench generate --problems 200 --batches 8,16,32");
+        command.SetWork((parse, console, _) => Run(ModelPath(parse.GetValue(model))!, parse.GetValue(problems),
+            parse.GetValue(batches)!.Split(',').Select(int.Parse).ToList(), parse.GetValue(maxNewTokens)));
+        return command;
+    }
+
+    private static int Run(string path, int count, List<int> batchSizes, int maxNewTokens)
+    {
+        using var model = CausalLM.FromPretrained(path);
+        var prompts = StyledWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(p => p.Prompt).ToList();
+        var options = new GenerationOptions { MaxNewTokens = maxNewTokens };
+        model.Generate(prompts.Take(4).ToList(), options); // warm-up
+        var clock = Stopwatch.StartNew();
+        var alone = prompts.Select(p => model.Generate(p, options)).ToList();
+        double aloneSeconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"{path}: {count} problems, greedy, at most {maxNewTokens} new tokens; torch threads {TorchSharp.torch.get_num_threads()}");
+        Console.WriteLine("| batch | seconds | vs one at a time | completions identical |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| 1 (one at a time) | {aloneSeconds:F1} | 1.00x | {count}/{count} |");
+        foreach (int batch in batchSizes)
+        {
+            clock.Restart();
+            // As NeoDistillTransformer.Complete does: grouped by length, decoded batch by batch, put back in order.
+            var results = new string[count];
+            var order = Enumerable.Range(0, count).OrderBy(i => prompts[i].Length).ToArray();
+            foreach (var block in order.Chunk(batch))
+            {
+                var generated = model.Generate(block.Select(i => prompts[i]).ToList(), options);
+                for (int k = 0; k < block.Length; k++) results[block[k]] = generated[k];
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            int same = results.Zip(alone).Count(p => p.First == p.Second);
+            Console.WriteLine($"| {batch} | {seconds:F1} | {aloneSeconds / seconds:F2}x | {same}/{count} |");
+        }
+        return ExitCodes.Success;
+    }
+}
