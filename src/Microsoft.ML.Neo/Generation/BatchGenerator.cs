@@ -7,8 +7,8 @@ namespace Microsoft.ML.Neo.Generation;
 /// <summary>
 /// Autoregressive decoding of many sequences at once: the prompts are left-padded into one batch with a shared KV
 /// cache, each row keeps its own positions (counted from its first real token) and its pads are hidden from attention,
-/// so a row decodes as it would alone. Rows stop on their own (a stop id, their token budget, the end of the context);
-/// finished rows ride along until every row is done. Sampling draws each row from its own generator, seeded per row,
+/// so a row decodes as it would alone. Rows stop on their own (a stop id, their token budget, the end of the context)
+/// and leave the batch: the cache keeps only the rows still decoding. Sampling draws each row from its own generator, seeded per row,
 /// so a row's sample does not depend on its neighbours.
 /// </summary>
 internal static class BatchGenerator
@@ -49,34 +49,45 @@ internal static class BatchGenerator
             // The run's own tensors (the pad counts) live in this scope; each step's in its own, inside it.
             using var runScope = NewDisposeScope();
             var padding = tensor(prompts.Select(p => (long)(longest - p.Count)).ToArray()).to(model.Device); // [B]
-            var feed = new long[rows * longest];
-            for (int r = 0; r < rows; r++)
+            // The rows still decoding, as indices into the prompts; the batch shrinks as rows finish, so one long
+            // completion does not keep finished rows computing.
+            var active = Enumerable.Range(0, rows).Where(r => !done[r]).ToList();
+            var feed = new long[active.Count * longest];
+            for (int a = 0; a < active.Count; a++)
+            {
+                var prompt = prompts[active[a]];
                 for (int t = 0; t < longest; t++)
-                    feed[r * longest + t] = t < longest - prompts[r].Count ? padId : prompts[r][t - (longest - prompts[r].Count)];
+                    feed[a * longest + t] = t < longest - prompt.Count ? padId : prompt[t - (longest - prompt.Count)];
+            }
+            if (active.Count < rows) Shrink(cache, ref padding, active.Select(r => (long)r).ToArray(), model.Device);
             long width = longest;
-            for (int step = 0; !done.All(d => d); step++)
+            while (active.Count > 0)
             {
                 cancellation.ThrowIfCancellationRequested();
                 long[] picked;
                 using (no_grad())
                 using (NewDisposeScope())
                 {
-                    var input = tensor(feed, new long[] { rows, width }).to(model.Device);   // [B, T]: the prompts, then one token per row
-                    var hidden = model.Hidden(input, cache, padding);                        // [B, T, C]
-                    var last = model.Head(hidden.select(1, width - 1)).to(ScalarType.Float32); // [B, V]
+                    var input = tensor(feed, new long[] { active.Count, width }).to(model.Device); // [B', T]: the prompts, then one token per row
+                    var hidden = model.Hidden(input, cache, padding);                              // [B', T, C]
+                    var last = model.Head(hidden.select(1, width - 1)).to(ScalarType.Float32);    // [B', V]
                     NonFiniteLogitsException.ThrowIfAny(last, "The model");
-                    picked = Pick(last, options, generators, done);
+                    picked = Pick(last, options, generators, active);
                 }
-                for (int r = 0; r < rows; r++)
+                var still = new List<int>(active.Count);
+                for (int a = 0; a < active.Count; a++)
                 {
-                    if (done[r]) continue;
-                    int next = (int)picked[r];
+                    int r = active[a], next = (int)picked[a];
                     if (stopIds.Contains(next)) { done[r] = true; continue; }
                     outputs[r].Add(next);
                     if (outputs[r].Count >= budgets[r]) done[r] = true;
+                    else still.Add(a);
                 }
-                // The next step feeds each row its new token (finished rows repeat a pad; their outputs are final).
-                feed = Enumerable.Range(0, rows).Select(r => done[r] || outputs[r].Count == 0 ? (long)padId : outputs[r][^1]).ToArray();
+                if (still.Count < active.Count && still.Count > 0)
+                    Shrink(cache, ref padding, still.Select(a => (long)a).ToArray(), model.Device);
+                active = still.Select(a => active[a]).ToList();
+                // The next step feeds each row still decoding its new token.
+                feed = active.Select(r => (long)outputs[r][^1]).ToArray();
                 width = 1;
             }
             return outputs.Select(o => o.ToArray()).ToArray();
@@ -90,12 +101,19 @@ internal static class BatchGenerator
 
     // Greedy: the argmax of every row at once. Sampling: row by row with the row's own generator, as TokenGenerator
     // samples a single sequence, so a row draws what it would draw alone.
-    private static long[] Pick(Tensor logits, GenerationOptions options, Generator[]? generators, bool[] done)
+    private static long[] Pick(Tensor logits, GenerationOptions options, Generator[]? generators, List<int> active)
     {
         if (generators is null) return logits.argmax(-1).data<long>().ToArray();
-        var picked = new long[logits.shape[0]];
-        for (int r = 0; r < picked.Length; r++)
-            picked[r] = done[r] ? 0 : TokenGenerator.PickToken(logits[r], options, generators[r]);
+        var picked = new long[active.Count];
+        for (int a = 0; a < picked.Length; a++) picked[a] = TokenGenerator.PickToken(logits[a], options, generators[active[a]]);
         return picked;
+    }
+
+    // Keeps the given batch rows of the cache and of the pad counts (which live in the run's scope).
+    private static void Shrink(KvCache cache, ref Tensor padding, long[] keep, Device device)
+    {
+        using var rows = tensor(keep).to(device);
+        cache.KeepRows(rows);
+        padding = padding.index_select(0, rows);
     }
 }

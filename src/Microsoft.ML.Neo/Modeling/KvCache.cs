@@ -15,6 +15,12 @@ internal sealed class KvCache : IDisposable
     /// <summary>Number of positions cached.</summary>
     public long Length => Layers[0].Length;
 
+    /// <summary>Keeps only the given rows of the batch (int64 indices [B']), in that order: finished sequences leave.</summary>
+    public void KeepRows(Tensor rows)
+    {
+        foreach (var layer in Layers) layer.KeepRows(rows);
+    }
+
     public void Dispose()
     {
         foreach (var layer in Layers) layer.Dispose();
@@ -42,6 +48,17 @@ internal sealed class LayerKvCache : IDisposable
         keys = newKeys;
         values = newValues;
         return (keys.alias(), values.alias());
+    }
+
+    /// <summary>Keeps only the given rows (int64 indices [B']) of the cached keys and values.</summary>
+    public void KeepRows(Tensor rows)
+    {
+        if (keys is null || values is null) return;
+        var keptKeys = keys.index_select(0, rows).DetachFromDisposeScope();
+        var keptValues = values.index_select(0, rows).DetachFromDisposeScope();
+        keys.Dispose();
+        values.Dispose();
+        (keys, values) = (keptKeys, keptValues);
     }
 
     public void Dispose()

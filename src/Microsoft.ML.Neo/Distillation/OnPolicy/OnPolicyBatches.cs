@@ -45,16 +45,18 @@ internal sealed class OnPolicyBatches : IBatchSource
         batch = planned.Realize(batch, student, step, phases);
         if (!IsOnPolicy(step)) return batch;
         using var _ = phases.Time(TrainingPhase.StudentGeneration);
+        // The whole batch samples at once (one batched decoding pass), each row from its own seed, so every row draws
+        // what it would draw alone and the step's samples do not depend on the batch's order.
+        var prompts = batch.Select(e => (IReadOnlyList<int>)e.TokenIds[..e.ResponseStart]).ToList();
+        var options = new GenerationOptions { MaxNewTokens = settings.MaxNewTokens, Temperature = settings.Temperature };
+        var samples = BatchGenerator.Generate(student, prompts, options, stopIds, encoder.EndOfSequenceId,
+            Enumerable.Range(0, batch.Count).Select(i => SampleSeed(step, i)).ToList());
         var realised = new List<EncodedExample>(batch.Count);
         for (int i = 0; i < batch.Count; i++)
         {
             var example = batch[i];
             var prompt = example.TokenIds[..example.ResponseStart];
-            var options = new GenerationOptions
-            {
-                MaxNewTokens = settings.MaxNewTokens, Temperature = settings.Temperature, Seed = SampleSeed(step, i),
-            };
-            var sampled = TokenGenerator.Generate(student, prompt, options, stopIds);
+            var sampled = samples[i];
             // Shorter than asked means a stop id ended it: the student learns to end there with the EOS every response has.
             bool ended = sampled.Length < Math.Min(options.MaxNewTokens, student.Config.ContextLength - prompt.Length);
             int[] response = ended ? [.. sampled, encoder.EndOfSequenceId] : sampled;
