@@ -28,6 +28,9 @@ internal sealed class ExampleBuilder
     public List<EncodedExample> FromReferences(IReadOnlyList<TrainingRow> rows) =>
         rows.Select(r => encoder.Encode(r.Prompt, r.Response, TeacherPrompt(r))).OfType<EncodedExample>().ToList();
 
+    /// <summary>Rows whose teacher responses are written in one batched pass.</summary>
+    private const int GenerationBlock = 16;
+
     /// <summary>Sequence-level KD: the teacher's greedy generation under its prompt is the response to learn.</summary>
     /// <param name="studentVocabulary">Generated ids outside the student's vocabulary (a padded teacher) end the response.</param>
     public List<EncodedExample> FromTeacherGenerations(IReadOnlyList<TrainingRow> rows, ITeacher teacher, IReadOnlyCollection<int> stopIds,
@@ -36,22 +39,28 @@ internal sealed class ExampleBuilder
         var examples = new List<EncodedExample>(rows.Count);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        for (int i = 0; i < rows.Count; i++)
+        int done = 0;
+        // Blocks of rows: a teacher in this process writes a block's responses in one batched pass.
+        foreach (var block in rows.Chunk(GenerationBlock))
         {
-            var row = rows[i];
-            string? teacherPrompt = TeacherPrompt(row);
-            var promptIds = encoder.EncodePrompt(row.Prompt);
-            var teacherPromptIds = encoder.EncodePrompt(teacherPrompt ?? row.Prompt);
-            var generated = teacher.Generate(teacherPromptIds, policy.TeacherMaxNewTokens, stopIds);
-            int end = Array.FindIndex(generated, id => id >= studentVocabulary);
-            if (end >= 0) generated = generated[..end];
-            int[] response = [.. generated, encoder.EndOfSequenceId];
-            var example = encoder.Encode(promptIds, response, teacherPrompt is null ? null : teacherPromptIds);
-            if (example is not null) examples.Add(example);
-            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || i == rows.Count - 1)
+            var teacherPrompts = block.Select(TeacherPrompt).ToList();
+            var promptIds = block.Select(r => encoder.EncodePrompt(r.Prompt)).ToList();
+            var teacherPromptIds = block.Select((r, k) => encoder.EncodePrompt(teacherPrompts[k] ?? r.Prompt)).ToList();
+            var generations = teacher.Generate(teacherPromptIds, policy.TeacherMaxNewTokens, stopIds);
+            for (int k = 0; k < block.Length; k++)
+            {
+                var generated = generations[k];
+                int end = Array.FindIndex(generated, id => id >= studentVocabulary);
+                if (end >= 0) generated = generated[..end];
+                int[] response = [.. generated, encoder.EndOfSequenceId];
+                var example = encoder.Encode(promptIds[k], response, teacherPrompts[k] is null ? null : teacherPromptIds[k]);
+                if (example is not null) examples.Add(example);
+            }
+            done += block.Length;
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || done == rows.Count)
             {
                 lastReport = clock.Elapsed;
-                log($"teacher generations: {i + 1}/{rows.Count}" + (teacher.CacheSummary is { } summary ? $" ({summary})" : ""));
+                log($"teacher generations: {done}/{rows.Count}" + (teacher.CacheSummary is { } summary ? $" ({summary})" : ""));
             }
         }
         return examples;

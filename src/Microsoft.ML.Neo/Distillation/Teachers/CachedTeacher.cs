@@ -59,6 +59,30 @@ internal sealed class CachedTeacher : ITeacher
         return generated;
     }
 
+    public int[][] Generate(IReadOnlyList<int[]> prompts, int maxNewTokens, IReadOnlyCollection<int> stopIds)
+    {
+        // The cached answers are read; the rest go to the teacher behind the cache together (one batch for a local one).
+        generations ??= new TeacherGenerationCache(directory);
+        var results = new int[prompts.Count][];
+        var missing = new List<(int Index, string Key)>();
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            int maxNew = Math.Min(maxNewTokens, ContextLength - prompts[i].Length);
+            if (maxNew <= 0) { results[i] = Array.Empty<int>(); continue; }
+            string key = TeacherGenerationCache.Key(fingerprint.Value, prompts[i], maxNew, stopIds);
+            if (generations.TryGet(key, out var cached)) results[i] = cached;
+            else missing.Add((i, key));
+        }
+        if (missing.Count == 0) return results;
+        var generated = Inner("generate").Generate(missing.Select(m => prompts[m.Index]).ToList(), maxNewTokens, stopIds);
+        for (int k = 0; k < missing.Count; k++)
+        {
+            generations.Add(missing[k].Key, generated[k]);
+            results[missing[k].Index] = generated[k];
+        }
+        return results;
+    }
+
     public TeacherBatchScores Score(TokenBatch batch, int vocabulary) =>
         TopKScoring.AsBatchScores(this, batch, vocabulary, Math.Min(topK, vocabulary));
 

@@ -26,6 +26,13 @@ internal interface ITeacher : IDisposable
     int[] Generate(int[] promptIds, int maxNewTokens, IReadOnlyCollection<int> stopIds);
 
     /// <summary>
+    /// The greedy continuations of many prompts, in order. A teacher in this process decodes them as one batch; the
+    /// default asks <see cref="Generate(int[], int, IReadOnlyCollection{int})"/> once per prompt.
+    /// </summary>
+    int[][] Generate(IReadOnlyList<int[]> prompts, int maxNewTokens, IReadOnlyCollection<int> stopIds) =>
+        prompts.Select(p => Generate(p, maxNewTokens, stopIds)).ToArray();
+
+    /// <summary>
     /// The teacher's scores at the batch's response positions (<see cref="TokenBatch.TeacherResponseRows"/> of
     /// <see cref="TokenBatch.TeacherInputs"/>), restricted to the first <paramref name="vocabulary"/> ids (a padded teacher
     /// has more): dense logits, or top-K ids and logits for a teacher that keeps only those, read chunk by chunk. Made

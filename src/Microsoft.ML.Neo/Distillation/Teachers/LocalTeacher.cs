@@ -69,6 +69,18 @@ internal sealed class LocalTeacher : ITeacher
         return TokenGenerator.Generate(model, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
     }
 
+    public int[][] Generate(IReadOnlyList<int[]> prompts, int maxNewTokens, IReadOnlyCollection<int> stopIds)
+    {
+        // One batched pass over the prompts that leave room to generate (each is bounded by its own room, as alone).
+        var results = prompts.Select(_ => Array.Empty<int>()).ToArray();
+        var room = Enumerable.Range(0, prompts.Count).Where(i => prompts[i].Length < ContextLength).ToList();
+        if (room.Count == 0) return results;
+        var generated = BatchGenerator.Generate(model, room.Select(i => (IReadOnlyList<int>)prompts[i]).ToList(),
+            new GenerationOptions { MaxNewTokens = maxNewTokens }, stopIds, padId: 0); // pads are never attended to
+        for (int k = 0; k < room.Count; k++) results[room[k]] = generated[k];
+        return results;
+    }
+
     public TeacherBatchScores Score(TokenBatch batch, int vocabulary)
     {
         using var _ = no_grad();
