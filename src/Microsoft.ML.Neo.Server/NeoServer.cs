@@ -34,6 +34,7 @@ public sealed class NeoServer : IAsyncDisposable
     {
         this.app = app;
         this.model = model;
+        model.Generation.OnPass = Statistics.AddDecodingPass;
     }
 
     /// <summary>Where clients reach it, e.g. <c>http://127.0.0.1:8000/</c> (the OpenAI base URL is this plus <c>v1</c>).</summary>

@@ -25,7 +25,12 @@ internal sealed class ServedModel : IDisposable
         Chat = isDistilledZip ? CausalLMChatClient.WithPlainPrompts(model, id, new GenerationOptions()) : new CausalLMChatClient(model, format: null, id, new GenerationOptions());
         pieces = new Lazy<string[]>(() => ContextualPieces(Tokenizer, model.Config.VocabSize));
         Scoring = new ScoringQueue((sequences, topK) => RunAsync(() => model.ScoreBatch(sequences, topK), CancellationToken.None));
+        Generation = new GenerationQueue((prompts, options, seeds, budgets) =>
+            RunAsync(() => model.Generate(prompts, options, seeds, budgets), CancellationToken.None));
     }
+
+    /// <summary>Completion requests, batched into shared decoding passes.</summary>
+    public GenerationQueue Generation { get; }
 
     /// <summary>Scoring requests, batched into shared forward passes.</summary>
     public ScoringQueue Scoring { get; }
@@ -127,6 +132,7 @@ internal sealed class ServedModel : IDisposable
     public void Dispose()
     {
         Scoring.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Generation.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Chat.Dispose();
         owner.Dispose();
         gate.Dispose();

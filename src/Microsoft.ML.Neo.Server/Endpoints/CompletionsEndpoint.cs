@@ -4,9 +4,11 @@ using Microsoft.AspNetCore.Http;
 namespace Microsoft.ML.Neo.Server.Endpoints;
 
 /// <summary>
-/// <c>POST /v1/completions</c>, as vLLM defines it: a prompt as text or token ids, <c>max_tokens</c>, sampling settings,
-/// <c>stop</c>, <c>echo</c>, <c>logprobs</c> (top ids of each returned token) and <c>prompt_logprobs</c> (top ids at
-/// every prompt position, plus the prompt token itself: what logit distillation from a served teacher reads).
+/// <c>POST /v1/completions</c>, as vLLM defines it: a prompt as text or token ids (or a list of them), <c>n</c> choices
+/// per prompt, <c>max_tokens</c>, sampling settings, <c>stop</c>, <c>echo</c>, <c>logprobs</c> (top ids of each returned
+/// token) and <c>prompt_logprobs</c> (top ids at every prompt position, plus the prompt token itself: what logit
+/// distillation from a served teacher reads). Completions of concurrent requests (and of one request's prompts and
+/// choices) are decoded together in batches (<see cref="GenerationQueue"/>).
 /// </summary>
 internal static class CompletionsEndpoint
 {
@@ -15,28 +17,62 @@ internal static class CompletionsEndpoint
 
     private sealed record Result(int[] Generated, string Text, bool Stopped, PositionLogprobs[]? Scores);
 
+    /// <summary>Most choices one request may ask for (prompts × n).</summary>
+    public const int MaxChoices = 128;
+
     public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
     {
         var cancellation = context.RequestAborted;
         var (json, document) = await JsonRequest.ReadAsync(context.Request, cancellation).ConfigureAwait(false);
-        Request request;
-        using (document) request = Parse(json, model, options);
-        var result = IsScoring(request)
-            ? Scored(model, request, await model.Scoring.ScoreAsync(request.PromptIds, TopK(request), cancellation).ConfigureAwait(false))
-            : await model.RunAsync(() => Complete(model, request, cancellation), cancellation).ConfigureAwait(false);
-        statistics.AddCompletion(request.PromptIds.Length, result.Generated.Length);
+        List<Request> choices;
+        using (document) choices = Parse(json, model, options);
+        var results = await Task.WhenAll(choices.Select(request => ResultAsync(model, request, cancellation))).ConfigureAwait(false);
+        // Each prompt's tokens count once, however many choices it has.
+        var prompts = choices.Select(c => c.PromptIds).Distinct().ToList();
+        statistics.AddCompletion(prompts.Sum(p => p.Length), results.Sum(r => r.Generated.Length));
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body);
-        Write(writer, model, request, result);
+        Write(writer, model, choices, results, prompts.Sum(p => p.Length));
     }
 
-    private static Request Parse(JsonRequest json, ServedModel model, NeoServerOptions options)
+    // A scoring request joins the scoring queue; a completion without stop strings, the generation queue; a completion
+    // with stop strings decodes alone, as it checks the text after every token.
+    private static async Task<Result> ResultAsync(ServedModel model, Request request, CancellationToken cancellation)
+    {
+        if (IsScoring(request))
+            return Scored(model, request, await model.Scoring.ScoreAsync(request.PromptIds, TopK(request), cancellation).ConfigureAwait(false));
+        if (request.Stops.Count > 0 || request.MaxTokens == 0)
+            return await model.RunAsync(() => Complete(model, request, cancellation), cancellation).ConfigureAwait(false);
+        var generated = await model.Generation.GenerateAsync(request.PromptIds, request.Sampling, cancellation).ConfigureAwait(false);
+        bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
+        var positions = scores
+            ? await model.RunAsync(() => model.Model.Score([.. request.PromptIds, .. generated], TopK(request)).Positions, cancellation).ConfigureAwait(false)
+            : null;
+        return new Result(generated, model.ContinuationText(request.PromptIds, generated), generated.Length < request.MaxTokens, positions);
+    }
+
+    // One request per choice: every prompt, n times (choice i of a prompt samples with the request's seed + i).
+    private static List<Request> Parse(JsonRequest json, ServedModel model, NeoServerOptions options)
     {
         ModelsEndpoint.RequireModel(json, model);
         if (json.Bool("stream", false))
             throw RequestError.BadRequest("NeoServer does not stream /v1/completions; leave 'stream' false, or use /v1/chat/completions to stream.", "stream");
-        if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
-        var promptIds = Prompt(json, model);
+        int n = json.Int("n") ?? 1;
+        if (n < 1) throw RequestError.BadRequest($"'n' must be at least 1; it is {n}.", "n");
+        var prompts = Prompts(json, model);
+        if (prompts.Count * n > MaxChoices)
+            throw RequestError.BadRequest($"{prompts.Count} prompts × n = {n} asks for {prompts.Count * n} choices; NeoServer answers at most {MaxChoices} per request.", "n");
+        var choices = new List<Request>(prompts.Count * n);
+        foreach (var promptIds in prompts)
+        {
+            var request = Parse(json, model, options, promptIds);
+            for (int i = 0; i < n; i++) choices.Add(request with { Sampling = request.Sampling with { Seed = unchecked(request.Sampling.Seed + i) } });
+        }
+        return choices;
+    }
+
+    private static Request Parse(JsonRequest json, ServedModel model, NeoServerOptions options, int[] promptIds)
+    {
         bool echo = json.Bool("echo", false);
         int maxTokens = json.Int("max_tokens") ?? 16;
         if (maxTokens < 0 || (maxTokens == 0 && !echo))
@@ -50,12 +86,17 @@ internal static class CompletionsEndpoint
         return new Request(promptIds, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs);
     }
 
-    // One prompt: a string, a list of token ids, or a one-element list of either.
-    private static int[] Prompt(JsonRequest json, ServedModel model)
+    // The prompts: a string, a list of token ids, or a list of either (one choice set per prompt, in order).
+    private static List<int[]> Prompts(JsonRequest json, ServedModel model)
     {
         var prompt = json.Get("prompt") ?? throw RequestError.BadRequest("'prompt' is required: a string or a list of token ids.", "prompt");
-        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array)
-            prompt = prompt[0];
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0 && prompt.EnumerateArray().All(e => e.ValueKind is JsonValueKind.String or JsonValueKind.Array))
+            return prompt.EnumerateArray().Select(p => Prompt(p, model)).ToList();
+        return [Prompt(prompt, model)];
+    }
+
+    private static int[] Prompt(JsonElement prompt, ServedModel model)
+    {
         if (prompt.ValueKind == JsonValueKind.String)
         {
             var ids = model.Tokenizer.Encode(prompt.GetString()!);
@@ -75,7 +116,7 @@ internal static class CompletionsEndpoint
             if (ids.Length == 0) throw RequestError.BadRequest("'prompt' is an empty list of token ids.", "prompt");
             return ids;
         }
-        throw RequestError.BadRequest("'prompt' must be one string or one list of token ids; NeoServer answers one prompt per request.", "prompt");
+        throw RequestError.BadRequest("'prompt' must be a string, a list of token ids, or a list of those.", "prompt");
     }
 
     private static void RequireLogprobs(int? requested, string name, string kind, int max)
@@ -143,7 +184,7 @@ internal static class CompletionsEndpoint
         return at >= 0 ? (text[..at], true) : (text, false);
     }
 
-    private static void Write(Utf8JsonWriter writer, ServedModel model, Request request, Result result)
+    private static void Write(Utf8JsonWriter writer, ServedModel model, IReadOnlyList<Request> requests, IReadOnlyList<Result> results, int promptTokens)
     {
         writer.WriteStartObject();
         writer.WriteString("id", $"cmpl-{Guid.NewGuid():N}");
@@ -151,8 +192,21 @@ internal static class CompletionsEndpoint
         writer.WriteNumber("created", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         writer.WriteString("model", model.Id);
         writer.WriteStartArray("choices");
+        for (int i = 0; i < requests.Count; i++) WriteChoice(writer, model, i, requests[i], results[i]);
+        writer.WriteEndArray();
+        writer.WriteStartObject("usage");
+        int completionTokens = results.Sum(r => r.Generated.Length);
+        writer.WriteNumber("prompt_tokens", promptTokens);
+        writer.WriteNumber("completion_tokens", completionTokens);
+        writer.WriteNumber("total_tokens", promptTokens + completionTokens);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteChoice(Utf8JsonWriter writer, ServedModel model, int index, Request request, Result result)
+    {
         writer.WriteStartObject();
-        writer.WriteNumber("index", 0);
+        writer.WriteNumber("index", index);
         // Each token's text in the sequence, decoded once: echo writes the prompt as its tokens decode (what text_offset
         // counts in), and logprobs.tokens joins into the returned text.
         var texts = request.Echo || request.Logprobs is not null ? model.TokenTexts([.. request.PromptIds, .. result.Generated]) : null;
@@ -167,13 +221,6 @@ internal static class CompletionsEndpoint
         writer.WriteStartArray("prompt_token_ids");
         foreach (int id in request.PromptIds) writer.WriteNumberValue(id);
         writer.WriteEndArray();
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-        writer.WriteStartObject("usage");
-        writer.WriteNumber("prompt_tokens", request.PromptIds.Length);
-        writer.WriteNumber("completion_tokens", result.Generated.Length);
-        writer.WriteNumber("total_tokens", request.PromptIds.Length + result.Generated.Length);
-        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 

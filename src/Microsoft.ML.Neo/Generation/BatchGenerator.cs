@@ -16,13 +16,17 @@ internal static class BatchGenerator
     /// <summary>The generated ids of each prompt, in order, stopping at (and leaving out) any of <paramref name="stopIds"/>.</summary>
     /// <param name="seeds">The sampling seed of each row; null: <see cref="GenerationOptions.Seed"/> for every row (as one-at-a-time calls).</param>
     /// <param name="padId">The id the padding positions hold (never attended to).</param>
+    /// <param name="maxNewTokens">Each row's own token budget (1 or more); null: <see cref="GenerationOptions.MaxNewTokens"/> for every row.</param>
     public static int[][] Generate(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
-        IReadOnlyCollection<int> stopIds, int padId, IReadOnlyList<int>? seeds = null, CancellationToken cancellation = default)
+        IReadOnlyCollection<int> stopIds, int padId, IReadOnlyList<int>? seeds = null, CancellationToken cancellation = default,
+        IReadOnlyList<int>? maxNewTokens = null)
     {
         options.Validate();
         if (prompts.Count == 0) return Array.Empty<int[]>();
         if (seeds is not null && seeds.Count != prompts.Count)
             throw new ArgumentException($"{seeds.Count} seeds for {prompts.Count} prompts; give one per prompt.", nameof(seeds));
+        if (maxNewTokens is not null && (maxNewTokens.Count != prompts.Count || maxNewTokens.Any(m => m < 1)))
+            throw new ArgumentException($"Give one token budget of 1 or more per prompt ({prompts.Count}); got {maxNewTokens.Count}.", nameof(maxNewTokens));
         int contextLength = model.Config.ContextLength;
         for (int i = 0; i < prompts.Count; i++)
         {
@@ -30,8 +34,9 @@ internal static class BatchGenerator
             if (prompts[i].Count >= contextLength)
                 throw new ArgumentException($"Prompt {i} has {prompts[i].Count} tokens; the model's context is {contextLength}.", nameof(prompts));
         }
+        GenerationOptions RowOptions(int i) => options with { Seed = seeds?[i] ?? options.Seed, MaxNewTokens = maxNewTokens?[i] ?? options.MaxNewTokens };
         if (!options.UseKvCache)
-            return prompts.Select((p, i) => TokenGenerator.Generate(model, p, seeds is null ? options : options with { Seed = seeds[i] }, stopIds)).ToArray();
+            return prompts.Select((p, i) => TokenGenerator.Generate(model, p, RowOptions(i), stopIds)).ToArray();
 
         int rows = prompts.Count, longest = prompts.Max(p => p.Count);
         var generators = options.Temperature > 0
@@ -39,7 +44,7 @@ internal static class BatchGenerator
             : null;
         var outputs = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
         // A row may use the context left after its own prompt, not after the longest one.
-        var budgets = prompts.Select(p => Math.Min(options.MaxNewTokens, contextLength - p.Count)).ToArray();
+        var budgets = prompts.Select((p, i) => Math.Min(maxNewTokens?[i] ?? options.MaxNewTokens, contextLength - p.Count)).ToArray();
         var done = budgets.Select(b => b <= 0).ToArray();
         bool wasTraining = model.training;
         model.eval();

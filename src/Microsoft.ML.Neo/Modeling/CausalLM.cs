@@ -141,12 +141,16 @@ public sealed class CausalLM : IDisposable
     /// their own seeded generator), in far fewer forward passes. Prompts of very different lengths cost the longest
     /// one's prefill for all; group them by length for the best speed. <paramref name="seeds"/> gives each row its
     /// sampling seed; null: <see cref="GenerationOptions.Seed"/> for every row, as separate calls would use.
+    /// <paramref name="maxNewTokens"/> gives each row its own token budget; null: <see cref="GenerationOptions.MaxNewTokens"/>.
+    /// With float32 weights each row is exactly what it gets alone; with bfloat16 weights a few rows can differ in
+    /// their later tokens, as bf16 arithmetic rounds differently for different batch shapes (docs/concepts.md).
     /// </summary>
-    public int[][] Generate(IReadOnlyList<int[]> prompts, GenerationOptions? options = null, IReadOnlyList<int>? seeds = null)
+    public int[][] Generate(IReadOnlyList<int[]> prompts, GenerationOptions? options = null, IReadOnlyList<int>? seeds = null,
+        IReadOnlyList<int>? maxNewTokens = null)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         foreach (var prompt in prompts) RequireTokenIds(prompt ?? throw new ArgumentException("A prompt is null.", nameof(prompts)), nameof(prompts));
-        return BatchGenerator.Generate(Model, prompts, options ?? new GenerationOptions(), StopTokenIds, PadId, seeds);
+        return BatchGenerator.Generate(Model, prompts, options ?? new GenerationOptions(), StopTokenIds, PadId, seeds, maxNewTokens: maxNewTokens);
     }
 
     /// <summary>Encodes each prompt (with BOS), generates for all of them in one batch, and decodes the new tokens.</summary>

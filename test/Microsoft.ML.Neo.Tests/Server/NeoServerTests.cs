@@ -199,6 +199,72 @@ public sealed class NeoServerTests
     }
 
     [TestMethod]
+    public async Task ConcurrentCompletionsAreBatchedAndEqualTheSameRequestsAlone()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(hidden: 64), seed: 8);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        // Prompts of different lengths, budgets and sampling settings, greedy and seeded.
+        var bodies = Enumerable.Range(0, 12).Select(i => (object)new
+        {
+            prompt = string.Concat(Enumerable.Repeat("Tom has 5 stamps. ", 1 + i % 4)), max_tokens = 6 + i,
+            temperature = i % 3 == 0 ? 0.9 : 0, seed = 100 + i,
+        }).ToList();
+        async Task<string[]> Texts(bool together)
+        {
+            if (!together)
+            {
+                var texts = new List<string>();
+                foreach (var body in bodies) texts.Add((await Post(http, "v1/completions", body)).GetProperty("choices")[0].GetProperty("text").GetString()!);
+                return texts.ToArray();
+            }
+            var answers = await Task.WhenAll(bodies.Select(b => Post(http, "v1/completions", b)));
+            return answers.Select(a => a.GetProperty("choices")[0].GetProperty("text").GetString()!).ToArray();
+        }
+        var alone = await Texts(together: false);
+        long passesAlone = server.Statistics.DecodingPasses;
+        Assert.AreEqual(12, passesAlone, "one request at a time: one pass each");
+        var together = await Texts(together: true);
+        CollectionAssert.AreEqual(alone, together);
+        long passes = server.Statistics.DecodingPasses - passesAlone;
+        Assert.IsTrue(passes < 12, $"12 concurrent requests took {passes} passes: they were batched");
+        Assert.AreEqual(24, server.Statistics.DecodedSequences);
+    }
+
+    [TestMethod]
+    public async Task NChoicesAndPromptListsAnswerInOpenAIsOrder()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(hidden: 64), seed: 9);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        string[] prompts = ["Ann has 2 cats.", "Sam buys 4 books and 3 pens."];
+        var answer = await Post(http, "v1/completions", new { prompt = prompts, n = 3, max_tokens = 8, temperature = 1.0, seed = 7 });
+        var choices = answer.GetProperty("choices").EnumerateArray().ToList();
+        Assert.AreEqual(6, choices.Count, "2 prompts × n = 3");
+        for (int i = 0; i < 6; i++) Assert.AreEqual(i, choices[i].GetProperty("index").GetInt32());
+        // Choice j of a prompt samples with seed + j: the same as a request for that prompt alone with that seed.
+        for (int p = 0; p < 2; p++)
+            for (int j = 0; j < 3; j++)
+            {
+                var alone = await Post(http, "v1/completions", new { prompt = prompts[p], max_tokens = 8, temperature = 1.0, seed = 7 + j });
+                Assert.AreEqual(alone.GetProperty("choices")[0].GetProperty("text").GetString(), choices[p * 3 + j].GetProperty("text").GetString(), $"prompt {p}, choice {j}");
+            }
+        Assert.IsTrue(choices.Take(3).Select(c => c.GetProperty("text").GetString()).Distinct().Count() > 1, "different seeds sample differently");
+        var usage = answer.GetProperty("usage");
+        int promptTokens = 0;
+        foreach (var prompt in prompts) promptTokens += (await Post(http, "tokenize", new { prompt })).GetProperty("count").GetInt32();
+        Assert.AreEqual(promptTokens, usage.GetProperty("prompt_tokens").GetInt32(), "each prompt counted once");
+
+        using var tooMany = await http.PostAsJsonAsync("v1/completions", new { prompt = "x", n = 500 });
+        Assert.AreEqual(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        StringAssert.Contains(await tooMany.Content.ReadAsStringAsync(), "at most 128");
+    }
+
+    [TestMethod]
     public async Task ServingManyRequestsLeavesNoTensorsBehind()
     {
         using var folder = new TempDirectory();
