@@ -29,7 +29,7 @@ public sealed class BenchmarkHarnessTests
     [TestMethod]
     public void EveryBenchmarkParsesAndTheToolNoLongerCarriesThem()
     {
-        foreach (var command in new[] { "train", "accumulation", "generate", "distill", "load", "served", "soak", "make-embedded" })
+        foreach (var command in new[] { "train", "accumulation", "generate", "serve-generate", "distill", "load", "served", "soak", "make-embedded" })
         {
             var help = Bench(command, "--help");
             Assert.AreEqual(0, help.ExitCode, $"neo-bench {command} --help: {help.Stderr}");
