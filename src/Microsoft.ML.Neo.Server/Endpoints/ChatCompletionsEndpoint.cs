@@ -173,7 +173,7 @@ internal static class ChatCompletionsEndpoint
         throw RequestError.BadRequest("A message's 'content' must be a string or a list of text parts.", "messages");
     }
 
-    private static void Header(Utf8JsonWriter writer, string id, string kind, long created, string model)
+    internal static void Header(Utf8JsonWriter writer, string id, string kind, long created, string model)
     {
         writer.WriteString("id", id);
         writer.WriteString("object", kind);
@@ -192,7 +192,7 @@ internal static class ChatCompletionsEndpoint
 
     private static string FinishReason(ChatFinishReason? reason) => reason == ChatFinishReason.Length ? "length" : "stop";
 
-    private static async Task SendAsync(HttpContext context, Action<Utf8JsonWriter> write, CancellationToken cancellation)
+    internal static async Task SendAsync(HttpContext context, Action<Utf8JsonWriter> write, CancellationToken cancellation)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer)) write(writer);

@@ -7,8 +7,8 @@ namespace Microsoft.ML.Neo.Server.Endpoints;
 /// <c>POST /v1/completions</c>, as vLLM defines it: a prompt as text or token ids (or a list of them), <c>n</c> choices
 /// per prompt, <c>max_tokens</c>, sampling settings, <c>stop</c>, <c>echo</c>, <c>logprobs</c> (top ids of each returned
 /// token) and <c>prompt_logprobs</c> (top ids at every prompt position, plus the prompt token itself: what logit
-/// distillation from a served teacher reads). Completions of concurrent requests (and of one request's prompts and
-/// choices) are decoded together in batches (<see cref="GenerationQueue"/>).
+/// distillation from a served teacher reads), and <c>stream</c> (server-sent events) for one prompt. Completions of
+/// concurrent requests (and of one request's prompts and choices) are decoded together in batches (<see cref="GenerationQueue"/>).
 /// </summary>
 internal static class CompletionsEndpoint
 {
@@ -25,7 +25,19 @@ internal static class CompletionsEndpoint
         var cancellation = context.RequestAborted;
         var (json, document) = await JsonRequest.ReadAsync(context.Request, cancellation).ConfigureAwait(false);
         List<Request> choices;
-        using (document) choices = Parse(json, model, options);
+        bool stream, includeUsage;
+        using (document)
+        {
+            choices = Parse(json, model, options);
+            stream = json.Bool("stream", false);
+            includeUsage = json.Get("stream_options") is { ValueKind: JsonValueKind.Object } streamOptions
+                && streamOptions.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
+        }
+        if (stream)
+        {
+            await StreamAsync(context, model, choices[0], includeUsage, statistics, cancellation).ConfigureAwait(false);
+            return;
+        }
         var results = await Task.WhenAll(choices.Select(request => ResultAsync(model, request, cancellation))).ConfigureAwait(false);
         // Each prompt's tokens count once, however many choices it has.
         var prompts = choices.Select(c => c.PromptIds).Distinct().ToList();
@@ -51,15 +63,87 @@ internal static class CompletionsEndpoint
         return new Result(generated, model.ContinuationText(request.PromptIds, generated), generated.Length < request.MaxTokens, positions);
     }
 
+    // Server-sent events, as OpenAI streams completions: a chunk per new piece of text, a last chunk with the finish
+    // reason, the usage when asked for, then [DONE]. Stop strings end the text where they start.
+    private static async Task StreamAsync(HttpContext context, ServedModel model, Request request, bool includeUsage,
+        ServerStatistics statistics, CancellationToken cancellation)
+    {
+        string id = $"cmpl-{Guid.NewGuid():N}";
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Task Chunk(string text, string? finish) => ChatCompletionsEndpoint.SendAsync(context, writer =>
+        {
+            writer.WriteStartObject();
+            ChatCompletionsEndpoint.Header(writer, id, "text_completion", created, model.Id);
+            writer.WriteStartArray("choices");
+            writer.WriteStartObject();
+            writer.WriteNumber("index", 0);
+            writer.WriteString("text", text);
+            writer.WriteNull("logprobs");
+            if (finish is null) writer.WriteNull("finish_reason");
+            else writer.WriteString("finish_reason", finish);
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }, cancellation);
+
+        using var hold = await model.AcquireAsync(cancellation).ConfigureAwait(false);
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        var generated = new List<int>();
+        string sent = "";
+        bool cut = false;
+        // The tokens come from the model on this request's thread, one at a time, between awaits that send them.
+        using var tokens = model.Model.GenerateTokens(request.PromptIds, request.Sampling, cancellation).GetEnumerator();
+        while (await Task.Run(tokens.MoveNext, cancellation).ConfigureAwait(false))
+        {
+            generated.Add(tokens.Current);
+            var (text, stopped) = Cut(model.ContinuationText(request.PromptIds, generated), request.Stops);
+            // Send what the text gained; a piece whose decoding is still open (part of a character) waits for the next token.
+            if (text.StartsWith(sent, StringComparison.Ordinal) && text.Length > sent.Length && !text.EndsWith('\uFFFD'))
+            {
+                await Chunk(text[sent.Length..], null).ConfigureAwait(false);
+                sent = text;
+            }
+            if (stopped) { cut = true; break; }
+        }
+        var (final, _) = Cut(model.ContinuationText(request.PromptIds, generated), request.Stops);
+        string rest = final.StartsWith(sent, StringComparison.Ordinal) ? final[sent.Length..] : "";
+        await Chunk(rest, cut || generated.Count < request.MaxTokens ? "stop" : "length").ConfigureAwait(false);
+        statistics.AddCompletion(request.PromptIds.Length, generated.Count);
+        if (includeUsage)
+        {
+            await ChatCompletionsEndpoint.SendAsync(context, writer =>
+            {
+                writer.WriteStartObject();
+                ChatCompletionsEndpoint.Header(writer, id, "text_completion", created, model.Id);
+                writer.WriteStartArray("choices");
+                writer.WriteEndArray();
+                writer.WriteStartObject("usage");
+                writer.WriteNumber("prompt_tokens", request.PromptIds.Length);
+                writer.WriteNumber("completion_tokens", generated.Count);
+                writer.WriteNumber("total_tokens", request.PromptIds.Length + generated.Count);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }, cancellation).ConfigureAwait(false);
+        }
+        await context.Response.WriteAsync("data: [DONE]\n\n", cancellation).ConfigureAwait(false);
+    }
+
     // One request per choice: every prompt, n times (choice i of a prompt samples with the request's seed + i).
     private static List<Request> Parse(JsonRequest json, ServedModel model, NeoServerOptions options)
     {
         ModelsEndpoint.RequireModel(json, model);
-        if (json.Bool("stream", false))
-            throw RequestError.BadRequest("NeoServer does not stream /v1/completions; leave 'stream' false, or use /v1/chat/completions to stream.", "stream");
         int n = json.Int("n") ?? 1;
         if (n < 1) throw RequestError.BadRequest($"'n' must be at least 1; it is {n}.", "n");
         var prompts = Prompts(json, model);
+        if (json.Bool("stream", false))
+        {
+            // What a stream carries here: one prompt's text as it is generated. The rest is refused, not ignored.
+            if (prompts.Count > 1 || n > 1)
+                throw RequestError.BadRequest("NeoServer streams one prompt with n = 1; send the prompts as separate requests, or leave 'stream' false.", "stream");
+            if (json.Bool("echo", false) || json.Int("logprobs") is not null || json.Int("prompt_logprobs") is not null)
+                throw RequestError.BadRequest("NeoServer does not stream 'echo', 'logprobs' or 'prompt_logprobs'; leave 'stream' false to get them.", "stream");
+        }
         if (prompts.Count * n > MaxChoices)
             throw RequestError.BadRequest($"{prompts.Count} prompts × n = {n} asks for {prompts.Count * n} choices; NeoServer answers at most {MaxChoices} per request.", "n");
         var choices = new List<Request>(prompts.Count * n);

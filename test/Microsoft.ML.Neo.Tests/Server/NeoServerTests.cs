@@ -265,6 +265,53 @@ public sealed class NeoServerTests
     }
 
     [TestMethod]
+    public async Task StreamedCompletionsJoinIntoTheCompletionAndEndWithItsFinishReason()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(hidden: 64), seed: 10);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        async Task<(List<JsonElement> Chunks, bool Done)> Stream(object body)
+        {
+            using var response = await http.PostAsJsonAsync("v1/completions", body);
+            Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, await response.Content.ReadAsStringAsync());
+            StringAssert.StartsWith(response.Content.Headers.ContentType!.MediaType, "text/event-stream");
+            var lines = (await response.Content.ReadAsStringAsync()).Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l[6..]).ToList();
+            return (lines.Where(l => l != "[DONE]").Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList(), lines[^1] == "[DONE]");
+        }
+        const string prompt = "Sam buys 4 books.";
+        foreach (var stop in new string?[] { null, " " })
+        {
+            object body = stop is null ? new { prompt, max_tokens = 12, temperature = 0 } : new { prompt, max_tokens = 12, temperature = 0, stop = new[] { stop } };
+            var whole = (await Post(http, "v1/completions", body)).GetProperty("choices")[0];
+            object streamed = stop is null
+                ? new { prompt, max_tokens = 12, temperature = 0, stream = true, stream_options = new { include_usage = true } }
+                : new { prompt, max_tokens = 12, temperature = 0, stream = true, stop = new[] { stop }, stream_options = new { include_usage = true } };
+            var (chunks, done) = await Stream(streamed);
+            Assert.IsTrue(done, "the stream ends with [DONE]");
+            var texts = chunks.Where(c => c.GetProperty("choices").GetArrayLength() > 0).Select(c => c.GetProperty("choices")[0]).ToList();
+            Assert.AreEqual(whole.GetProperty("text").GetString(), string.Concat(texts.Select(t => t.GetProperty("text").GetString())), $"stop {stop ?? "none"}");
+            Assert.AreEqual(whole.GetProperty("finish_reason").GetString(), texts[^1].GetProperty("finish_reason").GetString());
+            Assert.IsTrue(texts.Take(texts.Count - 1).All(t => t.GetProperty("finish_reason").ValueKind == JsonValueKind.Null));
+            Assert.AreEqual("text_completion", chunks[0].GetProperty("object").GetString());
+            Assert.IsTrue(chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0, "the usage chunk comes last");
+            if (stop is null) Assert.IsTrue(texts.Count > 3, "the text arrived in pieces");
+        }
+        foreach (var refused in new object[]
+        {
+            new { prompt = new[] { "a", "b" }, stream = true },
+            new { prompt, n = 2, stream = true },
+            new { prompt, logprobs = 1, stream = true },
+        })
+        {
+            using var response = await http.PostAsJsonAsync("v1/completions", refused);
+            Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
+            StringAssert.Contains(await response.Content.ReadAsStringAsync(), "stream");
+        }
+    }
+
+    [TestMethod]
     public async Task ServingManyRequestsLeavesNoTensorsBehind()
     {
         using var folder = new TempDirectory();
@@ -274,10 +321,14 @@ public sealed class NeoServerTests
         using var __ = http;
         async Task Round(int i)
         {
-            // Concurrent scoring requests (batched), a generation with logprobs, and a streamed chat.
+            // Concurrent scoring requests (batched), a generation with logprobs, batched and streamed completions, and a streamed chat.
             await Task.WhenAll(Enumerable.Range(0, 4).Select(j => Post(http, "v1/completions",
                 new { prompt = new[] { 1, 5 + i, 6 + j, 7 }, max_tokens = 1, temperature = 0, prompt_logprobs = 3 })));
             await Post(http, "v1/completions", new { prompt = "Ann has 2 cats.", max_tokens = 4, temperature = 0.7, seed = i, logprobs = 2 });
+            // Batched completions (a prompt list with n = 2) and a streamed one.
+            await Post(http, "v1/completions", new { prompt = new[] { "Ann has 2 cats.", "Tom" }, n = 2, max_tokens = 4, temperature = 0.7, seed = i });
+            using (var streamed = await http.PostAsJsonAsync("v1/completions", new { prompt = "Tom has", max_tokens = 4, stream = true }))
+                await streamed.Content.ReadAsStringAsync();
             using var chat = await http.PostAsJsonAsync("v1/chat/completions",
                 new { messages = new[] { new { role = "user", content = "Hi" } }, max_tokens = 4, stream = true });
             Assert.AreEqual(HttpStatusCode.OK, chat.StatusCode);
