@@ -37,9 +37,15 @@ internal static class ChatCompletionsEndpoint
         List<ChatMessage> messages;
         ChatOptions chatOptions;
         bool stream, includeUsage;
+        int? topLogprobs;
         using (document)
         {
             ModelsEndpoint.RequireModel(json, model);
+            topLogprobs = json.Bool("logprobs", false) ? json.Int("top_logprobs") ?? 0 : null;
+            if (topLogprobs is int k && (k < 0 || k > Math.Min(20, options.MaxLogprobs)))
+                throw RequestError.BadRequest($"'top_logprobs' must be between 0 and {Math.Min(20, options.MaxLogprobs)}; it is {k}.", "top_logprobs");
+            if (topLogprobs is null && json.Int("top_logprobs") is not null)
+                throw RequestError.BadRequest("'top_logprobs' needs 'logprobs': true.", "top_logprobs");
             if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
             messages = Messages(json);
             int maxTokens = json.Int("max_completion_tokens") ?? json.Int("max_tokens") ?? 256;
@@ -55,6 +61,8 @@ internal static class ChatCompletionsEndpoint
             ModelsEndpoint.RequireFits(promptTokens, 1, model, options);
             chatOptions.MaxOutputTokens = Math.Min(maxTokens, model.ContextLength - promptTokens);
             stream = json.Bool("stream", false);
+            if (stream && topLogprobs is not null)
+                throw RequestError.BadRequest("NeoServer does not stream logprobs; leave 'stream' false to get them.", "logprobs");
             includeUsage = json.Get("stream_options") is { ValueKind: JsonValueKind.Object } streamOptions
                 && streamOptions.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
         }
@@ -64,8 +72,23 @@ internal static class ChatCompletionsEndpoint
         using var hold = await model.AcquireAsync(cancellation).ConfigureAwait(false);
         if (!stream)
         {
-            var response = await model.Chat.GetResponseAsync(messages, chatOptions, cancellation).ConfigureAwait(false);
+            var text = new System.Text.StringBuilder();
+            ChatFinishReason? finishReason = null;
+            UsageDetails? usageDetails = null;
+            int[] generated = [];
+            await foreach (var update in model.Chat.GetStreamingResponseAsync(messages, chatOptions, cancellation).ConfigureAwait(false))
+            {
+                text.Append(update.Text);
+                finishReason = update.FinishReason ?? finishReason;
+                usageDetails = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usageDetails;
+                if (update.RawRepresentation is int[] ids) generated = ids;
+            }
+            var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString())) { FinishReason = finishReason, Usage = usageDetails };
             statistics.AddChat((int)(response.Usage?.InputTokenCount ?? 0), (int)(response.Usage?.OutputTokenCount ?? 0));
+            // The model is held (hold): score on it directly, not through RunAsync.
+            int[] promptIds = topLogprobs is null ? [] : model.Chat.EncodeConversation(messages, chatOptions);
+            var scores = topLogprobs is null ? null
+                : await Task.Run(() => model.Model.Score([.. promptIds, .. generated], Math.Max(1, topLogprobs.Value)).Positions, cancellation).ConfigureAwait(false);
             context.Response.ContentType = "application/json";
             await using var writer = new Utf8JsonWriter(context.Response.Body);
             writer.WriteStartObject();
@@ -77,7 +100,8 @@ internal static class ChatCompletionsEndpoint
             writer.WriteString("role", "assistant");
             writer.WriteString("content", response.Text);
             writer.WriteEndObject();
-            writer.WriteNull("logprobs");
+            if (scores is null) writer.WriteNull("logprobs");
+            else WriteLogprobs(writer, model, promptIds, generated, scores, topLogprobs!.Value, response.Text);
             writer.WriteString("finish_reason", FinishReason(response.FinishReason));
             writer.WriteEndObject();
             writer.WriteEndArray();
@@ -171,6 +195,45 @@ internal static class ChatCompletionsEndpoint
                     : throw RequestError.BadRequest("NeoServer reads text content parts only ({\"type\": \"text\", \"text\": ...}).", "messages")));
         }
         throw RequestError.BadRequest("A message's 'content' must be a string or a list of text parts.", "messages");
+    }
+
+    // OpenAI's chat logprobs: {"content": [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]}
+    // over the returned tokens (those a stop sequence cut off are left out).
+    private static void WriteLogprobs(Utf8JsonWriter writer, ServedModel model, int[] promptIds, int[] generated,
+        PositionLogprobs[] scores, int top, string returned)
+    {
+        var texts = model.TokenTexts([.. promptIds, .. generated]).Skip(promptIds.Length).ToArray();
+        writer.WriteStartObject("logprobs");
+        writer.WriteStartArray("content");
+        int length = 0;
+        for (int t = 0; t < generated.Length; t++)
+        {
+            length += texts[t].Length;
+            if (length > returned.Length) break;
+            var position = scores[promptIds.Length + t - 1]; // the position before token t predicts it
+            writer.WriteStartObject();
+            WriteToken(texts[t], position.Logprob);
+            writer.WriteStartArray("top_logprobs");
+            for (int j = 0; j < Math.Min(top, position.TopIds.Length); j++)
+            {
+                writer.WriteStartObject();
+                WriteToken(model.Piece(position.TopIds[j]), position.TopLogprobs[j]);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+
+        void WriteToken(string token, float logprob)
+        {
+            writer.WriteString("token", token);
+            writer.WriteNumber("logprob", logprob);
+            writer.WriteStartArray("bytes");
+            foreach (byte b in System.Text.Encoding.UTF8.GetBytes(token)) writer.WriteNumberValue(b);
+            writer.WriteEndArray();
+        }
     }
 
     internal static void Header(Utf8JsonWriter writer, string id, string kind, long created, string model)

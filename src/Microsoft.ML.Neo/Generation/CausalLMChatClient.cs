@@ -150,6 +150,8 @@ public sealed class CausalLMChatClient : IChatClient
             {
                 FinishReason = !stoppedBySequence && budgetSpent ? ChatFinishReason.Length : ChatFinishReason.Stop,
                 ResponseId = responseId, ModelId = modelId, CreatedAt = DateTimeOffset.UtcNow,
+                // The token ids generated (int[]), for callers that score or log them.
+                RawRepresentation = generated.ToArray(),
             };
             yield return final;
         }

@@ -312,6 +312,50 @@ public sealed class NeoServerTests
     }
 
     [TestMethod]
+    public async Task ChatLogprobsReachTheOpenAIClientAndAreTheModelsOwn()
+    {
+        using var folder = new TempDirectory();
+        string path = TinyCheckpoints.Create(folder.Sub("model"), TinyCheckpoints.Config(hidden: 64), seed: 11);
+        var (server, http) = await Start(path);
+        await using var _ = server;
+        using var __ = http;
+        var openAI = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("unused"),
+            new OpenAI.OpenAIClientOptions { Endpoint = new Uri(server.BaseAddress, "v1") });
+        var chat = openAI.GetChatClient("tiny");
+        var options = new OpenAI.Chat.ChatCompletionOptions
+        {
+            MaxOutputTokenCount = 8, Temperature = 0, IncludeLogProbabilities = true, TopLogProbabilityCount = 3,
+        };
+        var completion = (await chat.CompleteChatAsync([OpenAI.Chat.ChatMessage.CreateUserMessage("Sam buys 4 books.")], options)).Value;
+        var tokens = completion.ContentTokenLogProbabilities;
+        string text = completion.Content[0].Text;
+        Assert.IsTrue(tokens.Count > 0, "logprobs came back");
+        Assert.AreEqual(text, string.Concat(tokens.Select(t => t.Token)), "the tokens join into the answer");
+        foreach (var token in tokens)
+        {
+            Assert.AreEqual(3, token.TopLogProbabilities.Count);
+            // Greedy: each token is its position's most likely one.
+            Assert.AreEqual(token.TopLogProbabilities[0].LogProbability, token.LogProbability, 1e-5);
+            Assert.IsTrue(token.TopLogProbabilities[1].LogProbability <= token.LogProbability);
+            CollectionAssert.AreEqual(System.Text.Encoding.UTF8.GetBytes(token.Token), token.Utf8Bytes!.Value.ToArray());
+        }
+
+        // The same numbers as the model's own scores in this process.
+        using var model = CausalLM.FromPretrained(path);
+        using var local = model.AsIChatClient();
+        var messages = new[] { new ChatMessage(ChatRole.User, "Sam buys 4 books.") };
+        int[] prompt = ((CausalLMChatClient)local).EncodeConversation(messages);
+        var generated = model.Generate(prompt, new GenerationOptions { MaxNewTokens = 8 });
+        var scores = model.Score([.. prompt, .. generated], 3).Positions;
+        for (int t = 0; t < tokens.Count; t++) Assert.AreEqual(scores[prompt.Length + t - 1].Logprob, tokens[t].LogProbability, 1e-5, $"token {t}");
+
+        using var streamed = await http.PostAsJsonAsync("v1/chat/completions",
+            new { messages = new[] { new { role = "user", content = "Hi" } }, logprobs = true, stream = true });
+        Assert.AreEqual(HttpStatusCode.BadRequest, streamed.StatusCode);
+        StringAssert.Contains(await streamed.Content.ReadAsStringAsync(), "does not stream logprobs");
+    }
+
+    [TestMethod]
     public async Task ServingManyRequestsLeavesNoTensorsBehind()
     {
         using var folder = new TempDirectory();
