@@ -2,7 +2,10 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Neo;
 
-/// <summary>A completion transformer's output over a whole <see cref="IDataView"/>. Nothing is generated until a completion is read.</summary>
+/// <summary>
+/// A completion transformer's output over a whole <see cref="IDataView"/>. Nothing is generated until a completion is
+/// read; then the rows from there on are completed a block at a time (<see cref="BlockCompletions"/>).
+/// </summary>
 internal sealed class CompletionDataView : IDataView
 {
     private readonly IDataView input;
@@ -24,7 +27,12 @@ internal sealed class CompletionDataView : IDataView
     {
         var needed = columnsNeeded.ToList();
         var inputColumns = mapper.GetDependencies(needed);
-        return new CompletionRow(mapper, input.GetRowCursor(inputColumns, rand), needed.Select(c => c.Index).ToHashSet());
+        // Completions are generated a block of rows at a time through a second cursor over the same rows; a shuffled
+        // cursor (rand) would not visit them in the same order, so it completes row by row.
+        BlockCompletions? ahead = rand is null && needed.Any(c => c.Index == mapper.OutputIndex)
+            ? new BlockCompletions(mapper.Source, input.GetRowCursor(mapper.GetDependencies([mapper.OutputSchema[mapper.OutputIndex]])))
+            : null;
+        return new CompletionRow(mapper, input.GetRowCursor(inputColumns, rand), needed.Select(c => c.Index).ToHashSet(), ahead);
     }
 
     // Generation is serialised anyway, so one cursor serves every consumer.

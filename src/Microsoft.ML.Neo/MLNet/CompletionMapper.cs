@@ -11,6 +11,9 @@ internal interface ICompletionSource
     DataViewSchema GetOutputSchema(DataViewSchema inputSchema);
 
     string Complete(IReadOnlyList<string> inputs);
+
+    /// <summary>Completions of many rows' inputs at once (a source that batches its generation overrides it).</summary>
+    IReadOnlyList<string> CompleteMany(IReadOnlyList<IReadOnlyList<string>> rows) => rows.Select(Complete).ToList();
 }
 
 /// <summary>Row-level mapping for prediction engines: an input row plus the lazily generated completion.</summary>
@@ -46,8 +49,11 @@ internal sealed class CompletionMapper : IRowToRowMapper
     public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
         new CompletionRow(this, input, activeColumns.Select(c => c.Index).ToHashSet());
 
-    /// <summary>A getter of the completion that generates once per row position.</summary>
-    public ValueGetter<ReadOnlyMemory<char>> CompletionGetter(DataViewRow input)
+    /// <summary>
+    /// A getter of the completion that generates once per row position. With <paramref name="ahead"/> (a cursor over
+    /// the same data, in the same order) the completions of the next rows are generated together, a block at a time.
+    /// </summary>
+    public ValueGetter<ReadOnlyMemory<char>> CompletionGetter(DataViewRow input, BlockCompletions? ahead = null)
     {
         var getters = source.InputColumnNames.Select(name => input.GetGetter<ReadOnlyMemory<char>>(input.Schema[name])).ToArray();
         long cachedPosition = -1;
@@ -56,18 +62,80 @@ internal sealed class CompletionMapper : IRowToRowMapper
         {
             if (cachedPosition != input.Position)
             {
-                var inputs = new string[getters.Length];
-                for (int i = 0; i < getters.Length; i++)
+                if (ahead?.TryGet(input.Position) is string blocked)
                 {
-                    getters[i](ref text);
-                    inputs[i] = text.ToString();
+                    completion = blocked.AsMemory();
                 }
-                completion = source.Complete(inputs).AsMemory();
+                else
+                {
+                    var inputs = new string[getters.Length];
+                    for (int i = 0; i < getters.Length; i++)
+                    {
+                        getters[i](ref text);
+                        inputs[i] = text.ToString();
+                    }
+                    completion = source.Complete(inputs).AsMemory();
+                }
                 cachedPosition = input.Position;
             }
             value = completion;
         };
     }
+
+    public ICompletionSource Source => source;
+}
+
+/// <summary>
+/// Completions a block of rows at a time, read through a second cursor over the same data that runs ahead of the
+/// consumer's: when row p is asked for, rows p .. p+B-1 are read and completed together (one batched generation).
+/// </summary>
+internal sealed class BlockCompletions : IDisposable
+{
+    /// <summary>Rows completed together.</summary>
+    public const int BlockSize = 16;
+
+    private readonly ICompletionSource source;
+    private readonly DataViewRowCursor ahead;
+    private readonly ValueGetter<ReadOnlyMemory<char>>[] getters;
+    private readonly Dictionary<long, string> completed = new();
+    private bool aheadValid = true;
+
+    public BlockCompletions(ICompletionSource source, DataViewRowCursor ahead)
+    {
+        this.source = source;
+        this.ahead = ahead;
+        getters = source.InputColumnNames.Select(name => ahead.GetGetter<ReadOnlyMemory<char>>(ahead.Schema[name])).ToArray();
+    }
+
+    /// <summary>The completion of the row at <paramref name="position"/>, or null where the look-ahead cannot serve it.</summary>
+    public string? TryGet(long position)
+    {
+        if (completed.Remove(position, out var done)) return done;
+        if (!aheadValid || ahead.Position >= position) return null; // already passed: the row is completed alone
+        // Rows the consumer skipped are skipped here too, then a block is read and completed at once.
+        while (ahead.Position < position - 1 && (aheadValid = ahead.MoveNext())) { }
+        var rows = new List<IReadOnlyList<string>>();
+        var positions = new List<long>();
+        ReadOnlyMemory<char> text = default;
+        while (rows.Count < BlockSize && aheadValid && (aheadValid = ahead.MoveNext()))
+        {
+            var inputs = new string[getters.Length];
+            for (int i = 0; i < getters.Length; i++)
+            {
+                getters[i](ref text);
+                inputs[i] = text.ToString();
+            }
+            rows.Add(inputs);
+            positions.Add(ahead.Position);
+        }
+        if (rows.Count == 0 || positions[0] != position) return null;
+        var completions = source.CompleteMany(rows);
+        completed.Clear(); // rows behind are never asked for again
+        for (int i = 0; i < rows.Count; i++) completed[positions[i]] = completions[i];
+        return completed.Remove(position, out done) ? done : null;
+    }
+
+    public void Dispose() => ahead.Dispose();
 }
 
 /// <summary>
@@ -81,12 +149,16 @@ internal sealed class CompletionRow : DataViewRowCursor
     private readonly HashSet<int> active;
     private readonly Lazy<ValueGetter<ReadOnlyMemory<char>>> completion;
 
-    public CompletionRow(CompletionMapper mapper, DataViewRow input, HashSet<int> active)
+    private readonly BlockCompletions? ahead;
+
+    /// <param name="ahead">Completes rows a block at a time through a cursor running ahead; null: row by row.</param>
+    public CompletionRow(CompletionMapper mapper, DataViewRow input, HashSet<int> active, BlockCompletions? ahead = null)
     {
         this.mapper = mapper;
         this.input = input;
         this.active = active;
-        completion = new Lazy<ValueGetter<ReadOnlyMemory<char>>>(() => mapper.CompletionGetter(input));
+        this.ahead = ahead;
+        completion = new Lazy<ValueGetter<ReadOnlyMemory<char>>>(() => mapper.CompletionGetter(input, ahead));
     }
 
     public override DataViewSchema Schema => mapper.OutputSchema;
@@ -115,7 +187,11 @@ internal sealed class CompletionRow : DataViewRowCursor
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) input.Dispose();
+        if (disposing)
+        {
+            input.Dispose();
+            ahead?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -98,6 +98,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
                 var generated = student.Generate(block.Select(i => encoded[i]).ToList(), generation);
                 for (int k = 0; k < block.Length; k++) results[block[k]] = tokenizer.Decode(generated[k]);
                 CompletionsGenerated += block.Length;
+                CompletionBatches++;
             }
         }
         return results;
@@ -140,6 +141,9 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
 
     /// <summary>How many completions this instance has generated (laziness is tested with it).</summary>
     internal long CompletionsGenerated { get; private set; }
+
+    /// <summary>Batched decoding passes made by <see cref="Complete(IReadOnlyList{string}, int)"/> (tests read it).</summary>
+    internal long CompletionBatches { get; private set; }
 
     /// <summary>
     /// Writes the distilled student, adapters merged, as a Hugging Face folder (config.json, model.safetensors in
@@ -197,6 +201,9 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     IReadOnlyList<string> ICompletionSource.InputColumnNames => new[] { record.PromptColumnName };
 
     string ICompletionSource.Complete(IReadOnlyList<string> inputs) => Complete(inputs[0]);
+
+    IReadOnlyList<string> ICompletionSource.CompleteMany(IReadOnlyList<IReadOnlyList<string>> rows) =>
+        Complete(rows.Select(r => r[0]).ToList(), BlockCompletions.BlockSize);
 
     public void Dispose() => student.Dispose();
 }

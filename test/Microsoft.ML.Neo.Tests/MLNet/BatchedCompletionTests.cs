@@ -23,4 +23,30 @@ public sealed class BatchedCompletionTests
         CollectionAssert.AreEqual(alone, batched);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Complete(prompts, batchSize: 0));
     }
+
+    [TestMethod]
+    public void TransformCompletesABlockOfRowsAtATimeAndMatchesThePredictionEngine()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var options = fixture.Options(maxNewTokens: 10);
+        options.MaxSteps = 2;
+        using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8)));
+        var rows = TrainingRows.Make(20, seed: 4);
+        var data = ml.Data.LoadFromEnumerable(rows);
+
+        long before = model.CompletionBatches;
+        var transformed = ml.Data.CreateEnumerable<PromptCompletion>(model.Transform(data), reuseRowObject: false).ToList();
+        Assert.AreEqual(2, model.CompletionBatches - before, "20 rows in blocks of 16: two batched passes");
+        var engine = ml.Model.CreatePredictionEngine<PromptResponse, PromptCompletion>(model);
+        for (int i = 0; i < rows.Count; i++)
+            Assert.AreEqual(engine.Predict(rows[i]).Completion, transformed[i].Completion, $"row {i}");
+
+        // A shuffled cursor cannot read ahead in the same order: it completes row by row, with the same answers.
+        before = model.CompletionBatches;
+        var shuffled = ml.Data.ShuffleRows(data, seed: 3);
+        var fromShuffled = ml.Data.CreateEnumerable<PromptCompletion>(model.Transform(shuffled), reuseRowObject: false).ToList();
+        Assert.AreEqual(20, fromShuffled.Count);
+        foreach (var row in fromShuffled) Assert.AreEqual(transformed[rows.FindIndex(r => r.Prompt == row.Prompt)].Completion, row.Completion);
+    }
 }

@@ -44,6 +44,6 @@ public sealed class PipelineTests
         Assert.AreEqual(200, output.GetColumn<string>("Prompt").Count());
         Assert.AreEqual(0, transformer.CompletionsGenerated, "reading other columns generates nothing");
         Assert.AreEqual(2, output.GetColumn<string>("Completion").Take(2).Count());
-        Assert.AreEqual(2, transformer.CompletionsGenerated, "one generation per row read");
+        Assert.AreEqual(16, transformer.CompletionsGenerated, "the rows read, and the rest of their block (16 rows decoded together), no more");
     }
 }
