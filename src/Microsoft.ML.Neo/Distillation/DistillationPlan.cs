@@ -76,7 +76,8 @@ internal sealed record RunHooks
 /// <summary>Rows measured while training, and when.</summary>
 /// <param name="Rows">Prompt/response pairs; their mean response cross-entropy is the validation loss.</param>
 /// <param name="EverySteps">Measure after every this many steps and after the last; 0: ten times over the run.</param>
-internal sealed record ValidationPolicy(IReadOnlyList<(string Prompt, string Response)> Rows, int EverySteps)
+/// <param name="AccuracyMaxNewTokens">Above 0: also the answer accuracy of greedy completions of this many tokens at most.</param>
+internal sealed record ValidationPolicy(IReadOnlyList<(string Prompt, string Response)> Rows, int EverySteps, int AccuracyMaxNewTokens = 0)
 {
     /// <summary>Whether step <paramref name="step"/> of <paramref name="totalSteps"/> is measured.</summary>
     public bool IsDue(int step, int totalSteps)

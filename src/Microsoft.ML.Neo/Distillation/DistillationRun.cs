@@ -98,6 +98,9 @@ internal static class DistillationRun
                 },
                 ValidationLossAt = validation is null ? null
                     : (step, total) => plan.Validation!.IsDue(step, total) ? ResponseLoss.Mean(student, validation, padId) : null,
+                ValidationAccuracyAt = validation is null || plan.Validation!.AccuracyMaxNewTokens == 0 ? null
+                    : _ => ValidationAccuracy.Measure(student, studentTokenizer, plan.Validation.Rows, plan.Validation.AccuracyMaxNewTokens,
+                        studentFolder.StopTokenIds, padId),
                 StopAfter = hooks.StopAfter,
             };
             var summary = trainer.Train(hooks.Cancellation);

@@ -37,7 +37,7 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         {
             Validation = options.ValidationData is { } validation
                 ? new ValidationPolicy(ReadValidationRows(validation).Select(r => (r.Prompt, r.Response)).ToList(),
-                    options.ValidationEverySteps)
+                    options.ValidationEverySteps, options.ValidateAnswerAccuracy ? options.MaxNewTokens : 0)
                 : null,
         };
         using var channel = host.Start("NeoDistill");

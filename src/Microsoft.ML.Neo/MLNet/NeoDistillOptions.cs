@@ -335,6 +335,15 @@ public sealed class NeoDistillOptions
     public int ValidationEverySteps { get; set; }
 
     /// <summary>
+    /// With <see cref="ValidationData"/>: at every validation also the answer accuracy of the student's greedy
+    /// completions (at most <see cref="MaxNewTokens"/> tokens, decoded in batches) against the references' final
+    /// numbers (GSM8K's <c>#### n</c>, or the last number), as <see cref="TrainingProgress.ValidationAccuracy"/>.
+    /// Rows whose reference has no number are left out. Early stopping and the best weights still follow the loss.
+    /// Default false: the loss only (cheaper: no generation).
+    /// </summary>
+    public bool ValidateAnswerAccuracy { get; set; }
+
+    /// <summary>
     /// Early stopping: training stops once this many validations in a row have not lowered the validation loss below
     /// its best so far; 0 to 1000000. Needs <see cref="ValidationData"/>. 0 (default): never. With
     /// <see cref="ValidationEverySteps"/> = 0 (ten validations per run), 3 stops a run whose loss has not improved over
@@ -403,6 +412,8 @@ public sealed class NeoDistillOptions
         Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
         Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
         Require(EarlyStoppingPatience is >= 0 and <= 1_000_000, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "between 0 (never) and 1000000");
+        if (ValidateAnswerAccuracy && ValidationData is null)
+            throw new ArgumentException("NeoDistillOptions.ValidateAnswerAccuracy measures the validation rows; set ValidationData.", nameof(ValidateAnswerAccuracy));
         if ((EarlyStoppingPatience > 0 || KeepBestWeights) && ValidationData is null)
             throw new ArgumentException($"NeoDistillOptions.{(EarlyStoppingPatience > 0 ? nameof(EarlyStoppingPatience) : nameof(KeepBestWeights))} " +
                 "judges the run by its validation loss; set ValidationData (held-out rows with the training data's columns).",

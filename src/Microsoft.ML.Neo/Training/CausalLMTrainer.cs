@@ -42,6 +42,9 @@ internal sealed class CausalLMTrainer
     /// </summary>
     public Func<int, int, double?>? ValidationLossAt { get; init; }
 
+    /// <summary>Asked on the steps <see cref="ValidationLossAt"/> measured: the validation answer accuracy, or null.</summary>
+    public Func<int, double?>? ValidationAccuracyAt { get; init; }
+
     /// <summary>Asked after each step (after <see cref="OnStep"/>); true ends training there, keeping what was learned.</summary>
     public Func<TrainingProgress, bool>? StopAfter { get; init; }
 
@@ -114,10 +117,11 @@ internal sealed class CausalLMTrainer
                     int stepsThisRun = step - resumedAt;
                     double? validationLoss = ValidationLossAt?.Invoke(step, totalSteps);
                     if (validationLoss is double measured) best.Observe(step, measured);
+                    double? validationAccuracy = validationLoss is null ? null : ValidationAccuracyAt?.Invoke(step);
                     last = new TrainingProgress(step, totalSteps, epoch, loss, crossEntropy, divergence,
                         tokens, (tokens - tokensBefore) / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / stepsThisRun * (totalSteps - step)))
                     {
-                        Phases = phases, ValidationLoss = validationLoss,
+                        Phases = phases, ValidationLoss = validationLoss, ValidationAccuracy = validationAccuracy,
                         LearningRate = optimizer.LearningRate, GradientNorm = gradientNorm,
                         BestValidationLoss = best.Loss, BestValidationStep = best.Step,
                     };

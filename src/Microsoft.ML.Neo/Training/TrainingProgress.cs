@@ -24,6 +24,12 @@ public sealed record TrainingProgress(
     /// </summary>
     public double? ValidationLoss { get; init; }
 
+    /// <summary>
+    /// The share (0..1) of validation rows whose greedy completion gives the reference's final number, measured with
+    /// the loss when <see cref="NeoDistillOptions.ValidateAnswerAccuracy"/> is set; null otherwise.
+    /// </summary>
+    public double? ValidationAccuracy { get; init; }
+
     /// <summary>The lowest validation loss so far (this step's included), or null before the first validation.</summary>
     public double? BestValidationLoss { get; init; }
 
@@ -40,5 +46,6 @@ public sealed record TrainingProgress(
     public override string ToString() =>
         $"step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:F4} (ce {CrossEntropy:F4}, kd {Divergence:F4}) " +
         (ValidationLoss is double validation ? $"validation {validation:F4} " : "") +
+        (ValidationAccuracy is double accuracy ? $"accuracy {accuracy:P1} " : "") +
         $"{TokensPerSecond:F0} tok/s eta {Remaining:mm\\:ss}";
 }

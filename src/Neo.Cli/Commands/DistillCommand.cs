@@ -60,6 +60,7 @@ internal static class DistillCommand
         var validationFile = Optional<string?>("--validation", "Held-out rows (JSON lines, the same keys as --data) whose response loss is measured while training.");
         var validateEvery = With("--validate-every", Defaults.ValidationEverySteps, "Steps between validations (0: ten per run); the last step is always validated.");
         var patience = With("--patience", Defaults.EarlyStoppingPatience, "Stop after this many validations without a new best loss (0: never). Needs --validation.");
+        var validationAccuracy = With("--validation-accuracy", Defaults.ValidateAnswerAccuracy, "Also measure the answer accuracy of greedy completions of the validation rows (slower). Needs --validation.");
         var keepBest = With("--keep-best", Defaults.KeepBestWeights, "Save the weights of the step with the lowest validation loss, not the last step's. Needs --validation.");
         var plotFile = Optional<string?>("--plot", "Write the learning curves (training and validation loss per step) to this PNG.");
         var microBatch = With("--micro-batch", Defaults.MicroBatchSize,
@@ -76,7 +77,7 @@ internal static class DistillCommand
         {
             teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
-            epochs, batch, microBatch, validationFile, validateEvery, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
+            epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
             "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --student ./student --data train.jsonl\n" +
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
@@ -106,12 +107,13 @@ internal static class DistillCommand
                 AdamBeta1 = parse.GetValue(beta1), AdamBeta2 = parse.GetValue(beta2), AdamEpsilon = parse.GetValue(epsilon), MaxSteps = parse.GetValue(maxSteps), MaxNewTokens = parse.GetValue(maxNewTokens),
                 Seed = parse.GetValue(seed), CheckpointDirectory = checkpointFolder, CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 Precision = parse.GetValue(precision), LossChunkSize = parse.GetValue(lossChunk), Cancellation = cancellation,
-                ValidationEverySteps = parse.GetValue(validateEvery), EarlyStoppingPatience = parse.GetValue(patience), KeepBestWeights = parse.GetValue(keepBest),
+                ValidationEverySteps = parse.GetValue(validateEvery), ValidateAnswerAccuracy = parse.GetValue(validationAccuracy), EarlyStoppingPatience = parse.GetValue(patience), KeepBestWeights = parse.GetValue(keepBest),
             };
             var ml = new MLContext(seed: options.Seed);
             string? validationPath = parse.GetValue(validationFile);
-            if (validationPath is null && (options.EarlyStoppingPatience > 0 || options.KeepBestWeights))
-                throw new UsageException($"{(options.KeepBestWeights ? "--keep-best" : "--patience")} judges the run by its validation loss; add --validation FILE (held-out rows like --data).");
+            if (validationPath is null && (options.EarlyStoppingPatience > 0 || options.KeepBestWeights || options.ValidateAnswerAccuracy))
+                throw new UsageException($"{(options.KeepBestWeights ? "--keep-best" : options.ValidateAnswerAccuracy ? "--validation-accuracy" : "--patience")} " +
+                    "judges the run on held-out rows; add --validation FILE (held-out rows like --data).");
             // A placeholder until the file is read, so the settings are checked before any data is.
             if (validationPath is not null) options.ValidationData = ml.Data.LoadFromEnumerable(new List<PromptResponseRow>());
             options.Validate(); // settings are checked before any data is read
@@ -182,7 +184,7 @@ internal static class DistillCommand
             {
                 model = Path.GetFullPath(zip), rows = rows.Count, steps = model.TrainingSummary?.Step ?? 0,
                 loss = model.TrainingSummary?.Loss, crossEntropy = model.TrainingSummary?.CrossEntropy, divergence = model.TrainingSummary?.Divergence,
-                validationLoss = model.TrainingSummary?.ValidationLoss, bestValidationLoss = model.TrainingSummary?.BestValidationLoss,
+                validationLoss = model.TrainingSummary?.ValidationLoss, validationAccuracy = model.TrainingSummary?.ValidationAccuracy, bestValidationLoss = model.TrainingSummary?.BestValidationLoss,
                 bestValidationStep = model.TrainingSummary?.BestValidationStep,
                 weights = model.Student.WeightDtype, precision = options.Precision, measurement = measured,
             });

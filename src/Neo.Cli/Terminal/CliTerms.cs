@@ -18,7 +18,7 @@ internal static partial class CliTerms
         ["SkewAlpha"] = "--skew-alpha", ["Finetuning"] = "--finetuning", ["OnPolicyFraction"] = "--on-policy",
         ["OnPolicyTemperature"] = "--on-policy-temperature", ["LearningRate"] = "--lr", ["Epochs"] = "--epochs",
         ["BatchSize"] = "--batch", ["MicroBatchSize"] = "--micro-batch", ["WarmupFraction"] = "--warmup", ["EarlyStoppingPatience"] = "--patience", ["KeepBestWeights"] = "--keep-best",
-        ["ValidationEverySteps"] = "--validate-every", ["ValidationData"] = "--validation", ["Schedule"] = "--schedule",
+        ["ValidationEverySteps"] = "--validate-every", ["ValidateAnswerAccuracy"] = "--validation-accuracy", ["ValidationData"] = "--validation", ["Schedule"] = "--schedule",
         ["MaxGradientNorm"] = "--max-grad-norm", ["AdamBeta1"] = "--adam-beta1", ["AdamBeta2"] = "--adam-beta2", ["AdamEpsilon"] = "--adam-epsilon", ["MaxSteps"] = "--max-steps", ["MaxNewTokens"] = "--max-new-tokens", ["Seed"] = "--seed",
         ["CheckpointDirectory"] = "--checkpoints", ["CheckpointEverySteps"] = "--checkpoint-every", ["LossChunkSize"] = "--loss-chunk",
         ["Precision"] = "--precision",

@@ -216,9 +216,10 @@ public sealed class NeoCliTests
         var (code, _, error) = Neo([.. common, "--patience", "2"]);
         Assert.AreEqual(2, code, error);
         StringAssert.Contains(error, "add --validation FILE");
+        Assert.AreEqual(2, Neo([.. common, "--validation-accuracy", "true"]).ExitCode);
 
         (code, var output, error) = Neo([.. common, "--max-steps", "4", "--batch", "4", "--micro-batch", "2", "--validation", validation,
-            "--validate-every", "1", "--keep-best", "--plot", folder.Sub("curves.png"), "--out", folder.Sub("s.zip"), "--json"]);
+            "--validate-every", "1", "--validation-accuracy", "true", "--keep-best", "--plot", folder.Sub("curves.png"), "--out", folder.Sub("s.zip"), "--json"]);
         Assert.AreEqual(0, code, error);
         var result = JsonDocument.Parse(output).RootElement;
         int best = result.GetProperty("bestValidationStep").GetInt32();

@@ -34,6 +34,33 @@ public sealed class EarlyStoppingTests
     }
 
     [TestMethod]
+    public void AnswerAccuracyIsMeasuredAtValidationsAsTheFinishedModelAnswers()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var options = fixture.Options(maxNewTokens: 12);
+        options.BatchSize = 2;
+        // References with final numbers; the tiny student will get few or none right, which the comparison still checks.
+        var held = TrainingRows.Make(6, seed: 9);
+        options.ValidationData = ml.Data.LoadFromEnumerable(held);
+        options.ValidationEverySteps = 2;
+        options.ValidateAnswerAccuracy = true;
+        var recorder = new ProgressRecorder();
+        options.Progress = recorder;
+        using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(8)));
+
+        CollectionAssert.AreEqual(recorder.Reports.Select(r => r.ValidationLoss is not null).ToArray(),
+            recorder.Reports.Select(r => r.ValidationAccuracy is not null).ToArray(), "accuracy on exactly the validated steps");
+        var completions = model.Complete(held.Select(r => r.Prompt).ToList());
+        double expected = held.Zip(completions).Count(p => Microsoft.ML.Neo.Evaluation.AnswerExtractor.Extract(p.Second) == Microsoft.ML.Neo.Evaluation.AnswerExtractor.Extract(p.First.Response)) / (double)held.Count;
+        Assert.AreEqual(expected, recorder.Reports[^1].ValidationAccuracy!.Value, 1e-12, "the last validation is the finished model's accuracy");
+        StringAssert.Contains(recorder.Reports[^1].ToString(), "accuracy ");
+
+        var refused = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", ValidateAnswerAccuracy = true };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(refused.Validate).Message, "set ValidationData");
+    }
+
+    [TestMethod]
     public void PatienceOrKeepBestWithoutValidationDataIsRefused()
     {
         var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", EarlyStoppingPatience = 3 };
