@@ -30,6 +30,9 @@ internal static class ChatCompletionsEndpoint
         return properties;
     }
 
+    /// <summary>Most choices one chat request may ask for.</summary>
+    public const int MaxChoices = 16;
+
     public static async Task HandleAsync(HttpContext context, ServedModel model, NeoServerOptions options, ServerStatistics statistics)
     {
         var cancellation = context.RequestAborted;
@@ -38,6 +41,7 @@ internal static class ChatCompletionsEndpoint
         ChatOptions chatOptions;
         bool stream, includeUsage;
         int? topLogprobs;
+        int choices;
         using (document)
         {
             ModelsEndpoint.RequireModel(json, model);
@@ -46,7 +50,8 @@ internal static class ChatCompletionsEndpoint
                 throw RequestError.BadRequest($"'top_logprobs' must be between 0 and {Math.Min(20, options.MaxLogprobs)}; it is {k}.", "top_logprobs");
             if (topLogprobs is null && json.Int("top_logprobs") is not null)
                 throw RequestError.BadRequest("'top_logprobs' needs 'logprobs': true.", "top_logprobs");
-            if (json.Int("n") is int n && n != 1) throw RequestError.BadRequest("NeoServer returns one choice per request; 'n' must be 1.", "n");
+            choices = json.Int("n") ?? 1;
+            if (choices is < 1 or > MaxChoices) throw RequestError.BadRequest($"'n' must be between 1 and {MaxChoices}; it is {choices}.", "n");
             messages = Messages(json);
             int maxTokens = json.Int("max_completion_tokens") ?? json.Int("max_tokens") ?? 256;
             if (maxTokens < 1) throw RequestError.BadRequest($"'max_tokens' must be at least 1; it is {maxTokens}.", "max_tokens");
@@ -63,6 +68,8 @@ internal static class ChatCompletionsEndpoint
             stream = json.Bool("stream", false);
             if (stream && topLogprobs is not null)
                 throw RequestError.BadRequest("NeoServer does not stream logprobs; leave 'stream' false to get them.", "logprobs");
+            if (stream && choices > 1)
+                throw RequestError.BadRequest("NeoServer streams one choice; leave 'n' at 1, or 'stream' false to get several.", "n");
             includeUsage = json.Get("stream_options") is { ValueKind: JsonValueKind.Object } streamOptions
                 && streamOptions.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
         }
@@ -72,40 +79,54 @@ internal static class ChatCompletionsEndpoint
         using var hold = await model.AcquireAsync(cancellation).ConfigureAwait(false);
         if (!stream)
         {
-            var text = new System.Text.StringBuilder();
-            ChatFinishReason? finishReason = null;
-            UsageDetails? usageDetails = null;
-            int[] generated = [];
-            await foreach (var update in model.Chat.GetStreamingResponseAsync(messages, chatOptions, cancellation).ConfigureAwait(false))
+            // n choices, one after another on the held model; choice i samples with the request's seed + i.
+            var answers = new List<(string Text, ChatFinishReason? Finish, int[] Generated, PositionLogprobs[]? Scores)>();
+            int[] promptIds = model.Chat.EncodeConversation(messages, chatOptions);
+            for (int choice = 0; choice < choices; choice++)
             {
-                text.Append(update.Text);
-                finishReason = update.FinishReason ?? finishReason;
-                usageDetails = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usageDetails;
-                if (update.RawRepresentation is int[] ids) generated = ids;
+                var choiceOptions = chatOptions.Clone();
+                choiceOptions.Seed = chatOptions.Seed + choice;
+                var text = new System.Text.StringBuilder();
+                ChatFinishReason? finishReason = null;
+                int[] generated = [];
+                await foreach (var update in model.Chat.GetStreamingResponseAsync(messages, choiceOptions, cancellation).ConfigureAwait(false))
+                {
+                    text.Append(update.Text);
+                    finishReason = update.FinishReason ?? finishReason;
+                    if (update.RawRepresentation is int[] ids) generated = ids;
+                }
+                // The model is held (hold): score on it directly, not through RunAsync.
+                var scores = topLogprobs is null ? null
+                    : await Task.Run(() => model.Model.Score([.. promptIds, .. generated], Math.Max(1, topLogprobs.Value)).Positions, cancellation).ConfigureAwait(false);
+                answers.Add((text.ToString(), finishReason, generated, scores));
             }
-            var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString())) { FinishReason = finishReason, Usage = usageDetails };
-            statistics.AddChat((int)(response.Usage?.InputTokenCount ?? 0), (int)(response.Usage?.OutputTokenCount ?? 0));
-            // The model is held (hold): score on it directly, not through RunAsync.
-            int[] promptIds = topLogprobs is null ? [] : model.Chat.EncodeConversation(messages, chatOptions);
-            var scores = topLogprobs is null ? null
-                : await Task.Run(() => model.Model.Score([.. promptIds, .. generated], Math.Max(1, topLogprobs.Value)).Positions, cancellation).ConfigureAwait(false);
+            var usage = new UsageDetails
+            {
+                InputTokenCount = promptIds.Length, OutputTokenCount = answers.Sum(a => a.Generated.Length),
+                TotalTokenCount = promptIds.Length + answers.Sum(a => a.Generated.Length),
+            };
+            statistics.AddChat(promptIds.Length, answers.Sum(a => a.Generated.Length));
             context.Response.ContentType = "application/json";
             await using var writer = new Utf8JsonWriter(context.Response.Body);
             writer.WriteStartObject();
             Header(writer, id, "chat.completion", created, model.Id);
             writer.WriteStartArray("choices");
-            writer.WriteStartObject();
-            writer.WriteNumber("index", 0);
-            writer.WriteStartObject("message");
-            writer.WriteString("role", "assistant");
-            writer.WriteString("content", response.Text);
-            writer.WriteEndObject();
-            if (scores is null) writer.WriteNull("logprobs");
-            else WriteLogprobs(writer, model, promptIds, generated, scores, topLogprobs!.Value, response.Text);
-            writer.WriteString("finish_reason", FinishReason(response.FinishReason));
-            writer.WriteEndObject();
+            for (int i = 0; i < answers.Count; i++)
+            {
+                var answer = answers[i];
+                writer.WriteStartObject();
+                writer.WriteNumber("index", i);
+                writer.WriteStartObject("message");
+                writer.WriteString("role", "assistant");
+                writer.WriteString("content", answer.Text);
+                writer.WriteEndObject();
+                if (answer.Scores is null) writer.WriteNull("logprobs");
+                else WriteLogprobs(writer, model, promptIds, answer.Generated, answer.Scores, topLogprobs!.Value, answer.Text);
+                writer.WriteString("finish_reason", FinishReason(answer.Finish));
+                writer.WriteEndObject();
+            }
             writer.WriteEndArray();
-            Usage(writer, response.Usage);
+            Usage(writer, usage);
             writer.WriteEndObject();
             return;
         }

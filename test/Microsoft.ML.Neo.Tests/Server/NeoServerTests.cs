@@ -349,6 +349,20 @@ public sealed class NeoServerTests
         var scores = model.Score([.. prompt, .. generated], 3).Positions;
         for (int t = 0; t < tokens.Count; t++) Assert.AreEqual(scores[prompt.Length + t - 1].Logprob, tokens[t].LogProbability, 1e-5, $"token {t}");
 
+        // n choices: choice i samples with seed + i, as a request with that seed alone.
+        var user = new[] { new { role = "user", content = "Sam buys 4 books." } };
+        var several = await Post(http, "v1/chat/completions", new { messages = user, n = 3, max_tokens = 8, temperature = 1.0, seed = 5 });
+        Assert.AreEqual(3, several.GetProperty("choices").GetArrayLength());
+        for (int i = 0; i < 3; i++)
+        {
+            var alone = await Post(http, "v1/chat/completions", new { messages = user, max_tokens = 8, temperature = 1.0, seed = 5 + i });
+            Assert.AreEqual(alone.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(),
+                several.GetProperty("choices")[i].GetProperty("message").GetProperty("content").GetString(), $"choice {i}");
+            Assert.AreEqual(i, several.GetProperty("choices")[i].GetProperty("index").GetInt32());
+        }
+        using var streamedChoices = await http.PostAsJsonAsync("v1/chat/completions", new { messages = user, n = 2, stream = true });
+        Assert.AreEqual(HttpStatusCode.BadRequest, streamedChoices.StatusCode);
+
         using var streamed = await http.PostAsJsonAsync("v1/chat/completions",
             new { messages = new[] { new { role = "user", content = "Hi" } }, logprobs = true, stream = true });
         Assert.AreEqual(HttpStatusCode.BadRequest, streamed.StatusCode);
