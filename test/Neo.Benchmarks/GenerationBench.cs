@@ -47,13 +47,10 @@ internal static class GenerationBench
         {
             clock.Restart();
             // As NeoDistillTransformer.Complete does: grouped by length, decoded batch by batch, put back in order.
-            var results = new string[count];
-            var order = Enumerable.Range(0, count).OrderBy(i => prompts[i].Length).ToArray();
-            foreach (var block in order.Chunk(batch))
-            {
-                var generated = model.Generate(block.Select(i => prompts[i]).ToList(), options);
-                for (int k = 0; k < block.Length; k++) results[block[k]] = generated[k];
-            }
+            var tokenizer = model.TokenizerFiles!;
+            var encoded = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p)).ToList();
+            var results = Microsoft.ML.Neo.Generation.BatchGenerator.GenerateGrouped(model.Model, encoded, batch, options, model.StopTokenIds, model.PadId)
+                .Select(ids => tokenizer.Decode(ids)).ToArray();
             double seconds = clock.Elapsed.TotalSeconds;
             int same = results.Zip(alone).Count(p => p.First == p.Second);
             Console.WriteLine($"| {batch} | {seconds:F1} | {aloneSeconds / seconds:F2}x | {same}/{count} |");

@@ -104,6 +104,25 @@ internal static class BatchGenerator
         }
     }
 
+    /// <summary>
+    /// Generates for any number of prompts, <paramref name="batchSize"/> at a time, prompts of similar length together
+    /// (so a batch pads little); the results come back in the prompts' order.
+    /// </summary>
+    /// <param name="onBatch">Told the size of each batch once it is decoded.</param>
+    public static int[][] GenerateGrouped(DecoderForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, int batchSize,
+        GenerationOptions options, IReadOnlyCollection<int> stopIds, int padId, Action<int>? onBatch = null)
+    {
+        var results = new int[prompts.Count][];
+        var order = Enumerable.Range(0, prompts.Count).OrderBy(i => prompts[i].Count).ToArray();
+        foreach (var block in order.Chunk(batchSize))
+        {
+            var generated = Generate(model, block.Select(i => prompts[i]).ToList(), options, stopIds, padId);
+            for (int k = 0; k < block.Length; k++) results[block[k]] = generated[k];
+            onBatch?.Invoke(block.Length);
+        }
+        return results;
+    }
+
     // Greedy: the argmax of every row at once. Sampling: row by row with the row's own generator, as TokenGenerator
     // samples a single sequence, so a row draws what it would draw alone.
     private static long[] Pick(Tensor logits, GenerationOptions options, Generator[]? generators, List<int> active)

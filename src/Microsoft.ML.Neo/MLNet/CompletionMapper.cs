@@ -57,7 +57,7 @@ internal sealed class CompletionMapper : IRowToRowMapper
     {
         var getters = source.InputColumnNames.Select(name => input.GetGetter<ReadOnlyMemory<char>>(input.Schema[name])).ToArray();
         long cachedPosition = -1;
-        ReadOnlyMemory<char> text = default, completion = default;
+        ReadOnlyMemory<char> completion = default;
         return (ref ReadOnlyMemory<char> value) =>
         {
             if (cachedPosition != input.Position)
@@ -68,13 +68,7 @@ internal sealed class CompletionMapper : IRowToRowMapper
                 }
                 else
                 {
-                    var inputs = new string[getters.Length];
-                    for (int i = 0; i < getters.Length; i++)
-                    {
-                        getters[i](ref text);
-                        inputs[i] = text.ToString();
-                    }
-                    completion = source.Complete(inputs).AsMemory();
+                    completion = source.Complete(ReadInputs(getters)).AsMemory();
                 }
                 cachedPosition = input.Position;
             }
@@ -83,6 +77,19 @@ internal sealed class CompletionMapper : IRowToRowMapper
     }
 
     public ICompletionSource Source => source;
+
+    /// <summary>The current row's input texts, in the order the source's <see cref="ICompletionSource.Complete"/> takes them.</summary>
+    internal static string[] ReadInputs(ValueGetter<ReadOnlyMemory<char>>[] getters)
+    {
+        ReadOnlyMemory<char> text = default;
+        var inputs = new string[getters.Length];
+        for (int i = 0; i < getters.Length; i++)
+        {
+            getters[i](ref text);
+            inputs[i] = text.ToString();
+        }
+        return inputs;
+    }
 }
 
 /// <summary>
@@ -116,16 +123,9 @@ internal sealed class BlockCompletions : IDisposable
         while (ahead.Position < position - 1 && (aheadValid = ahead.MoveNext())) { }
         var rows = new List<IReadOnlyList<string>>();
         var positions = new List<long>();
-        ReadOnlyMemory<char> text = default;
         while (rows.Count < BlockSize && aheadValid && (aheadValid = ahead.MoveNext()))
         {
-            var inputs = new string[getters.Length];
-            for (int i = 0; i < getters.Length; i++)
-            {
-                getters[i](ref text);
-                inputs[i] = text.ToString();
-            }
-            rows.Add(inputs);
+            rows.Add(CompletionMapper.ReadInputs(getters));
             positions.Add(ahead.Position);
         }
         if (rows.Count == 0 || positions[0] != position) return null;

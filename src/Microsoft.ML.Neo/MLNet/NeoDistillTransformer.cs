@@ -88,19 +88,16 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
         var tokenizer = student.TokenizerFiles!;
         var encoded = prompts.Select(p => ContextWindow.KeepEnd(tokenizer.Encode(p ?? throw new ArgumentException("A prompt is null.", nameof(prompts))),
             student.Config.ContextLength)).ToArray();
-        var results = new string[prompts.Count];
-        // Similar lengths decode together; the order is restored below.
-        var order = Enumerable.Range(0, encoded.Length).OrderBy(i => encoded[i].Length).ToArray();
+        int[][] generated;
         lock (generationLock)
         {
-            foreach (var block in order.Chunk(batchSize))
+            generated = BatchGenerator.GenerateGrouped(student.Model, encoded, batchSize, generation, student.StopTokenIds, student.PadId, rows =>
             {
-                var generated = student.Generate(block.Select(i => encoded[i]).ToList(), generation);
-                for (int k = 0; k < block.Length; k++) results[block[k]] = tokenizer.Decode(generated[k]);
-                CompletionsGenerated += block.Length;
+                CompletionsGenerated += rows;
                 CompletionBatches++;
-            }
+            });
         }
+        var results = generated.Select(ids => tokenizer.Decode(ids)).ToArray();
         return results;
     }
 

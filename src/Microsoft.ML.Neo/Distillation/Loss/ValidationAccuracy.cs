@@ -20,15 +20,8 @@ internal static class ValidationAccuracy
         if (scored.Count == 0) return null;
         var prompts = scored.Select(r => (IReadOnlyList<int>)ContextWindow.KeepEnd(tokenizer.Encode(r.Prompt), student.Config.ContextLength)).ToList();
         var options = new GenerationOptions { MaxNewTokens = maxNewTokens };
-        int correct = 0;
-        // Similar lengths decode together.
-        var order = Enumerable.Range(0, prompts.Count).OrderBy(i => prompts[i].Count).ToArray();
-        foreach (var block in order.Chunk(BatchSize))
-        {
-            var generated = BatchGenerator.Generate(student, block.Select(i => prompts[i]).ToList(), options, stopIds, padId);
-            for (int k = 0; k < block.Length; k++)
-                if (AnswerExtractor.Extract(tokenizer.Decode(generated[k])) == scored[block[k]].Answer) correct++;
-        }
+        var generated = BatchGenerator.GenerateGrouped(student, prompts, BatchSize, options, stopIds, padId);
+        int correct = Enumerable.Range(0, scored.Count).Count(i => AnswerExtractor.Extract(tokenizer.Decode(generated[i])) == scored[i].Answer);
         return (double)correct / scored.Count;
     }
 }
