@@ -52,6 +52,12 @@ public sealed class DistillationPlanTests
         served.TeacherCacheDirectory = "mine";
         Assert.AreEqual("mine", served.ToPlan().Teacher.CacheDirectory, "a folder the user names wins");
 
+        Assert.AreEqual(TeacherCacheEncoding.Compact, served.ToPlan().Teacher.CacheEncoding, "compact unless asked");
+        served.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
+        Assert.AreEqual(TeacherCacheEncoding.Exact, served.ToPlan().Teacher.CacheEncoding);
+        served.TeacherCacheEncoding = (TeacherCacheEncoding)7;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(served.Validate).Message, "Compact or Exact");
+
         var local = Local();
         local.CheckpointDirectory = "student.zip.checkpoint";
         Assert.IsNull(local.ToPlan().Teacher.CacheDirectory, "a local teacher runs online unless asked to cache");

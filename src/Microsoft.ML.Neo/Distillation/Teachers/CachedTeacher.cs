@@ -17,6 +17,7 @@ internal sealed class CachedTeacher : ITeacher
     private readonly int topK;
     private readonly Lazy<string> fingerprint;
     private readonly bool keepTeacher;
+    private readonly int valueBits;
     private ITeacher? inner;
     private TeacherGenerationCache? generations;
     private TeacherScoreCache? scores;
@@ -25,8 +26,10 @@ internal sealed class CachedTeacher : ITeacher
     /// <param name="topK">How many of the teacher's logits per position are kept (capped at the vocabulary).</param>
     /// <param name="keepTeacher">Keep the teacher behind the cache after <see cref="PrepareScores"/>, for examples made
     /// during training (on-policy samples), which it scores on demand and the cache then keeps too.</param>
-    public CachedTeacher(ITeacher inner, string directory, int topK, bool keepTeacher = false)
+    /// <param name="encoding">How a new score cache stores logits; an existing one keeps its own.</param>
+    public CachedTeacher(ITeacher inner, string directory, int topK, bool keepTeacher = false, TeacherCacheEncoding encoding = TeacherCacheEncoding.Compact)
     {
+        valueBits = encoding == TeacherCacheEncoding.Exact ? TopKCodec.ExactBits : TopKCodec.CompactBits;
         this.keepTeacher = keepTeacher;
         this.inner = inner;
         this.directory = directory;
@@ -104,7 +107,7 @@ internal sealed class CachedTeacher : ITeacher
         int k = Math.Min(topK, vocabulary);
         var missing = Missing(examples, examples.Select(e => Key(e, k)).ToList());
         var cache = scores!;
-        log($"teacher scores: {examples.Count - missing.Count}/{examples.Count} already in the cache at {cache.Path}; scoring {missing.Count} (top {k} per position).");
+        log($"teacher scores: {examples.Count - missing.Count}/{examples.Count} already in the cache at {cache.Path} ({cache.Encoding}); scoring {missing.Count} (top {k} per position).");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int done = 0;
@@ -162,7 +165,7 @@ internal sealed class CachedTeacher : ITeacher
         return TeacherScoreCache.Key(fingerprint.Value, view.TokenIds, view.ResponseStart, k);
     }
 
-    private TeacherScoreCache OpenScores() => scores ??= new TeacherScoreCache(directory);
+    private TeacherScoreCache OpenScores() => scores ??= new TeacherScoreCache(directory, valueBits);
 
     private ITeacher Inner(string what) => inner ?? throw new InvalidOperationException(
         $"The teacher behind the cache at '{directory}' was released after its scores were precomputed; it cannot {what} examples the cache lacks.");

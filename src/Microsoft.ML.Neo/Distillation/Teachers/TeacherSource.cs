@@ -21,6 +21,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>A chat client that writes the teacher's responses (sequence-level KD), instead of the endpoint's own.</summary>
     public IChatClient? ChatClient { get; init; }
 
+    /// <summary>How a new score cache stores logits.</summary>
+    public TeacherCacheEncoding CacheEncoding { get; init; } = TeacherCacheEncoding.Compact;
+
     public bool IsServed => Endpoint is not null || ChatClient is not null;
 
     public bool IsCached => !string.IsNullOrWhiteSpace(CacheDirectory);
@@ -61,10 +64,10 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         {
             var tokenizer = ServedTokenizer(studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)));
             var served = ServedTeacher.Open(Endpoint, ChatClient, tokenizer, studentContext, ScoreTopK, warn ?? (_ => { }));
-            return new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining);
+            return new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding);
         }
         var local = LocalTeacher.Load(folder ?? PretrainedFolder.Open(ModelPath!, "teacher"), device, dtype);
-        return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining) : local;
+        return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : local;
     }
 
     private TokenizerFiles ServedTokenizer(TokenizerFiles studentTokenizer) => Endpoint?.TokenizerPath is { } path

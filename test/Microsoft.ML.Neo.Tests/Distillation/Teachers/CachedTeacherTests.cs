@@ -33,7 +33,7 @@ public sealed class CachedTeacherTests
         Assert.AreEqual((long)batch.ResponseTokenCount, dense.Logits.shape[0]);
         var (expectedLogits, expectedIds) = dense.Logits.topk(8, dim: -1);             // [M, 8] each
 
-        using (var cached = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8))
+        using (var cached = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8, encoding: TeacherCacheEncoding.Exact))
         {
             cached.PrepareScores(examples.Take(3).ToList(), vocab, padId: 2, _ => { });
             var fromCache = cached.Score(batch, vocab).All();                                 // read back after the teacher is gone
@@ -47,7 +47,7 @@ public sealed class CachedTeacherTests
         long size = new FileInfo(Path.Combine(folder.Sub("cache"), TeacherScoreCache.FileName)).Length;
 
         // A new run over the same folder scores only what is missing, and on demand when not prepared.
-        using (var again = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8))
+        using (var again = new CachedTeacher(LocalTeacher.Load(teacherPath, CPU), folder.Sub("cache"), topK: 8, encoding: TeacherCacheEncoding.Exact))
         {
             Assert.IsTrue(TensorAssert.Identical(expectedIds, again.Score(batch, vocab).All().Ids!));
             Assert.AreEqual(size, new FileInfo(Path.Combine(folder.Sub("cache"), TeacherScoreCache.FileName)).Length, "nothing rescored");

@@ -49,6 +49,7 @@ public sealed class ServedTeacherTests
         await using var server = await Serve(fixture.TeacherPath, maxLogprobs: vocab);
         var options = ServedOptions(fixture, server.BaseAddress, fixture.Sub("cache"));
         options.TeacherScoreTopK = vocab;
+        options.TeacherCacheEncoding = TeacherCacheEncoding.Exact; // the served path itself must lose nothing
         var served = Fit(options, rows: 8);
 
         Assert.AreEqual(local.Count, served.Count);
@@ -79,6 +80,7 @@ public sealed class ServedTeacherTests
         await using var server = await Serve(fixture.TeacherPath, maxLogprobs: vocab);
         var options = OnPolicy(ServedOptions(fixture, server.BaseAddress, fixture.Sub("cache")));
         options.TeacherScoreTopK = vocab;
+        options.TeacherCacheEncoding = TeacherCacheEncoding.Exact; // the served path itself must lose nothing
         var served = Fit(options, rows: 8);
 
         Assert.AreEqual(2, served.Count);
