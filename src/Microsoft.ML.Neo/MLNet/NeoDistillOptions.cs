@@ -38,6 +38,15 @@ public sealed class NeoDistillOptions
     [JsonIgnore]
     public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
 
+    /// <summary>
+    /// A dataset of the teacher's top-K log-probabilities (DistillKit's or axolotl's layouts, or <c>neo capture-logits</c>
+    /// output) used as the teacher instead of a model: logit KD without running the teacher. Logits mode only, without
+    /// on-policy steps. Its scores are copied into <see cref="TeacherCacheDirectory"/> (or beside the checkpoints) before
+    /// training, in one pass over the dataset. <see cref="TeacherScoreTopK"/> 0 (automatic) keeps as many ids per
+    /// position as the dataset holds. Null (default): none.
+    /// </summary>
+    public TeacherLogits? TeacherLogits { get; set; }
+
     /// <summary>Hugging Face folder of the student base, with its tokenizer.model. Required.</summary>
     public string StudentModelPath { get; set; } = "";
 
@@ -94,7 +103,7 @@ public sealed class NeoDistillOptions
     /// </summary>
     internal string? ResolvedTeacherCacheDirectory =>
         !string.IsNullOrWhiteSpace(TeacherCacheDirectory) ? TeacherCacheDirectory
-        : (TeacherEndpoint is not null || TeacherChatClient is not null) && !string.IsNullOrWhiteSpace(CheckpointDirectory)
+        : (TeacherEndpoint is not null || TeacherChatClient is not null || TeacherLogits is not null) && !string.IsNullOrWhiteSpace(CheckpointDirectory)
             ? Path.TrimEndingDirectorySeparator(CheckpointDirectory) + ".teacher-cache"
             : null;
 
@@ -126,6 +135,7 @@ public sealed class NeoDistillOptions
 
     /// <summary><see cref="TeacherScoreTopK"/> with 0 resolved for the kind of teacher these options name.</summary>
     internal int ResolvedTopK => TeacherScoreTopK > 0 ? TeacherScoreTopK
+        : TeacherLogits is not null ? 0 // the dataset's own K, read when it is opened
         : TeacherEndpoint is not null || TeacherChatClient is not null ? ServedTeacherTopK : LocalTeacherTopK;
 
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
@@ -449,10 +459,26 @@ public sealed class NeoDistillOptions
         Require(Device is "cpu" or "cuda", nameof(Device), Device, "\"cpu\" or \"cuda\"");
     }
 
-    // Exactly one kind of teacher: a folder, or a server (endpoint and/or chat client) whose answers are cached.
+    // Exactly one kind of teacher: a folder, a server (endpoint and/or chat client) whose answers are cached, or a
+    // dataset of its logits.
     private void ValidateTeacher()
     {
         bool served = TeacherEndpoint is not null || TeacherChatClient is not null;
+        if (TeacherLogits is not null)
+        {
+            if (served || !string.IsNullOrWhiteSpace(TeacherModelPath))
+                throw new ArgumentException("NeoDistillOptions.TeacherLogits is set with another teacher (TeacherModelPath, TeacherEndpoint or TeacherChatClient); " +
+                    "the dataset is the teacher: clear the others.", nameof(TeacherLogits));
+            TeacherLogits.Validate();
+            if (Mode != DistillationMode.Logits)
+                throw new ArgumentException("A teacher-logit dataset scores fixed responses and writes none: use Mode = Logits with NeoDistillOptions.TeacherLogits.", nameof(Mode));
+            if (OnPolicyFraction > 0)
+                throw new ArgumentException("A teacher-logit dataset has no rows for the student's own samples: set OnPolicyFraction = 0 with NeoDistillOptions.TeacherLogits.", nameof(OnPolicyFraction));
+            if (ResolvedTeacherCacheDirectory is null)
+                throw new ArgumentException("NeoDistillOptions.TeacherLogits needs TeacherCacheDirectory (or a CheckpointDirectory, beside which the cache is then " +
+                    "kept): the dataset's scores for the run's examples are copied there before training, so batches read them in any order.", nameof(TeacherCacheDirectory));
+            return;
+        }
         if (!served)
         {
             RequireText(TeacherModelPath, nameof(TeacherModelPath), "a Hugging Face model folder (or set TeacherEndpoint for a served teacher)");
@@ -496,7 +522,7 @@ public sealed class NeoDistillOptions
         StudentModelPath = StudentModelPath,
         Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
-            Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding,
+            Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
         },
         Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha },
@@ -528,6 +554,7 @@ public sealed class NeoDistillOptions
     {
         var copy = (NeoDistillOptions)MemberwiseClone();
         copy.TeacherEndpoint = TeacherEndpoint?.Clone();
+        copy.TeacherLogits = TeacherLogits?.Clone();
         return copy;
     }
 

@@ -24,12 +24,16 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>How a new score cache stores logits.</summary>
     public TeacherCacheEncoding CacheEncoding { get; init; } = TeacherCacheEncoding.Compact;
 
+    /// <summary>A dataset of the teacher's logits, read instead of running a teacher.</summary>
+    public TeacherLogits? Logits { get; init; }
+
     public bool IsServed => Endpoint is not null || ChatClient is not null;
 
     public bool IsCached => !string.IsNullOrWhiteSpace(CacheDirectory);
 
     /// <summary>What names the teacher in a training checkpoint's run identity.</summary>
-    public string Identity => IsServed
+    public string Identity => Logits is not null ? $"logits:{Path.GetFullPath(Logits.Path)}"
+        : IsServed
         ? $"served:{Endpoint?.Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}"
         : Path.GetFullPath(ModelPath!);
 
@@ -38,6 +42,7 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     public PretrainedFolder? Check(PretrainedFolder student, Action<string> warn)
     {
         var studentTokenizer = student.RequireTokenizer("NeoDistill needs the student's tokenizer");
+        if (Logits is not null) return null; // ids are checked against the student's vocabulary as rows are read
         if (!IsServed)
         {
             var teacher = PretrainedFolder.Open(ModelPath!, "teacher");
@@ -60,6 +65,11 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null,
         bool scoresDuringTraining = false, PretrainedFolder? folder = null)
     {
+        if (Logits is not null)
+        {
+            var dataset = new LogitDatasets.LogitDatasetTeacher(Logits);
+            return new CachedTeacher(dataset, CacheDirectory!, ScoreTopK > 0 ? ScoreTopK : dataset.TopK(), keepTeacher: false, CacheEncoding);
+        }
         if (IsServed)
         {
             var tokenizer = ServedTokenizer(studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)));
