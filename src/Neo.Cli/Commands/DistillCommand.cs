@@ -30,6 +30,9 @@ internal static class DistillCommand
         var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: beside the checkpoints, the --checkpoints folder + \".teacher-cache\", so student.zip.checkpoint.teacher-cache).");
         var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTeacherTopK}; with --teacher-url {NeoDistillOptions.ServedTeacherTopK}, " +
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
+        var teacherLogits = Optional<string?>("--teacher-logits", "A dataset of teacher logits as the teacher instead (Parquet or JSON lines in axolotl's or DistillKit's layout, or a folder of them; neo capture-logits writes one).");
+        var distillKitConfig = Optional<string?>("--distillkit-config", "With --teacher-logits in DistillKit's compressed layout: the JSON form of its logprob_compressor settings.");
+        var cacheEncoding = With("--cache-encoding", Defaults.TeacherCacheEncoding, "How a new teacher score cache stores logits: Compact (packed ids, 10-bit logits) or Exact (float32).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
         var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
@@ -75,7 +78,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -86,8 +89,9 @@ internal static class DistillCommand
             string zip = parse.GetValue(output)!;
             string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
             string? url = parse.GetValue(teacherUrl);
-            if ((parse.GetValue(teacher) is null) == (url is null))
-                throw new ArgumentException("Give the teacher as a folder (--teacher) or as a server (--teacher-url), not both and not neither.");
+            string? logitsPath = parse.GetValue(teacherLogits);
+            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) != 1)
+                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url) or a dataset of its logits (--teacher-logits): exactly one.");
             var endpoint = url is null ? null : new TeacherEndpoint
             {
                 Url = url, Model = parse.GetValue(teacherModel), ApiKeyEnvironmentVariable = parse.GetValue(teacherKeyEnv),
@@ -96,7 +100,8 @@ internal static class DistillCommand
             var options = new NeoDistillOptions
             {
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
-                TeacherCacheDirectory = parse.GetValue(teacherCache),
+                TeacherCacheDirectory = parse.GetValue(teacherCache), TeacherCacheEncoding = parse.GetValue(cacheEncoding),
+                TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),

@@ -230,6 +230,35 @@ public sealed class NeoCliTests
     }
 
     [TestMethod]
+    public void CapturedTeacherLogitsDistillLikeTheTeacherAndTheTeacherIsNamedOnce()
+    {
+        using var folder = new TempDirectory();
+        string data = folder.Sub("train.jsonl");
+        File.WriteAllLines(data, File.ReadLines(Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data", "train.jsonl")).Take(8));
+        var (code, output, error) = Neo("capture-logits", "--teacher", "embedded:styled-teacher", "--data", data, "--out", folder.Sub("logits.parquet"),
+            "--top-k", "16", "--layout", "DistillKit", "--precision", "float32", "--json");
+        Assert.AreEqual(0, code, error);
+        var captured = JsonDocument.Parse(output).RootElement;
+        Assert.AreEqual(8, captured.GetProperty("rows").GetInt32());
+        Assert.IsTrue(File.Exists(folder.Sub("logits.compression.json")), "DistillKit's configuration beside the data");
+
+        string[] student = ["--student", "embedded:styled-student", "--data", data, "--max-steps", "2", "--batch", "4", "--precision", "float32", "--json"];
+        (code, _, error) = Neo(["distill", "--teacher", "embedded:styled-teacher", "--teacher-logits", folder.Sub("logits.parquet"), .. student]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "exactly one");
+
+        (code, output, error) = Neo(["distill", "--teacher", "embedded:styled-teacher", "--top-k", "16", "--teacher-cache", folder.Sub("cache"),
+            "--cache-encoding", "Exact", "--out", folder.Sub("a.zip"), .. student]);
+        Assert.AreEqual(0, code, error);
+        double fromTeacher = JsonDocument.Parse(output).RootElement.GetProperty("loss").GetDouble();
+        (code, output, error) = Neo(["distill", "--teacher-logits", folder.Sub("logits.parquet"), "--distillkit-config", folder.Sub("logits.compression.json"),
+            "--cache-encoding", "Exact", "--out", folder.Sub("b.zip"), .. student]);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(error, "teacher scores: 0/8 already in the cache");
+        Assert.AreEqual(fromTeacher, JsonDocument.Parse(output).RootElement.GetProperty("loss").GetDouble(), 1e-4 * fromTeacher, "the same run from the captured logits");
+    }
+
+    [TestMethod]
     public void EvaluateGivesTheSameAnswersBatchedAndOneAtATime()
     {
         string[] Run(string batch)

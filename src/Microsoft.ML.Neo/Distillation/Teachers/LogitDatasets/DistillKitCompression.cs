@@ -34,7 +34,7 @@ internal sealed class DistillKitCompression
     public static DistillKitCompression Exact(int vocabulary, int topK) =>
         new() { Vocabulary = vocabulary, TopK = topK, ExactK = topK, ExactDtype = "float32", DeltaEncoding = false };
 
-    public int IdBits => Math.Max(1, (int)Math.Ceiling(Math.Log2(Vocabulary)));
+    [JsonIgnore] public int IdBits => Math.Max(1, (int)Math.Ceiling(Math.Log2(Vocabulary)));
 
     public static DistillKitCompression Load(string path)
     {
@@ -59,6 +59,7 @@ internal sealed class DistillKitCompression
     }
 
     /// <summary>Bytes of <c>compressed_logprobs</c> per position.</summary>
+    [JsonIgnore]
     public int LogprobBytes
     {
         get

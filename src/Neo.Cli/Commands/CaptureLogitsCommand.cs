@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Microsoft.ML;
+using Neo.Cli.Terminal;
+using static Neo.Cli.Commands.CommonOptions;
+
+namespace Neo.Cli.Commands;
+
+/// <summary>
+/// neo capture-logits: runs a teacher over prompt/response data and writes its top-K log-probabilities at every
+/// position as a Parquet dataset (axolotl's or DistillKit's layout), which <c>neo distill --teacher-logits</c> reads.
+/// </summary>
+internal static class CaptureLogitsCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TeacherLogitCaptureOptions();
+        var teacher = Required<string>("--teacher", "The teacher's Hugging Face folder (embedded:NAME for an embedded model).");
+        var data = Required<string>("--data", "JSON-lines data: one {\"prompt\": ..., \"response\": ...} object per line.");
+        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
+        var responseKey = With("--response-key", "response", "The response's field name in the data.");
+        var output = With("--out", "teacher-logits.parquet", "The Parquet file to write.");
+        var tokenizer = Optional<string?>("--tokenizer", "A folder whose tokenizer turns rows into tokens: the student's, so its run finds the rows (default: the teacher's).");
+        var topK = With("--top-k", defaults.TopK, "Ids and log-probabilities kept per position.");
+        var layout = With("--layout", defaults.Layout, "Axolotl (target_token_ids, target_logprobs) or DistillKit (compressed_logprobs, bytepacked_indices, exact configuration).");
+        var maxLength = With("--max-length", 0, "Most tokens per row (0: the teacher's context); give the run's --max-length so its rows match.");
+        var batch = With("--batch", defaults.BatchSize, "Rows scored per teacher pass.");
+        var precision = Precision();
+        var command = new Command("capture-logits",
+            "Score prompt/response data with a teacher and write its top-K log-probabilities as a teacher-logit dataset (distill from it with --teacher-logits).")
+        {
+            teacher, data, promptKey, responseKey, output, tokenizer, topK, layout, maxLength, batch, precision,
+        }.WithExample("neo capture-logits --teacher ./teacher --data train.jsonl --out teacher-logits.parquet --top-k 64");
+        command.SetWork((parse, console, _) =>
+        {
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+            var ml = new MLContext(seed: 1);
+            var result = TeacherLogitCapture.Capture(ml.Data.LoadFromEnumerable(rows), new TeacherLogitCaptureOptions
+            {
+                TeacherModelPath = ModelPath(parse.GetValue(teacher))!, OutputPath = parse.GetValue(output)!, TokenizerPath = ModelPath(parse.GetValue(tokenizer)),
+                TopK = parse.GetValue(topK), Layout = parse.GetValue(layout), MaxSequenceLength = parse.GetValue(maxLength), BatchSize = parse.GetValue(batch),
+                Precision = parse.GetValue(precision),
+            }, console.WriteLine);
+            console.WriteLine($"{result.Rows} rows, {result.Positions:N0} positions, {result.Bytes:N0} bytes ({result.Bytes / (double)Math.Max(1, result.Positions):F0} per position) " +
+                $"in {parse.GetValue(output)}{(result.SkippedRows > 0 ? $"; {result.SkippedRows} rows left out (the prompt alone fills the context)" : "")}");
+            console.WriteResult(new { path = Path.GetFullPath(parse.GetValue(output)!), result.Rows, result.SkippedRows, result.Positions, result.Bytes });
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
