@@ -43,7 +43,7 @@ internal static class DistillationRun
             student.to(device);
             if (plan.NeedsTeacher)
                 teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
-                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder);
+                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder, student: student, studentFolder: studentFolder);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);

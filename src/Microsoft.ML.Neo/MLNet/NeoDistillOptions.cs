@@ -39,6 +39,16 @@ public sealed class NeoDistillOptions
     public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
 
     /// <summary>
+    /// Self-distillation: the teacher is the student's own frozen base, the model in <see cref="StudentModelPath"/> with
+    /// its adapters turned off for each teacher pass. No second model is loaded. It learns from what that base does with
+    /// a context the student does not see: set <see cref="Priming"/> (GroundTruthWithAnswer shows it the reference
+    /// answer, as TRL's SDFT and prompt distillation do). Without priming the teacher starts equal to the student and
+    /// KD holds the student near its base. Needs <see cref="Finetuning.Lora"/> (full fine-tuning has no frozen copy;
+    /// give the student's folder as <see cref="TeacherModelPath"/> for a separate one). Default false.
+    /// </summary>
+    public bool SelfDistillation { get; set; }
+
+    /// <summary>
     /// A dataset of the teacher's top-K log-probabilities (DistillKit's or axolotl's layouts, or <c>neo capture-logits</c>
     /// output) used as the teacher instead of a model: logit KD without running the teacher. Logits mode only, without
     /// on-policy steps. Its scores are copied into <see cref="TeacherCacheDirectory"/> (or beside the checkpoints) before
@@ -464,6 +474,16 @@ public sealed class NeoDistillOptions
     private void ValidateTeacher()
     {
         bool served = TeacherEndpoint is not null || TeacherChatClient is not null;
+        if (SelfDistillation)
+        {
+            if (served || TeacherLogits is not null || !string.IsNullOrWhiteSpace(TeacherModelPath))
+                throw new ArgumentException("NeoDistillOptions.SelfDistillation makes the student's own base the teacher; clear TeacherModelPath, " +
+                    "TeacherEndpoint, TeacherChatClient and TeacherLogits.", nameof(SelfDistillation));
+            if (Finetuning != Finetuning.Lora)
+                throw new ArgumentException("NeoDistillOptions.SelfDistillation needs Finetuning = Lora: the teacher is the base with the adapters off, " +
+                    "and full fine-tuning changes the base itself. For a separate frozen copy, set TeacherModelPath to the student's folder instead.", nameof(SelfDistillation));
+            return;
+        }
         if (TeacherLogits is not null)
         {
             if (served || !string.IsNullOrWhiteSpace(TeacherModelPath))
@@ -523,6 +543,7 @@ public sealed class NeoDistillOptions
         Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
+            IsStudentBase = SelfDistillation,
         },
         Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha },

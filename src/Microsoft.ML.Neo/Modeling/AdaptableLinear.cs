@@ -34,6 +34,9 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>The attached adapter, or null.</summary>
     public LoraAdapter? Adapter { get; private set; }
 
+    /// <summary>False while the layer computes its frozen base alone (<see cref="DecoderForCausalLM.WithoutAdapters"/>).</summary>
+    public bool AdapterEnabled { get; set; } = true;
+
     public void Attach(LoraAdapter adapter)
     {
         if (Adapter is not null) throw new InvalidOperationException($"Linear layer '{GetName()}' already has a LoRA adapter.");
@@ -59,7 +62,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (Adapter is null) return nn.functional.linear(x, weight, bias);
+        if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         var frozen = nn.functional.linear(x, weight, bias);
         // The adapter answers in its own dtype (float32); the sum is rounded once, back to the base's dtype.

@@ -170,6 +170,26 @@ internal sealed class DecoderForCausalLM : nn.Module
 
     public KvCache NewCache() => new(Config.NumHiddenLayers);
 
+    /// <summary>
+    /// Turns every adapter off until the result is disposed: the model then computes its frozen base alone, as it was
+    /// loaded (self-distillation's teacher). Not thread-safe: nothing else may run the model meanwhile.
+    /// </summary>
+    internal IDisposable WithoutAdapters()
+    {
+        var switched = named_modules().Select(m => m.module).OfType<AdaptableLinear>().Where(l => l.Adapter is not null && l.AdapterEnabled).ToList();
+        foreach (var linear in switched) linear.AdapterEnabled = false;
+        return new AdapterRestore(switched);
+    }
+
+    private sealed class AdapterRestore(List<AdaptableLinear> switched) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var linear in switched) linear.AdapterEnabled = true;
+            switched.Clear();
+        }
+    }
+
     /// <summary>Every projection that can take an adapter, with its Hugging Face module name (e.g. <c>q_proj</c>).</summary>
     internal IEnumerable<(string Path, AdaptableLinear Linear)> Projections() =>
         named_modules().Where(m => m.module is AdaptableLinear && m.name != "lm_head")

@@ -32,6 +32,10 @@ internal static class DistillCommand
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var teacherLogits = Optional<string?>("--teacher-logits", "A dataset of teacher logits as the teacher instead (Parquet or JSON lines in axolotl's or DistillKit's layout, or a folder of them; neo capture-logits writes one).");
         var distillKitConfig = Optional<string?>("--distillkit-config", "With --teacher-logits in DistillKit's compressed layout: the JSON form of its logprob_compressor settings.");
+        var self = With("--self", false, "Self-distillation: the teacher is the student's own base (adapters off), no teacher model; give it context the student lacks with --priming.");
+        var priming = With("--priming", Defaults.Priming, "What the teacher's prompt adds: None, Teacher, GroundTruth, GroundTruthWithAnswer (needs --answer-key), Confidence or Custom (--priming-template).");
+        var primingTemplate = Optional<string?>("--priming-template", "With --priming Custom: the teacher's prompt, with {question} and optionally {answer}.");
+        var answerKey = Optional<string?>("--answer-key", "The field of each data row holding its reference answer, shown to the teacher by GroundTruthWithAnswer (or {answer}).");
         var cacheEncoding = With("--cache-encoding", Defaults.TeacherCacheEncoding, "How a new teacher score cache stores logits: Compact (packed ids, 10-bit logits) or Exact (float32).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
@@ -78,7 +82,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -90,8 +94,11 @@ internal static class DistillCommand
             string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
             string? url = parse.GetValue(teacherUrl);
             string? logitsPath = parse.GetValue(teacherLogits);
-            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) != 1)
-                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url) or a dataset of its logits (--teacher-logits): exactly one.");
+            bool selfTeacher = parse.GetValue(self);
+            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) + (selfTeacher ? 1 : 0) != 1)
+                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url), a dataset of its logits (--teacher-logits) " +
+                    "or the student's own base (--self): exactly one.");
+            string? answerField = parse.GetValue(answerKey);
             var endpoint = url is null ? null : new TeacherEndpoint
             {
                 Url = url, Model = parse.GetValue(teacherModel), ApiKeyEnvironmentVariable = parse.GetValue(teacherKeyEnv),
@@ -102,6 +109,8 @@ internal static class DistillCommand
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache), TeacherCacheEncoding = parse.GetValue(cacheEncoding),
                 TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
+                SelfDistillation = selfTeacher, Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
+                AnswerColumnName = answerField is null ? null : nameof(PromptResponseRow.Answer),
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
@@ -122,11 +131,11 @@ internal static class DistillCommand
             // A placeholder until the file is read, so the settings are checked before any data is.
             if (validationPath is not null) options.ValidationData = ml.Data.LoadFromEnumerable(new List<PromptResponseRow>());
             options.Validate(); // settings are checked before any data is read
-            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             if (validationPath is not null)
             {
-                var validationRows = PromptResponseFile.Read(validationPath, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+                var validationRows = PromptResponseFile.Read(validationPath, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
                 options.ValidationData = ml.Data.LoadFromEnumerable(validationRows);
                 console.WriteLine($"{validationRows.Count} validation pairs from {validationPath}");
             }

@@ -5,7 +5,8 @@ namespace Neo.Cli.Commands;
 /// <summary>Reads prompt/response pairs from a JSON-lines file: one object per line, blank lines skipped.</summary>
 internal static class PromptResponseFile
 {
-    public static List<PromptResponseRow> Read(string path, string promptKey, string responseKey, bool responseRequired = true)
+    /// <param name="answerKey">A field every row must also have (the reference answer for priming); null for none.</param>
+    public static List<PromptResponseRow> Read(string path, string promptKey, string responseKey, bool responseRequired = true, string? answerKey = null)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Data file '{path}' not found; pass a JSON-lines file with one object per line, " +
@@ -41,6 +42,7 @@ internal static class PromptResponseFile
                 {
                     Prompt = Field(root, promptKey, required: true, path, lineNumber)!,
                     Response = Field(root, responseKey, responseRequired, path, lineNumber) ?? "",
+                    Answer = answerKey is null ? "" : Field(root, answerKey, required: true, path, lineNumber)!,
                 });
             }
         }

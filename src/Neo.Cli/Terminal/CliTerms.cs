@@ -21,7 +21,8 @@ internal static partial class CliTerms
         ["ValidationEverySteps"] = "--validate-every", ["ValidateAnswerAccuracy"] = "--validation-accuracy", ["ValidationData"] = "--validation", ["Schedule"] = "--schedule",
         ["MaxGradientNorm"] = "--max-grad-norm", ["AdamBeta1"] = "--adam-beta1", ["AdamBeta2"] = "--adam-beta2", ["AdamEpsilon"] = "--adam-epsilon", ["MaxSteps"] = "--max-steps", ["MaxNewTokens"] = "--max-new-tokens", ["Seed"] = "--seed",
         ["CheckpointDirectory"] = "--checkpoints", ["CheckpointEverySteps"] = "--checkpoint-every", ["LossChunkSize"] = "--loss-chunk",
-        ["Precision"] = "--precision",
+        ["Precision"] = "--precision", ["SelfDistillation"] = "--self", ["Priming"] = "--priming", ["PrimingTemplate"] = "--priming-template",
+        ["AnswerColumnName"] = "--answer-key", ["TeacherLogits"] = "--teacher-logits", ["TeacherCacheEncoding"] = "--cache-encoding",
     };
 
     // System.CommandLine names the expected type as .NET spells it.

@@ -259,6 +259,32 @@ public sealed class NeoCliTests
     }
 
     [TestMethod]
+    public void SelfDistillationNeedsNoTeacherAndLearnsFromTheContextItIsShown()
+    {
+        using var folder = new TempDirectory();
+        string data = folder.Sub("train.jsonl");
+        File.WriteAllLines(data, File.ReadLines(Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data", "train.jsonl")).Take(8)
+            .Select(line => JsonSerializer.Deserialize<Dictionary<string, string>>(line)!)
+            .Select(row => JsonSerializer.Serialize(new { prompt = row["prompt"], response = row["response"], answer = row["response"].Split("#### ")[^1] })));
+        string[] common = ["distill", "--self", "--student", "embedded:styled-student", "--data", data, "--max-steps", "1", "--batch", "8", "--precision", "float32", "--json"];
+
+        var (code, _, error) = Neo([.. common, "--teacher", "embedded:styled-teacher"]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--self");
+        (code, _, error) = Neo([.. common, "--priming", "GroundTruthWithAnswer"]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--answer-key");
+
+        (code, var output, error) = Neo([.. common, "--out", folder.Sub("plain.zip")]);
+        Assert.AreEqual(0, code, error);
+        Assert.AreEqual(0, JsonDocument.Parse(output).RootElement.GetProperty("divergence").GetDouble(), 1e-6, "the untrained student is its base");
+        (code, output, error) = Neo([.. common, "--priming", "Custom", "--priming-template", "{question} The answer is {answer}.", "--answer-key", "answer",
+            "--out", folder.Sub("primed.zip")]);
+        Assert.AreEqual(0, code, error);
+        Assert.IsTrue(JsonDocument.Parse(output).RootElement.GetProperty("divergence").GetDouble() > 1e-3, "the base shown the answer teaches");
+    }
+
+    [TestMethod]
     public void EvaluateGivesTheSameAnswersBatchedAndOneAtATime()
     {
         string[] Run(string batch)

@@ -13,6 +13,7 @@ internal sealed class LocalTeacher : ITeacher
     private readonly string? directory;
     private readonly DecoderForCausalLM model;
     private readonly Lazy<string> fingerprint;
+    private readonly bool baseOfStudent; // the student's own frozen base: adapters off for every pass, the model not owned
 
     /// <summary>Takes ownership of a loaded model and freezes it.</summary>
     /// <param name="folder">The folder it came from (its fingerprint and stop ids); null for a model made in memory,
@@ -33,6 +34,25 @@ internal sealed class LocalTeacher : ITeacher
             return model.WeightDtype == ScalarType.Float32 ? files : $"{files}/{model.WeightDtype}";
         });
     }
+
+    /// <summary>
+    /// Self-distillation's teacher: the student being trained, with its adapters turned off for every teacher pass, so
+    /// it computes the frozen base it was loaded from. No second model is loaded; the student is neither frozen nor
+    /// disposed here. Its fingerprint is the student folder's (the base is those files) and its dtype.
+    /// </summary>
+    public static LocalTeacher BaseOf(DecoderForCausalLM student, PretrainedFolder studentFolder) => new(student, studentFolder, baseOfStudent: true);
+
+    private LocalTeacher(DecoderForCausalLM student, PretrainedFolder folder, bool baseOfStudent)
+    {
+        model = student;
+        directory = folder.Directory;
+        this.baseOfStudent = baseOfStudent;
+        StopTokenIds = folder.StopTokenIds;
+        fingerprint = new Lazy<string>(() => $"self:{TeacherFingerprint.Of(folder.Directory)}/{student.WeightDtype}");
+    }
+
+    // Every pass through the model: the student's adapters are off for its duration when this is its base.
+    private IDisposable? TeacherPass() => baseOfStudent ? model.WithoutAdapters() : null;
 
     /// <summary>Loads a Hugging Face folder in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>
     public static LocalTeacher Load(string directory, Device device, ScalarType dtype = ScalarType.Float32) =>
@@ -66,6 +86,7 @@ internal sealed class LocalTeacher : ITeacher
     {
         int maxNew = Math.Min(maxNewTokens, ContextLength - promptIds.Length);
         if (maxNew <= 0) return Array.Empty<int>();
+        using var pass = TeacherPass();
         return TokenGenerator.Generate(model, promptIds, new GenerationOptions { MaxNewTokens = maxNew }, stopIds);
     }
 
@@ -75,6 +96,7 @@ internal sealed class LocalTeacher : ITeacher
         var results = prompts.Select(_ => Array.Empty<int>()).ToArray();
         var room = Enumerable.Range(0, prompts.Count).Where(i => prompts[i].Length < ContextLength).ToList();
         if (room.Count == 0) return results;
+        using var pass = TeacherPass();
         var generated = BatchGenerator.Generate(model, room.Select(i => (IReadOnlyList<int>)prompts[i]).ToList(),
             new GenerationOptions { MaxNewTokens = maxNewTokens }, stopIds, padId: 0); // pads are never attended to
         for (int k = 0; k < room.Count; k++) results[room[k]] = generated[k];
@@ -85,6 +107,7 @@ internal sealed class LocalTeacher : ITeacher
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        using var pass = TeacherPass();
         var hidden = model.Hidden(batch.TeacherInputs.to(model.Device));                                         // [B, L', C]
         var rows = hidden.reshape(-1, hidden.shape[^1]).index_select(0, batch.TeacherResponseRows.to(model.Device)); // [M, C]
         return new HiddenRowScores(this, rows.MoveToOuterDisposeScope(), vocabulary, batch.Inputs.device);
@@ -99,6 +122,7 @@ internal sealed class LocalTeacher : ITeacher
         {
             using var _ = no_grad();
             using var scope = NewDisposeScope();
+            using var pass = teacher.TeacherPass();
             var logits = teacher.model.Head(hiddenRows.narrow(0, start, count)).narrow(-1, 0, vocabulary); // [n, V]
             return new TeacherTargets(logits.to(device).MoveToOuterDisposeScope(), null);
         }
@@ -112,7 +136,10 @@ internal sealed class LocalTeacher : ITeacher
         // Scores are computed online, batch by batch.
     }
 
-    public override string ToString() => $"local teacher '{directory ?? "(in memory)"}'";
+    public override string ToString() => baseOfStudent ? $"the student's own base '{directory}'" : $"local teacher '{directory ?? "(in memory)"}'";
 
-    public void Dispose() => model.Dispose();
+    public void Dispose()
+    {
+        if (!baseOfStudent) model.Dispose(); // the student's model belongs to the run
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Distillation.Teachers.Served;
 using Microsoft.ML.Neo.Tokenization;
 using static TorchSharp.torch;
@@ -24,6 +25,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>How a new score cache stores logits.</summary>
     public TeacherCacheEncoding CacheEncoding { get; init; } = TeacherCacheEncoding.Compact;
 
+    /// <summary>Self-distillation: the teacher is the student's own frozen base (adapters off), no second model.</summary>
+    public bool IsStudentBase { get; init; }
+
     /// <summary>A dataset of the teacher's logits, read instead of running a teacher.</summary>
     public TeacherLogits? Logits { get; init; }
 
@@ -32,7 +36,8 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     public bool IsCached => !string.IsNullOrWhiteSpace(CacheDirectory);
 
     /// <summary>What names the teacher in a training checkpoint's run identity.</summary>
-    public string Identity => Logits is not null ? $"logits:{Path.GetFullPath(Logits.Path)}"
+    public string Identity => IsStudentBase ? "self"
+        : Logits is not null ? $"logits:{Path.GetFullPath(Logits.Path)}"
         : IsServed
         ? $"served:{Endpoint?.Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}"
         : Path.GetFullPath(ModelPath!);
@@ -42,7 +47,7 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     public PretrainedFolder? Check(PretrainedFolder student, Action<string> warn)
     {
         var studentTokenizer = student.RequireTokenizer("NeoDistill needs the student's tokenizer");
-        if (Logits is not null) return null; // ids are checked against the student's vocabulary as rows are read
+        if (Logits is not null || IsStudentBase) return null; // a dataset's ids are checked as rows are read; the base is the student
         if (!IsServed)
         {
             var teacher = PretrainedFolder.Open(ModelPath!, "teacher");
@@ -62,9 +67,16 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <param name="scoresDuringTraining">The teacher scores examples made during training (on-policy samples), so a
     /// cache keeps it after precomputing the fixed examples.</param>
     /// <param name="folder">A local teacher's folder as <see cref="Check"/> opened it; opened here when null.</param>
+    /// <param name="student">For self-distillation: the student being trained, whose base is the teacher.</param>
+    /// <param name="studentFolder">For self-distillation: the folder the student was loaded from.</param>
     public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null,
-        bool scoresDuringTraining = false, PretrainedFolder? folder = null)
+        bool scoresDuringTraining = false, PretrainedFolder? folder = null, DecoderForCausalLM? student = null, PretrainedFolder? studentFolder = null)
     {
+        if (IsStudentBase)
+        {
+            var self = LocalTeacher.BaseOf(student ?? throw new ArgumentNullException(nameof(student)), studentFolder ?? throw new ArgumentNullException(nameof(studentFolder)));
+            return IsCached ? new CachedTeacher(self, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : self;
+        }
         if (Logits is not null)
         {
             var dataset = new LogitDatasets.LogitDatasetTeacher(Logits);
