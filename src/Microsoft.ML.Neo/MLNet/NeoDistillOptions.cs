@@ -16,7 +16,8 @@ public sealed class NeoDistillOptions
 {
     /// <summary>
     /// Hugging Face folder of the teacher (config.json, model.safetensors), run in this process. Required unless the
-    /// teacher is served (<see cref="TeacherEndpoint"/> or <see cref="TeacherChatClient"/>).
+    /// teacher is served (<see cref="TeacherEndpoint"/> or <see cref="TeacherChatClient"/>), a dataset of its logits
+    /// (<see cref="TeacherLogits"/>), or the student's own base (<see cref="SelfDistillation"/>).
     /// </summary>
     public string TeacherModelPath { get; set; } = "";
 
