@@ -1,3 +1,4 @@
+using TorchSharp;
 using Microsoft.ML.Neo.Modeling;
 using Microsoft.ML.Neo.Distillation.Teachers;
 using static TorchSharp.torch;
@@ -34,10 +35,24 @@ internal static class DistillationLoss
             float t = settings.Temperature;
             if (teacher.Logits.shape[0] != studentLogits.shape[0])
                 throw new InvalidOperationException($"The teacher scored {teacher.Logits.shape[0]} response positions, the batch has {studentLogits.shape[0]}; its targets do not match these examples.");
-            var studentLog = nn.functional.log_softmax(studentLogits.DividedBy(t), -1);                   // [M, V]
-            if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);         // [M, K]
-            var teacherLog = nn.functional.log_softmax(teacher.Logits.detach().to(ScalarType.Float32).DividedBy(t), -1); // [M, S]
-            var perPosition = DivergenceFunction.For(settings).PerPosition(studentLog, teacherLog); // [M]
+            var softened = studentLogits.DividedBy(t);                                                  // [M, V]
+            var studentLog = nn.functional.log_softmax(softened, -1);                                   // [M, V]
+            if (teacher.HasEmptyEntries)
+            {
+                // One extra column of probability 0 for the empty entries (id V) of a cross-tokenizer teacher.
+                using var empty = TeacherTargets.EmptyLogit.ToScalar();
+                studentLog = cat(new[] { studentLog, full(studentLog.shape[0], 1, empty, dtype: studentLog.dtype, device: studentLog.device) }, 1); // [M, V + 1]
+            }
+            if (teacher.Ids is not null) studentLog = studentLog.gather(1, teacher.Ids);                // [M, K]
+            var teacherSoftened = teacher.Logits.detach().to(ScalarType.Float32).DividedBy(t);          // [M, S]
+            var teacherLog = nn.functional.log_softmax(teacherSoftened, -1);                            // [M, S]
+            var perPosition = DivergenceFunction.For(settings).PerPosition(studentLog, teacherLog);     // [M]
+            if (teacher.UldRows is not null)
+            {
+                // Positions whose teacher token is not the student's: the sorted-probability distance instead.
+                var uld = UniversalLogitDistance.PerPosition(softened, teacherSoftened).Times(settings.UldWeight); // [M]
+                perPosition = where(teacher.UldRows, uld, perPosition);                                 // [M]
+            }
             divergence = perPosition.sum().DividedBy(denominator).Times(t * t);
         }
         var total = crossEntropy.Times(1 - settings.KdWeight).Plus(divergence.Times(settings.KdWeight));

@@ -28,6 +28,12 @@ internal sealed record LossSettings(float KdWeight, float Temperature, Divergenc
     /// <summary>α of the skewed KLs, in (0, 1): how much of the divergence's own side is mixed into its other side. Default 0.1 (DistiLLM's).</summary>
     public float SkewAlpha { get; init; } = 0.1f;
 
+    /// <summary>
+    /// Weight of the universal logit distillation term (<see cref="UniversalLogitDistance"/>) on the positions a
+    /// cross-tokenizer teacher scores that way, relative to <see cref="Divergence"/> on the others; at least 0. Default 1.
+    /// </summary>
+    public float UldWeight { get; init; } = 1f;
+
     /// <summary>The rows per chunk for a vocabulary: <see cref="ChunkRows"/>, or when 0 the largest power of two
     /// whose float32 block fits <see cref="AutomaticBlockBytes"/> (64 at 128,256 ids, 256 at 32,000, at least 1).</summary>
     public long RowsPerChunk(int vocabulary) =>

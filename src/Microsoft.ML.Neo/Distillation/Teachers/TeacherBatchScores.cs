@@ -25,5 +25,8 @@ internal sealed class KnownTeacherScores(TeacherTargets all) : TeacherBatchScore
     public override long RowCount => all.Logits.shape[0];
 
     public override TeacherTargets Rows(long start, long count) =>
-        new(all.Logits.narrow(0, start, count), all.Ids?.narrow(0, start, count));
+        new(all.Logits.narrow(0, start, count), all.Ids?.narrow(0, start, count))
+        {
+            HasEmptyEntries = all.HasEmptyEntries, UldRows = all.UldRows?.narrow(0, start, count),
+        };
 }

@@ -13,4 +13,23 @@ internal sealed record TeacherTargets(Tensor Logits, Tensor? Ids)
 {
     /// <summary>True when only the teacher's top-K ids are known.</summary>
     public bool IsTopK => Ids is not null;
+
+    /// <summary>
+    /// The id that marks an empty entry of <see cref="Ids"/> (a cross-tokenizer teacher's id with no student
+    /// counterpart): one past the student's vocabulary. Such entries carry <see cref="EmptyLogit"/>, so both sides give
+    /// them probability 0 and they add nothing to any divergence.
+    /// </summary>
+    public static long EmptyId(long vocabulary) => vocabulary;
+
+    /// <summary>The teacher logit of an empty entry: low enough that its probability is 0 in float32, and finite.</summary>
+    public const float EmptyLogit = -1e4f;
+
+    /// <summary>Whether <see cref="Ids"/> may hold <see cref="EmptyId"/>.</summary>
+    public bool HasEmptyEntries { get; init; }
+
+    /// <summary>
+    /// [M] bool: the rows scored by the universal logit distance (sorted probabilities, for positions whose teacher
+    /// token differs from the student's) instead of the divergence; null when there are none.
+    /// </summary>
+    public Tensor? UldRows { get; init; }
 }
