@@ -43,7 +43,8 @@ internal static class DistillationRun
             student.to(device);
             if (plan.NeedsTeacher)
                 teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
-                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder, student: student, studentFolder: studentFolder);
+                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder, student: student, studentFolder: studentFolder,
+                    studentVocabulary: student.Config.VocabSize);
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);

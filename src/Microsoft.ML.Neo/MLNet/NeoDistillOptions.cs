@@ -40,6 +40,22 @@ public sealed class NeoDistillOptions
     public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
 
     /// <summary>
+    /// Logit KD from a teacher with another tokenizer (a local or served teacher, cached or not):
+    /// <see cref="CrossTokenizerLoss.Hybrid"/> or <see cref="CrossTokenizerLoss.Uld"/>. Each example is tokenized again
+    /// by the teacher's tokenizer and the two responses are aligned by text; a pair whose tokenizers spell the response
+    /// differently is refused, saying where. <see cref="CrossTokenizerLoss.None"/> (default): the vocabularies must be
+    /// the same, and a teacher with another one is refused with a message that names this option.
+    /// </summary>
+    public CrossTokenizerLoss CrossTokenizer { get; set; } = CrossTokenizerLoss.None;
+
+    /// <summary>
+    /// With <see cref="CrossTokenizer"/>: the weight of the universal logit distance on the positions it scores,
+    /// relative to <see cref="Divergence"/> on the others; 0 to 100. 0 with Hybrid trains only where both sides emit the
+    /// same token. Default 1.
+    /// </summary>
+    public float UldWeight { get; set; } = 1f;
+
+    /// <summary>
     /// Self-distillation: the teacher is the student's own frozen base, the model in <see cref="StudentModelPath"/> with
     /// its adapters turned off for each teacher pass. No second model is loaded. It learns from what that base does with
     /// a context the student does not see: set <see cref="Priming"/> (GroundTruthWithAnswer shows it the reference
@@ -409,6 +425,11 @@ public sealed class NeoDistillOptions
         Require(Enum.IsDefined(Priming), nameof(Priming), Priming, "None, Teacher, GroundTruth, GroundTruthWithAnswer, Confidence or Custom");
         Require(Enum.IsDefined(Mode), nameof(Mode), Mode, "Logits or Sequence");
         Require(Enum.IsDefined(TeacherCacheEncoding), nameof(TeacherCacheEncoding), TeacherCacheEncoding, "Compact or Exact");
+        Require(Enum.IsDefined(CrossTokenizer), nameof(CrossTokenizer), CrossTokenizer, "None, Hybrid or Uld");
+        Require(UldWeight >= 0 && UldWeight <= 100, nameof(UldWeight), UldWeight, "between 0 and 100");
+        if (CrossTokenizer != CrossTokenizerLoss.None && (SelfDistillation || TeacherLogits is not null))
+            throw new ArgumentException($"NeoDistillOptions.CrossTokenizer = {CrossTokenizer} needs a teacher model with its own tokenizer; " +
+                (SelfDistillation ? "self-distillation's teacher is the student's own base" : "a teacher-logit dataset's rows are in the student's tokens") + ". Set CrossTokenizer = None.", nameof(CrossTokenizer));
         if (Priming == PrimingStrategy.Custom) PrimingPrompts.ValidateTemplate(PrimingTemplate, nameof(PrimingTemplate));
         if (PrimingPrompts.NeedsAnswer(Priming, PrimingTemplate) && string.IsNullOrWhiteSpace(AnswerColumnName))
             throw new ArgumentException($"{Priming} priming shows the teacher each row's reference answer; set NeoDistillOptions.AnswerColumnName " +
@@ -544,10 +565,10 @@ public sealed class NeoDistillOptions
         Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
-            IsStudentBase = SelfDistillation,
+            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer,
         },
         Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
-        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha },
+        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha, UldWeight = UldWeight },
         OnPolicy = new OnPolicySettings(OnPolicyFraction, OnPolicyTemperature, OnPolicyMaxNewTokens),
         Precision = Precision,
         CheckpointActivations = ActivationCheckpointing,

@@ -25,6 +25,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>How a new score cache stores logits.</summary>
     public TeacherCacheEncoding CacheEncoding { get; init; } = TeacherCacheEncoding.Compact;
 
+    /// <summary>How logit KD bridges a teacher with another tokenizer; None requires one shared vocabulary.</summary>
+    public CrossTokenizerLoss CrossTokenizer { get; init; } = CrossTokenizerLoss.None;
+
     /// <summary>Self-distillation: the teacher is the student's own frozen base (adapters off), no second model.</summary>
     public bool IsStudentBase { get; init; }
 
@@ -51,10 +54,11 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         if (!IsServed)
         {
             var teacher = PretrainedFolder.Open(ModelPath!, "teacher");
-            VocabularyCheck.Ensure(teacher, student, studentTokenizer, warn);
+            if (CrossTokenizer == CrossTokenizerLoss.None) VocabularyCheck.Ensure(teacher, student, studentTokenizer, warn);
+            else teacher.RequireTokenizer("Cross-tokenizer KD tokenizes every example again for the teacher: it needs the teacher's tokenizer");
             return teacher;
         }
-        if (ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
+        if (CrossTokenizer == CrossTokenizerLoss.None && ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
                 $"The served teacher's tokenizer ('{Endpoint!.TokenizerPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
                 $"('{student.Directory}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
@@ -69,8 +73,10 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <param name="folder">A local teacher's folder as <see cref="Check"/> opened it; opened here when null.</param>
     /// <param name="student">For self-distillation: the student being trained, whose base is the teacher.</param>
     /// <param name="studentFolder">For self-distillation: the folder the student was loaded from.</param>
+    /// <param name="studentVocabulary">For cross-tokenizer KD: the student's vocabulary size.</param>
     public ITeacher Open(Device device, ScalarType dtype, TokenizerFiles? studentTokenizer = null, int studentContext = 0, Action<string>? warn = null,
-        bool scoresDuringTraining = false, PretrainedFolder? folder = null, DecoderForCausalLM? student = null, PretrainedFolder? studentFolder = null)
+        bool scoresDuringTraining = false, PretrainedFolder? folder = null, DecoderForCausalLM? student = null, PretrainedFolder? studentFolder = null,
+        int studentVocabulary = 0)
     {
         if (IsStudentBase)
         {
@@ -86,10 +92,17 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         {
             var tokenizer = ServedTokenizer(studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)));
             var served = ServedTeacher.Open(Endpoint, ChatClient, tokenizer, studentContext, ScoreTopK, warn ?? (_ => { }));
-            return new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding);
+            return Bridged(new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding), tokenizer, tokenizer.VocabularySize);
         }
-        var local = LocalTeacher.Load(folder ?? PretrainedFolder.Open(ModelPath!, "teacher"), device, dtype);
-        return IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : local;
+        var teacherFolder = folder ?? PretrainedFolder.Open(ModelPath!, "teacher");
+        var local = LocalTeacher.Load(teacherFolder, device, dtype);
+        ITeacher teacher = IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : local;
+        return CrossTokenizer == CrossTokenizerLoss.None ? teacher : Bridged(teacher, teacherFolder.RequireTokenizer("Cross-tokenizer KD needs the teacher's tokenizer"), teacherFolder.Config.VocabSize);
+
+        // A teacher in its own ids, seen through the student's tokenizer when they differ.
+        ITeacher Bridged(ITeacher inner, TokenizerFiles teacherTokenizer, int teacherVocabulary) => CrossTokenizer == CrossTokenizerLoss.None ? inner
+            : new CrossTokenizerTeacher(inner, studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)), studentVocabulary,
+                teacherTokenizer, teacherVocabulary, ScoreTopK, CrossTokenizer);
     }
 
     private TokenizerFiles ServedTokenizer(TokenizerFiles studentTokenizer) => Endpoint?.TokenizerPath is { } path

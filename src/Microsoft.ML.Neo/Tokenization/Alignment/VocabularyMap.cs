@@ -27,6 +27,13 @@ internal sealed class VocabularyMap
 
     public static VocabularyMap Build(TokenizerFiles student, int studentVocabulary, TokenizerFiles teacher, int teacherVocabulary)
     {
+        if (student.HasSameVocabularyAs(teacher))
+        {
+            // One vocabulary: every id is itself (up to the smaller of the two sizes; padded ids map to nothing).
+            int shared = Math.Min(studentVocabulary, teacherVocabulary);
+            return new VocabularyMap(Enumerable.Range(0, studentVocabulary).Select(id => id < shared ? id : -1).ToArray(),
+                Enumerable.Range(0, teacherVocabulary).Select(id => id < shared ? id : -1).ToArray());
+        }
         var studentTexts = Texts(student, studentVocabulary, out int studentAnchor, out string studentAnchorText);
         var teacherTexts = Texts(teacher, teacherVocabulary, out _, out _);
         var studentByText = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -1,0 +1,102 @@
+using System.Text;
+using Microsoft.ML.Neo.Tests.MLNet;
+
+namespace Microsoft.ML.Neo.Tests.Distillation.Teachers;
+
+/// <summary>
+/// Logit KD from a teacher with another tokenizer, through the whole run: a byte-level BPE teacher (Llama 3's layout)
+/// and the embedded SentencePiece student.
+/// </summary>
+[TestClass]
+public sealed class CrossTokenizerTests
+{
+    private const int TopK = 16;
+
+    private static List<TrainingProgress> Fit(NeoDistillOptions options, int rows = 8)
+    {
+        var ml = new MLContext(seed: 1);
+        var recorder = new ProgressRecorder();
+        options.Progress = recorder;
+        using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(rows)));
+        return recorder.Reports;
+    }
+
+    /// <summary>A random teacher (hidden 64) whose tokenizer is byte-level BPE: bytes, a few merges, two specials.</summary>
+    private static string ByteLevelTeacher(string directory)
+    {
+        var (json, ids) = TinyTokenizerFiles.ByteLevelJson(new[] { "Ġ t", "h e", "t he", "Ġt he", "Ġ 1", "Ġ a", "a n", "Ġa n" }, new[] { "<|begin_of_text|>", "<|end_of_text|>" });
+        var config = TinyCheckpoints.Config(hidden: 64, layers: 2, context: 512, vocab: ids.Count) with
+        {
+            BosTokenId = ids["<|begin_of_text|>"], EosTokenId = ids["<|end_of_text|>"], EosTokenIds = new[] { ids["<|end_of_text|>"] },
+        };
+        TinyCheckpoints.Create(directory, config, seed: 32, withTokenizer: false);
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), json);
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
+            """{"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>", "add_bos_token": true}""");
+        return directory;
+    }
+
+    [TestMethod]
+    public void WithTheSameTokenizerTheHybridLossIsTheSameTokenizerLoss()
+    {
+        using var fixture = new DistillFixture();
+        var same = fixture.Options();
+        same.TeacherScoreTopK = TopK;
+        same.TeacherCacheDirectory = fixture.Sub("cache");
+        same.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
+        var expected = Fit(same);
+        var cross = fixture.Options();
+        cross.TeacherScoreTopK = TopK;
+        cross.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        var actual = Fit(cross);
+        Assert.AreEqual(expected.Count, actual.Count);
+        for (int step = 0; step < expected.Count; step++)
+        {
+            Assert.AreEqual(expected[step].Divergence, actual[step].Divergence, 1e-5 * Math.Max(1, expected[step].Divergence), $"KD term of step {step + 1}");
+            Assert.AreEqual(expected[step].CrossEntropy, actual[step].CrossEntropy, 1e-5, $"CE term of step {step + 1}");
+        }
+    }
+
+    [TestMethod]
+    public void AByteLevelTeacherTeachesASentencePieceStudentOnlyWhenAskedTo()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
+        var refused = fixture.Options();
+        refused.TeacherModelPath = teacher;
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(refused));
+        StringAssert.Contains(e.Message, "CrossTokenizer = Hybrid");
+
+        var results = new Dictionary<CrossTokenizerLoss, List<TrainingProgress>>();
+        foreach (var loss in new[] { CrossTokenizerLoss.Hybrid, CrossTokenizerLoss.Uld })
+        {
+            var options = fixture.Options();
+            options.TeacherModelPath = teacher;
+            options.TeacherScoreTopK = TopK;
+            options.CrossTokenizer = loss;
+            results[loss] = Fit(options);
+            Assert.IsTrue(results[loss].All(p => double.IsFinite(p.Loss) && p.Divergence > 0), $"{loss}: a finite, positive KD term at every step");
+        }
+        Assert.AreNotEqual(results[CrossTokenizerLoss.Hybrid][0].Divergence, results[CrossTokenizerLoss.Uld][0].Divergence, "the two losses differ");
+
+        // Hybrid with ULD weighted 0 trains only the positions where both sides emit the same token: a smaller KD term.
+        var sameTokenOnly = fixture.Options();
+        sameTokenOnly.TeacherModelPath = teacher;
+        sameTokenOnly.TeacherScoreTopK = TopK;
+        sameTokenOnly.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        sameTokenOnly.UldWeight = 0;
+        Assert.IsTrue(Fit(sameTokenOnly)[0].Divergence < results[CrossTokenizerLoss.Hybrid][0].Divergence);
+    }
+
+    [TestMethod]
+    public void TheOptionsAreValidated()
+    {
+        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", CrossTokenizer = CrossTokenizerLoss.Hybrid, UldWeight = -1 };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "between 0 and 100");
+        options.UldWeight = 1;
+        options.Validate();
+        options.TeacherModelPath = "";
+        options.SelfDistillation = true;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Set CrossTokenizer = None");
+    }
+}
