@@ -1,4 +1,4 @@
-using System.Text;
+using Microsoft.ML.Neo.Server;
 using Microsoft.ML.Neo.Tests.MLNet;
 
 namespace Microsoft.ML.Neo.Tests.Distillation.Teachers;
@@ -86,6 +86,69 @@ public sealed class CrossTokenizerTests
         sameTokenOnly.CrossTokenizer = CrossTokenizerLoss.Hybrid;
         sameTokenOnly.UldWeight = 0;
         Assert.IsTrue(Fit(sameTokenOnly)[0].Divergence < results[CrossTokenizerLoss.Hybrid][0].Divergence);
+    }
+
+    [TestMethod]
+    [TestCategory(TestCategories.Integration)]
+    public async Task AServedTeacherWithAnotherTokenizerTeachesAsTheLocalOne()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
+        var local = fixture.Options();
+        local.TeacherModelPath = teacher;
+        local.TeacherScoreTopK = TopK;
+        local.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        local.TeacherCacheDirectory = fixture.Sub("local-cache");
+        local.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
+        var expected = Fit(local);
+
+        await using var server = await NeoServer.StartAsync(new NeoServerOptions { ModelPath = teacher, Port = 0, ModelId = "teacher", MaxLogprobs = TopK });
+        var served = fixture.Options();
+        served.TeacherModelPath = "";
+        served.TeacherEndpoint = new TeacherEndpoint { Url = server.BaseAddress.ToString(), Model = "teacher", TokenizerPath = teacher };
+        served.TeacherScoreTopK = TopK;
+        served.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        served.TeacherCacheDirectory = fixture.Sub("served-cache");
+        served.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
+        var actual = Fit(served);
+        Assert.AreEqual(expected.Count, actual.Count);
+        for (int step = 0; step < expected.Count; step++)
+            Assert.AreEqual(expected[step].Divergence, actual[step].Divergence, 1e-4 * Math.Max(1, expected[step].Divergence), $"KD term of step {step + 1}");
+        Assert.IsTrue(server.Statistics.Completions > 0, "the server scored the teacher's tokens");
+    }
+
+    [TestMethod]
+    public void CrossTokenizerKdWorksWithPrimingOnPolicySamplesAndTeacherWrittenResponses()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
+        NeoDistillOptions Options()
+        {
+            var options = fixture.Options();
+            options.TeacherModelPath = teacher;
+            options.TeacherScoreTopK = TopK;
+            options.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+            options.MaxSteps = 1;
+            return options;
+        }
+        var plain = Fit(Options())[0].Divergence;
+
+        var primed = Options();
+        primed.Priming = PrimingStrategy.Teacher; // the teacher's prompt, re-tokenized by its tokenizer
+        Assert.AreNotEqual(plain, Fit(primed)[0].Divergence, "the primed teacher teaches something else");
+
+        var onPolicy = Options();
+        onPolicy.OnPolicyFraction = 1; // the student's samples, re-tokenized for the teacher
+        onPolicy.OnPolicyMaxNewTokens = 8;
+        var sampled = Fit(onPolicy);
+        Assert.IsTrue(sampled[0].Divergence > 0 && double.IsFinite(sampled[0].Loss));
+
+        var written = Options();
+        written.Mode = DistillationMode.Sequence; // the teacher writes in its tokens; the student learns them in its own
+        written.TeacherMaxNewTokens = 8;
+        written.TeacherCacheDirectory = fixture.Sub("cache");
+        var fromResponses = Fit(written);
+        Assert.IsTrue(fromResponses[0].Divergence > 0 && double.IsFinite(fromResponses[0].Loss));
     }
 
     [TestMethod]
