@@ -36,6 +36,8 @@ internal static class DistillCommand
         var priming = With("--priming", Defaults.Priming, "What the teacher's prompt adds: None, Teacher, GroundTruth, GroundTruthWithAnswer (needs --answer-key), Confidence or Custom (--priming-template).");
         var primingTemplate = Optional<string?>("--priming-template", "With --priming Custom: the teacher's prompt, with {question} and optionally {answer}.");
         var answerKey = Optional<string?>("--answer-key", "The field of each data row holding its reference answer, shown to the teacher by GroundTruthWithAnswer (or {answer}).");
+        var crossTokenizer = With("--cross-tokenizer", Defaults.CrossTokenizer, "A teacher with another tokenizer: Hybrid (same tokens compared id by id, the rest by ULD) or Uld (ULD everywhere); None: one shared vocabulary.");
+        var uldWeight = With("--uld-weight", Defaults.UldWeight, "With --cross-tokenizer: the weight of the ULD term, 0 to 100 (0 with Hybrid: only positions with the same token).");
         var cacheEncoding = With("--cache-encoding", Defaults.TeacherCacheEncoding, "How a new teacher score cache stores logits: Compact (packed ids, 10-bit logits) or Exact (float32).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
@@ -82,7 +84,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -109,7 +111,7 @@ internal static class DistillCommand
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache), TeacherCacheEncoding = parse.GetValue(cacheEncoding),
                 TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
-                SelfDistillation = selfTeacher, Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
+                SelfDistillation = selfTeacher, CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
                 AnswerColumnName = answerField is null ? null : nameof(PromptResponseRow.Answer),
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
