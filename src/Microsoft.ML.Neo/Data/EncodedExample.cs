@@ -39,6 +39,9 @@ internal sealed record EncodedExample
     /// </summary>
     public bool StudentGenerated { get; init; }
 
+    /// <summary>The teacher a row names (<see cref="NeoDistillOptions.TeacherColumnName"/>) when several teachers are routed per example; null otherwise.</summary>
+    public string? TeacherName { get; init; }
+
     /// <summary>Number of positions that carry loss.</summary>
     public int ResponseTokenCount => TokenIds.Length - ResponseStart;
 

@@ -26,7 +26,8 @@ internal sealed class ExampleBuilder
 
     /// <summary>Logit KD: the reference response after the plain and the primed prompt.</summary>
     public List<EncodedExample> FromReferences(IReadOnlyList<TrainingRow> rows) =>
-        rows.Select(r => encoder.Encode(r.Prompt, r.Response, TeacherPrompt(r))).OfType<EncodedExample>().ToList();
+        rows.Select(r => encoder.Encode(r.Prompt, r.Response, TeacherPrompt(r)) is { } e ? e with { TeacherName = r.TeacherName } : null)
+            .OfType<EncodedExample>().ToList();
 
     /// <summary>Rows whose teacher responses are written in one batched pass.</summary>
     private const int GenerationBlock = 16;

@@ -68,6 +68,8 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         TextColumns.Require(inputSchema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
         if (!string.IsNullOrWhiteSpace(options.AnswerColumnName))
             TextColumns.Require(inputSchema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
+        if (!string.IsNullOrWhiteSpace(options.TeacherColumnName))
+            TextColumns.Require(inputSchema, options.TeacherColumnName, nameof(NeoDistillOptions.TeacherColumnName));
         var columns = inputSchema.ToDictionary(c => c.Name);
         columns[options.OutputColumnName] = new SchemaShape.Column(options.OutputColumnName,
             SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, isKey: false);
@@ -93,7 +95,11 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
         var answer = !withAnswers || string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
             : TextColumns.Require(input.Schema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
-        var columns = answer is null ? new[] { prompt, response } : new[] { prompt, response, answer.Value };
-        return TextColumns.ReadAll(input, columns).Select(r => new TrainingRow(r[0], r[1], r.Length > 2 ? r[2] : null)).ToList();
+        var teacher = !withAnswers || string.IsNullOrWhiteSpace(options.TeacherColumnName) ? (DataViewSchema.Column?)null
+            : TextColumns.Require(input.Schema, options.TeacherColumnName, nameof(NeoDistillOptions.TeacherColumnName));
+        var columns = new List<DataViewSchema.Column> { prompt, response };
+        if (answer is { } answerColumn) columns.Add(answerColumn);
+        if (teacher is { } teacherColumn) columns.Add(teacherColumn);
+        return TextColumns.ReadAll(input, columns).Select(r => new TrainingRow(r[0], r[1], answer is null ? null : r[2], teacher is null ? null : r[^1])).ToList();
     }
 }

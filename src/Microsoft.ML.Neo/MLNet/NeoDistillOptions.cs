@@ -40,6 +40,21 @@ public sealed class NeoDistillOptions
     public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
 
     /// <summary>
+    /// Several teachers instead of one (<see cref="TeacherModelPath"/>, <see cref="TeacherEndpoint"/> must then be unset):
+    /// each a folder or a served model with its own cache. Without <see cref="TeacherColumnName"/> every example learns
+    /// from the weighted mixture of their distributions, Σ wᵢ pᵢ / Σ wᵢ over the union of their top
+    /// <see cref="TeacherScoreTopK"/> ids; with it, each row learns from the teacher it names. Logits mode only. Empty
+    /// (default): one teacher.
+    /// </summary>
+    public List<DistillationTeacher> Teachers { get; set; } = new();
+
+    /// <summary>
+    /// With <see cref="Teachers"/>: a text column naming each row's teacher (a <see cref="DistillationTeacher.Name"/>);
+    /// null (default): the mixture of all of them.
+    /// </summary>
+    public string? TeacherColumnName { get; set; }
+
+    /// <summary>
     /// Logit KD from a teacher with another tokenizer (a local or served teacher, cached or not):
     /// <see cref="CrossTokenizerLoss.Hybrid"/> or <see cref="CrossTokenizerLoss.Uld"/>. Each example is tokenized again
     /// by the teacher's tokenizer and the two responses are aligned by text; a pair whose tokenizers spell the response
@@ -496,6 +511,23 @@ public sealed class NeoDistillOptions
     private void ValidateTeacher()
     {
         bool served = TeacherEndpoint is not null || TeacherChatClient is not null;
+        if (Teachers.Count > 0)
+        {
+            if (served || TeacherLogits is not null || SelfDistillation || !string.IsNullOrWhiteSpace(TeacherModelPath))
+                throw new ArgumentException("NeoDistillOptions.Teachers lists the teachers; clear TeacherModelPath, TeacherEndpoint, TeacherChatClient, " +
+                    "TeacherLogits and SelfDistillation.", nameof(Teachers));
+            foreach (var teacher in Teachers) teacher.Validate();
+            if (Teachers.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != Teachers.Count)
+                throw new ArgumentException($"NeoDistillOptions.Teachers' names must be unique; they are {string.Join(", ", Teachers.Select(t => $"'{t.Name}'"))}.", nameof(Teachers));
+            if (Mode != DistillationMode.Logits)
+                throw new ArgumentException("Several teachers score responses (Mode = Logits); they do not write them together.", nameof(Mode));
+            if (TeacherColumnName is null && CrossTokenizer != CrossTokenizerLoss.None)
+                throw new ArgumentException("A mixture of teachers is formed over shared ids; with CrossTokenizer, route each row to one teacher " +
+                    "(NeoDistillOptions.TeacherColumnName).", nameof(TeacherColumnName));
+            return;
+        }
+        if (!string.IsNullOrWhiteSpace(TeacherColumnName))
+            throw new ArgumentException("NeoDistillOptions.TeacherColumnName routes rows among NeoDistillOptions.Teachers, which is empty.", nameof(TeacherColumnName));
         if (SelfDistillation)
         {
             if (served || TeacherLogits is not null || !string.IsNullOrWhiteSpace(TeacherModelPath))
@@ -566,6 +598,12 @@ public sealed class NeoDistillOptions
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
             IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer,
+            Members = Teachers.Count == 0 ? null : Teachers.Select(t => new TeacherMember(t.Name, t.Weight,
+                new TeacherSource(t.ModelPath, t.CacheDirectory, TeacherScoreTopK > 0 ? TeacherScoreTopK : t.Endpoint is null ? LocalTeacherTopK : ServedTeacherTopK)
+                {
+                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer,
+                })).ToList(),
+            RoutedByName = !string.IsNullOrWhiteSpace(TeacherColumnName),
         },
         Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
         Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha, UldWeight = UldWeight },
@@ -598,6 +636,7 @@ public sealed class NeoDistillOptions
         var copy = (NeoDistillOptions)MemberwiseClone();
         copy.TeacherEndpoint = TeacherEndpoint?.Clone();
         copy.TeacherLogits = TeacherLogits?.Clone();
+        copy.Teachers = Teachers.Select(t => t.Clone()).ToList();
         return copy;
     }
 

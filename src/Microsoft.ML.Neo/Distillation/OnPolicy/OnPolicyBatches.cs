@@ -64,7 +64,7 @@ internal sealed class OnPolicyBatches : IBatchSource
             var made = response.Length == 0 ? null : encoder.Encode(prompt, response, teacherPrompt);
             realised.Add(made is null ? example : new EncodedExample(made.TokenIds, made.ResponseStart, made.TeacherTokenIds, made.TeacherResponseStart)
             {
-                StudentGenerated = true,
+                StudentGenerated = true, TeacherName = example.TeacherName,
             });
         }
         return realised;

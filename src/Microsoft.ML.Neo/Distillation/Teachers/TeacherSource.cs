@@ -16,6 +16,12 @@ namespace Microsoft.ML.Neo.Distillation.Teachers;
 /// <param name="ScoreTopK">With a cache: how many of the teacher's logits per response position are kept.</param>
 internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, int ScoreTopK)
 {
+    /// <summary>Several teachers, each a source of its own; null for one.</summary>
+    public IReadOnlyList<TeacherMember>? Members { get; init; }
+
+    /// <summary>With <see cref="Members"/>: each example learns from the teacher its row names, not from their mixture.</summary>
+    public bool RoutedByName { get; init; }
+
     /// <summary>A teacher on an OpenAI-compatible server.</summary>
     public TeacherEndpoint? Endpoint { get; init; }
 
@@ -34,12 +40,16 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>A dataset of the teacher's logits, read instead of running a teacher.</summary>
     public TeacherLogits? Logits { get; init; }
 
-    public bool IsServed => Endpoint is not null || ChatClient is not null;
+    public bool IsServed => Members is null && IsServedTeacher;
+
+    private bool IsServedTeacher => Endpoint is not null || ChatClient is not null;
 
     public bool IsCached => !string.IsNullOrWhiteSpace(CacheDirectory);
 
     /// <summary>What names the teacher in a training checkpoint's run identity.</summary>
-    public string Identity => IsStudentBase ? "self"
+    public string Identity => Members is not null
+        ? $"{(RoutedByName ? "routed" : "mixture")}:{string.Join(";", Members.Select(m => $"{m.Name}={m.Weight}@{m.Source.Identity}"))}"
+        : IsStudentBase ? "self"
         : Logits is not null ? $"logits:{Path.GetFullPath(Logits.Path)}"
         : IsServed
         ? $"served:{Endpoint?.Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}"
@@ -50,6 +60,11 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     public PretrainedFolder? Check(PretrainedFolder student, Action<string> warn)
     {
         var studentTokenizer = student.RequireTokenizer("NeoDistill needs the student's tokenizer");
+        if (Members is not null)
+        {
+            foreach (var member in Members) member.Source.Check(student, warn);
+            return null;
+        }
         if (Logits is not null || IsStudentBase) return null; // a dataset's ids are checked as rows are read; the base is the student
         if (!IsServed)
         {
@@ -78,6 +93,22 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         bool scoresDuringTraining = false, PretrainedFolder? folder = null, DecoderForCausalLM? student = null, PretrainedFolder? studentFolder = null,
         int studentVocabulary = 0)
     {
+        if (Members is not null)
+        {
+            var opened = new List<(string Name, float Weight, ITeacher Teacher)>();
+            try
+            {
+                foreach (var member in Members)
+                    opened.Add((member.Name, member.Weight, member.Source.Open(device, dtype, studentTokenizer, studentContext, warn, scoresDuringTraining,
+                        studentVocabulary: studentVocabulary)));
+            }
+            catch
+            {
+                foreach (var (_, _, member) in opened) member.Dispose();
+                throw;
+            }
+            return new TeacherEnsemble(opened, RoutedByName, Members.Max(m => m.Source.ScoreTopK));
+        }
         if (IsStudentBase)
         {
             var self = LocalTeacher.BaseOf(student ?? throw new ArgumentNullException(nameof(student)), studentFolder ?? throw new ArgumentNullException(nameof(studentFolder)));
@@ -110,3 +141,6 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
             $"TeacherEndpoint.TokenizerPath '{path}' has no tokenizer.json or tokenizer.model; it must hold the served teacher's tokenizer files.")
         : studentTokenizer;
 }
+
+/// <summary>One of several teachers: its name (how rows route to it), its weight in the mixture, and where it comes from.</summary>
+internal sealed record TeacherMember(string Name, float Weight, TeacherSource Source);
