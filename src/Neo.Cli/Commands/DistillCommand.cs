@@ -36,6 +36,9 @@ internal static class DistillCommand
         var priming = With("--priming", Defaults.Priming, "What the teacher's prompt adds: None, Teacher, GroundTruth, GroundTruthWithAnswer (needs --answer-key), Confidence or Custom (--priming-template).");
         var primingTemplate = Optional<string?>("--priming-template", "With --priming Custom: the teacher's prompt, with {question} and optionally {answer}.");
         var answerKey = Optional<string?>("--answer-key", "The field of each data row holding its reference answer, shown to the teacher by GroundTruthWithAnswer (or {answer}).");
+        var mixture = Optional<string[]?>("--teacher-mix", "Several teachers instead of one, each NAME=FOLDER[:WEIGHT] (repeat the flag): their distributions are mixed by weight, or with --teacher-key each row learns from the teacher it names.");
+        mixture.AllowMultipleArgumentsPerToken = false;
+        var teacherKey = Optional<string?>("--teacher-key", "With --teacher-mix: the field of each data row naming its teacher.");
         var crossTokenizer = With("--cross-tokenizer", Defaults.CrossTokenizer, "A teacher with another tokenizer: Hybrid (same tokens compared id by id, the rest by ULD) or Uld (ULD everywhere); None: one shared vocabulary.");
         var uldWeight = With("--uld-weight", Defaults.UldWeight, "With --cross-tokenizer: the weight of the ULD term, 0 to 100 (0 with Hybrid: only positions with the same token).");
         var cacheEncoding = With("--cache-encoding", Defaults.TeacherCacheEncoding, "How a new teacher score cache stores logits: Compact (packed ids, 10-bit logits) or Exact (float32).");
@@ -84,7 +87,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -97,9 +100,11 @@ internal static class DistillCommand
             string? url = parse.GetValue(teacherUrl);
             string? logitsPath = parse.GetValue(teacherLogits);
             bool selfTeacher = parse.GetValue(self);
-            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) + (selfTeacher ? 1 : 0) != 1)
-                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url), a dataset of its logits (--teacher-logits) " +
-                    "or the student's own base (--self): exactly one.");
+            var mixed = (parse.GetValue(mixture) ?? Array.Empty<string>()).Select(ParseTeacher).ToList();
+            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) + (selfTeacher ? 1 : 0) + (mixed.Count > 0 ? 1 : 0) != 1)
+                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url), a dataset of its logits (--teacher-logits), " +
+                    "the student's own base (--self) or several folders (--teacher-mix): exactly one.");
+            string? routeField = parse.GetValue(teacherKey);
             string? answerField = parse.GetValue(answerKey);
             var endpoint = url is null ? null : new TeacherEndpoint
             {
@@ -111,7 +116,7 @@ internal static class DistillCommand
                 TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
                 TeacherCacheDirectory = parse.GetValue(teacherCache), TeacherCacheEncoding = parse.GetValue(cacheEncoding),
                 TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
-                SelfDistillation = selfTeacher, CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
+                SelfDistillation = selfTeacher, Teachers = mixed, TeacherColumnName = routeField is null ? null : nameof(PromptResponseRow.Teacher), CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
                 AnswerColumnName = answerField is null ? null : nameof(PromptResponseRow.Answer),
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
@@ -133,7 +138,7 @@ internal static class DistillCommand
             // A placeholder until the file is read, so the settings are checked before any data is.
             if (validationPath is not null) options.ValidationData = ml.Data.LoadFromEnumerable(new List<PromptResponseRow>());
             options.Validate(); // settings are checked before any data is read
-            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField, teacherKey: routeField);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             if (validationPath is not null)
             {
@@ -207,5 +212,21 @@ internal static class DistillCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    // NAME=FOLDER[:WEIGHT], the folder possibly embedded:NAME.
+    private static DistillationTeacher ParseTeacher(string value)
+    {
+        int equals = value.IndexOf('=');
+        if (equals <= 0) throw new UsageException($"--teacher-mix '{value}': write NAME=FOLDER or NAME=FOLDER:WEIGHT.");
+        string name = value[..equals], rest = value[(equals + 1)..];
+        float weight = 1;
+        int colon = rest.LastIndexOf(':');
+        if (colon > 0 && float.TryParse(rest[(colon + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float parsed))
+        {
+            weight = parsed;
+            rest = rest[..colon];
+        }
+        return new DistillationTeacher { Name = name, ModelPath = ModelPath(rest), Weight = weight };
     }
 }

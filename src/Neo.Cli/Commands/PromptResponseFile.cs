@@ -6,7 +6,9 @@ namespace Neo.Cli.Commands;
 internal static class PromptResponseFile
 {
     /// <param name="answerKey">A field every row must also have (the reference answer for priming); null for none.</param>
-    public static List<PromptResponseRow> Read(string path, string promptKey, string responseKey, bool responseRequired = true, string? answerKey = null)
+    /// <param name="teacherKey">A field every row must also have (the name of its teacher); null for none.</param>
+    public static List<PromptResponseRow> Read(string path, string promptKey, string responseKey, bool responseRequired = true, string? answerKey = null,
+        string? teacherKey = null)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Data file '{path}' not found; pass a JSON-lines file with one object per line, " +
@@ -43,6 +45,7 @@ internal static class PromptResponseFile
                     Prompt = Field(root, promptKey, required: true, path, lineNumber)!,
                     Response = Field(root, responseKey, responseRequired, path, lineNumber) ?? "",
                     Answer = answerKey is null ? "" : Field(root, answerKey, required: true, path, lineNumber)!,
+                    Teacher = teacherKey is null ? "" : Field(root, teacherKey, required: true, path, lineNumber)!,
                 });
             }
         }

@@ -11,6 +11,9 @@ internal sealed class PromptResponseRow
     /// <summary>The reference answer, for priming that shows it to the teacher (--answer-key); empty otherwise.</summary>
     public string Answer { get; set; } = "";
 
+    /// <summary>The name of the row's teacher among several (--teacher-key); empty otherwise.</summary>
+    public string Teacher { get; set; } = "";
+
     /// <summary>An embedded-task problem as a row: its prompt, and its worked solution as the response.</summary>
     public static PromptResponseRow From(WordProblem problem) => new() { Prompt = problem.Prompt, Response = problem.Solution };
 }

@@ -23,7 +23,7 @@ internal static partial class CliTerms
         ["CheckpointDirectory"] = "--checkpoints", ["CheckpointEverySteps"] = "--checkpoint-every", ["LossChunkSize"] = "--loss-chunk",
         ["Precision"] = "--precision", ["SelfDistillation"] = "--self", ["Priming"] = "--priming", ["PrimingTemplate"] = "--priming-template",
         ["AnswerColumnName"] = "--answer-key", ["TeacherLogits"] = "--teacher-logits", ["TeacherCacheEncoding"] = "--cache-encoding",
-        ["CrossTokenizer"] = "--cross-tokenizer", ["UldWeight"] = "--uld-weight",
+        ["CrossTokenizer"] = "--cross-tokenizer", ["UldWeight"] = "--uld-weight", ["Teachers"] = "--teacher-mix", ["TeacherColumnName"] = "--teacher-key",
     };
 
     // System.CommandLine names the expected type as .NET spells it.

@@ -285,6 +285,28 @@ public sealed class NeoCliTests
     }
 
     [TestMethod]
+    public void SeveralTeachersMixByWeightOrTakeTheRowsThatNameThem()
+    {
+        using var folder = new TempDirectory();
+        string data = folder.Sub("train.jsonl");
+        File.WriteAllLines(data, File.ReadLines(Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data", "train.jsonl")).Take(8)
+            .Select((line, i) => JsonSerializer.Deserialize<Dictionary<string, string>>(line)!)
+            .Select((row, i) => JsonSerializer.Serialize(new { prompt = row["prompt"], response = row["response"], teacher = i % 2 == 0 ? "styled" : "plain" })));
+        string[] common = ["distill", "--student", "embedded:styled-student", "--data", data, "--max-steps", "1", "--batch", "8", "--precision", "float32", "--json",
+            "--teacher-mix", "styled=embedded:styled-teacher:3", "--teacher-mix", "plain=embedded:teacher"];
+
+        var (code, _, error) = Neo([.. common, "--teacher-mix", "broken"]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "NAME=FOLDER");
+        (code, var output, error) = Neo([.. common, "--out", folder.Sub("mixed.zip")]);
+        Assert.AreEqual(0, code, error);
+        double mixed = JsonDocument.Parse(output).RootElement.GetProperty("divergence").GetDouble();
+        (code, output, error) = Neo([.. common, "--teacher-key", "teacher", "--out", folder.Sub("routed.zip")]);
+        Assert.AreEqual(0, code, error);
+        Assert.AreNotEqual(mixed, JsonDocument.Parse(output).RootElement.GetProperty("divergence").GetDouble(), "routing is not the mixture");
+    }
+
+    [TestMethod]
     public void EvaluateGivesTheSameAnswersBatchedAndOneAtATime()
     {
         string[] Run(string batch)
