@@ -21,7 +21,14 @@ public sealed class NeoSearchSpace
     /// <summary>Epochs; null (default) keeps the base options' epochs. Set a range, e.g. <c>SearchRange.Int(1, 3)</c>, to search them.</summary>
     public SearchRange? Epochs { get; set; }
 
-    /// <summary>Every parameter with its range, epochs only when searched.</summary>
+    /// <summary>
+    /// The weights of several teachers (the base options' <see cref="NeoDistillOptions.Teachers"/>, by
+    /// <see cref="DistillationTeacher.Name"/>) in their mixture, each a dimension named <c>TeacherWeight:NAME</c>; above
+    /// 0. Empty (default): the base options' weights.
+    /// </summary>
+    public Dictionary<string, SearchRange> TeacherWeights { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every parameter with its range, epochs only when searched, then the teacher weights in name order.</summary>
     public IReadOnlyList<(string Name, SearchRange Range)> Dimensions
     {
         get
@@ -31,6 +38,7 @@ public sealed class NeoSearchSpace
                 (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
             };
             if (Epochs is not null) dimensions.Add((nameof(Epochs), Epochs));
+            foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal)) dimensions.Add((WeightDimension + name, range));
             return dimensions;
         }
     }
@@ -48,6 +56,19 @@ public sealed class NeoSearchSpace
         Within(nameof(KdWeight), KdWeight, 0, 1);
         Within(nameof(LearningRate), LearningRate, double.Epsilon, 1);
         if (Epochs is not null) Within(nameof(Epochs), Epochs, 1, 1000);
+        foreach (var (name, range) in TeacherWeights) Within(WeightDimension + name, range, double.Epsilon, 1e6);
+    }
+
+    /// <summary>The prefix of a teacher weight's dimension name.</summary>
+    public const string WeightDimension = "TeacherWeight:";
+
+    /// <summary>Throws when a searched teacher weight names no teacher of <paramref name="baseOptions"/>.</summary>
+    internal void ValidateAgainst(NeoDistillOptions baseOptions)
+    {
+        var names = baseOptions.Teachers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        if (TeacherWeights.Keys.FirstOrDefault(n => !names.Contains(n)) is { } missing)
+            throw new ArgumentException($"NeoSearchSpace.TeacherWeights names the teacher '{missing}', which the base options' Teachers do not have " +
+                $"({(names.Count == 0 ? "none" : string.Join(", ", names.Select(n => $"'{n}'")))}).", nameof(TeacherWeights));
     }
 
     /// <summary>The parameters at a point of the unit cube (one coordinate per dimension, in <see cref="Dimensions"/> order).</summary>
@@ -55,9 +76,15 @@ public sealed class NeoSearchSpace
     {
         var d = Dimensions;
         if (unit.Count != d.Count) throw new ArgumentException($"Expected {d.Count} coordinates, got {unit.Count}.", nameof(unit));
+        int first = Epochs is null ? 4 : 5;
+        var weights = d.Skip(first).Select((dimension, i) => (Name: dimension.Name[WeightDimension.Length..], Value: dimension.Range.FromUnit(unit[first + i])))
+            .ToDictionary(w => w.Name, w => w.Value, StringComparer.Ordinal);
         return new SweepParameters(
             (int)d[0].Range.FromUnit(unit[0]), d[1].Range.FromUnit(unit[1]), d[2].Range.FromUnit(unit[2]), d[3].Range.FromUnit(unit[3]),
-            Epochs is null ? null : (int)d[4].Range.FromUnit(unit[4]));
+            Epochs is null ? null : (int)d[4].Range.FromUnit(unit[4]))
+        {
+            TeacherWeights = weights.Count == 0 ? null : weights,
+        };
     }
 
     /// <summary>The unit-cube point of some parameters.</summary>
@@ -65,6 +92,8 @@ public sealed class NeoSearchSpace
     {
         var values = new List<double> { parameters.LoraRank, parameters.Temperature, parameters.KdWeight, parameters.LearningRate };
         if (Epochs is not null) values.Add(parameters.Epochs ?? Epochs.Min);
+        foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal))
+            values.Add(parameters.TeacherWeights?.GetValueOrDefault(name) ?? range.Min);
         var d = Dimensions;
         return values.Select((v, i) => d[i].Range.ToUnit(v)).ToArray();
     }

@@ -122,6 +122,7 @@ public sealed class NeoSweepExperiment
     public NeoSweepResult Run(CancellationToken cancellation = default)
     {
         if (train is null || validation is null) throw new InvalidOperationException("Call SetDataset(train, validation) before Run.");
+        space.ValidateAgainst(baseOptions);
         var activeTuner = tuner ?? new SmacTuner(baseOptions.Seed);
         var dimensions = space.Dimensions.Select(d => d.Range).ToList();
         var host = ((IHostEnvironment)mlContext).Register(nameof(NeoSweepExperiment));

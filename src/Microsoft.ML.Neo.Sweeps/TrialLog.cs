@@ -62,7 +62,9 @@ internal sealed class TrialLog
         {
             ["trial"] = trial.Index, ["status"] = trial.Status.ToString(), ["metric"] = trial.Metric, ["seconds"] = Math.Round(trial.Seconds, 2),
             ["lora_rank"] = p.LoraRank, ["temperature"] = p.Temperature, ["kd_weight"] = p.KdWeight, ["learning_rate"] = p.LearningRate,
-            ["epochs"] = p.Epochs, ["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray()), ["message"] = trial.Message,
+            ["epochs"] = p.Epochs,
+            ["teacher_weights"] = p.TeacherWeights is null ? null : new JsonObject(p.TeacherWeights.Select(w => KeyValuePair.Create(w.Key, (JsonNode?)w.Value))),
+            ["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray()), ["message"] = trial.Message,
             ["curve"] = trial.Curve is null ? null : new JsonArray(trial.Curve.Select(c => (JsonNode)new JsonArray(c.Step, c.Loss)).ToArray()),
         };
         using var stream = new FileStream(path, FileMode.Append, FileAccess.Write);
@@ -74,7 +76,10 @@ internal sealed class TrialLog
     private static SweepTrial Parse(JsonObject json) => new(
         json["trial"]!.GetValue<int>(),
         new SweepParameters(json["lora_rank"]!.GetValue<int>(), json["temperature"]!.GetValue<double>(), json["kd_weight"]!.GetValue<double>(),
-            json["learning_rate"]!.GetValue<double>(), json["epochs"]?.GetValue<int>()),
+            json["learning_rate"]!.GetValue<double>(), json["epochs"]?.GetValue<int>())
+        {
+            TeacherWeights = json["teacher_weights"]?.AsObject().ToDictionary(w => w.Key, w => w.Value!.GetValue<double>(), StringComparer.Ordinal),
+        },
         json["point"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray(),
         json["metric"]?.GetValue<double>(),
         json["seconds"]!.GetValue<double>(),

@@ -89,6 +89,35 @@ public sealed class NeoSweepExperimentTests
     }
 
     [TestMethod]
+    public void TeacherWeightsAreDimensionsKeptInTheLog()
+    {
+        using var fixture = new DistillFixture();
+        string other = TinyCheckpoints.Create(fixture.Sub("other"), TinyCheckpoints.Config(hidden: 64), seed: 77);
+        var ml = new MLContext(seed: 1);
+        var options = fixture.Options();
+        options.BatchSize = 2;
+        options.TeacherModelPath = "";
+        options.TeacherScoreTopK = 16;
+        options.Teachers = new List<DistillationTeacher> { new() { Name = "main", ModelPath = fixture.TeacherPath }, new() { Name = "other", ModelPath = other } };
+        var space = Space();
+        space.TeacherWeights["other"] = SearchRange.Float(0.1, 10, logScale: true);
+        NeoSweepExperiment Make() => ml.CreateNeoSweepExperiment(options)
+            .SetDataset(ml.Data.LoadFromEnumerable(TrainingRows.Make(8, seed: 5)), ml.Data.LoadFromEnumerable(TrainingRows.Make(4, seed: 6)))
+            .SetSearchSpace(space).SetTuner(new RandomTuner(2)).SetMaxTrials(2);
+        string log = fixture.Sub("trials.jsonl");
+        using var first = Make().SetTrialLog(log).Run();
+        var weights = first.Trials.Select(t => t.Parameters.TeacherWeights!["other"]).ToList();
+        Assert.IsTrue(weights.All(w => w is >= 0.1 and <= 10) && weights[0] != weights[1], $"searched weights {string.Join(", ", weights)}");
+        Assert.AreEqual((float)weights[0], first.Trials[0].Parameters.ApplyTo(options).Teachers[1].Weight);
+        StringAssert.Contains(File.ReadAllLines(log)[1], "\"teacher_weights\":{\"other\":");
+        using var again = Make().SetTrialLog(log).Run(); // every trial read back from the log
+        CollectionAssert.AreEqual(first.Trials.Select(t => t.Parameters).ToList(), again.Trials.Select(t => t.Parameters).ToList());
+
+        space.TeacherWeights["nobody"] = SearchRange.Fixed(1);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Make().Run()).Message, "'nobody'");
+    }
+
+    [TestMethod]
     public void BudgetsAreEnforced()
     {
         using var fixture = new DistillFixture();
