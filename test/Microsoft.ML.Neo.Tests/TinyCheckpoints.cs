@@ -104,4 +104,17 @@ internal static class TrainingRows
 {
     public static List<PromptResponse> Make(int count, int seed = 5) =>
         ArithmeticWordProblems.Generate(count, seed).Select(p => new PromptResponse { Prompt = p.Prompt, Response = p.Solution }).ToList();
+
+    /// <summary>
+    /// Fits NeoDistill on <paramref name="rows"/> generated rows (MLContext seed 1) and returns every step's progress
+    /// report: the per-step losses two runs are compared by.
+    /// </summary>
+    public static List<TrainingProgress> FitSteps(NeoDistillOptions options, int rows = 8)
+    {
+        var ml = new MLContext(seed: 1);
+        var recorder = new ProgressRecorder();
+        options.Progress = recorder;
+        using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(Make(rows)));
+        return recorder.Reports;
+    }
 }

@@ -9,14 +9,15 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 [TestCategory(TestCategories.Integration)]
 public sealed class ResponsePrimingTests
 {
-    private sealed class Row
+    /// <summary>A training row with its reference answer, for priming that shows it to the teacher.</summary>
+    internal sealed class Row
     {
         public string Prompt { get; set; } = "";
         public string Response { get; set; } = "";
         public string Answer { get; set; } = "";
     }
 
-    private static List<Row> Rows(int count) => ArithmeticWordProblems.Generate(count, seed: 11)
+    internal static List<Row> Rows(int count) => ArithmeticWordProblems.Generate(count, seed: 11)
         .Select(p => new Row { Prompt = p.Prompt, Response = p.Solution, Answer = p.Answer.ToString() }).ToList();
 
     private static float[] AdapterWeights(NeoDistillTransformer model) => model.Student.Model.named_parameters()

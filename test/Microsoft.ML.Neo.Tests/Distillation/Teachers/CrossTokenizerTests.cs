@@ -12,14 +12,7 @@ public sealed class CrossTokenizerTests
 {
     private const int TopK = 16;
 
-    private static List<TrainingProgress> Fit(NeoDistillOptions options, int rows = 8)
-    {
-        var ml = new MLContext(seed: 1);
-        var recorder = new ProgressRecorder();
-        options.Progress = recorder;
-        using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(rows)));
-        return recorder.Reports;
-    }
+    private static List<TrainingProgress> Fit(NeoDistillOptions options, int rows = 8) => TrainingRows.FitSteps(options, rows);
 
     /// <summary>A random teacher (hidden 64) whose tokenizer is byte-level BPE: bytes, a few merges, two specials.</summary>
     private static string ByteLevelTeacher(string directory)

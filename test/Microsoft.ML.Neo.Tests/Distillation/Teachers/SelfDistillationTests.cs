@@ -14,15 +14,7 @@ namespace Microsoft.ML.Neo.Tests.Distillation.Teachers;
 [TestClass]
 public sealed class SelfDistillationTests
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-        public string Answer { get; set; } = "";
-    }
-
-    private static List<Row> Rows(int count) => ArithmeticWordProblems.Generate(count, seed: 11)
-        .Select(p => new Row { Prompt = p.Prompt, Response = p.Solution, Answer = p.Answer.ToString() }).ToList();
+    private static List<ResponsePrimingTests.Row> Rows(int count) => ResponsePrimingTests.Rows(count);
 
     private static NeoDistillOptions SelfOptions(DistillFixture fixture)
     {

@@ -12,14 +12,7 @@ public sealed class TeacherEnsembleTests
 {
     private const int TopK = 16;
 
-    private static List<TrainingProgress> Fit(NeoDistillOptions options, int rows = 8)
-    {
-        var ml = new MLContext(seed: 1);
-        var recorder = new ProgressRecorder();
-        options.Progress = recorder;
-        using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(rows)));
-        return recorder.Reports;
-    }
+    private static List<TrainingProgress> Fit(NeoDistillOptions options, int rows = 8) => TrainingRows.FitSteps(options, rows);
 
     [TestMethod]
     public void AMixtureOfTwoIdenticalTeachersIsOneTeacher()

@@ -13,14 +13,7 @@ public sealed class TeacherLogitDatasetTests
 {
     private const int TopK = 8, Rows = 8;
 
-    private static List<TrainingProgress> Fit(NeoDistillOptions options)
-    {
-        var ml = new MLContext(seed: 1);
-        var recorder = new ProgressRecorder();
-        options.Progress = recorder;
-        using var transformer = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(Rows)));
-        return recorder.Reports;
-    }
+    private static List<TrainingProgress> Fit(NeoDistillOptions options) => TrainingRows.FitSteps(options, Rows);
 
     private static TeacherLogitCaptureResult Capture(DistillFixture fixture, string output, TeacherLogitLayout layout)
     {
