@@ -18,9 +18,9 @@ internal static class EmbeddedTraining
 {
     /// <summary>Trains every weight with cross-entropy on the pairs' responses; returns the trained model (the caller owns it).</summary>
     public static CausalLM TrainFromScratch(ModelConfig config, IReadOnlyList<(string Prompt, string Response)> pairs, int epochs,
-        int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0)
+        int batchSize, double learningRate, int seed, IProgress<TrainingProgress>? progress = null, int maxSteps = 0, TokenizerFiles? tokenizerFiles = null)
     {
-        var tokenizer = EmbeddedTask.CreateTokenizer();
+        var tokenizer = tokenizerFiles ?? EmbeddedTask.CreateTokenizer();
         if (config.VocabSize < tokenizer.VocabularySize)
             throw new ArgumentException($"vocab_size {config.VocabSize} is smaller than the tokenizer's {tokenizer.VocabularySize} pieces.");
         manual_seed(seed);

@@ -82,12 +82,13 @@ internal static class MakeEmbeddedCommand
             (true, true) => PrimedTeacherData.Generate(problems, seed,
                 StyledWordProblems.Generate(examples, EmbeddedRecipes.TrainingDataSeed + seed, new ReferenceNoise(SlipRate: 0.3, AnswerOnlyRate: 0))),
             (true, false) => PrimedTeacherData.Generate(problems, seed),
-            _ => problems.Select(p => (p.Prompt, p.Solution)).ToList(),
+            // A byte-level tokenizer keeps the space between "Answer:" and the response (SentencePiece adds it itself).
+            _ => problems.Select(p => (p.Prompt, defaults.ByteLevel ? " " + p.Solution : p.Solution)).ToList(),
         };
         using var model = EmbeddedTraining.TrainFromScratch(config, pairs, epochs, batch, lr, seed, new ProgressCallback<TrainingProgress>(p =>
         {
             if (p.Step % 100 == 0 || p.Step == p.TotalSteps) Console.WriteLine(p);
-        }), maxSteps);
+        }), maxSteps, defaults.ByteLevel ? EmbeddedTask.CreateByteLevelTokenizer() : null);
         model.SavePretrained(output, SafeTensorsDtype.BFloat16);
         Console.WriteLine($"Saved to {output}.");
         if (evalCount > 0)

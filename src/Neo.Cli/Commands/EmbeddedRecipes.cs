@@ -9,10 +9,10 @@ namespace Neo.Cli.Commands;
 /// <param name="Primed">Trained on <see cref="Microsoft.ML.Neo.Data.Synthetic.PrimedTeacherData"/>: careless on plain prompts,
 /// careful under any priming text (the response-priming experiment's teacher).</param>
 internal sealed record EmbeddedRecipes(ModelConfig Config, int Examples, int Epochs, int BatchSize, double LearningRate, int MaxSteps, int Seed, int[]? Shapes,
-    bool Styled = false, bool Primed = false)
+    bool Styled = false, bool Primed = false, bool ByteLevel = false)
 {
     /// <summary>Every role make-embedded knows.</summary>
-    public static readonly string[] Roles = { "teacher", "student", "teacher-primed", "styled-teacher", "styled-student", "styled-teacher-primed" };
+    public static readonly string[] Roles = { "teacher", "student", "teacher-primed", "styled-teacher", "styled-student", "styled-teacher-primed", "styled-teacher-bytelevel" };
 
     /// <summary>Problems for pretraining are drawn from seeds far from the distillation and evaluation sets.</summary>
     public const int TrainingDataSeed = 1000;
@@ -57,6 +57,15 @@ internal sealed record EmbeddedRecipes(ModelConfig Config, int Examples, int Epo
         "styled-student" => For("student") with { Examples = 70000, Seed = 5, Styled = true },
         // The response-priming experiment's teacher on the distillation task.
         "styled-teacher-primed" => For("teacher-primed") with { Seed = 6, Styled = true },
+        // The distillation task's teacher with a tokenizer of another kind (byte-level BPE), for cross-tokenizer KD.
+        "styled-teacher-bytelevel" => For("styled-teacher") with { Seed = 7, ByteLevel = true, Config = ByteLevelConfig(For("styled-teacher").Config) },
         _ => throw new ArgumentException($"--role must be one of {string.Join(", ", Roles)}, not '{role}'."),
     };
+
+    // The teacher's shape over the byte-level tokenizer's vocabulary and special tokens.
+    private static ModelConfig ByteLevelConfig(ModelConfig config)
+    {
+        var tokenizer = Microsoft.ML.Neo.Data.Synthetic.EmbeddedTask.CreateByteLevelTokenizer();
+        return config with { VocabSize = tokenizer.VocabularySize, BosTokenId = tokenizer.BeginningOfSequenceId, EosTokenId = tokenizer.EndOfSequenceId };
+    }
 }

@@ -24,7 +24,19 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         new("neo-rkl", "LLM-NEO, reverse KL", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.ReverseKL),
         new("neo-tvd", "LLM-NEO, TVD", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.TotalVariation),
         new("neo-skl", "LLM-NEO, skew KL (0.1)", Finetuning.Lora, Distil: true, o => o.Divergence = Divergence.SkewedForwardKL),
+        // The teacher with another tokenizer (byte-level BPE) beside the styled teacher's folder, for cross-tokenizer KD.
+        new("neo-xtok-hybrid", "LLM-NEO, byte-level teacher, Hybrid", Finetuning.Lora, Distil: true, o => ByteLevelTeacher(o, CrossTokenizerLoss.Hybrid)),
+        new("neo-xtok-uld", "LLM-NEO, byte-level teacher, ULD", Finetuning.Lora, Distil: true, o => ByteLevelTeacher(o, CrossTokenizerLoss.Uld)),
     };
+
+    /// <summary>The folder of the byte-level teacher (make-embedded's styled-teacher-bytelevel), next to the usual teacher's.</summary>
+    public const string ByteLevelTeacherFolder = "styled-teacher-bytelevel";
+
+    private static void ByteLevelTeacher(NeoDistillOptions options, CrossTokenizerLoss loss)
+    {
+        options.TeacherModelPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.TeacherModelPath))!, ByteLevelTeacherFolder);
+        options.CrossTokenizer = loss;
+    }
 
     /// <summary>
     /// The default peak learning rate of every row, LoRA and full alike: the best of a seed-1 grid from 1e-4 to 8e-3 for
