@@ -9,28 +9,12 @@ namespace Microsoft.ML.Neo.Tests;
 /// </summary>
 internal static class TinyTokenizerFiles
 {
-    public const string Llama3Pattern =
-        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Llama3Pattern = ByteLevelBpeBuilder.Llama3Pattern;
 
     /// <summary>GPT-2's byte-to-character spelling (space is 'Ġ').</summary>
-    public static string ByteLevel(string text)
-    {
-        var result = new StringBuilder();
-        foreach (byte b in Encoding.UTF8.GetBytes(text)) result.Append(ByteChar(b));
-        return result.ToString();
-    }
+    public static string ByteLevel(string text) => Microsoft.ML.Neo.Tokenization.ByteLevelAlphabet.Spell(Encoding.UTF8.GetBytes(text));
 
-    private static char ByteChar(byte b)
-    {
-        int next = 256;
-        for (int i = 0; i < 256; i++)
-        {
-            bool printable = i is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            if (i == b) return printable ? (char)i : (char)next;
-            if (!printable) next++;
-        }
-        throw new InvalidOperationException();
-    }
+    private static char ByteChar(byte b) => Microsoft.ML.Neo.Tokenization.ByteLevelAlphabet.Spell(new[] { b })[0];
 
     /// <summary>
     /// A byte-level BPE tokenizer.json in Llama 3's style: ids 0-255 are the bytes in order, then the merges' results,

@@ -32,4 +32,11 @@ public sealed class ByteLevelTaskTokenizerTests
         double share = (double)same / positions;
         Assert.IsTrue(share is > 0.3 and < 1.0, $"{share:P0} of response positions have the same token on both sides");
     }
+
+    [TestMethod]
+    public void TheEmbeddedByteLevelTeacherCarriesThisTokenizer()
+    {
+        string folder = Path.Combine(RepositoryPaths.Root(), "src", "Neo.Cli", "EmbeddedModels", "styled-teacher-bytelevel");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(folder, "tokenizer.json")), EmbeddedTask.CreateByteLevelTokenizer().Files["tokenizer.json"]);
+    }
 }
