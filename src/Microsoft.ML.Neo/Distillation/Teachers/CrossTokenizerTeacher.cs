@@ -29,6 +29,9 @@ internal sealed class CrossTokenizerTeacher : ITeacher
 
     private sealed record Paired(EncodedExample Teacher, ResponseAlignment Alignment);
 
+    // A teacher sequence with the text each of its tokens adds.
+    private sealed record Spelled(EncodedExample Example, string[] Texts);
+
     /// <param name="inner">The teacher, in its own ids; owned.</param>
     /// <param name="topK">Teacher ids kept per position.</param>
     public CrossTokenizerTeacher(ITeacher inner, TokenizerFiles studentTokenizer, int studentVocabulary, TokenizerFiles teacherTokenizer, int teacherVocabulary,
@@ -88,17 +91,17 @@ internal sealed class CrossTokenizerTeacher : ITeacher
             for (int k = 0; k < alignment.TeacherPosition.Length; k++, row++)
             {
                 int j = alignment.TeacherPosition[k], mapped = 0;
+                bool direct = loss == CrossTokenizerLoss.Hybrid && alignment.SameToken[k];
                 for (int e = 0; e < topK; e++)
                 {
-                    int student = loss == CrossTokenizerLoss.Hybrid && alignment.SameToken[k] ? toStudent[ids[j * topK + e]] : -1;
+                    int student = direct ? toStudent[ids[j * topK + e]] : -1;
                     studentIds[row * topK + e] = student >= 0 ? student : TeacherTargets.EmptyId(vocabulary);
-                    // ULD rows keep every logit; divergence rows keep the shared ids' logits and empty the rest.
-                    logitsOut[row * topK + e] = student >= 0 || !(loss == CrossTokenizerLoss.Hybrid && alignment.SameToken[k]) ? logits[j * topK + e] : TeacherTargets.EmptyLogit;
+                    logitsOut[row * topK + e] = student >= 0 ? logits[j * topK + e] : TeacherTargets.EmptyLogit;
                     if (student >= 0) mapped++;
                 }
+                // No shared id (or not the same token): a ULD row, which reads every teacher logit and no id.
                 uld[row] = mapped == 0;
-                if (uld[row])
-                    for (int e = 0; e < topK; e++) logitsOut[row * topK + e] = logits[j * topK + e];
+                if (uld[row]) Array.Copy(logits, j * topK, logitsOut, row * topK, topK);
             }
         }
         var device = batch.Inputs.device;
@@ -116,48 +119,48 @@ internal sealed class CrossTokenizerTeacher : ITeacher
 
     public void PrepareScores(IReadOnlyList<EncodedExample> examples, int vocabulary, int padId, Action<string> log)
     {
-        var teacherExamples = examples.Select(e => Pair(e).Teacher).ToList();
         var pairs = examples.Select(Pair).ToList();
         int positions = pairs.Sum(p => p.Alignment.TeacherPosition.Length), same = pairs.Sum(p => p.Alignment.SameTokenCount);
         log($"teacher tokenizer: {teacherTokenizer.Kind}, {teacherVocabulary} ids, {map.Value.SharedCount} of them shared with the student's; " +
             $"{same} of {positions} response positions ({(double)same / Math.Max(1, positions):P0}) have the same token on both sides" +
             (loss == CrossTokenizerLoss.Hybrid ? "; the rest are scored by ULD." : "; every position is scored by ULD."));
-        inner.PrepareScores(teacherExamples, teacherVocabulary, teacherPadId, log);
+        inner.PrepareScores(pairs.Select(p => p.Teacher).ToList(), teacherVocabulary, teacherPadId, log);
     }
 
     // The teacher's tokens for an example and the alignment of its response, made once per example.
     private Paired Pair(EncodedExample example) => paired.GetValue(example, e =>
     {
         var view = e.TeacherView;
-        var texts = studentTokenizer.TokenTexts(view.TokenIds);
+        var texts = studentTokenizer.TokenTexts(view.TokenIds); // once: for the text, and again for the alignment
         int start = studentTokenizer.AddsBeginningOfSequence && view.TokenIds.Length > 0 && view.TokenIds[0] == studentTokenizer.BeginningOfSequenceId ? 1 : 0;
         bool endsWithEos = view.TokenIds.Length > view.ResponseStart && view.TokenIds[^1] == studentTokenizer.EndOfSequenceId;
         // The prompt decoded as a whole (SentencePiece drops the space its first piece starts with, as on encoding); the
         // response as the text its tokens add after the prompt, separator included.
         string prompt = studentTokenizer.Decode(view.TokenIds[start..view.ResponseStart]);
         string response = string.Concat(texts[view.ResponseStart..(endsWithEos ? texts.Length - 1 : texts.Length)]);
-        var teacher = EncodeLike(prompt, response, endsWithEos);
+        var (teacher, teacherTexts) = EncodeLike(prompt, response, endsWithEos);
         if (teacher.TokenIds.Length > inner.ContextLength)
             throw new InvalidOperationException($"An example is {teacher.TokenIds.Length} tokens in the teacher's tokenizer, more than its context of {inner.ContextLength}; " +
                 "set NeoDistillOptions.MaxSequenceLength lower.");
-        return new Paired(teacher, ResponseAlignment.Align(studentTokenizer, view.TokenIds, view.ResponseStart, teacherTokenizer, teacher.TokenIds, teacher.ResponseStart));
+        return new Paired(teacher, ResponseAlignment.Align(studentTokenizer, view.TokenIds, texts, view.ResponseStart,
+            teacherTokenizer, teacher.TokenIds, teacherTexts, teacher.ResponseStart));
     });
 
     // The teacher's sequence spelling the same text: its prompt, then the response with or without the separating
     // space, whichever its tokenizer reproduces (SentencePiece adds one to a response encoded on its own, byte-level does not).
-    private EncodedExample EncodeLike(string prompt, string response, bool endsWithEos)
+    private Spelled EncodeLike(string prompt, string response, bool endsWithEos)
     {
         var promptIds = teacherEncoder.EncodePrompt(prompt);
-        EncodedExample Make(string text)
+        Spelled Make(string text)
         {
             int[] ids = teacherTokenizer.Encode(text, addBeginningOfSequence: false);
             if (endsWithEos && teacherTokenizer.EndOfSequenceId is int eos) ids = [.. ids, eos];
-            return new EncodedExample([.. promptIds, .. ids], promptIds.Length);
+            var example = new EncodedExample([.. promptIds, .. ids], promptIds.Length);
+            return new Spelled(example, teacherTokenizer.TokenTexts(example.TokenIds));
         }
         var asIs = Make(response);
         if (response.Length == 0 || response[0] != ' ') return asIs;
-        var texts = teacherTokenizer.TokenTexts(asIs.TokenIds);
-        return string.Concat(texts[asIs.ResponseStart..]).StartsWith(response, StringComparison.Ordinal) ? asIs : Make(response[1..]);
+        return string.Concat(asIs.Texts[asIs.Example.ResponseStart..]).StartsWith(response, StringComparison.Ordinal) ? asIs : Make(response[1..]);
     }
 
     private string Text(int[] studentIds)

@@ -57,46 +57,33 @@ internal sealed class TeacherEnsemble : ITeacher
     // Each example from its own teacher; every teacher's targets in the top-K form, rows back in batch order.
     private TeacherBatchScores Routed(TokenBatch batch, int vocabulary)
     {
-        var names = members.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        if (batch.Examples.FirstOrDefault(e => e.TeacherName is null || !names.Contains(e.TeacherName)) is { } stray)
-            throw new InvalidDataException($"A row names the teacher '{stray.TeacherName ?? "(none)"}'; NeoDistillOptions.Teachers are {string.Join(", ", names.Select(n => $"'{n}'"))}.");
-        var rowOf = new List<(int Member, long Row)>(); // for each batch row: which member's targets, which row of them
-        var targets = new List<TeacherTargets>();
-        var offsets = new Dictionary<EncodedExample, long>(ReferenceEqualityComparer.Instance);
-        for (int m = 0; m < members.Count; m++)
+        var memberOf = members.Select((m, i) => (m.Name, Index: i)).ToDictionary(m => m.Name, m => m.Index, StringComparer.Ordinal);
+        if (batch.Examples.FirstOrDefault(e => e.TeacherName is null || !memberOf.ContainsKey(e.TeacherName)) is { } stray)
+            throw new InvalidDataException($"A row names the teacher '{stray.TeacherName ?? "(none)"}'; NeoDistillOptions.Teachers are {string.Join(", ", memberOf.Keys.Select(n => $"'{n}'"))}.");
+        // Each member scores its examples; their targets are stacked member after member, and each batch row is then
+        // picked from that stack by its place in it.
+        var scored = new List<TeacherTargets>();
+        var firstRow = new Dictionary<EncodedExample, long>(ReferenceEqualityComparer.Instance); // the example's first row in the stack
+        long stacked = 0;
+        foreach (var (name, _, teacher) in members)
         {
-            var mine = batch.Examples.Where(e => e.TeacherName == members[m].Name).ToList();
-            if (mine.Count == 0) { targets.Add(null!); continue; }
-            targets.Add(TopKForm(members[m].Teacher.Score(TokenBatch.Create(mine, batch.PadId, batch.Inputs.device), vocabulary).All(), vocabulary));
-            long row = 0;
+            var mine = batch.Examples.Where(e => e.TeacherName == name).ToList();
+            if (mine.Count == 0) continue;
+            scored.Add(TopKForm(teacher.Score(TokenBatch.Create(mine, batch.PadId, batch.Inputs.device), vocabulary).All(), vocabulary));
             foreach (var example in mine)
             {
-                offsets[example] = row;
-                row += example.ResponseTokenCount;
+                firstRow[example] = stacked;
+                stacked += example.ResponseTokenCount;
             }
         }
-        foreach (var example in batch.Examples)
-        {
-            int m = members.ToList().FindIndex(x => x.Name == example.TeacherName);
-            for (int k = 0; k < example.ResponseTokenCount; k++) rowOf.Add((m, offsets[example] + k));
-        }
-        long width = targets.Where(t => t is not null).Max(t => t.Logits.shape[1]);
-        var index = rowOf.Select(r => r.Member).ToArray();
-        var logits = new List<Tensor>();
-        var ids = new List<Tensor>();
-        var uld = new List<Tensor>();
-        foreach (var (m, row) in rowOf)
-        {
-            var t = targets[m];
-            logits.Add(Pad(t.Logits.narrow(0, row, 1), width, TeacherTargets.EmptyLogit));
-            ids.Add(Pad(t.Ids!.narrow(0, row, 1), width, TeacherTargets.EmptyId(vocabulary)));
-            uld.Add(t.UldRows?.narrow(0, row, 1) ?? zeros(1, dtype: ScalarType.Bool, device: t.Logits.device));
-        }
-        return new KnownTeacherScores(new TeacherTargets(cat(logits, 0), cat(ids, 0)) // [M, K'] each
-        {
-            HasEmptyEntries = true,
-            UldRows = targets.Any(t => t?.UldRows is not null) ? cat(uld, 0) : null,
-        });
+        long width = scored.Max(t => t.Logits.shape[1]);
+        var order = tensor(batch.Examples.SelectMany(e => Enumerable.Range(0, e.ResponseTokenCount).Select(k => firstRow[e] + k)).ToArray(), device: batch.Inputs.device); // [M]
+        var logits = cat(scored.Select(t => Pad(t.Logits, width, TeacherTargets.EmptyLogit)).ToList(), 0).index_select(0, order);              // [M, K']
+        var ids = cat(scored.Select(t => Pad(t.Ids!, width, TeacherTargets.EmptyId(vocabulary))).ToList(), 0).index_select(0, order);          // [M, K']
+        var uld = scored.Any(t => t.UldRows is not null)
+            ? cat(scored.Select(t => t.UldRows ?? zeros(t.Logits.shape[0], dtype: ScalarType.Bool, device: t.Logits.device)).ToList(), 0).index_select(0, order) // [M]
+            : null;
+        return new KnownTeacherScores(new TeacherTargets(logits, ids) { HasEmptyEntries = true, UldRows = uld });
     }
 
     // The weighted mixture over the union of the teachers' top-K ids, position by position.
@@ -147,8 +134,9 @@ internal sealed class TeacherEnsemble : ITeacher
         return new TeacherTargets(values, ids);
     }
 
-    private static Tensor Pad(Tensor row, long width, double value) => row.shape[1] == width ? row
-        : cat(new[] { row, full(1, width - row.shape[1], value, dtype: row.dtype, device: row.device) }, 1);
+    // [m, K] rows widened to [m, width] with the value.
+    private static Tensor Pad(Tensor rows, long width, double value) => rows.shape[1] == width ? rows
+        : cat(new[] { rows, full(rows.shape[0], width - rows.shape[1], value, dtype: rows.dtype, device: rows.device) }, 1);
 
     public void Dispose()
     {

@@ -18,10 +18,15 @@ internal sealed record ResponseAlignment(int[] TeacherPosition, bool[] SameToken
 
     /// <exception cref="InvalidDataException">The two tokenizations do not spell the same response text.</exception>
     public static ResponseAlignment Align(TokenizerFiles student, int[] studentIds, int studentResponseStart,
-        TokenizerFiles teacher, int[] teacherIds, int teacherResponseStart)
+        TokenizerFiles teacher, int[] teacherIds, int teacherResponseStart) =>
+        Align(student, studentIds, student.TokenTexts(studentIds), studentResponseStart, teacher, teacherIds, teacher.TokenTexts(teacherIds), teacherResponseStart);
+
+    /// <summary>The same, with each whole sequence's <see cref="TokenizerFiles.TokenTexts"/> already computed.</summary>
+    public static ResponseAlignment Align(TokenizerFiles student, int[] studentIds, string[] studentSequenceTexts, int studentResponseStart,
+        TokenizerFiles teacher, int[] teacherIds, string[] teacherSequenceTexts, int teacherResponseStart)
     {
-        var studentTexts = student.TokenTexts(studentIds)[studentResponseStart..];
-        var teacherTexts = teacher.TokenTexts(teacherIds)[teacherResponseStart..];
+        var studentTexts = studentSequenceTexts[studentResponseStart..];
+        var teacherTexts = teacherSequenceTexts[teacherResponseStart..];
         // Both ends of sequence pair with each other; the rest is aligned by text.
         bool studentEos = studentIds.Length > studentResponseStart && studentIds[^1] == student.EndOfSequenceId;
         bool teacherEos = teacherIds.Length > teacherResponseStart && teacherIds[^1] == teacher.EndOfSequenceId;

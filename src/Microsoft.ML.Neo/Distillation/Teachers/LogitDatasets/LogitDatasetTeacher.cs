@@ -14,6 +14,7 @@ internal sealed class LogitDatasetTeacher : ITeacher
     private readonly string path;
     private readonly DistillKitCompression? compression;
     private readonly Lazy<string> fingerprint;
+    private readonly Lazy<int> topK;
 
     public LogitDatasetTeacher(TeacherLogits logits)
     {
@@ -21,6 +22,7 @@ internal sealed class LogitDatasetTeacher : ITeacher
         compression = string.IsNullOrWhiteSpace(logits.DistillKitConfigPath) ? null : DistillKitCompression.Load(logits.DistillKitConfigPath);
         LogitDatasetReader.Files(path); // a missing dataset fails now, not at the first batch
         fingerprint = new Lazy<string>(() => Hash(LogitDatasetReader.Files(path)));
+        topK = new Lazy<int>(ReadTopK);
     }
 
     /// <summary>SHA-256 over the dataset's files (names and contents) and the decoding configuration.</summary>
@@ -33,8 +35,10 @@ internal sealed class LogitDatasetTeacher : ITeacher
 
     public string? CacheSummary => null;
 
-    /// <summary>How many ids the dataset keeps per position: the first row's widest position.</summary>
-    public int TopK()
+    /// <summary>How many ids the dataset keeps per position: the first row's widest position (read once).</summary>
+    public int TopK() => topK.Value;
+
+    private int ReadTopK()
     {
         var row = LogitDatasetReader.Read(path, compression).FirstOrDefault()
             ?? throw new UnreadableFileException(path, "it holds no rows", LogitDatasetReader.Fix);
