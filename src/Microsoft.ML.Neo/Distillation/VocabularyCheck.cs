@@ -21,7 +21,8 @@ internal static class VocabularyCheck
         if (teacherTokenizer is not null && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
             throw new InvalidDataException(
                 $"The teacher's tokenizer ('{teacherPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
-                $"('{studentPath}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary, or set NeoDistillOptions.CrossTokenizer = Hybrid (or Uld) to align the two tokenizations.");
+                $"('{studentPath}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary, or set NeoDistillOptions.CrossTokenizer = Hybrid (or Uld) to align the two tokenizations " +
+                "(text-level sequence KD, Mode = Sequence with KdWeight 0, works with any pair).");
         if (teacherConfig.VocabSize < studentConfig.VocabSize)
             throw new InvalidDataException(
                 $"The teacher's vocab_size ({teacherConfig.VocabSize}, '{teacherPath}') is smaller than the student's " +

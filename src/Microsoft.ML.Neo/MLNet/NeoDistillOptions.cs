@@ -58,8 +58,10 @@ public sealed class NeoDistillOptions
     /// Logit KD from a teacher with another tokenizer (a local or served teacher, cached or not):
     /// <see cref="CrossTokenizerLoss.Hybrid"/> or <see cref="CrossTokenizerLoss.Uld"/>. Each example is tokenized again
     /// by the teacher's tokenizer and the two responses are aligned by text; a pair whose tokenizers spell the response
-    /// differently is refused, saying where. <see cref="CrossTokenizerLoss.None"/> (default): the vocabularies must be
-    /// the same, and a teacher with another one is refused with a message that names this option.
+    /// differently is refused, saying where. <see cref="CrossTokenizerLoss.None"/> (default): for logit KD the
+    /// vocabularies must be the same, and a teacher with another one is refused with a message that names this option.
+    /// Text-level sequence KD (<see cref="Mode"/> = Sequence with KdWeight 0) needs none of this: the teacher's responses
+    /// are decoded and tokenized again by the student's tokenizer, whatever the teacher's.
     /// </summary>
     public CrossTokenizerLoss CrossTokenizer { get; set; } = CrossTokenizerLoss.None;
 
@@ -590,6 +592,9 @@ public sealed class NeoDistillOptions
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = LoraTargetModules.ToArray(),
     };
 
+    // Text-level sequence KD: the teacher's responses are learned as text, and no logit of it is read.
+    private bool WritesTextOnly => Mode == DistillationMode.Sequence && KdWeight == 0;
+
     /// <summary>The run these options describe, for <see cref="DistillationRun"/>.</summary>
     internal DistillationPlan ToPlan() => new()
     {
@@ -597,11 +602,11 @@ public sealed class NeoDistillOptions
         Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
-            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer,
+            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly,
             Members = Teachers.Count == 0 ? null : Teachers.Select(t => new TeacherMember(t.Name, t.Weight,
                 new TeacherSource(t.ModelPath, t.CacheDirectory, TeacherScoreTopK > 0 ? TeacherScoreTopK : t.Endpoint is null ? LocalTeacherTopK : ServedTeacherTopK)
                 {
-                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer,
+                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly,
                 })).ToList(),
             RoutedByName = !string.IsNullOrWhiteSpace(TeacherColumnName),
         },

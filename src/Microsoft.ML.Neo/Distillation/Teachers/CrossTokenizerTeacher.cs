@@ -66,7 +66,7 @@ internal sealed class CrossTokenizerTeacher : ITeacher
     public int[][] Generate(IReadOnlyList<int[]> prompts, int maxNewTokens, IReadOnlyCollection<int> stopIds)
     {
         // The prompt's text in the teacher's tokens; the answer's text back in the student's.
-        var teacherPrompts = prompts.Select(p => teacherEncoder.EncodePrompt(Text(p))).ToList();
+        var teacherPrompts = prompts.Select(p => teacherEncoder.EncodePrompt(PromptText(p))).ToList();
         var teacherStops = new HashSet<int>(inner.StopTokenIds);
         if (teacherTokenizer.EndOfSequenceId is int eos) teacherStops.Add(eos);
         return inner.Generate(teacherPrompts, maxNewTokens, teacherStops)
@@ -132,11 +132,9 @@ internal sealed class CrossTokenizerTeacher : ITeacher
     {
         var view = e.TeacherView;
         var texts = studentTokenizer.TokenTexts(view.TokenIds); // once: for the text, and again for the alignment
-        int start = studentTokenizer.AddsBeginningOfSequence && view.TokenIds.Length > 0 && view.TokenIds[0] == studentTokenizer.BeginningOfSequenceId ? 1 : 0;
         bool endsWithEos = view.TokenIds.Length > view.ResponseStart && view.TokenIds[^1] == studentTokenizer.EndOfSequenceId;
-        // The prompt decoded as a whole (SentencePiece drops the space its first piece starts with, as on encoding); the
-        // response as the text its tokens add after the prompt, separator included.
-        string prompt = studentTokenizer.Decode(view.TokenIds[start..view.ResponseStart]);
+        // The prompt decoded as a whole; the response as the text its tokens add after the prompt, separator included.
+        string prompt = PromptText(view.TokenIds[..view.ResponseStart]);
         string response = string.Concat(texts[view.ResponseStart..(endsWithEos ? texts.Length - 1 : texts.Length)]);
         var (teacher, teacherTexts) = EncodeLike(prompt, response, endsWithEos);
         if (teacher.TokenIds.Length > inner.ContextLength)
@@ -163,10 +161,11 @@ internal sealed class CrossTokenizerTeacher : ITeacher
         return string.Concat(asIs.Texts[asIs.Example.ResponseStart..]).StartsWith(response, StringComparison.Ordinal) ? asIs : Make(response[1..]);
     }
 
-    private string Text(int[] studentIds)
+    // A prompt decoded as a whole, as the user wrote it: SentencePiece drops the space its first piece starts with.
+    private string PromptText(int[] studentIds)
     {
-        int start = studentIds.Length > 0 && studentIds[0] == studentTokenizer.BeginningOfSequenceId ? 1 : 0;
-        return string.Concat(studentTokenizer.TokenTexts(studentIds)[start..]);
+        int start = studentTokenizer.AddsBeginningOfSequence && studentIds.Length > 0 && studentIds[0] == studentTokenizer.BeginningOfSequenceId ? 1 : 0;
+        return studentTokenizer.Decode(studentIds[start..]);
     }
 
     public void Dispose() => inner.Dispose();

@@ -34,6 +34,12 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// <summary>How logit KD bridges a teacher with another tokenizer; None requires one shared vocabulary.</summary>
     public CrossTokenizerLoss CrossTokenizer { get; init; } = CrossTokenizerLoss.None;
 
+    /// <summary>
+    /// The teacher only writes responses (Sequence mode without logit KD): the student learns their text in its own
+    /// tokens, so a teacher with another tokenizer needs no <see cref="CrossTokenizer"/> loss.
+    /// </summary>
+    public bool WritesTextOnly { get; init; }
+
     /// <summary>Self-distillation: the teacher is the student's own frozen base (adapters off), no second model.</summary>
     public bool IsStudentBase { get; init; }
 
@@ -69,11 +75,14 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         if (!IsServed)
         {
             var teacher = PretrainedFolder.Open(ModelPath!, "teacher");
-            if (CrossTokenizer == CrossTokenizerLoss.None) VocabularyCheck.Ensure(teacher, student, studentTokenizer, warn);
-            else teacher.RequireTokenizer("Cross-tokenizer KD tokenizes every example again for the teacher: it needs the teacher's tokenizer");
+            if (CrossTokenizer != CrossTokenizerLoss.None)
+                teacher.RequireTokenizer("Cross-tokenizer KD tokenizes every example again for the teacher: it needs the teacher's tokenizer");
+            else if (!(teacher.Tokenizer is { } own && WritesInOtherTokens(own, studentTokenizer)))
+                VocabularyCheck.Ensure(teacher, student, studentTokenizer, warn);
             return teacher;
         }
-        if (CrossTokenizer == CrossTokenizerLoss.None && ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
+        if (CrossTokenizer == CrossTokenizerLoss.None && ServedTokenizer(studentTokenizer) is var teacherTokenizer && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer)
+            && !WritesTextOnly)
             throw new InvalidDataException(
                 $"The served teacher's tokenizer ('{Endpoint!.TokenizerPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
                 $"('{student.Directory}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
@@ -128,13 +137,19 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         var teacherFolder = folder ?? PretrainedFolder.Open(ModelPath!, "teacher");
         var local = LocalTeacher.Load(teacherFolder, device, dtype);
         ITeacher teacher = IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : local;
-        return CrossTokenizer == CrossTokenizerLoss.None ? teacher : Bridged(teacher, teacherFolder.RequireTokenizer("Cross-tokenizer KD needs the teacher's tokenizer"), teacherFolder.Config.VocabSize);
+        if (CrossTokenizer == CrossTokenizerLoss.None && teacherFolder.Tokenizer is null) return teacher;
+        return Bridged(teacher, teacherFolder.RequireTokenizer("Cross-tokenizer KD needs the teacher's tokenizer"), teacherFolder.Config.VocabSize);
 
-        // A teacher in its own ids, seen through the student's tokenizer when they differ.
-        ITeacher Bridged(ITeacher inner, TokenizerFiles teacherTokenizer, int teacherVocabulary) => CrossTokenizer == CrossTokenizerLoss.None ? inner
+        // A teacher in its own ids, seen through the student's tokenizer when they differ (for logit KD, when asked to).
+        ITeacher Bridged(ITeacher inner, TokenizerFiles teacherTokenizer, int teacherVocabulary) =>
+            CrossTokenizer == CrossTokenizerLoss.None && !WritesInOtherTokens(teacherTokenizer, studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer))) ? inner
             : new CrossTokenizerTeacher(inner, studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)), studentVocabulary,
                 teacherTokenizer, teacherVocabulary, ScoreTopK, CrossTokenizer);
     }
+
+    // Text-level sequence KD from a teacher with its own tokenizer: its responses are decoded and tokenized again.
+    private bool WritesInOtherTokens(TokenizerFiles teacherTokenizer, TokenizerFiles studentTokenizer) =>
+        WritesTextOnly && !teacherTokenizer.HasSameVocabularyAs(studentTokenizer);
 
     private TokenizerFiles ServedTokenizer(TokenizerFiles studentTokenizer) => Endpoint?.TokenizerPath is { } path
         ? TokenizerFiles.TryLoad(path) ?? throw new InvalidDataException(

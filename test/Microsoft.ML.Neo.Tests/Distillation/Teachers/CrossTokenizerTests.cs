@@ -145,6 +145,38 @@ public sealed class CrossTokenizerTests
     }
 
     [TestMethod]
+    public void TextLevelSequenceKdLearnsAByteLevelTeachersResponsesInTheStudentsTokens()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
+        var sequence = fixture.Options();
+        sequence.TeacherModelPath = teacher; // no CrossTokenizer: no logit of the teacher is read
+        sequence.Mode = DistillationMode.Sequence;
+        sequence.KdWeight = 0;
+        sequence.TeacherMaxNewTokens = 6;
+        var fromTeacher = Fit(sequence);
+
+        // The same student fine-tuned on the teacher's responses as text (written here by the teacher itself) takes the
+        // same steps: the responses reached the student whole, in its own tokens, not cut at the first teacher id.
+        var ml = new MLContext(seed: 1);
+        var rows = TrainingRows.Make(8);
+        using (var model = CausalLM.FromPretrained(teacher))
+        {
+            var written = model.Generate(rows.Select(r => r.Prompt).ToList(), new GenerationOptions { MaxNewTokens = 6 });
+            for (int i = 0; i < rows.Count; i++) rows[i].Response = written[i];
+        }
+        Assert.IsTrue(rows.Any(r => r.Response.Length > 0), "the teacher wrote something");
+        var tuned = fixture.Options();
+        tuned.KdWeight = 0;
+        var recorder = new ProgressRecorder();
+        tuned.Progress = recorder;
+        using (ml.Transforms.NeoDistill(tuned).Fit(ml.Data.LoadFromEnumerable(rows))) { }
+        Assert.AreEqual(recorder.Reports.Count, fromTeacher.Count);
+        for (int step = 0; step < fromTeacher.Count; step++)
+            Assert.AreEqual(recorder.Reports[step].CrossEntropy, fromTeacher[step].CrossEntropy, 1e-5, $"CE of step {step + 1}");
+    }
+
+    [TestMethod]
     public void TheOptionsAreValidated()
     {
         var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", CrossTokenizer = CrossTokenizerLoss.Hybrid, UldWeight = -1 };
