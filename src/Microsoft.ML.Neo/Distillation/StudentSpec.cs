@@ -17,7 +17,7 @@ internal sealed record StudentSpec(TrainableSet Trainable, ScalarType Precision)
         var model = new DecoderForCausalLM(config, Precision);
         try
         {
-            Trainable.ApplyTo(model);
+            Trainable.ApplyTo(model, weightsFollow: true);
             return model;
         }
         catch

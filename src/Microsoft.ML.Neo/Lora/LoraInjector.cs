@@ -6,9 +6,11 @@ namespace Microsoft.ML.Neo.Lora;
 /// <summary>Freezes a model's base weights, attaches adapters to its target layers, and merges them back.</summary>
 internal static class LoraInjector
 {
-    /// <summary>Freezes every base parameter and attaches a zero-initialised adapter to each target layer.</summary>
+    /// <summary>Freezes every base parameter and attaches an adapter to each target layer, starting the model at its base.</summary>
+    /// <param name="initialize">Start each adapter from its layer's weight (PiSSA's singular vectors, DoRA's magnitudes);
+    /// false when saved adapter weights are loaded next, which would overwrite that work.</param>
     /// <returns>Number of adapters attached.</returns>
-    public static int Apply(DecoderForCausalLM model, LoraSettings settings)
+    public static int Apply(DecoderForCausalLM model, LoraSettings settings, bool initialize = true)
     {
         foreach (var parameter in model.parameters()) parameter.requires_grad = false;
         // Names map through the family: on Phi-3, q_proj/k_proj/v_proj mean the fused qkv_proj (one matrix).
@@ -19,7 +21,9 @@ internal static class LoraInjector
         {
             string leaf = path[(path.LastIndexOf('.') + 1)..];
             if (!targets.Contains(leaf)) continue;
-            linear.Attach(new LoraAdapter(linear.InFeatures, linear.OutFeatures, settings.Rank, settings.Alpha, settings.Dropout));
+            var adapter = LoraAdapter.Create(linear.InFeatures, linear.OutFeatures, settings);
+            if (initialize) adapter.Initialize(linear.Weight);
+            linear.Attach(adapter);
             attached++;
         }
         if (attached == 0)

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Neo.Modeling;
 
 /// <summary>
 /// A linear projection y = x Wᵀ + b whose parameters keep Hugging Face's names (<c>weight</c>, <c>bias</c>),
-/// and which can carry a LoRA adapter (registered as <c>lora</c>) added to its output.
+/// and which can carry a LoRA adapter (registered as <c>lora</c>; plain LoRA adds to its output, DoRA rescales it).
 /// </summary>
 internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
@@ -53,7 +53,7 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            weight.add_(Adapter.DeltaWeight().to(weight.dtype), KeptScalars.One); // [out, in], rounded once to the base dtype
+            weight.copy_(Adapter.MergedWeight(weight)); // [out, in] float32, rounded once to the base dtype
         }
         Adapter.Dispose();
         Adapter = null;
@@ -63,10 +63,6 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, weight, bias);
-        using var scope = NewDisposeScope();
-        var frozen = nn.functional.linear(x, weight, bias);
-        // The adapter answers in its own dtype (float32); the sum is rounded once, back to the base's dtype.
-        var output = frozen.Plus(Adapter.forward(x)).to(frozen.dtype);
-        return output.MoveToOuterDisposeScope();
+        return Adapter.Adapt(x, weight, bias);
     }
 }

@@ -24,13 +24,15 @@ internal sealed record TrainableSet(TrainableKind Kind, LoraSettings? Lora)
     public bool TrainsBaseWeights => Kind == TrainableKind.AllWeights;
 
     /// <summary>Prepares a freshly loaded student: freezes what stays fixed and attaches what is trained.</summary>
+    /// <param name="weightsFollow">Saved weights of the trainable part are loaded next, so adapters are not initialised
+    /// from the base (PiSSA's SVD would be wasted work).</param>
     /// <returns>A one-line description for the log.</returns>
-    public string ApplyTo(DecoderForCausalLM student)
+    public string ApplyTo(DecoderForCausalLM student, bool weightsFollow = false)
     {
         switch (Kind)
         {
             case TrainableKind.LoraAdapters:
-                return $"LoRA: {LoraInjector.Apply(student, Lora!)} adapters, rank {Lora!.Rank}";
+                return $"{Describe(Lora!)}: {LoraInjector.Apply(student, Lora!, initialize: !weightsFollow)} adapters, rank {Lora!.Rank}";
             case TrainableKind.AllWeights:
                 foreach (var parameter in student.parameters()) parameter.requires_grad = true;
                 return "full fine-tuning: every weight is trained";
@@ -38,4 +40,8 @@ internal sealed record TrainableSet(TrainableKind Kind, LoraSettings? Lora)
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown trainable kind.");
         }
     }
+
+    // "LoRA", or the variant: "DoRA", "rsLoRA", "LoRA (PiSSA start)", "DoRA + rsLoRA".
+    private static string Describe(LoraSettings lora) =>
+        (lora.UseDora ? "DoRA" : "LoRA") + (lora.UseRsLora ? " + rsLoRA" : "") + (lora.Initialization == LoraInitialization.Pissa ? " (PiSSA start)" : "");
 }

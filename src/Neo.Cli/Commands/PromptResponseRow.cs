@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.ML.Neo.Data.Synthetic;
+using Microsoft.ML.Neo.Evaluation;
 
 namespace Neo.Cli.Commands;
 
@@ -14,6 +16,13 @@ internal sealed class PromptResponseRow
     /// <summary>The name of the row's teacher among several (--teacher-key); empty otherwise.</summary>
     public string Teacher { get; set; } = "";
 
-    /// <summary>An embedded-task problem as a row: its prompt, and its worked solution as the response.</summary>
-    public static PromptResponseRow From(WordProblem problem) => new() { Prompt = problem.Prompt, Response = problem.Solution };
+    /// <summary>
+    /// An embedded-task problem as a row: its prompt, its worked solution as the response, and the answer that solution
+    /// gives (a noisy reference's slip included: the only answer a real dataset with such references would have).
+    /// </summary>
+    public static PromptResponseRow From(WordProblem problem) => new()
+    {
+        Prompt = problem.Prompt, Response = problem.Solution,
+        Answer = (AnswerExtractor.Extract(problem.Solution) ?? problem.Answer).ToString(CultureInfo.InvariantCulture),
+    };
 }

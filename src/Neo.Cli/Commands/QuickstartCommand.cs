@@ -96,7 +96,7 @@ internal static class QuickstartCommand
                 LoraRank = rank, LoraAlpha = 2 * rank, Temperature = (float)temperature,
                 Epochs = epochs, BatchSize = 16, MaxNewTokens = 48, Seed = seed, Precision = precision, Cancellation = cancellation,
             };
-            condition.ApplyTo(options, kd, learningRate, fullLearningRate);
+            condition.ApplyTo(options, kd, learningRate, fullLearningRate, Path.Combine(output, "teacher-cache"));
             var losses = new List<string> { "step,loss,ce,kd" };
             var model = console.Train(condition.Name, progress =>
             {

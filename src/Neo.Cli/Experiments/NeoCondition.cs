@@ -10,7 +10,8 @@ namespace Neo.Cli.Experiments;
 /// <param name="Finetuning">LoRA adapters or every weight.</param>
 /// <param name="Distil">Whether the teacher's scores are part of the loss (KdWeight &gt; 0).</param>
 /// <param name="Tweak">Further settings of the row, applied last.</param>
-internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuning, bool Distil, Action<NeoDistillOptions>? Tweak = null)
+/// <param name="Cached">The teacher runs behind a score and generation cache shared by every seed (top-K rows need one).</param>
+internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuning, bool Distil, Action<NeoDistillOptions>? Tweak = null, bool Cached = false)
 {
     /// <summary>The paper's four rows, then optional ones: on-policy and other divergences.</summary>
     public static readonly NeoCondition[] Known =
@@ -27,7 +28,35 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         // The teacher with another tokenizer (byte-level BPE) beside the styled teacher's folder, for cross-tokenizer KD.
         new("neo-xtok-hybrid", "LLM-NEO, byte-level teacher, Hybrid", Finetuning.Lora, Distil: true, o => ByteLevelTeacher(o, CrossTokenizerLoss.Hybrid)),
         new("neo-xtok-uld", "LLM-NEO, byte-level teacher, ULD", Finetuning.Lora, Distil: true, o => ByteLevelTeacher(o, CrossTokenizerLoss.Uld)),
+        // The same-tokenizer teacher through its top 64, as the cross-tokenizer rows see theirs.
+        new("neo-top64", "LLM-NEO, same tokenizer, teacher's top 64", Finetuning.Lora, Distil: true, o => o.TeacherScoreTopK = 64, Cached: true),
+        // Text-level sequence KD: the student fine-tunes on the teacher's greedy answers instead of the references.
+        new("seqkd", "Sequence KD (LoRA), same tokenizer", Finetuning.Lora, Distil: false, SequenceKd, Cached: true),
+        new("seqkd-xtok", "Sequence KD (LoRA), byte-level teacher", Finetuning.Lora, Distil: false, o => { SequenceKd(o); ByteLevelTeacher(o, CrossTokenizerLoss.None); }, Cached: true),
+        // Self-distillation: the student's own base, shown the reference's final answer, is the teacher.
+        new("neo-self-gt", "Self-distillation, answer as context", Finetuning.Lora, Distil: true, SelfWithTheAnswer),
     };
+
+    /// <summary>The context self-distillation's teacher reads: short, for the student's 128-token context.</summary>
+    public const string SelfDistillationTemplate = "The answer is {answer}. {question}";
+
+    /// <summary>The column of each row's reference answer, for <see cref="SelfDistillationTemplate"/>.</summary>
+    public const string AnswerColumn = "Answer";
+
+    private static void SequenceKd(NeoDistillOptions options)
+    {
+        options.Mode = DistillationMode.Sequence;
+        options.TeacherMaxNewTokens = 64;
+    }
+
+    private static void SelfWithTheAnswer(NeoDistillOptions options)
+    {
+        options.TeacherModelPath = "";
+        options.SelfDistillation = true;
+        options.Priming = PrimingStrategy.Custom;
+        options.PrimingTemplate = SelfDistillationTemplate;
+        options.AnswerColumnName = AnswerColumn;
+    }
 
     /// <summary>The folder of the byte-level teacher (make-embedded's styled-teacher-bytelevel), next to the usual teacher's.</summary>
     public const string ByteLevelTeacherFolder = "styled-teacher-bytelevel";
@@ -56,11 +85,13 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
             .ToList();
 
     /// <summary>Sets the row's fine-tuning, KD weight and learning rate (the full-parameter rows take their own), then its tweak.</summary>
-    public void ApplyTo(NeoDistillOptions options, double kdWeight, double loraLearningRate, double fullLearningRate)
+    /// <param name="teacherCache">The cache folder of the <see cref="Cached"/> rows.</param>
+    public void ApplyTo(NeoDistillOptions options, double kdWeight, double loraLearningRate, double fullLearningRate, string teacherCache)
     {
         options.Finetuning = Finetuning;
         options.KdWeight = Distil ? (float)kdWeight : 0f;
         options.LearningRate = (float)(Finetuning == Finetuning.Full ? fullLearningRate : loraLearningRate);
+        if (Cached) options.TeacherCacheDirectory = teacherCache;
         Tweak?.Invoke(options);
     }
 }

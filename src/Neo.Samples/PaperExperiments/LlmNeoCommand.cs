@@ -18,16 +18,10 @@ namespace PaperExperiments;
 ///   PaperExperiments llm-neo [--train 16000] [--epochs 1] [--seeds 1,2,3] [--conditions sft,lora,kd-full,neo] [--results F] [--plot F]
 /// SFT (every weight, references only) · LoRA (references only) · KD (every weight) · LLM-NEO (LoRA + KD), at equal step
 /// budgets, each with every seed: held-out accuracy (mean ± sd), training time, peak memory, and a PNG of held-out loss
-/// curves. Optional rows: neo-onpolicy (λ = 0.5), neo-jsd, neo-rkl, neo-tvd, neo-skl. Resumable through the results file.
+/// curves. Optional rows: neo-onpolicy (λ = 0.5), neo-jsd, neo-rkl, neo-tvd, neo-skl, and the any-teacher rows (neo-xtok-*, neo-top64, seqkd, seqkd-xtok, neo-self-gt). Resumable through the results file.
 /// </summary>
 internal static class LlmNeoCommand
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-    }
-
     public static Command Create()
     {
         var models = With("--models", EmbeddedModels, "Folder with the styled-teacher and styled-student checkpoints.");
@@ -45,10 +39,11 @@ internal static class LlmNeoCommand
         var lr = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA rows.");
         var lrFull = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter rows.");
         var curveEvery = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
+        var cache = With("--cache", "neo-teacher-cache", "Teacher cache of the rows that read one (top-64 and sequence KD), shared by their seeds.");
         var command = new Command("llm-neo",
             "LLM-NEO's comparison (SFT, LoRA, full KD, LLM-NEO) in miniature on the embedded distillation task, over seeds; resumable.")
         {
-            models, train, epochs, evalCount, seeds, conditions, results, plot, rank, batch, kd, temperature, lr, lrFull, curveEvery,
+            models, train, epochs, evalCount, seeds, conditions, results, plot, rank, batch, kd, temperature, lr, lrFull, curveEvery, cache,
         }.WithExample("./build.sh sample PaperExperiments llm-neo --seeds 1,2,3 --plot docs/images/neo-experiment.png");
         command.SetWork((parse, console, cancellation) =>
         {
@@ -56,7 +51,7 @@ internal static class LlmNeoCommand
             var settings = new Settings(parse.GetValue(train), parse.GetValue(epochs), parse.GetValue(evalCount), parse.GetValue(rank),
                 parse.GetValue(batch), parse.GetValue(kd), parse.GetValue(temperature), parse.GetValue(lr), parse.GetValue(lrFull), parse.GetValue(curveEvery));
             return Run(parse.GetValue(models)!, settings, parse.GetValue(seeds)!.Split(',').Select(int.Parse).ToArray(), chosen,
-                parse.GetValue(results)!, parse.GetValue(plot)!, cancellation);
+                parse.GetValue(results)!, parse.GetValue(plot)!, parse.GetValue(cache)!, cancellation);
         });
         return command;
     }
@@ -69,7 +64,7 @@ internal static class LlmNeoCommand
     }
 
     private static int Run(string models, Settings settings, int[] seeds, List<NeoCondition> conditions, string resultsPath, string plotPath,
-        CancellationToken cancellation)
+        string teacherCache, CancellationToken cancellation)
     {
         string teacherPath = Path.Combine(models, "styled-teacher"), studentPath = Path.Combine(models, "styled-student");
         var log = new ExperimentLog(resultsPath, settings.ToString());
@@ -77,7 +72,7 @@ internal static class LlmNeoCommand
         var heldOut = EmbeddedRecipes.HeldOutProblems(styled: true, settings.Eval);
         var monitoring = heldOut.Take(100).Select(p => (p.Prompt, p.Solution)).ToList();
         var ml = new MLContext(seed: 1);
-        var trainView = ml.Data.LoadFromEnumerable(trainProblems.Select(p => new Row { Prompt = p.Prompt, Response = p.Solution }).ToList());
+        var trainView = ml.Data.LoadFromEnumerable(trainProblems.Select(PromptResponseRow.From).ToList());
 
         Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {settings.Train} noisy training problems × {settings.Epochs} epochs, " +
                           $"{settings.Eval} clean held-out problems; seeds {string.Join(",", seeds)}.");
@@ -96,7 +91,7 @@ internal static class LlmNeoCommand
                     TeacherModelPath = teacherPath, StudentModelPath = studentPath, Temperature = (float)settings.Temperature,
                     LoraRank = settings.Rank, LoraAlpha = 2 * settings.Rank, BatchSize = settings.Batch, Epochs = settings.Epochs, MaxNewTokens = 64, Seed = seed, Cancellation = cancellation,
                 };
-                condition.ApplyTo(options, settings.Kd, settings.Lr, settings.LrFull);
+                condition.ApplyTo(options, settings.Kd, settings.Lr, settings.LrFull, teacherCache);
                 var (model, run) = MeasuredFit.Fit(ml, options, trainView, $"{condition.Name}, seed {seed}", monitoring, settings.CurveEvery,
                     condition.Name, seed, m => 100 * ExactMatchEvaluator.Accuracy(m.Student, heldOut));
                 model.Dispose();

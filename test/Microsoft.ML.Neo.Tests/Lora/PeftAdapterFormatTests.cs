@@ -76,9 +76,9 @@ public sealed class PeftAdapterFormatTests
         string configPath = Path.Combine(folder.Sub("adapter"), "adapter_config.json");
         string original = File.ReadAllText(configPath);
 
-        File.WriteAllText(configPath, original.Replace("\"use_dora\": false", "\"use_dora\": true"));
+        File.WriteAllText(configPath, original.Replace("\"fan_in_fan_out\": false", "\"fan_in_fan_out\": true"));
         using var target = CausalLM.FromPretrained(folder.Sub("base"));
-        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => target.LoadPeftAdapters(folder.Sub("adapter"))).Message, "use_dora");
+        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => target.LoadPeftAdapters(folder.Sub("adapter"))).Message, "fan_in_fan_out");
 
         File.WriteAllText(configPath, original.Replace("\"q_proj\"", "\"c_attn\""));
         using var target2 = CausalLM.FromPretrained(folder.Sub("base"));

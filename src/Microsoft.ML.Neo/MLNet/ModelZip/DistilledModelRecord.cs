@@ -80,6 +80,9 @@ internal sealed record DistilledModelRecord(string PromptColumnName, string Outp
             options.LoraAlpha = lora.Alpha;
             options.LoraDropout = lora.Dropout;
             options.LoraTargetModules = lora.TargetModules.ToArray();
+            options.UseDora = lora.UseDora;
+            options.UseRsLora = lora.UseRsLora;
+            options.LoraInitialization = lora.Initialization;
         }
         return options;
     }

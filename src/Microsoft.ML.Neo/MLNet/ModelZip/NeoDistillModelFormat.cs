@@ -20,9 +20,12 @@ internal static class NeoDistillModelFormat
 {
     // Version 1 stored only a SentencePiece tokenizer.model; version 2 stores every tokenizer file; version 3 records the
     // student's dtype and trainable part explicitly and keeps no teacher path or cache folder; version 4 records a
-    // SHA-256 of every entry; version 5 stores the DistilledModelRecord instead of the whole options. All five are
-    // read; the first three say in a log line that they cannot be verified.
-    private const int PayloadVersion = 5;
+    // SHA-256 of every entry; version 5 stores the DistilledModelRecord instead of the whole options; version 6 is
+    // version 5 with a LoRA variant (DoRA, rsLoRA, PiSSA) in the spec, which an older library must not read as plain
+    // LoRA. A student without a variant is still written as version 5. All six are read; the first three say in a log
+    // line that they cannot be verified.
+    private const int PayloadVersion = 6;
+    private const int PlainPayloadVersion = 5;
     private const string WeightsEntry = "Student.safetensors";
     private const string Version1TokenizerEntry = "Tokenizer.model";
     private const string TokenizerEntryPrefix = "Tokenizer.";
@@ -48,7 +51,8 @@ internal static class NeoDistillModelFormat
     //   string  the DistilledModelRecord as JSON: the prompt and output columns, the generation settings and the base
     //           model's folder name (versions 1 to 4: the whole NeoDistillOptions as JSON, of which only these are read)
     //   string  the student spec as JSON: {"dtype": "float32" | "bfloat16", "trainable": "LoraAdapters",
-    //           "lora": {"rank", "alpha", "dropout", "target_modules"}}
+    //           "lora": {"rank", "alpha", "dropout", "target_modules"}}, and in version 6 the LoRA variant's
+    //           "use_dora", "use_rslora" and "init" ("Default" | "Pissa")
     //   string  the student's config.json
     //   string  the student's generation_config.json, or "" when it had none
     //   int32   number of tokenizer files, then each file's name (tokenizer.json, tokenizer_config.json, ...)
@@ -61,7 +65,7 @@ internal static class NeoDistillModelFormat
     {
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
-        ctx.Writer.Write(PayloadVersion);
+        ctx.Writer.Write(spec.Trainable.Lora is { } variant && IsVariant(variant) ? PayloadVersion : PlainPayloadVersion);
         // A base read from a wrapper (multimodal Gemma 3) is recorded, so PEFT exports from the zip keep its module names.
         string? baseModelType = student.StoredFamily == student.Config.Family ? null : student.StoredFamily.ModelTypes[0];
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
@@ -178,6 +182,12 @@ internal static class NeoDistillModelFormat
                 ["rank"] = lora.Rank, ["alpha"] = lora.Alpha, ["dropout"] = lora.Dropout,
                 ["target_modules"] = new JsonArray(lora.TargetModules.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
             };
+            if (IsVariant(lora))
+            {
+                json["lora"]!["use_dora"] = lora.UseDora;
+                json["lora"]!["use_rslora"] = lora.UseRsLora;
+                json["lora"]!["init"] = lora.Initialization.ToString();
+            }
         }
         return json.ToJsonString();
     }
@@ -198,12 +208,20 @@ internal static class NeoDistillModelFormat
         {
             Rank = (int)l["rank"]!, Alpha = (float)l["alpha"]!, Dropout = (float)l["dropout"]!,
             TargetModules = l["target_modules"]!.AsArray().Select(m => (string)m!).ToArray(),
+            UseDora = (bool?)l["use_dora"] ?? false,
+            UseRsLora = (bool?)l["use_rslora"] ?? false,
+            Initialization = (string?)l["init"] is { } init
+                ? Enum.TryParse<LoraInitialization>(init, out var parsed) && Enum.IsDefined(parsed) ? parsed
+                    : throw new InvalidDataException($"The NeoDistill model's LoRA initialization '{init}' is unknown to this library.")
+                : LoraInitialization.Default,
         } : null;
         if (kind == TrainableKind.LoraAdapters && lora is null)
             throw new InvalidDataException("The NeoDistill model's student spec names LoRA adapters but no LoRA settings.");
         var baseFamily = (string?)json["base_model_type"] is { } baseType ? Modeling.Families.ModelFamilies.ForModelType(baseType) : null;
         return (new StudentSpec(new TrainableSet(kind, lora), precision), baseFamily);
     }
+
+    private static bool IsVariant(LoraSettings lora) => lora.UseDora || lora.UseRsLora || lora.Initialization != LoraInitialization.Default;
 
     // Float32 whatever the spec's dtype: adapters are float32, and a bfloat16 base round-trips through float32 exactly.
     private static byte[] WeightsToBytes(CausalLM student)
