@@ -79,7 +79,17 @@ internal static class LlmNeoCommand
         using (var teacher = CausalLM.FromPretrained(teacherPath))
             Console.WriteLine($"Teacher: {100 * ExactMatchEvaluator.Accuracy(teacher, heldOut):F1} % held-out exact match.");
         using (var student = CausalLM.FromPretrained(studentPath))
+        {
             Console.WriteLine($"Student before training: {100 * ExactMatchEvaluator.Accuracy(student, heldOut):F1} %.");
+            if (conditions.Any(c => c.Key == "neo-self-gt"))
+            {
+                // Self-distillation's teacher: the same base, shown the answer.
+                var generation = new GenerationOptions { MaxNewTokens = 64 };
+                int correct = heldOut.Count(p => AnswerExtractor.Extract(student.Generate(
+                    PrimingPrompts.Render(PrimingStrategy.Custom, p.Prompt, p.Answer.ToString(CultureInfo.InvariantCulture), NeoCondition.SelfDistillationTemplate), generation)) == p.Answer);
+                Console.WriteLine($"Student base shown the answer (\"{NeoCondition.SelfDistillationTemplate}\"): {100.0 * correct / heldOut.Count:F1} %.");
+            }
+        }
 
         foreach (var condition in conditions)
         {
