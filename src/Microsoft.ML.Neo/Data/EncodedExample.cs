@@ -42,6 +42,12 @@ internal sealed record EncodedExample
     /// <summary>The teacher a row names (<see cref="NeoDistillOptions.TeacherColumnName"/>) when several teachers are routed per example; null otherwise.</summary>
     public string? TeacherName { get; init; }
 
+    /// <summary>
+    /// How much the example's response positions count in the loss, 0 to 1: 1 except for a teacher response whose
+    /// answer disagrees with the reference under <see cref="NeoDistillOptions.MismatchedAnswerWeight"/>.
+    /// </summary>
+    public float LossWeight { get; init; } = 1;
+
     /// <summary>Number of positions that carry loss.</summary>
     public int ResponseTokenCount => TokenIds.Length - ResponseStart;
 

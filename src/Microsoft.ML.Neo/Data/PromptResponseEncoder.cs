@@ -34,6 +34,9 @@ internal sealed class PromptResponseEncoder
 
     public int[] EncodePrompt(string prompt) => tokenizer.Encode(prompt, addBeginningOfSequence: true);
 
+    /// <summary>The text of response ids (what an answer is read from).</summary>
+    public string Decode(int[] ids) => tokenizer.Decode(ids);
+
     /// <summary>The response's ids followed by EOS, as training sees them.</summary>
     public int[] EncodeResponse(string response) => [.. tokenizer.Encode(response, addBeginningOfSequence: false), EndOfSequenceId];
 

@@ -55,6 +55,9 @@ internal sealed class TokenBatch
     /// <summary>[M] int64 the teacher's positions predicting the same tokens, indices into the flattened [B·L'].</summary>
     public Tensor TeacherResponseRows { get; }
 
+    /// <summary>[M] float32 each response position's weight in the loss (its example's <see cref="EncodedExample.LossWeight"/>); null when all are 1.</summary>
+    public Tensor? RowWeights { get; private init; }
+
     /// <summary>M: the positions that carry loss.</summary>
     public int ResponseTokenCount => Examples.Sum(e => e.ResponseTokenCount);
 
@@ -64,11 +67,15 @@ internal sealed class TokenBatch
         if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
         var (inputs, labels, rows, targets) = Side(examples.Select(e => (e.TokenIds, e.ResponseStart)).ToList(), padId);
         var student = (Inputs: ToDevice(inputs, device), Labels: ToDevice(labels, device), Rows: ToDevice(rows, device));
+        // Each response position carries its example's weight, in the rows' order (example by example).
+        var weights = examples.All(e => e.LossWeight == 1) ? null
+            : ToDevice(tensor(examples.SelectMany(e => Enumerable.Repeat(e.LossWeight, e.ResponseTokenCount)).ToArray()), device); // [M]
         if (examples.All(e => e.TeacherTokenIds is null))
-            return new TokenBatch(examples, padId, student.Inputs, student.Labels, student.Rows, ToDevice(targets, device), student.Inputs, student.Rows);
+            return new TokenBatch(examples, padId, student.Inputs, student.Labels, student.Rows, ToDevice(targets, device), student.Inputs, student.Rows)
+                { RowWeights = weights };
         var teacher = Side(examples.Select(e => (e.TeacherView.TokenIds, e.TeacherView.ResponseStart)).ToList(), padId);
         return new TokenBatch(examples, padId, student.Inputs, student.Labels, student.Rows, ToDevice(targets, device),
-            ToDevice(teacher.Inputs, device), ToDevice(teacher.Rows, device));
+            ToDevice(teacher.Inputs, device), ToDevice(teacher.Rows, device)) { RowWeights = weights };
     }
 
     /// <summary>Number of label positions that carry loss.</summary>

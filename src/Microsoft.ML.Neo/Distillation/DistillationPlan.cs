@@ -12,7 +12,14 @@ namespace Microsoft.ML.Neo.Distillation;
 /// <param name="TeacherMaxNewTokens">Most tokens of a teacher generation.</param>
 /// <param name="MaxSequenceLength">Longest training sequence; 0 for the model's context.</param>
 internal sealed record DataPolicy(DistillationMode Mode, PrimingStrategy Priming, string? PrimingTemplate, int TeacherMaxNewTokens,
-    int MaxSequenceLength);
+    int MaxSequenceLength)
+{
+    /// <summary>Sequence mode: compare each teacher response's answer with the reference's.</summary>
+    public bool VerifyAnswers { get; init; }
+
+    /// <summary>With <see cref="VerifyAnswers"/>: the loss weight of a response whose answer disagrees (0: dropped).</summary>
+    public float MismatchedAnswerWeight { get; init; }
+}
 
 /// <summary>
 /// Everything one distillation run needs, independent of ML.NET, resolved: <see cref="NeoDistillOptions.ToPlan"/> is

@@ -38,6 +38,7 @@ internal sealed class ExampleBuilder
         int studentVocabulary, Action<string> log)
     {
         var examples = new List<EncodedExample>(rows.Count);
+        var check = policy.VerifyAnswers ? new TeacherAnswerCheck(policy.MismatchedAnswerWeight) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int done = 0;
@@ -53,9 +54,15 @@ internal sealed class ExampleBuilder
                 var generated = generations[k];
                 int end = Array.FindIndex(generated, id => id >= studentVocabulary);
                 if (end >= 0) generated = generated[..end];
+                float weight = 1;
+                if (check is not null)
+                {
+                    if (check.WeightOf(block[k], encoder.Decode(generated)) is not { } checkedWeight) continue; // a wrong answer, dropped
+                    weight = checkedWeight;
+                }
                 int[] response = [.. generated, encoder.EndOfSequenceId];
                 var example = encoder.Encode(promptIds[k], response, teacherPrompts[k] is null ? null : teacherPromptIds[k]);
-                if (example is not null) examples.Add(example);
+                if (example is not null) examples.Add(example with { LossWeight = weight });
             }
             done += block.Length;
             if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(10) || done == rows.Count)
@@ -64,6 +71,10 @@ internal sealed class ExampleBuilder
                 log($"teacher generations: {done}/{rows.Count}" + (teacher.CacheSummary is { } summary ? $" ({summary})" : ""));
             }
         }
+        if (check is not null) log(check.Summary());
+        if (examples.Count == 0)
+            throw new InvalidOperationException("Every teacher response disagreed with its reference's answer and was dropped, so nothing is left to train on. " +
+                "Check the answer column, or set NeoDistillOptions.MismatchedAnswerWeight above 0 to keep them with less weight.");
         return examples;
     }
 }

@@ -128,6 +128,21 @@ public sealed class NeoDistillOptions
     /// </summary>
     public DistillationMode Mode { get; set; } = DistillationMode.Logits;
 
+    /// <summary>
+    /// Answer-verified sequence KD (Sequence mode): the final answer of each teacher response (read like the evaluator
+    /// reads one: "#### 42", "The answer is 42", a boxed or last number) is compared with the reference's, from
+    /// <see cref="AnswerColumnName"/> when set, else from the reference response. Responses that disagree are dropped, or
+    /// kept with <see cref="MismatchedAnswerWeight"/>; rows whose reference gives no answer keep their response. The
+    /// counts are logged. Default false.
+    /// </summary>
+    public bool VerifyTeacherAnswers { get; set; }
+
+    /// <summary>
+    /// With <see cref="VerifyTeacherAnswers"/>: the loss weight, 0 to 1, of a teacher response whose answer disagrees with
+    /// the reference (both the cross-entropy and the KD term of its tokens). 0 (default): such responses are dropped.
+    /// </summary>
+    public float MismatchedAnswerWeight { get; set; }
+
     /// <summary>Most tokens of each teacher generation in Sequence mode, 1 to 100000. Default 128.</summary>
     public int TeacherMaxNewTokens { get; set; } = 128;
 
@@ -461,6 +476,13 @@ public sealed class NeoDistillOptions
         RequireText(OutputColumnName, nameof(OutputColumnName), "a column name");
         Require(Enum.IsDefined(Priming), nameof(Priming), Priming, "None, Teacher, GroundTruth, GroundTruthWithAnswer, Confidence or Custom");
         Require(Enum.IsDefined(Mode), nameof(Mode), Mode, "Logits or Sequence");
+        Require(MismatchedAnswerWeight is >= 0 and <= 1, nameof(MismatchedAnswerWeight), MismatchedAnswerWeight, "between 0 and 1");
+        if (VerifyTeacherAnswers && Mode != DistillationMode.Sequence)
+            throw new ArgumentException("NeoDistillOptions.VerifyTeacherAnswers checks the answers of the responses the teacher writes, which it does only " +
+                "with Mode = Sequence; in Logits mode the references are learned as they are.", nameof(VerifyTeacherAnswers));
+        if (MismatchedAnswerWeight > 0 && !VerifyTeacherAnswers)
+            throw new ArgumentException("NeoDistillOptions.MismatchedAnswerWeight weighs responses whose answers were checked; set VerifyTeacherAnswers = true " +
+                "(with Mode = Sequence), or leave it at 0.", nameof(MismatchedAnswerWeight));
         Require(Enum.IsDefined(TeacherCacheEncoding), nameof(TeacherCacheEncoding), TeacherCacheEncoding, "Compact or Exact");
         Require(Enum.IsDefined(CrossTokenizer), nameof(CrossTokenizer), CrossTokenizer, "None, Hybrid or Uld");
         Require(UldWeight >= 0 && UldWeight <= 100, nameof(UldWeight), UldWeight, "between 0 and 100");
@@ -643,7 +665,10 @@ public sealed class NeoDistillOptions
         OnPolicy = new OnPolicySettings(OnPolicyFraction, OnPolicyTemperature, OnPolicyMaxNewTokens),
         Precision = Precision,
         CheckpointActivations = ActivationCheckpointing,
-        Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength),
+        Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength)
+        {
+            VerifyAnswers = VerifyTeacherAnswers, MismatchedAnswerWeight = MismatchedAnswerWeight,
+        },
         Optimization = new TrainerSettings
         {
             Epochs = Epochs, BatchSize = BatchSize, MicroBatchSize = MicroBatchSize, LearningRate = LearningRate,

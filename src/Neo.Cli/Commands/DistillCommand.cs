@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
+using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Training;
 using Neo.Cli.Measurement;
 using Neo.Cli.Terminal;
@@ -43,6 +44,8 @@ internal static class DistillCommand
         var uldWeight = With("--uld-weight", Defaults.UldWeight, "With --cross-tokenizer: the weight of the ULD term, 0 to 100 (0 with Hybrid: only positions with the same token).");
         var cacheEncoding = With("--cache-encoding", Defaults.TeacherCacheEncoding, "How a new teacher score cache stores logits: Compact (packed ids, 10-bit logits) or Exact (float32).");
         var mode = With("--mode", Defaults.Mode, "Logits (the teacher scores the references) or Sequence (the teacher writes the responses).");
+        var verifyAnswers = With("--verify-answers", Defaults.VerifyTeacherAnswers, "Sequence mode: drop teacher responses whose final answer disagrees with the reference's (--answer-key, else the reference response's).");
+        var mismatchedWeight = With("--mismatched-weight", Defaults.MismatchedAnswerWeight, "With --verify-answers: keep disagreeing responses with this loss weight, 0 to 1, instead of dropping them.");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
         var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
         var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
@@ -51,7 +54,10 @@ internal static class DistillCommand
         var exportHf = Optional<string?>("--export-hf", "Also write the merged student as a Hugging Face folder here.");
         var exportPeft = Optional<string?>("--export-peft", "Also write the LoRA adapters as a PEFT folder here.");
         var rank = With("--rank", Defaults.LoraRank, "LoRA rank (1 or more).");
-        var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank.");
+        var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank (alpha / √rank with --rslora).");
+        var dora = With("--dora", Defaults.UseDora, "DoRA adapters: a trained magnitude per output row times the direction of the adapted weight.");
+        var rsLora = With("--rslora", Defaults.UseRsLora, "rsLoRA: scale the update by alpha / √rank, so high ranks keep learning.");
+        var loraInit = With("--lora-init", Defaults.LoraInitialization, "How adapters start: Default (zero update) or Pissa (the base weight's principal components; not with --dora).");
         var kd = With("--kd", Defaults.KdWeight, "Weight of the distillation loss, 0 to 1 (0: fine-tuning only).");
         var temperature = With("--temperature", Defaults.Temperature, "Softmax temperature of the distillation loss (above 0).");
         var divergence = With("--divergence", Defaults.Divergence, "The KD divergence: ForwardKL, ReverseKL, JensenShannon, TotalVariation, SkewedForwardKL or SkewedReverseKL.");
@@ -87,7 +93,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, verifyAnswers, mismatchedWeight, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, dora, rsLora, loraInit, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -118,8 +124,10 @@ internal static class DistillCommand
                 TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
                 SelfDistillation = selfTeacher, Teachers = mixed, TeacherColumnName = routeField is null ? null : nameof(PromptResponseRow.Teacher), CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
                 AnswerColumnName = answerField is null ? null : nameof(PromptResponseRow.Answer),
-                TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode), StudentModelPath = ModelPath(parse.GetValue(student))!,
+                TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode),
+                VerifyTeacherAnswers = parse.GetValue(verifyAnswers), MismatchedAnswerWeight = parse.GetValue(mismatchedWeight), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
+                UseDora = parse.GetValue(dora), UseRsLora = parse.GetValue(rsLora), LoraInitialization = parse.GetValue(loraInit),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),
                 OnPolicyTemperature = parse.GetValue(onPolicyTemperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),

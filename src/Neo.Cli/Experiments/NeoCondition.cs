@@ -32,7 +32,12 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         new("neo-top64", "LLM-NEO, same tokenizer, teacher's top 64", Finetuning.Lora, Distil: true, o => o.TeacherScoreTopK = 64, Cached: true),
         // Text-level sequence KD: the student fine-tunes on the teacher's greedy answers instead of the references.
         new("seqkd", "Sequence KD (LoRA), same tokenizer", Finetuning.Lora, Distil: false, SequenceKd, Cached: true),
+        new("seqkd-verified", "Sequence KD (LoRA), answers verified", Finetuning.Lora, Distil: false, o => { SequenceKd(o); o.VerifyTeacherAnswers = true; }, Cached: true),
         new("seqkd-xtok", "Sequence KD (LoRA), byte-level teacher", Finetuning.Lora, Distil: false, o => { SequenceKd(o); ByteLevelTeacher(o, CrossTokenizerLoss.None); }, Cached: true),
+        // LLM-NEO's robustness to the LoRA variant (PiSSA needs a rank no larger than the smallest adapted layer).
+        new("neo-dora", "LLM-NEO, DoRA", Finetuning.Lora, Distil: true, o => o.UseDora = true),
+        new("neo-rslora", "LLM-NEO, rsLoRA", Finetuning.Lora, Distil: true, o => o.UseRsLora = true),
+        new("neo-pissa", "LLM-NEO, PiSSA start", Finetuning.Lora, Distil: true, o => o.LoraInitialization = Microsoft.ML.Neo.Lora.LoraInitialization.Pissa),
         // Self-distillation: the student's own base, shown the reference's final answer, is the teacher.
         new("neo-self-gt", "Self-distillation, answer as context", Finetuning.Lora, Distil: true, SelfWithTheAnswer),
     };

@@ -24,6 +24,8 @@ internal static partial class CliTerms
         ["Precision"] = "--precision", ["SelfDistillation"] = "--self", ["Priming"] = "--priming", ["PrimingTemplate"] = "--priming-template",
         ["AnswerColumnName"] = "--answer-key", ["TeacherLogits"] = "--teacher-logits", ["TeacherCacheEncoding"] = "--cache-encoding",
         ["CrossTokenizer"] = "--cross-tokenizer", ["UldWeight"] = "--uld-weight", ["Teachers"] = "--teacher-mix", ["TeacherColumnName"] = "--teacher-key",
+        ["VerifyTeacherAnswers"] = "--verify-answers", ["MismatchedAnswerWeight"] = "--mismatched-weight",
+        ["UseDora"] = "--dora", ["UseRsLora"] = "--rslora", ["LoraInitialization"] = "--lora-init",
     };
 
     // System.CommandLine names the expected type as .NET spells it.

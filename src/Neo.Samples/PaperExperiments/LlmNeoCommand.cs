@@ -18,7 +18,7 @@ namespace PaperExperiments;
 ///   PaperExperiments llm-neo [--train 16000] [--epochs 1] [--seeds 1,2,3] [--conditions sft,lora,kd-full,neo] [--results F] [--plot F]
 /// SFT (every weight, references only) · LoRA (references only) · KD (every weight) · LLM-NEO (LoRA + KD), at equal step
 /// budgets, each with every seed: held-out accuracy (mean ± sd), training time, peak memory, and a PNG of held-out loss
-/// curves. Optional rows: neo-onpolicy (λ = 0.5), neo-jsd, neo-rkl, neo-tvd, neo-skl, and the any-teacher rows (neo-xtok-*, neo-top64, seqkd, seqkd-xtok, neo-self-gt). Resumable through the results file.
+/// curves. Optional rows: neo-onpolicy (λ = 0.5), neo-jsd, neo-rkl, neo-tvd, neo-skl, the any-teacher rows (neo-xtok-*, neo-top64, seqkd, seqkd-verified, seqkd-xtok, neo-self-gt) and the LoRA variants (neo-dora, neo-rslora, neo-pissa). Resumable through the results file.
 /// </summary>
 internal static class LlmNeoCommand
 {

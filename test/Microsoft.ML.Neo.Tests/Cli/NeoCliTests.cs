@@ -285,6 +285,27 @@ public sealed class NeoCliTests
     }
 
     [TestMethod]
+    public void LoraVariantsAreFlagsAndReachThePeftExport()
+    {
+        using var folder = new TempDirectory();
+        string data = folder.Sub("train.jsonl");
+        File.WriteAllLines(data, File.ReadLines(Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data", "train.jsonl")).Take(4));
+        string[] common = ["distill", "--teacher", "embedded:styled-teacher", "--student", "embedded:styled-student", "--data", data,
+            "--max-steps", "1", "--batch", "4", "--precision", "float32", "--json"];
+
+        var (code, _, error) = Neo([.. common, "--dora", "--lora-init", "Pissa"]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--dora");
+        StringAssert.Contains(error, "--lora-init");
+
+        (code, _, error) = Neo([.. common, "--dora", "--rslora", "--out", folder.Sub("dora.zip"), "--export-peft", folder.Sub("peft")]);
+        Assert.AreEqual(0, code, error);
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Sub("peft"), "adapter_config.json"))).RootElement;
+        Assert.IsTrue(config.GetProperty("use_dora").GetBoolean());
+        Assert.IsTrue(config.GetProperty("use_rslora").GetBoolean());
+    }
+
+    [TestMethod]
     public void SeveralTeachersMixByWeightOrTakeTheRowsThatNameThem()
     {
         using var folder = new TempDirectory();

@@ -22,13 +22,17 @@ internal static class DistillationLoss
     /// <param name="teacher">The teacher's targets at the same rows, or null for cross-entropy alone.</param>
     /// <param name="responseRows">The batch's response rows when these rows are one chunk of them (both terms are sums
     /// over the chunk divided by it, so chunks add up to the batch's means); null when they are the whole batch.</param>
-    public static LossTensors Compute(Tensor studentLogits, Tensor targets, TeacherTargets? teacher, LossSettings settings, long? responseRows = null)
+    /// <param name="rowWeights">[M] each row's weight in both terms (the denominator stays the row count); null: all 1.</param>
+    public static LossTensors Compute(Tensor studentLogits, Tensor targets, TeacherTargets? teacher, LossSettings settings, long? responseRows = null,
+        Tensor? rowWeights = null)
     {
         using var scope = NewDisposeScope();
         // At least 1: a batch without response tokens gives 0 with a gradient path instead of 0/0.
         double denominator = Math.Max(1, responseRows ?? studentLogits.shape[0]);
         studentLogits = studentLogits.to(ScalarType.Float32); // the same tensor when already float32
-        var crossEntropy = nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum).DividedBy(denominator);
+        var crossEntropy = (rowWeights is null
+            ? nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.Sum)
+            : (nn.functional.cross_entropy(studentLogits, targets, reduction: nn.Reduction.None) * rowWeights).sum()).DividedBy(denominator); // [M] → scalar
         Tensor divergence = zeros_like(crossEntropy);
         if (teacher is not null && settings.UsesTeacher)
         {
@@ -53,6 +57,7 @@ internal static class DistillationLoss
                 var uld = UniversalLogitDistance.PerPosition(softened, teacherSoftened).Times(settings.UldWeight); // [M]
                 perPosition = where(teacher.UldRows, uld, perPosition);                                 // [M]
             }
+            if (rowWeights is not null) perPosition = perPosition * rowWeights;                         // [M]
             divergence = perPosition.sum().DividedBy(denominator).Times(t * t);
         }
         var total = crossEntropy.Times(1 - settings.KdWeight).Plus(divergence.Times(settings.KdWeight));

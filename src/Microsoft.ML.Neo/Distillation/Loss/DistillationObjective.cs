@@ -75,7 +75,8 @@ internal sealed class DistillationObjective : ITrainingObjective
                 using (phases.Time(TrainingPhase.TeacherForward)) targets = scores.Rows(start, size);
             LossTensors terms;
             using (phases.Time(TrainingPhase.Loss))
-                terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), targets, settings, meanOver);
+                terms = DistillationLoss.Compute(logits, batch.Targets.narrow(0, start, size), targets, settings, meanOver,
+                    batch.RowWeights?.narrow(0, start, size));
             if (backward)
                 using (phases.Time(TrainingPhase.Backward)) terms.Total.backward();
             total += terms.Total.item<float>();
