@@ -17,6 +17,33 @@ public sealed class CheckpointResumeTests
         }
     }
 
+    /// <summary>
+    /// Fits <paramref name="options"/> on 16 rows (4 steps of 4) unbroken, then again with a crash at step 3 and a
+    /// resume from the step-2 checkpoint, and asserts that steps 3 and 4 take the unbroken run's losses bit for bit.
+    /// </summary>
+    internal static void AssertResumesBitExact(Func<NeoDistillOptions> options, IDataView sixteenRows, string checkpoints)
+    {
+        var ml = new MLContext(seed: 1);
+        var whole = options();
+        var wholeRecorder = new ProgressRecorder();
+        whole.Progress = wholeRecorder;
+        using (ml.Transforms.NeoDistill(whole).Fit(sixteenRows)) { }
+
+        var first = options();
+        first.CheckpointDirectory = checkpoints;
+        first.CheckpointEverySteps = 2;
+        first.Progress = new CrashAt(3);
+        Assert.ThrowsExactly<IOException>(() => ml.Transforms.NeoDistill(first).Fit(sixteenRows));
+        var resumed = options();
+        resumed.CheckpointDirectory = checkpoints;
+        var recorder = new ProgressRecorder();
+        resumed.Progress = recorder;
+        using (ml.Transforms.NeoDistill(resumed).Fit(sixteenRows)) { }
+        CollectionAssert.AreEqual(new[] { 3, 4 }, recorder.Reports.Select(r => r.Step).ToArray(), "continued after step 2's checkpoint");
+        CollectionAssert.AreEqual(wholeRecorder.Reports.Skip(2).Select(r => r.Loss).ToArray(), recorder.Reports.Select(r => r.Loss).ToArray(),
+            "steps 3 and 4 after the resume are the uninterrupted run's, bit for bit");
+    }
+
     internal static NeoDistillOptions Options(Microsoft.ML.Neo.Tests.MLNet.DistillFixture fixture, string? checkpoints)
     {
         var options = fixture.Options();

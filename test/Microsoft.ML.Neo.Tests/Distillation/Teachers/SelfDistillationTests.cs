@@ -86,25 +86,7 @@ public sealed class SelfDistillationTests
             options.AnswerColumnName = "Answer";
             return options;
         }
-        var whole = Options();
-        var wholeRecorder = new ProgressRecorder();
-        whole.Progress = wholeRecorder;
-        using (ml.Transforms.NeoDistill(whole).Fit(data)) { }
-
-        string checkpoints = fixture.Sub("checkpoints");
-        var first = Options();
-        first.CheckpointDirectory = checkpoints;
-        first.CheckpointEverySteps = 2;
-        first.Progress = new CheckpointResumeTests.CrashAt(3);
-        Assert.ThrowsExactly<IOException>(() => ml.Transforms.NeoDistill(first).Fit(data));
-        var resumed = Options();
-        resumed.CheckpointDirectory = checkpoints;
-        var recorder = new ProgressRecorder();
-        resumed.Progress = recorder;
-        using (ml.Transforms.NeoDistill(resumed).Fit(data)) { }
-        CollectionAssert.AreEqual(new[] { 3, 4 }, recorder.Reports.Select(r => r.Step).ToArray());
-        CollectionAssert.AreEqual(wholeRecorder.Reports.Skip(2).Select(r => r.Loss).ToArray(), recorder.Reports.Select(r => r.Loss).ToArray(),
-            "steps 3 and 4 after the resume are the uninterrupted run's, bit for bit");
+        CheckpointResumeTests.AssertResumesBitExact(Options, data, fixture.Sub("checkpoints"));
     }
 
     [TestMethod]
