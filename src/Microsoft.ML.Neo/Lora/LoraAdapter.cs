@@ -73,7 +73,8 @@ internal class LoraAdapter : nn.Module<Tensor, Tensor>
         // W = U·diag(S)·Vh; the top r parts, split evenly: s·B0·A0 = U_r·diag(S_r)·Vh_r.
         var (u, s, vh) = linalg.svd(weight.to(ScalarType.Float32), fullMatrices: false); // [out, k], [k], [k, in]
         if (s.shape[0] < Rank)
-            throw new ArgumentException($"PiSSA needs LoRA rank at most {s.shape[0]} (the layer's smaller side); it is {Rank}.");
+            throw new ArgumentException($"PiSSA starts each adapter from the top-{Rank} singular vectors of its weight, and a {weight.shape[0]}×{weight.shape[1]} " +
+                $"layer has only {s.shape[0]}; set NeoDistillOptions.LoraRank to {s.shape[0]} or less, or leave LoraInitialization at Default.");
         var root = s.narrow(0, 0, Rank).DividedBy(Scale).sqrt();                                  // [r]
         var a = vh.narrow(0, 0, Rank).mul(root.unsqueeze(1));                               // [r, in]
         var b = u.narrow(1, 0, Rank).mul(root.unsqueeze(0));                                // [out, r]

@@ -205,8 +205,8 @@ public sealed class NeoDistillOptions
 
     /// <summary>
     /// DoRA (Liu et al. 2024, PEFT's <c>use_dora</c>): each adapted weight is a trained magnitude per output row times the
-    /// normalised direction of the base weight plus the LoRA update. About 1.1-1.5x the step time of plain LoRA on
-    /// small models (docs/performance.md). Not with <see cref="LoraInitialization"/> = Pissa. Default false.
+    /// normalised direction of the base weight plus the LoRA update; each step builds every adapted weight densely
+    /// (cost in docs/performance.md). Not with <see cref="LoraInitialization"/> = Pissa. Default false.
     /// </summary>
     public bool UseDora { get; set; }
 

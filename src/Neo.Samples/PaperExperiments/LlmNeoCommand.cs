@@ -72,6 +72,12 @@ internal static class LlmNeoCommand
         var heldOut = EmbeddedRecipes.HeldOutProblems(styled: true, settings.Eval);
         var monitoring = heldOut.Take(100).Select(p => (p.Prompt, p.Solution)).ToList();
         var ml = new MLContext(seed: 1);
+        // What the run says about the teacher's answers (answer-verified sequence KD), beside the progress bars.
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.RawMessage.StartsWith("teacher answers", StringComparison.Ordinal))
+                Console.WriteLine(e.RawMessage);
+        };
         var trainView = ml.Data.LoadFromEnumerable(trainProblems.Select(PromptResponseRow.From).ToList());
 
         Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {settings.Train} noisy training problems × {settings.Epochs} epochs, " +

@@ -116,7 +116,7 @@ public sealed class LoraVariantTests
     {
         using var layer = new AdaptableLinear("proj", 6, 5, hasBias: false);
         var adapter = LoraAdapter.Create(6, 5, new LoraSettings { Rank = 6, Initialization = LoraInitialization.Pissa });
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => adapter.Initialize(layer.Weight)).Message, "rank at most 5");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => adapter.Initialize(layer.Weight)).Message, "LoraRank to 5 or less");
         adapter.Dispose();
     }
 
