@@ -141,8 +141,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
         return Bridged(teacher, teacherFolder.RequireTokenizer("Cross-tokenizer KD needs the teacher's tokenizer"), teacherFolder.Config.VocabSize);
 
         // A teacher in its own ids, seen through the student's tokenizer when they differ (for logit KD, when asked to).
+        // Without a student tokenizer (a caller that only reads the teacher's text) there is nothing to bridge to.
         ITeacher Bridged(ITeacher inner, TokenizerFiles teacherTokenizer, int teacherVocabulary) =>
-            CrossTokenizer == CrossTokenizerLoss.None && !WritesInOtherTokens(teacherTokenizer, studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer))) ? inner
+            CrossTokenizer == CrossTokenizerLoss.None && (studentTokenizer is null || !WritesInOtherTokens(teacherTokenizer, studentTokenizer)) ? inner
             : new CrossTokenizerTeacher(inner, studentTokenizer ?? throw new ArgumentNullException(nameof(studentTokenizer)), studentVocabulary,
                 teacherTokenizer, teacherVocabulary, ScoreTopK, CrossTokenizer);
     }
