@@ -72,7 +72,7 @@ internal sealed class ExampleBuilder
             }
         }
         if (check is not null) log(check.Summary());
-        if (examples.Count == 0)
+        if (examples.Count == 0 && check is { Disagreed: > 0 })
             throw new InvalidOperationException("Every teacher response disagreed with its reference's answer and was dropped, so nothing is left to train on. " +
                 "Check the answer column, or set NeoDistillOptions.MismatchedAnswerWeight above 0 to keep them with less weight.");
         return examples;

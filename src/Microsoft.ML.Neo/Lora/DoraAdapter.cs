@@ -26,7 +26,7 @@ internal sealed class DoraAdapter : LoraAdapter
         base.Initialize(weight);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        lora_magnitude.copy_(RowNorms(weight.to(ScalarType.Float32).Plus(DeltaWeight()))); // [out]
+        lora_magnitude.copy_(RowNorms(AdaptedWeight(weight))); // [out]
     }
 
     public override Tensor Adapt(Tensor x, Tensor weight, Tensor? bias)
@@ -34,7 +34,7 @@ internal sealed class DoraAdapter : LoraAdapter
         using var scope = NewDisposeScope();
         var frozen = nn.functional.linear(x, weight);                  // [..., out] base dtype, no bias
         Tensor norm;
-        using (no_grad()) norm = RowNorms(weight.to(ScalarType.Float32).Plus(DeltaWeight())); // [out], a constant for the backward pass
+        using (no_grad()) norm = RowNorms(AdaptedWeight(weight)); // [out], a constant for the backward pass
         var factor = lora_magnitude / norm;                            // [out]
         var output = frozen.to(ScalarType.Float32).Plus(forward(x)) * factor; // [..., out] float32
         if (bias is not null) output = output.Plus(bias.to(ScalarType.Float32));
@@ -44,7 +44,7 @@ internal sealed class DoraAdapter : LoraAdapter
     public override Tensor MergedWeight(Tensor weight)
     {
         using var scope = NewDisposeScope();
-        var adapted = weight.to(ScalarType.Float32).Plus(DeltaWeight()); // [out, in]
+        var adapted = AdaptedWeight(weight); // [out, in]
         return adapted.mul((lora_magnitude / RowNorms(adapted)).unsqueeze(1)).MoveToOuterDisposeScope(); // [out, in]
     }
 

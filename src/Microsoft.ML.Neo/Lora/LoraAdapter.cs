@@ -113,12 +113,15 @@ internal class LoraAdapter : nn.Module<Tensor, Tensor>
         return product.Times(Scale).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The base weight with the adapter folded in, [out, in] float32: what merging writes.</summary>
-    public virtual Tensor MergedWeight(Tensor weight)
+    /// <summary>The base weight plus the dense update, W + s · (B · A − B0 · A0), [out, in] float32.</summary>
+    protected Tensor AdaptedWeight(Tensor weight)
     {
         using var scope = NewDisposeScope();
         return weight.to(ScalarType.Float32).Plus(DeltaWeight()).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The base weight with the adapter folded in, [out, in] float32: what merging writes.</summary>
+    public virtual Tensor MergedWeight(Tensor weight) => AdaptedWeight(weight);
 
     /// <summary>A fresh adapter of the settings' kind (LoRA, or DoRA), not yet initialised from its layer.</summary>
     public static LoraAdapter Create(int inFeatures, int outFeatures, LoraSettings settings) =>

@@ -33,6 +33,9 @@ internal sealed record LoraSettings
     /// <summary>How the adapters start: zero update (the default) or the base weight's principal components (PiSSA).</summary>
     public LoraInitialization Initialization { get; init; } = LoraInitialization.Default;
 
+    /// <summary>Whether these are not plain LoRA: DoRA, rsLoRA or a PiSSA start.</summary>
+    public bool IsVariant => UseDora || UseRsLora || Initialization != LoraInitialization.Default;
+
     /// <summary>The factor each update is multiplied by: Alpha / Rank, or Alpha / √Rank with rsLoRA.</summary>
     public double Scale => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / (double)Rank;
 }

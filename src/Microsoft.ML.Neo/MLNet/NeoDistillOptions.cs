@@ -505,7 +505,7 @@ public sealed class NeoDistillOptions
         if (UseDora && LoraInitialization == LoraInitialization.Pissa)
             throw new ArgumentException("NeoDistillOptions.UseDora with LoraInitialization = Pissa is not supported: DoRA's magnitudes are measured " +
                 "on the base weight that PiSSA's start is taken from. Choose one of them.", nameof(UseDora));
-        if (Finetuning == Finetuning.Full && (UseDora || UseRsLora || LoraInitialization != LoraInitialization.Default))
+        if (Finetuning == Finetuning.Full && ToLoraSettings().IsVariant)
             throw new ArgumentException("NeoDistillOptions.UseDora, UseRsLora and LoraInitialization shape LoRA adapters, and Finetuning = Full trains " +
                 "every weight without adapters. Set Finetuning = Lora, or leave them at their defaults.", nameof(Finetuning));
         Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.ValidTargetNames.Contains),
@@ -656,7 +656,7 @@ public sealed class NeoDistillOptions
             Members = Teachers.Count == 0 ? null : Teachers.Select(t => new TeacherMember(t.Name, t.Weight,
                 new TeacherSource(t.ModelPath, t.CacheDirectory, TeacherScoreTopK > 0 ? TeacherScoreTopK : t.Endpoint is null ? LocalTeacherTopK : ServedTeacherTopK)
                 {
-                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly,
+                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer,
                 })).ToList(),
             RoutedByName = !string.IsNullOrWhiteSpace(TeacherColumnName),
         },

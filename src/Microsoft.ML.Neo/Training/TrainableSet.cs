@@ -41,7 +41,7 @@ internal sealed record TrainableSet(TrainableKind Kind, LoraSettings? Lora)
         }
     }
 
-    // "LoRA", or the variant: "DoRA", "rsLoRA", "LoRA (PiSSA start)", "DoRA + rsLoRA".
+    // "LoRA", or the variant: "DoRA", "LoRA + rsLoRA", "LoRA (PiSSA start)", "DoRA + rsLoRA".
     private static string Describe(LoraSettings lora) =>
         (lora.UseDora ? "DoRA" : "LoRA") + (lora.UseRsLora ? " + rsLoRA" : "") + (lora.Initialization == LoraInitialization.Pissa ? " (PiSSA start)" : "");
 }

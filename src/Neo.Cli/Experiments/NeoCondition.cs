@@ -1,6 +1,7 @@
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Training;
+using Neo.Cli.Commands;
 
 namespace Neo.Cli.Experiments;
 
@@ -45,9 +46,6 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
     /// <summary>The context self-distillation's teacher reads: short, for the student's 128-token context.</summary>
     public const string SelfDistillationTemplate = "The answer is {answer}. {question}";
 
-    /// <summary>The column of each row's reference answer, for <see cref="SelfDistillationTemplate"/>.</summary>
-    public const string AnswerColumn = "Answer";
-
     private static void SequenceKd(NeoDistillOptions options)
     {
         options.Mode = DistillationMode.Sequence;
@@ -60,7 +58,7 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         options.SelfDistillation = true;
         options.Priming = PrimingStrategy.Custom;
         options.PrimingTemplate = SelfDistillationTemplate;
-        options.AnswerColumnName = AnswerColumn;
+        options.AnswerColumnName = nameof(PromptResponseRow.Answer); // the rows are PromptResponseRow.From the problems
     }
 
     /// <summary>The folder of the byte-level teacher (make-embedded's styled-teacher-bytelevel), next to the usual teacher's.</summary>

@@ -25,13 +25,6 @@ namespace PaperExperiments;
 /// </summary>
 internal static class ResponsePrimingCommand
 {
-    private sealed class Row
-    {
-        public string Prompt { get; set; } = "";
-        public string Response { get; set; } = "";
-        public string Answer { get; set; } = "";
-    }
-
     private sealed record Condition(string Key, string Name, PrimingStrategy Priming, bool Distil, string Paper);
 
     // The paper's GSM8K accuracies (Llama-3.1-8B student, 405B teacher), for comparison.
@@ -175,10 +168,5 @@ internal static class ResponsePrimingCommand
         return ExitCodes.Success;
     }
 
-    private static IEnumerable<Row> Rows(IEnumerable<WordProblem> problems) =>
-        problems.Select(p => new Row
-        {
-            Prompt = p.Prompt, Response = p.Solution,
-            Answer = (AnswerExtractor.Extract(p.Solution) ?? p.Answer).ToString(CultureInfo.InvariantCulture),
-        }).ToList();
+    private static List<PromptResponseRow> Rows(IEnumerable<WordProblem> problems) => problems.Select(PromptResponseRow.From).ToList();
 }

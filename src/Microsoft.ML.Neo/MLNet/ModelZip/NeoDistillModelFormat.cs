@@ -65,7 +65,7 @@ internal static class NeoDistillModelFormat
     {
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
-        ctx.Writer.Write(spec.Trainable.Lora is { } variant && IsVariant(variant) ? PayloadVersion : PlainPayloadVersion);
+        ctx.Writer.Write(spec.Trainable.Lora is { IsVariant: true } ? PayloadVersion : PlainPayloadVersion);
         // A base read from a wrapper (multimodal Gemma 3) is recorded, so PEFT exports from the zip keep its module names.
         string? baseModelType = student.StoredFamily == student.Config.Family ? null : student.StoredFamily.ModelTypes[0];
         var tokenizer = student.TokenizerFiles ?? throw new InvalidOperationException("The student has no tokenizer to save.");
@@ -182,7 +182,7 @@ internal static class NeoDistillModelFormat
                 ["rank"] = lora.Rank, ["alpha"] = lora.Alpha, ["dropout"] = lora.Dropout,
                 ["target_modules"] = new JsonArray(lora.TargetModules.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
             };
-            if (IsVariant(lora))
+            if (lora.IsVariant)
             {
                 json["lora"]!["use_dora"] = lora.UseDora;
                 json["lora"]!["use_rslora"] = lora.UseRsLora;
@@ -220,8 +220,6 @@ internal static class NeoDistillModelFormat
         var baseFamily = (string?)json["base_model_type"] is { } baseType ? Modeling.Families.ModelFamilies.ForModelType(baseType) : null;
         return (new StudentSpec(new TrainableSet(kind, lora), precision), baseFamily);
     }
-
-    private static bool IsVariant(LoraSettings lora) => lora.UseDora || lora.UseRsLora || lora.Initialization != LoraInitialization.Default;
 
     // Float32 whatever the spec's dtype: adapters are float32, and a bfloat16 base round-trips through float32 exactly.
     private static byte[] WeightsToBytes(CausalLM student)
