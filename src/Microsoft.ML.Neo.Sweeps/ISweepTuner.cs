@@ -14,6 +14,15 @@ public interface ISweepTuner
 
     /// <summary>The next point, or null when the tuner has nothing left to try (a finished grid).</summary>
     double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history);
+
+    /// <summary>
+    /// The next point of a space with conditional dimensions, which some configurations do not use (the LoRA rank of a
+    /// trial that trains every weight, JSD's β under another divergence). <paramref name="canonical"/> maps a point to
+    /// the one the sweep records for its configuration (unused coordinates 0, categories at the middle of their slice),
+    /// so two points that train the same way count as one. A tuner that does not override this ignores it.
+    /// </summary>
+    double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history, Func<double[], double[]> canonical) =>
+        Propose(dimensions, history);
 }
 
 /// <summary>Shared by the tuners: seeded randomness per proposal, and checks against points already tried.</summary>
@@ -25,18 +34,25 @@ internal static class TunerMath
     public static double[] RandomPoint(Random random, IReadOnlyList<SearchRange> dimensions) =>
         dimensions.Select(d => d.IsFixed ? 0 : random.NextDouble()).ToArray();
 
-    /// <summary>A random point whose configuration was not tried yet, or null when 1000 draws all repeated one.</summary>
-    public static double[]? RandomUntried(Random random, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    /// <summary>The identity: a space without conditional dimensions.</summary>
+    public static double[] AsIs(double[] point) => point;
+
+    /// <summary>A random (canonical) point whose configuration was not tried yet, or null when 1000 draws all repeated one.</summary>
+    public static double[]? RandomUntried(Random random, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history,
+        Func<double[], double[]> canonical)
     {
         for (int attempt = 0; attempt < 1000; attempt++)
         {
-            var point = RandomPoint(random, dimensions);
+            var point = canonical(RandomPoint(random, dimensions));
             if (!AlreadyTried(point, dimensions, history)) return point;
         }
         return null;
     }
 
-    /// <summary>True when some tried point gives the same configuration (integer ranges round nearby points together).</summary>
+    /// <summary>
+    /// True when some tried point gives the same configuration as this canonical point (integer ranges round nearby
+    /// points together, categories own slices).
+    /// </summary>
     public static bool AlreadyTried(double[] point, IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
         history.Any(h => SameConfiguration(h.Point, point, dimensions));
 

@@ -1,12 +1,17 @@
+using Microsoft.ML.Neo.Distillation;
+
 namespace Microsoft.ML.Neo.Sweeps;
 
 /// <summary>
-/// What a sweep searches: LoRA rank, KD temperature, KD weight, learning rate and, optionally, epochs. Each defaults to
-/// a range that suits LoRA distillation; narrow, widen or fix any of them (<c>space.Temperature = SearchRange.Fixed(2)</c>).
+/// What a sweep searches. Always: LoRA rank, KD temperature, KD weight and learning rate, each with a range that suits
+/// LoRA distillation (narrow, widen or fix any: <c>space.Temperature = SearchRange.Fixed(2)</c>). On request: epochs,
+/// the on-policy fraction, the teachers' mixture weights, and categorical choices (divergence, priming, fine-tuning
+/// kind, LoRA variant). Some dimensions are conditional: JSD's β counts only in trials whose divergence is
+/// JensenShannon, the skew α only under a skewed KL, and the LoRA rank and variant only in trials that train adapters.
 /// </summary>
 public sealed class NeoSearchSpace
 {
-    /// <summary>LoRA rank; integers on a log scale. Default 4 to 128.</summary>
+    /// <summary>LoRA rank; integers on a log scale. Default 4 to 128. Unused by trials with <see cref="Finetuning.Full"/>.</summary>
     public SearchRange LoraRank { get; set; } = SearchRange.Int(4, 128, logScale: true);
 
     /// <summary>KD temperature; log scale. Default 0.5 to 8.</summary>
@@ -22,80 +27,220 @@ public sealed class NeoSearchSpace
     public SearchRange? Epochs { get; set; }
 
     /// <summary>
+    /// The divergences to choose among (a categorical dimension); null (default) keeps the base options'. With
+    /// JensenShannon among them, <see cref="JsdBeta"/> is searched in its trials; with a skewed KL, <see cref="SkewAlpha"/>.
+    /// </summary>
+    public IReadOnlyList<Divergence>? Divergences { get; set; }
+
+    /// <summary>JSD's β in [0, 1], searched in the trials whose divergence is JensenShannon. Default 0.1 to 0.9.</summary>
+    public SearchRange JsdBeta { get; set; } = SearchRange.Float(0.1, 0.9);
+
+    /// <summary>The skewed KLs' α in (0, 1), searched in their trials. Default 0.05 to 0.5, log scale.</summary>
+    public SearchRange SkewAlpha { get; set; } = SearchRange.Float(0.05, 0.5, logScale: true);
+
+    /// <summary>
+    /// The primings to choose among (a categorical dimension): built-in strategies and custom templates. Null (default)
+    /// keeps the base options'. Trials with the same priming share the teacher's cache when the base options name one
+    /// (<see cref="NeoDistillOptions.TeacherCacheDirectory"/>).
+    /// </summary>
+    public IReadOnlyList<PrimingChoice>? Primings { get; set; }
+
+    /// <summary>The share of on-policy steps, in [0, 1]; null (default) keeps the base options'. For example <c>SearchRange.Float(0, 0.5)</c>.</summary>
+    public SearchRange? OnPolicyFraction { get; set; }
+
+    /// <summary>LoRA or every weight (a categorical dimension); null (default) keeps the base options'.</summary>
+    public IReadOnlyList<Finetuning>? FinetuningKinds { get; set; }
+
+    /// <summary>The LoRA variants to choose among (a categorical dimension), in the trials that train adapters; null (default) keeps the base options'.</summary>
+    public IReadOnlyList<AdapterKind>? AdapterKinds { get; set; }
+
+    /// <summary>
     /// The weights of several teachers (the base options' <see cref="NeoDistillOptions.Teachers"/>, by
     /// <see cref="DistillationTeacher.Name"/>) in their mixture, each a dimension named <c>TeacherWeight:NAME</c>; above
     /// 0. Empty (default): the base options' weights.
     /// </summary>
     public Dictionary<string, SearchRange> TeacherWeights { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Every parameter with its range, epochs only when searched, then the teacher weights in name order.</summary>
-    public IReadOnlyList<(string Name, SearchRange Range)> Dimensions
-    {
-        get
-        {
-            var dimensions = new List<(string, SearchRange)>
-            {
-                (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
-            };
-            if (Epochs is not null) dimensions.Add((nameof(Epochs), Epochs));
-            foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal)) dimensions.Add((WeightDimension + name, range));
-            return dimensions;
-        }
-    }
+    /// <summary>The prefix of a teacher weight's dimension name.</summary>
+    public const string WeightDimension = "TeacherWeight:";
 
-    /// <summary>Throws naming the first bad range, including values NeoDistill would refuse (rank below 1, weight outside [0, 1]).</summary>
+    /// <summary>
+    /// Every searched parameter with its range, in the order of a point's coordinates: rank, temperature, KD weight,
+    /// learning rate, then those set (epochs, divergence, β, α, priming, on-policy fraction, fine-tuning, adapter),
+    /// then the teacher weights in name order. A categorical dimension's range is <see cref="SearchRange.Choice"/>.
+    /// </summary>
+    public IReadOnlyList<(string Name, SearchRange Range)> Dimensions => Layout().Select(d => (d.Name, d.Range)).ToList();
+
+    /// <summary>The categories of a categorical dimension by <see cref="Dimensions"/> name, as text; null for any other.</summary>
+    public IReadOnlyList<string>? CategoriesOf(string dimension) => dimension switch
+    {
+        nameof(Divergences) => Divergences?.Select(d => d.ToString()).ToList(),
+        nameof(Primings) => Primings?.Select(p => p.ToString()).ToList(),
+        nameof(FinetuningKinds) => FinetuningKinds?.Select(f => f.ToString()).ToList(),
+        nameof(AdapterKinds) => AdapterKinds?.Select(a => a.ToString()).ToList(),
+        _ => null,
+    };
+
+    /// <summary>Throws naming the first bad range or choice, including values NeoDistill would refuse (rank below 1, weight outside [0, 1]).</summary>
     public void Validate()
     {
-        foreach (var (name, range) in Dimensions)
+        foreach (var (name, range) in new (string, SearchRange?)[]
+                 { (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
+                   (nameof(JsdBeta), JsdBeta), (nameof(SkewAlpha), SkewAlpha) })
         {
             if (range is null) throw new ArgumentNullException(name, $"NeoSearchSpace.{name} is null; give it a range or SearchRange.Fixed(value).");
-            range.Validate(name);
         }
+        foreach (var (name, range) in Dimensions) range.Validate(name);
+        JsdBeta.Validate(nameof(JsdBeta));
+        SkewAlpha.Validate(nameof(SkewAlpha));
         Within(nameof(LoraRank), LoraRank, 1, 1024);
         Within(nameof(Temperature), Temperature, double.Epsilon, 100);
         Within(nameof(KdWeight), KdWeight, 0, 1);
         Within(nameof(LearningRate), LearningRate, double.Epsilon, 1);
+        Within(nameof(JsdBeta), JsdBeta, 0, 1);
+        Within(nameof(SkewAlpha), SkewAlpha, double.Epsilon, 1 - 1e-6);
         if (Epochs is not null) Within(nameof(Epochs), Epochs, 1, 1000);
+        if (OnPolicyFraction is not null) Within(nameof(OnPolicyFraction), OnPolicyFraction, 0, 1);
         foreach (var (name, range) in TeacherWeights) Within(WeightDimension + name, range, double.Epsilon, 1e6);
+        Choices(nameof(Divergences), Divergences, d => Enum.IsDefined(d));
+        Choices(nameof(FinetuningKinds), FinetuningKinds, f => Enum.IsDefined(f));
+        Choices(nameof(AdapterKinds), AdapterKinds, a => Enum.IsDefined(a));
+        Choices(nameof(Primings), Primings, p => p is not null);
+        foreach (var priming in Primings ?? Array.Empty<PrimingChoice>()) priming.Validate();
+        if (AdapterKinds is not null && FinetuningKinds is not null && !FinetuningKinds.Contains(Finetuning.Lora))
+            throw new ArgumentException("NeoSearchSpace.AdapterKinds is searched, but FinetuningKinds has no Lora: no trial would train adapters.", nameof(AdapterKinds));
     }
 
-    /// <summary>The prefix of a teacher weight's dimension name.</summary>
-    public const string WeightDimension = "TeacherWeight:";
-
-    /// <summary>Throws when a searched teacher weight names no teacher of <paramref name="baseOptions"/>.</summary>
+    /// <summary>Throws when the space asks for something the base options cannot give (a teacher they do not have, adapters when every weight is trained).</summary>
     internal void ValidateAgainst(NeoDistillOptions baseOptions)
     {
         var names = baseOptions.Teachers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         if (TeacherWeights.Keys.FirstOrDefault(n => !names.Contains(n)) is { } missing)
             throw new ArgumentException($"NeoSearchSpace.TeacherWeights names the teacher '{missing}', which the base options' Teachers do not have " +
                 $"({(names.Count == 0 ? "none" : string.Join(", ", names.Select(n => $"'{n}'")))}).", nameof(TeacherWeights));
+        if (AdapterKinds is not null && FinetuningKinds is null && baseOptions.Finetuning == Finetuning.Full)
+            throw new ArgumentException("NeoSearchSpace.AdapterKinds is searched, but the base options train every weight (Finetuning = Full); " +
+                "set Finetuning = Lora, or search FinetuningKinds too.", nameof(AdapterKinds));
     }
 
     /// <summary>The parameters at a point of the unit cube (one coordinate per dimension, in <see cref="Dimensions"/> order).</summary>
     public SweepParameters FromUnit(IReadOnlyList<double> unit)
     {
-        var d = Dimensions;
-        if (unit.Count != d.Count) throw new ArgumentException($"Expected {d.Count} coordinates, got {unit.Count}.", nameof(unit));
-        int first = Epochs is null ? 4 : 5;
-        var weights = d.Skip(first).Select((dimension, i) => (Name: dimension.Name[WeightDimension.Length..], Value: dimension.Range.FromUnit(unit[first + i])))
-            .ToDictionary(w => w.Name, w => w.Value, StringComparer.Ordinal);
-        return new SweepParameters(
-            (int)d[0].Range.FromUnit(unit[0]), d[1].Range.FromUnit(unit[1]), d[2].Range.FromUnit(unit[2]), d[3].Range.FromUnit(unit[3]),
-            Epochs is null ? null : (int)d[4].Range.FromUnit(unit[4]))
+        var layout = Layout();
+        if (unit.Count != layout.Count) throw new ArgumentException($"Expected {layout.Count} coordinates, got {unit.Count}.", nameof(unit));
+        var values = layout.Select((d, i) => (d.Name, Value: d.Range.FromUnit(unit[i]))).ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+        double? Value(string name) => values.TryGetValue(name, out double v) ? v : null;
+        var divergence = Value(nameof(Divergences)) is double d ? Divergences![(int)d] : (Divergence?)null;
+        var finetuning = Value(nameof(FinetuningKinds)) is double f ? FinetuningKinds![(int)f] : (Finetuning?)null;
+        bool adapters = finetuning != Finetuning.Full;
+        var weights = values.Where(v => v.Key.StartsWith(WeightDimension, StringComparison.Ordinal))
+            .ToDictionary(v => v.Key[WeightDimension.Length..], v => v.Value, StringComparer.Ordinal);
+        return new SweepParameters((int)values[nameof(LoraRank)], values[nameof(Temperature)], values[nameof(KdWeight)], values[nameof(LearningRate)],
+            Value(nameof(Epochs)) is double epochs ? (int)epochs : null)
         {
             TeacherWeights = weights.Count == 0 ? null : weights,
+            Divergence = divergence,
+            JsdBeta = divergence == Divergence.JensenShannon ? Value(nameof(JsdBeta)) : null,
+            SkewAlpha = IsSkewed(divergence) ? Value(nameof(SkewAlpha)) : null,
+            Priming = Value(nameof(Primings)) is double p ? Primings![(int)p] : null,
+            OnPolicyFraction = Value(nameof(OnPolicyFraction)),
+            Finetuning = finetuning,
+            Adapter = adapters && Value(nameof(AdapterKinds)) is double a ? AdapterKinds![(int)a] : null,
         };
     }
 
-    /// <summary>The unit-cube point of some parameters.</summary>
+    /// <summary>The unit-cube point of some parameters (canonical: categories at the middle of their slice, unused coordinates 0).</summary>
     public double[] ToUnit(SweepParameters parameters)
     {
-        var values = new List<double> { parameters.LoraRank, parameters.Temperature, parameters.KdWeight, parameters.LearningRate };
-        if (Epochs is not null) values.Add(parameters.Epochs ?? Epochs.Min);
-        foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal))
-            values.Add(parameters.TeacherWeights?.GetValueOrDefault(name) ?? range.Min);
-        var d = Dimensions;
-        return values.Select((v, i) => d[i].Range.ToUnit(v)).ToArray();
+        ArgumentNullException.ThrowIfNull(parameters);
+        var point = Layout().Select(d => d.Range.ToUnit(d.Name switch
+        {
+            nameof(LoraRank) => parameters.LoraRank,
+            nameof(Temperature) => parameters.Temperature,
+            nameof(KdWeight) => parameters.KdWeight,
+            nameof(LearningRate) => parameters.LearningRate,
+            nameof(Epochs) => parameters.Epochs ?? Epochs!.Min,
+            nameof(Divergences) => Index(Divergences!, parameters.Divergence),
+            nameof(JsdBeta) => parameters.JsdBeta ?? JsdBeta.Min,
+            nameof(SkewAlpha) => parameters.SkewAlpha ?? SkewAlpha.Min,
+            nameof(Primings) => Index(Primings!, parameters.Priming),
+            nameof(OnPolicyFraction) => parameters.OnPolicyFraction ?? OnPolicyFraction!.Min,
+            nameof(FinetuningKinds) => Index(FinetuningKinds!, parameters.Finetuning),
+            nameof(AdapterKinds) => Index(AdapterKinds!, parameters.Adapter),
+            var name => parameters.TeacherWeights?.GetValueOrDefault(name[WeightDimension.Length..]) ?? TeacherWeights[name[WeightDimension.Length..]].Min,
+        })).ToArray();
+        return Canonical(point);
+    }
+
+    /// <summary>
+    /// The point the sweep records for the configuration at <paramref name="unit"/>: each category at the middle of its
+    /// slice, and the coordinates the configuration does not use (β without JSD, the rank without adapters) at 0, so two
+    /// points that train the same way are one point to the tuners.
+    /// </summary>
+    public double[] Canonical(double[] unit)
+    {
+        var layout = Layout();
+        if (unit.Length != layout.Count) throw new ArgumentException($"Expected {layout.Count} coordinates, got {unit.Length}.", nameof(unit));
+        var parameters = FromUnit(unit);
+        var point = new double[unit.Length];
+        for (int i = 0; i < layout.Count; i++)
+        {
+            var (name, range) = layout[i];
+            bool used = name switch
+            {
+                nameof(JsdBeta) => parameters.JsdBeta is not null,
+                nameof(SkewAlpha) => parameters.SkewAlpha is not null,
+                nameof(LoraRank) or nameof(AdapterKinds) => parameters.Finetuning != Finetuning.Full,
+                _ => true,
+            };
+            point[i] = !used || range.IsFixed ? 0 : range.IsCategorical ? range.ToUnit(range.FromUnit(unit[i])) : Math.Clamp(unit[i], 0, 1);
+        }
+        return point;
+    }
+
+    /// <summary>What must match for a trial log to be continued: every dimension with its range and its categories.</summary>
+    internal IEnumerable<string> Describe() => Layout().Select(d => $"{d.Name}={d.Range}" +
+        (CategoriesOf(d.Name) is { } categories ? "{" + string.Join("|", categories) + "}" : ""));
+
+    private List<(string Name, SearchRange Range)> Layout()
+    {
+        var layout = new List<(string, SearchRange)>
+        {
+            (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
+        };
+        if (Epochs is not null) layout.Add((nameof(Epochs), Epochs));
+        if (Divergences is { Count: > 0 })
+        {
+            layout.Add((nameof(Divergences), SearchRange.Choice(Divergences.Count)));
+            if (Divergences.Contains(Divergence.JensenShannon)) layout.Add((nameof(JsdBeta), JsdBeta));
+            if (Divergences.Any(d => IsSkewed(d))) layout.Add((nameof(SkewAlpha), SkewAlpha));
+        }
+        if (Primings is { Count: > 0 }) layout.Add((nameof(Primings), SearchRange.Choice(Primings.Count)));
+        if (OnPolicyFraction is not null) layout.Add((nameof(OnPolicyFraction), OnPolicyFraction));
+        if (FinetuningKinds is { Count: > 0 }) layout.Add((nameof(FinetuningKinds), SearchRange.Choice(FinetuningKinds.Count)));
+        if (AdapterKinds is { Count: > 0 }) layout.Add((nameof(AdapterKinds), SearchRange.Choice(AdapterKinds.Count)));
+        foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal)) layout.Add((WeightDimension + name, range));
+        return layout;
+    }
+
+    private static bool IsSkewed(Divergence? divergence) => divergence is Divergence.SkewedForwardKL or Divergence.SkewedReverseKL;
+
+    // The position of a chosen value among the choices; the first when the parameters carry none.
+    private static int Index<T>(IReadOnlyList<T> choices, object? value)
+    {
+        for (int i = 0; i < choices.Count; i++) if (Equals(choices[i], value)) return i;
+        return 0;
+    }
+
+    private static void Choices<T>(string name, IReadOnlyList<T>? choices, Func<T, bool> valid)
+    {
+        if (choices is null) return;
+        if (choices.Count == 0) throw new ArgumentException($"NeoSearchSpace.{name} is empty; give at least one choice, or null to keep the base options' value.", name);
+        foreach (var choice in choices)
+        {
+            if (!valid(choice)) throw new ArgumentException($"NeoSearchSpace.{name} holds '{choice}', which is not a valid choice.", name);
+        }
+        if (choices.Distinct().Count() != choices.Count) throw new ArgumentException($"NeoSearchSpace.{name} names a choice twice.", name);
     }
 
     private static void Within(string name, SearchRange range, double low, double high)

@@ -9,4 +9,12 @@ public static class NeoSweepCatalog
     /// </summary>
     public static NeoSweepExperiment CreateNeoSweepExperiment(this MLContext mlContext, NeoDistillOptions baseOptions) =>
         new(mlContext, baseOptions);
+
+    /// <summary>
+    /// Which priming helps the student: each candidate's primed-teacher accuracy and the held-out accuracy and gain of
+    /// the student distilled with it, best student first; see <see cref="PrimingRanking"/>.
+    /// </summary>
+    public static IReadOnlyList<PrimingRank> RankPrimings(this MLContext mlContext, NeoDistillOptions baseOptions, IReadOnlyList<PrimingChoice> candidates,
+        IDataView trainData, IDataView validationData, string? trialLog = null, IProgress<SweepProgress>? progress = null, CancellationToken cancellation = default) =>
+        PrimingRanking.Rank(mlContext, baseOptions, candidates, trainData, validationData, trialLog, progress, cancellation);
 }

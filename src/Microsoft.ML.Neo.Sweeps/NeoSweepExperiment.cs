@@ -146,14 +146,14 @@ public sealed class NeoSweepExperiment
                     channel.Info(MessageSensitivity.None, "{0}", $"The time budget of {budget} is spent; no new trial starts.");
                     break;
                 }
-                var history = trials.Where(t => t.Metric is double && t.Status != TrialStatus.Cancelled)
-                    .Select(t => new TunerObservation(t.Point, Loss(t.Metric!.Value))).ToList();
-                var point = activeTuner.Propose(dimensions, history);
-                if (point is null)
+                var history = History(trials);
+                var proposed = activeTuner.Propose(dimensions, history, space.Canonical);
+                if (proposed is null)
                 {
                     channel.Info(MessageSensitivity.None, "{0}", $"The tuner ({activeTuner.Name}) has nothing left to try.");
                     break;
                 }
+                var point = space.Canonical(proposed);
                 int index = trials.Count == 0 ? 1 : trials.Max(t => t.Index) + 1;
                 var parameters = space.FromUnit(point);
                 progress?.Report(new SweepProgress(index, maxTrials, parameters, null, bestTrial, clock.Elapsed));
@@ -184,7 +184,7 @@ public sealed class NeoSweepExperiment
                 options.Cancellation = cancellation;
                 bestModel = mlContext.Transforms.NeoDistill(options).Fit(train);
             }
-            return new NeoSweepResult(trials, bestTrial, bestModel, metric, Maximize);
+            return new NeoSweepResult(trials, bestTrial, bestModel, metric, Maximize, space);
         }
         catch
         {
@@ -252,6 +252,16 @@ public sealed class NeoSweepExperiment
     // Tuners minimise.
     private double Loss(double value) => Maximize ? -value : value;
 
+    // What the tuner learns from: each measured trial's loss, and each failed trial at the worst loss measured (as SMAC
+    // scores a crashed run), so a configuration that fails is not proposed again. Cancelled trials are not shown.
+    private List<TunerObservation> History(IReadOnlyList<SweepTrial> trials)
+    {
+        var measured = trials.Where(t => t.Metric is double && t.Status != TrialStatus.Cancelled).ToList();
+        double worst = measured.Count == 0 ? 0 : measured.Max(t => Loss(t.Metric!.Value));
+        return trials.Where(t => t.Status != TrialStatus.Cancelled && (t.Metric is double || t.Status == TrialStatus.Failed))
+            .Select(t => new TunerObservation(t.Point, t.Metric is double m ? Loss(m) : worst)).ToList();
+    }
+
     private SweepTrial? Best(IEnumerable<SweepTrial> trials) =>
         trials.Where(t => t.Metric is double && t.Status != TrialStatus.Cancelled).MinBy(t => Loss(t.Metric!.Value));
 
@@ -265,7 +275,7 @@ public sealed class NeoSweepExperiment
     // What must match for a log to be continued: the space, the metric and every base option.
     private string Describe() => JsonSerializer.Serialize(new
     {
-        dimensions = space.Dimensions.Select(d => $"{d.Name}={d.Range}"),
+        dimensions = space.Describe(),
         metric = metric.ToString(), maximize = Maximize, options = JsonSerializer.Serialize(baseOptions),
     });
 

@@ -11,5 +11,8 @@ public sealed class RandomTuner : ISweepTuner
 
     // Null when every draw repeats a tried configuration: the space is used up.
     public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
-        TunerMath.RandomUntried(TunerMath.ForProposal(seed, history.Count), dimensions, history);
+        Propose(dimensions, history, TunerMath.AsIs);
+
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history, Func<double[], double[]> canonical) =>
+        TunerMath.RandomUntried(TunerMath.ForProposal(seed, history.Count), dimensions, history, canonical);
 }

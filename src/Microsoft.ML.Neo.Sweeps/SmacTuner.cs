@@ -1,6 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Trainers.FastTree;
-
 namespace Microsoft.ML.Neo.Sweeps;
 
 /// <summary>
@@ -35,32 +32,38 @@ public sealed class SmacTuner : ISweepTuner
 
     public string Name => $"SMAC (FastForest, {Trees} trees, seed {seed})";
 
-    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history)
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history) =>
+        Propose(dimensions, history, TunerMath.AsIs);
+
+    public double[]? Propose(IReadOnlyList<SearchRange> dimensions, IReadOnlyList<TunerObservation> history, Func<double[], double[]> canonical)
     {
         var random = TunerMath.ForProposal(seed, history.Count);
-        if (history.Count < InitialRandomTrials || dimensions.All(d => d.IsFixed)) return TunerMath.RandomUntried(random, dimensions, history);
+        if (history.Count < InitialRandomTrials || dimensions.All(d => d.IsFixed)) return TunerMath.RandomUntried(random, dimensions, history, canonical);
 
         // As SMAC does, the forest models the logarithm of the loss (shifted to be positive), which resolves the region
         // near the best points, where the search should concentrate, better than the raw loss does.
         double lowest = history.Min(h => h.Loss), highest = history.Max(h => h.Loss);
         double shift = 1e-3 * (highest - lowest) + 1e-12;
         double Transform(double loss) => Math.Log(loss - lowest + shift);
-        var forest = Fit(history, Transform, dimensions.Count);
+        var forest = TrialForest.Fit(history.Select(h => (h.Point, Transform(h.Loss))).ToList(), dimensions, Trees, seed + history.Count);
         double best = Transform(lowest);
         var incumbent = history.MinBy(h => h.Loss).Point;
         var candidates = new List<double[]>();
         for (int i = 0; i < RandomCandidates; i++) candidates.Add(TunerMath.RandomPoint(random, dimensions));
-        // Local search: small Gaussian moves around the best few points found so far.
+        // Local search around the best few points found so far: small Gaussian moves of the ordinary coordinates, and
+        // SMAC's neighbour of a categorical one, another category drawn at random (here with probability 0.2).
         var leaders = history.OrderBy(h => h.Loss).Take(5).ToList();
         for (int i = 0; i < LocalCandidates; i++)
         {
             var start = leaders[i % leaders.Count].Point;
-            candidates.Add(start.Select((x, d) => dimensions[d].IsFixed ? 0 : Math.Clamp(x + 0.1 * Gaussian(random), 0, 1)).ToArray());
+            candidates.Add(start.Select((x, d) => dimensions[d].IsFixed ? 0
+                : dimensions[d].IsCategorical ? (random.NextDouble() < 0.2 ? random.NextDouble() : x)
+                : Math.Clamp(x + 0.1 * Gaussian(random), 0, 1)).ToArray());
         }
 
         double[]? chosen = null;
         double bestImprovement = double.NegativeInfinity;
-        foreach (var candidate in candidates)
+        foreach (var candidate in candidates.Select(canonical))
         {
             if (TunerMath.AlreadyTried(candidate, dimensions, history)) continue;
             var (mean, spread) = forest.Predict(candidate);
@@ -72,7 +75,7 @@ public sealed class SmacTuner : ISweepTuner
                 chosen = candidate;
             }
         }
-        return chosen ?? TunerMath.RandomUntried(random, dimensions, history);
+        return chosen ?? TunerMath.RandomUntried(random, dimensions, history, canonical);
     }
 
     /// <summary>E[max(best − f, 0)] for f ~ N(mean, spread²): the expected gain below the best loss.</summary>
@@ -98,52 +101,5 @@ public sealed class SmacTuner : ISweepTuner
     private static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    private sealed class Observation
-    {
-        public float[] Features { get; set; } = Array.Empty<float>();
-        public float Label { get; set; }
-    }
-
     private static double Distance(double[] a, double[] b) => Math.Sqrt(a.Select((x, i) => (x - b[i]) * (x - b[i])).Sum());
-
-    private Forest Fit(IReadOnlyList<TunerObservation> history, Func<double, double> transform, int dimensions)
-    {
-        var ml = new MLContext(seed: seed + history.Count);
-        var schema = SchemaDefinition.Create(typeof(Observation));
-        schema[nameof(Observation.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimensions);
-        var data = ml.Data.LoadFromEnumerable(
-            history.Select(h => new Observation { Features = h.Point.Select(x => (float)x).ToArray(), Label = (float)transform(h.Loss) }).ToList(), schema);
-        var trainer = ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
-        {
-            NumberOfTrees = Trees, NumberOfLeaves = Math.Max(2, Math.Min(8, history.Count / 2)), MinimumExampleCountPerLeaf = 1,
-            FeatureFraction = 1, NumberOfThreads = 1, LabelColumnName = nameof(Observation.Label), FeatureColumnName = nameof(Observation.Features),
-        });
-        return new Forest(trainer.Fit(data).Model.TrainedTreeEnsemble.Trees);
-    }
-
-    /// <summary>The fitted trees, evaluated one by one for the mean and spread of their predictions.</summary>
-    private sealed class Forest(IReadOnlyList<QuantileRegressionTree> trees)
-    {
-        public (double Mean, double Spread) Predict(double[] point)
-        {
-            var values = trees.Select(tree => Evaluate(tree, point)).ToArray();
-            double mean = values.Average();
-            return (mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length));
-        }
-
-        // FastTree's layout: non-negative children are nodes, a negative child ~k is leaf k; a value at or below a
-        // node's threshold goes left.
-        private static double Evaluate(QuantileRegressionTree tree, double[] point)
-        {
-            if (tree.NumberOfLeaves == 1) return tree.LeafValues[0];
-            int node = 0;
-            while (true)
-            {
-                bool left = point[tree.NumericalSplitFeatureIndexes[node]] <= tree.NumericalSplitThresholds[node];
-                int next = left ? tree.LeftChild[node] : tree.RightChild[node];
-                if (next < 0) return tree.LeafValues[~next];
-                node = next;
-            }
-        }
-    }
 }

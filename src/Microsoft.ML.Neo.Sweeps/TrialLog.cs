@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.Neo.Distillation;
 
 namespace Microsoft.ML.Neo.Sweeps;
 
@@ -63,6 +64,9 @@ internal sealed class TrialLog
             ["trial"] = trial.Index, ["status"] = trial.Status.ToString(), ["metric"] = trial.Metric, ["seconds"] = Math.Round(trial.Seconds, 2),
             ["lora_rank"] = p.LoraRank, ["temperature"] = p.Temperature, ["kd_weight"] = p.KdWeight, ["learning_rate"] = p.LearningRate,
             ["epochs"] = p.Epochs,
+            ["divergence"] = p.Divergence?.ToString(), ["jsd_beta"] = p.JsdBeta, ["skew_alpha"] = p.SkewAlpha,
+            ["priming"] = p.Priming?.Strategy.ToString(), ["priming_template"] = p.Priming?.Template, ["on_policy_fraction"] = p.OnPolicyFraction,
+            ["finetuning"] = p.Finetuning?.ToString(), ["adapter"] = p.Adapter?.ToString(),
             ["teacher_weights"] = p.TeacherWeights is null ? null : new JsonObject(p.TeacherWeights.Select(w => KeyValuePair.Create(w.Key, (JsonNode?)w.Value))),
             ["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray()), ["message"] = trial.Message,
             ["curve"] = trial.Curve is null ? null : new JsonArray(trial.Curve.Select(c => (JsonNode)new JsonArray(c.Step, c.Loss)).ToArray()),
@@ -73,12 +77,21 @@ internal sealed class TrialLog
         stream.Flush(flushToDisk: true);
     }
 
+    private static T? Optional<T>(JsonNode? node) where T : struct, Enum => node is null ? null : Enum.Parse<T>(node.GetValue<string>());
+
     private static SweepTrial Parse(JsonObject json) => new(
         json["trial"]!.GetValue<int>(),
         new SweepParameters(json["lora_rank"]!.GetValue<int>(), json["temperature"]!.GetValue<double>(), json["kd_weight"]!.GetValue<double>(),
             json["learning_rate"]!.GetValue<double>(), json["epochs"]?.GetValue<int>())
         {
             TeacherWeights = json["teacher_weights"]?.AsObject().ToDictionary(w => w.Key, w => w.Value!.GetValue<double>(), StringComparer.Ordinal),
+            Divergence = Optional<Divergence>(json["divergence"]),
+            JsdBeta = json["jsd_beta"]?.GetValue<double>(),
+            SkewAlpha = json["skew_alpha"]?.GetValue<double>(),
+            Priming = Optional<PrimingStrategy>(json["priming"]) is { } strategy ? new PrimingChoice(strategy, json["priming_template"]?.GetValue<string>()) : null,
+            OnPolicyFraction = json["on_policy_fraction"]?.GetValue<double>(),
+            Finetuning = Optional<Finetuning>(json["finetuning"]),
+            Adapter = Optional<AdapterKind>(json["adapter"]),
         },
         json["point"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray(),
         json["metric"]?.GetValue<double>(),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Data.Synthetic;
+using Microsoft.ML.Neo.Distillation;
 using Microsoft.ML.Neo.Sweeps;
 using Spectre.Console;
 
@@ -11,33 +12,44 @@ using static Neo.Cli.Commands.CommonOptions;
 namespace Neo.Cli.Commands;
 
 /// <summary>
-/// A hyperparameter sweep of NeoDistill on the embedded task (about 10 minutes on 2 cores with the defaults):
-///   sweep [--trials 16] [--minutes 10] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
+/// A hyperparameter sweep of NeoDistill on the embedded distillation task (about 40 minutes on 2 cores with the
+/// defaults: 16 trials, then the closing comparison over 3 seeds):
+///   sweep [--task styled|arithmetic] [--trials 16] [--minutes 40] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
 ///         [--rank 4:128] [--temperature 0.5:8] [--kd 0:1] [--lr 0.0001:0.01] [--epochs MIN:MAX] [--steps N] [--out best.zip]
-///         [--train 2000] [--validation 100] [--test 200] [--log sweep-trials.jsonl] [--plot sweep.png] [--early-stopping]
-/// The sweep picks on validation problems; the best configuration and the quickstart's defaults are then both
-/// measured on separate test problems, so the reported gain is not the selection's own optimism.
+///         [--divergence A,B] [--jsd-beta 0.1:0.9] [--skew-alpha 0.05:0.5] [--priming A,B] [--priming-template T]
+///         [--on-policy MIN:MAX] [--finetuning Lora,Full] [--adapter Lora,Dora,RsLora,Pissa] [--teacher-cache DIR]
+///         [--train N] [--validation 100] [--test 200] [--seeds 1,2,3] [--log sweep-trials.jsonl] [--plot sweep.png]
+///         [--dependence-plot sweep-dependence.png] [--early-stopping]
+/// The sweep picks on validation problems; the best configuration, the defaults, LoRA alone and SFT are then measured
+/// on separate test problems over several seeds, so the reported gain is neither the selection's own optimism nor one
+/// seed's luck.
 /// </summary>
 internal static class SweepCommand
 {
     public static Command Create()
     {
-        var teacherOption = Optional<string?>("--teacher", "Teacher folder (default: the embedded teacher, on the embedded task).");
-        var studentOption = Optional<string?>("--student", "Student folder (default: the embedded student).");
+        var taskOption = With("--task", "styled",
+            "styled: the distillation task (noisy references; styled-teacher, styled-student); arithmetic: the original task (teacher, student).")
+            .AcceptOnlyFromAmong(EmbeddedRecipes.Tasks);
+        var teacherOption = Optional<string?>("--teacher", "Teacher folder (default: the task's embedded teacher; its primed teacher when --priming is searched).");
+        var studentOption = Optional<string?>("--student", "Student folder (default: the task's embedded student).");
         var dataOption = Optional<string?>("--data", "JSON-lines training data (default: the embedded task's problems).");
         var validationDataOption = Optional<string?>("--validation-data", "JSON-lines validation data (default: the last 10 % of --data).");
         var testDataOption = Optional<string?>("--test-data", "JSON-lines test data for the closing comparison (default: the embedded held-out problems; none with --data).");
         var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data files.");
         var responseKey = With("--response-key", "response", "The response's field name in the data files.");
+        var answerKey = Optional<string?>("--answer-key", "The reference answer's field in the data files, for GroundTruthWithAnswer priming.");
         var trialsOption = With("--trials", 16, "Most trials.");
-        var minutesOption = With("--minutes", 10.0, "Wall-clock budget in minutes; the trial running when it ends is cancelled.");
+        var minutesOption = With("--minutes", 40.0, "Wall-clock budget of the trials in minutes; the trial running when it ends is cancelled.");
         var tunerOption = With("--tuner", "smac", "smac, random or grid.").AcceptOnlyFromAmong("smac", "random", "grid");
         var metricOption = With("--metric", "accuracy", "What to optimise on the validation data: accuracy, loss or perplexity.").AcceptOnlyFromAmong("accuracy", "loss", "perplexity");
-        var trainOption = With("--train", 2000, "Embedded-task training problems (without --data).");
+        var trainOption = Optional<int?>("--train", "Embedded-task training problems (without --data; default 16000 on the distillation task, the quickstart's, and 2000 on arithmetic).");
         var validationOption = With("--validation", 100, "Embedded-task validation problems (without --data).");
         var testOption = With("--test", 200, "Embedded-task test problems (without --data).");
+        var seedsOption = With("--seeds", "1,2,3", "Seeds of the closing comparison on the test data (best, defaults, LoRA alone, SFT); 'none' skips it.");
         var logOption = With("--log", "sweep-trials.jsonl", "Trial log; the same command again resumes the sweep from it.");
         var plotOption = With("--plot", "sweep.png", "PNG plot of the metric per trial, against rank and temperature.");
+        var dependenceOption = With("--dependence-plot", "sweep-dependence.png", "PNG with the metric against each searched dimension and its partial dependence.");
         var earlyStoppingOption = With("--early-stopping", false, "Stop trials whose validation loss is worse than the median at the same point.");
         // The searched dimensions: MIN:MAX searches a range (on the scale docs/sweeps.md gives), one value fixes it.
         var space = new NeoSearchSpace();
@@ -46,18 +58,42 @@ internal static class SweepCommand
         var kdOption = With("--kd", Text(space.KdWeight), "KD weight, 0 to 1: MIN:MAX (linear) or one value.");
         var lrOption = With("--lr", Text(space.LearningRate), "Learning rate: MIN:MAX (log scale) or one value.");
         var epochsOption = Optional<string?>("--epochs", "Epochs: MIN:MAX (integers) to search them, or one value (default: 1, not searched).");
+        var divergenceOption = Optional<string?>("--divergence", "Divergences to choose among, comma-separated: ForwardKL, ReverseKL, JensenShannon, TotalVariation, SkewedForwardKL, SkewedReverseKL.");
+        var jsdBetaOption = With("--jsd-beta", Text(space.JsdBeta), "JSD's β in the JensenShannon trials: MIN:MAX or one value.");
+        var skewAlphaOption = With("--skew-alpha", Text(space.SkewAlpha), "The skewed KLs' α in their trials: MIN:MAX (log scale) or one value.");
+        var primingOption = Optional<string?>("--priming", "Primings to choose among, comma-separated: None, Teacher, GroundTruth, GroundTruthWithAnswer, Confidence.");
+        var primingTemplateOption = new Option<string[]>("--priming-template")
+        {
+            Description = "A custom priming template to choose among (with {question}, optionally {answer}); repeat for several.",
+            AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore,
+        };
+        var onPolicyOption = Optional<string?>("--on-policy", "On-policy fraction: MIN:MAX (0 to 1) to search it.");
+        var finetuningOption = Optional<string?>("--finetuning", "Fine-tuning kinds to choose among: Lora, Full (the rank and adapter count only in Lora trials).");
+        var adapterOption = Optional<string?>("--adapter", "LoRA variants to choose among: Lora, Dora, RsLora, Pissa.");
+        var teacherCacheOption = Optional<string?>("--teacher-cache", "Teacher cache folder shared by every trial: trials with the same teacher settings read it instead of running the teacher.");
+        var rankPrimingsOption = With("--rank-primings", false,
+            "Instead of a sweep: which priming helps the student. Each --priming candidate (default: every built-in strategy) is scored by the primed teacher's " +
+            "answers on the validation prompts and by the student distilled with it.");
         var stepsOption = With("--steps", 0, "Optimizer steps per trial (0: one pass over the training data per epoch).");
         var outOption = Optional<string?>("--out", "Also save the best trial's model as an ML.NET model zip here.");
         var command = new Command("sweep",
-            "Sweep NeoDistill's rank, temperature, KD weight and learning rate (and epochs) with a seeded tuner; --out saves the best model.")
+            "Sweep NeoDistill's rank, temperature, KD weight and learning rate (and epochs, divergence, priming, on-policy share, fine-tuning and adapter kind) " +
+            "with a seeded tuner on the embedded distillation task, then compare the best with the defaults, LoRA alone and SFT over 3 seeds (about 40 minutes on 2 cores).")
         {
-            teacherOption, studentOption, dataOption, validationDataOption, testDataOption, promptKey, responseKey, trialsOption, minutesOption,
-            tunerOption, metricOption, trainOption, validationOption, testOption, logOption, plotOption, earlyStoppingOption,
-            rankOption, temperatureOption, kdOption, lrOption, epochsOption, stepsOption, outOption,
-        }.WithExample("neo sweep --trials 16 --minutes 10 --rank 8:64 --temperature 1:4 --kd 0.5 --steps 200 --out best.zip");
+            taskOption, teacherOption, studentOption, dataOption, validationDataOption, testDataOption, promptKey, responseKey, answerKey, trialsOption, minutesOption,
+            tunerOption, metricOption, trainOption, validationOption, testOption, seedsOption, logOption, plotOption, dependenceOption, earlyStoppingOption,
+            rankOption, temperatureOption, kdOption, lrOption, epochsOption, divergenceOption, jsdBetaOption, skewAlphaOption, primingOption, primingTemplateOption,
+            onPolicyOption, finetuningOption, adapterOption, teacherCacheOption, rankPrimingsOption, stepsOption, outOption,
+        }.WithExample("neo sweep --trials 16 --minutes 10 --rank 8:64 --temperature 1:4 --kd 0.5 --steps 200 --seeds 1 --out best.zip");
         command.SetWork((parse, console, _) =>
         {
-            // The ranges are checked before any data is read or any model is loaded.
+            // The ranges and choices are checked before any data is read or any model is loaded.
+            var primings = Choices<PrimingStrategy>("--priming", parse.GetValue(primingOption))?.Select(PrimingChoice.Of).ToList();
+            var templates = parse.GetValue(primingTemplateOption) ?? Array.Empty<string>();
+            if (templates.Length > 0) primings = (primings ?? new List<PrimingChoice>()).Concat(templates.Select(PrimingChoice.Custom)).ToList();
+            bool rankPrimings = parse.GetValue(rankPrimingsOption);
+            // Ranking primings without a list compares every built-in strategy (Custom needs a template).
+            if (rankPrimings) primings ??= Enum.GetValues<PrimingStrategy>().Where(p => p != PrimingStrategy.Custom).Select(PrimingChoice.Of).ToList();
             var searched = new NeoSearchSpace
             {
                 LoraRank = Range("--rank", parse.GetValue(rankOption)!, space.LoraRank),
@@ -65,18 +101,27 @@ internal static class SweepCommand
                 KdWeight = Range("--kd", parse.GetValue(kdOption)!, space.KdWeight),
                 LearningRate = Range("--lr", parse.GetValue(lrOption)!, space.LearningRate),
                 Epochs = parse.GetValue(epochsOption) is { } epochs ? Range("--epochs", epochs, SearchRange.Int(1, 3)) : null,
+                Divergences = Choices<Divergence>("--divergence", parse.GetValue(divergenceOption)),
+                JsdBeta = Range("--jsd-beta", parse.GetValue(jsdBetaOption)!, space.JsdBeta),
+                SkewAlpha = Range("--skew-alpha", parse.GetValue(skewAlphaOption)!, space.SkewAlpha),
+                Primings = primings,
+                OnPolicyFraction = parse.GetValue(onPolicyOption) is { } onPolicy ? Range("--on-policy", onPolicy, SearchRange.Float(0, 1)) : null,
+                FinetuningKinds = Choices<Finetuning>("--finetuning", parse.GetValue(finetuningOption)),
+                AdapterKinds = Choices<AdapterKind>("--adapter", parse.GetValue(adapterOption)),
             };
             searched.Validate();
             int steps = parse.GetValue(stepsOption);
             if (steps < 0) throw new UsageException($"--steps must be 0 or more; it is {steps}.");
+            var seeds = Seeds(parse.GetValue(seedsOption)!);
+            bool styled = parse.GetValue(taskOption) == "styled";
             var ml = new MLContext(seed: 1);
             IDataView View(IEnumerable<PromptResponseRow> rows) => ml.Data.LoadFromEnumerable(rows.ToList());
-            IEnumerable<PromptResponseRow> Problems(int count, int seed) =>
-                ArithmeticWordProblems.Generate(count, seed).Select(PromptResponseRow.From);
-            List<PromptResponseRow> File(string path) => PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
+            string? answerField = parse.GetValue(answerKey);
+            List<PromptResponseRow> File(string path) => PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
 
             IDataView train, validation;
             IDataView? test;
+            bool answers = answerField is not null;
             if (parse.GetValue(dataOption) is { } dataPath)
             {
                 var rows = File(dataPath);
@@ -94,16 +139,61 @@ internal static class SweepCommand
             }
             else
             {
-                train = View(Problems(parse.GetValue(trainOption), EmbeddedRecipes.DistillationSeed));
-                validation = View(Problems(parse.GetValue(validationOption), EmbeddedRecipes.EvaluationSeed + 1));
-                test = View(parse.GetValue(testDataOption) is { } testPath ? File(testPath) : Problems(parse.GetValue(testOption), EmbeddedRecipes.EvaluationSeed));
+                // The embedded task: noisy references to train on (on the distillation task), clean problems to validate and test on.
+                int trainCount = parse.GetValue(trainOption) ?? (styled ? 16000 : 2000);
+                train = View(EmbeddedRecipes.DistillationProblems(styled, trainCount).Select(PromptResponseRow.From));
+                validation = View(Clean(styled, parse.GetValue(validationOption), EmbeddedRecipes.EvaluationSeed + 1));
+                test = View(parse.GetValue(testDataOption) is { } testPath ? File(testPath)
+                    : EmbeddedRecipes.HeldOutProblems(styled, parse.GetValue(testOption)).Select(PromptResponseRow.From));
+                answers = true;
             }
-            return Run(console, ml, train, validation, test, ModelPath(parse.GetValue(teacherOption)) ?? Path.Combine(EmbeddedModels, "teacher"),
-                ModelPath(parse.GetValue(studentOption)) ?? Path.Combine(EmbeddedModels, "student"), parse.GetValue(trialsOption), parse.GetValue(minutesOption),
-                parse.GetValue(tunerOption)!, parse.GetValue(metricOption)!, parse.GetValue(logOption)!, parse.GetValue(plotOption)!, parse.GetValue(earlyStoppingOption),
-                searched, steps, parse.GetValue(outOption));
+            string taskTeacher = (styled ? "styled-" : "") + (primings is null ? "teacher" : "teacher-primed");
+            var defaults = new NeoDistillOptions
+            {
+                TeacherModelPath = ModelPath(parse.GetValue(teacherOption)) ?? Path.Combine(EmbeddedModels, taskTeacher),
+                StudentModelPath = ModelPath(parse.GetValue(studentOption)) ?? Path.Combine(EmbeddedModels, styled ? "styled-student" : "student"),
+                AnswerColumnName = answers ? nameof(PromptResponseRow.Answer) : null,
+                TeacherCacheDirectory = parse.GetValue(teacherCacheOption),
+                MaxSteps = steps,
+            };
+            if (rankPrimings) return RankPrimings(console, ml, train, validation, Defaults(defaults), primings!, parse.GetValue(logOption)!);
+            return Run(console, ml, train, validation, test, defaults, parse.GetValue(trialsOption), parse.GetValue(minutesOption),
+                parse.GetValue(tunerOption)!, parse.GetValue(metricOption)!, parse.GetValue(logOption)!, parse.GetValue(plotOption)!,
+                parse.GetValue(dependenceOption)!, parse.GetValue(earlyStoppingOption), searched, seeds, parse.GetValue(outOption));
         });
         return command;
+    }
+
+    // Clean problems of the task (validation is always clean, as the held-out set is).
+    private static IEnumerable<PromptResponseRow> Clean(bool styled, int count, int seed) =>
+        (styled ? StyledWordProblems.Generate(count, seed) : ArithmeticWordProblems.Generate(count, seed)).Select(PromptResponseRow.From);
+
+    // "1,2,3" or "none".
+    private static List<int> Seeds(string text)
+    {
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)) return new List<int>();
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var seeds = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int s) ? s : (int?)null).ToList();
+        if (seeds.Count == 0 || seeds.Any(s => s is null)) throw new UsageException($"--seeds '{text}' is not a list of whole numbers; write e.g. 1,2,3 (or none).");
+        if (seeds.Distinct().Count() != seeds.Count) throw new UsageException($"--seeds '{text}' names a seed twice.");
+        return seeds.Select(s => s!.Value).ToList();
+    }
+
+    // A comma-separated list of enum names (case-insensitive), or null when the option is absent.
+    private static List<T>? Choices<T>(string flag, string? text) where T : struct, Enum
+    {
+        if (text is null) return null;
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new UsageException($"{flag} is empty; give one or more of {string.Join(", ", Enum.GetNames<T>())}.");
+        var values = new List<T>();
+        foreach (string name in names)
+        {
+            if (!Enum.TryParse<T>(name, ignoreCase: true, out var value) || !Enum.IsDefined(value) || int.TryParse(name, out _))
+                throw new UsageException($"{flag}: '{name}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+            if (values.Contains(value)) throw new UsageException($"{flag} names {value} twice.");
+            values.Add(value);
+        }
+        return values;
     }
 
     // A range as the options write it: "MIN:MAX" or one value.
@@ -127,17 +217,46 @@ internal static class SweepCommand
         return integer ? SearchRange.Int((int)min, (int)max, scale.LogScale) : SearchRange.Float(min, max, scale.LogScale);
     }
 
-    private static int Run(CliConsole console, MLContext ml, IDataView train, IDataView validation, IDataView? test, string teacher, string student,
-        int trials, double minutes, string tunerName, string metricName, string log, string plot, bool earlyStopping,
-        NeoSearchSpace space, int steps, string? output)
+    // The quickstart's LLM-NEO settings: the baseline, and everything the sweep does not search.
+    private static NeoDistillOptions Defaults(NeoDistillOptions baseOptions)
     {
-        // The quickstart's settings are the baseline and everything the sweep does not search.
-        var defaults = new NeoDistillOptions
+        var defaults = baseOptions.Clone();
+        defaults.LoraRank = 64;
+        defaults.LoraAlpha = 128;
+        defaults.LearningRate = (float)Experiments.NeoCondition.SweptLearningRate;
+        defaults.Temperature = 1;
+        defaults.KdWeight = 0.5f;
+        defaults.BatchSize = 16;
+        defaults.Epochs = 1;
+        defaults.MaxNewTokens = 64;
+        defaults.TeacherMaxNewTokens = 64;
+        defaults.Seed = 1;
+        return defaults;
+    }
+
+    private static int RankPrimings(CliConsole console, MLContext ml, IDataView train, IDataView validation, NeoDistillOptions defaults,
+        IReadOnlyList<PrimingChoice> candidates, string log)
+    {
+        console.WriteLine($"Ranking {candidates.Count} primings: the primed teacher's answers on the validation prompts, then a student distilled with each.");
+        var ranking = ml.RankPrimings(defaults, candidates, train, validation, log,
+            new ProgressCallback<SweepProgress>(p => console.WriteLine(p.Finished is null
+                ? $"student {p.TrialIndex}/{p.MaxTrials}: priming {p.Parameters.Priming}"
+                : $"student {p.TrialIndex}: accuracy {100 * (p.Finished.Metric ?? 0):F1} % ({p.Finished.Status}, {p.Finished.Seconds:F0} s)")));
+        console.WriteLine();
+        console.WriteLine(PrimingRanking.ToTable(ranking));
+        console.WriteResult(new
         {
-            TeacherModelPath = teacher, StudentModelPath = student,
-            LoraRank = 64, LoraAlpha = 128, LearningRate = 5e-3f, Temperature = 1, KdWeight = 0.5f, BatchSize = 16, Epochs = 1,
-            MaxNewTokens = 64, Seed = 1, MaxSteps = steps,
-        };
+            ranking = ranking.Select(r => new { priming = r.Priming.ToString(), teacherAccuracy = r.TeacherAccuracy, studentAccuracy = r.StudentAccuracy, studentGain = r.StudentGain }),
+            log,
+        });
+        return ExitCodes.Success;
+    }
+
+    private static int Run(CliConsole console, MLContext ml, IDataView train, IDataView validation, IDataView? test, NeoDistillOptions baseOptions,
+        int trials, double minutes, string tunerName, string metricName, string log, string plot, string dependencePlot, bool earlyStopping,
+        NeoSearchSpace space, IReadOnlyList<int> seeds, string? output)
+    {
+        var defaults = Defaults(baseOptions);
         var metric = metricName switch
         {
             "accuracy" => SweepMetric.AnswerAccuracy,
@@ -193,27 +312,34 @@ internal static class SweepCommand
             console.WriteLine();
             console.WriteLine(result.ToTable());
             result.SavePlot(plot);
-            console.WriteLine($"Plot written to {plot}.");
+            var dependence = result.PartialDependence();
+            bool drawn = dependence.Count > 0;
+            if (drawn) result.SaveDependencePlot(dependencePlot);
+            console.WriteLine($"Plots written to {plot}{(drawn ? " and " + dependencePlot : "")}.");
+            foreach (var d in dependence.Where(d => d.Curve.Count > 0).OrderByDescending(d => d.Spread))
+                console.WriteLine($"  {d.Dimension}: partial dependence spans {d.Spread:G3} ({metric})");
             console.WriteLine($"Best (trial {result.BestTrial.Index}): {result.BestTrial.Parameters}");
             if (output is not null)
             {
                 ml.Model.Save(result.BestModel, train.Schema, output);
                 console.WriteLine($"Best model saved to {output}.");
             }
-            double? best = null, byDefault = null;
-            if (test is not null)
+            List<SweepComparison.Row>? comparison = null;
+            if (test is not null && seeds.Count > 0)
             {
-                console.WriteLine("Measuring the best configuration and the defaults on the test data...");
-                best = ml.EvaluateAnswers(result.BestModel.Transform(test)).Accuracy;
-                using var baseline = ml.Transforms.NeoDistill(defaults).Fit(train);
-                byDefault = ml.EvaluateAnswers(baseline.Transform(test)).Accuracy;
-                console.WriteLine($"Test accuracy: best {100 * best:F1} %, defaults (rank 64, T 1, kd 0.5, lr 5e-3) {100 * byDefault:F1} %, " +
-                                  $"gain {100 * (best - byDefault):+0.0;-0.0} points.");
+                console.WriteLine($"Measuring the best configuration, the defaults, LoRA alone and SFT on the test data, seeds {string.Join(", ", seeds)}...");
+                comparison = SweepComparison.Run(ml, train, test, defaults, result.BestTrial.Parameters, result.BestModel, seeds, console.WriteLine);
+                console.WriteLine();
+                console.WriteLine(SweepComparison.ToTable(comparison, seeds));
+                double gain = comparison[0].Mean - comparison[1].Mean, overLora = comparison[0].Mean - comparison[2].Mean;
+                console.WriteLine($"Best against the defaults: {100 * gain:+0.0;-0.0} points; against LoRA alone: {100 * overLora:+0.0;-0.0} points (means over the seeds).");
             }
             console.WriteResult(new
             {
                 bestTrial = result.BestTrial.Index, bestParameters = result.BestTrial.Parameters.ToString(), bestMetric = result.BestTrial.Metric,
-                trials = result.Trials.Count, testAccuracyBest = best, testAccuracyDefaults = byDefault, log, plot, model = output,
+                trials = result.Trials.Count, log, plot, dependencePlot = drawn ? dependencePlot : null, model = output,
+                dependence = dependence.Select(d => new { dimension = d.Dimension, spread = d.Spread }),
+                comparison = comparison?.Select(r => new { name = r.Name, settings = r.Settings, mean = r.Mean, sd = r.Deviation, perSeed = r.Accuracies }),
             });
         }
         return ExitCodes.Success;

@@ -26,6 +26,8 @@ internal static partial class CliTerms
         ["CrossTokenizer"] = "--cross-tokenizer", ["UldWeight"] = "--uld-weight", ["Teachers"] = "--teacher-mix", ["TeacherColumnName"] = "--teacher-key",
         ["VerifyTeacherAnswers"] = "--verify-answers", ["MismatchedAnswerWeight"] = "--mismatched-weight",
         ["UseDora"] = "--dora", ["UseRsLora"] = "--rslora", ["LoraInitialization"] = "--lora-init",
+        // NeoSearchSpace's choices, as neo sweep spells them.
+        ["Divergences"] = "--divergence", ["Primings"] = "--priming", ["FinetuningKinds"] = "--finetuning", ["AdapterKinds"] = "--adapter",
     };
 
     // System.CommandLine names the expected type as .NET spells it.

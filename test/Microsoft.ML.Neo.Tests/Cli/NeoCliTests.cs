@@ -177,24 +177,39 @@ public sealed class NeoCliTests
         using var folder = new TempDirectory();
         string[] Sweep(string metric) =>
         [
-            "sweep", "--trials", "2", "--steps", "2", "--train", "64", "--validation", "8", "--test", "8", "--tuner", "random",
-            "--metric", metric, "--rank", "4", "--temperature", "2", "--kd", "0.5", "--lr", "0.001:0.01",
-            "--log", folder.Sub("trials.jsonl"), "--plot", folder.Sub("sweep.png"), "--out", folder.Sub("best.zip"), "--json",
+            "sweep", "--trials", "3", "--steps", "2", "--train", "64", "--validation", "8", "--test", "8", "--tuner", "random", "--seeds", "1,2",
+            "--metric", metric, "--rank", "4", "--temperature", "2", "--kd", "0.5", "--lr", "0.001:0.01", "--divergence", "ForwardKL,reversekl",
+            "--log", folder.Sub("trials.jsonl"), "--plot", folder.Sub("sweep.png"), "--dependence-plot", folder.Sub("dependence.png"),
+            "--out", folder.Sub("best.zip"), "--json",
         ];
         var (code, output, error) = Neo(Sweep("loss"));
         Assert.AreEqual(0, code, error);
         var result = JsonDocument.Parse(output).RootElement;
-        Assert.AreEqual(2, result.GetProperty("trials").GetInt32());
+        Assert.AreEqual(3, result.GetProperty("trials").GetInt32());
         StringAssert.Contains(result.GetProperty("bestParameters").GetString(), "rank 4");
         Assert.IsTrue(File.Exists(folder.Sub("best.zip")), "--out writes the best model");
+        Assert.IsTrue(new FileInfo(folder.Sub("dependence.png")).Length > 10_000, "a panel per searched dimension");
+        CollectionAssert.AreEquivalent(new[] { "LearningRate", "Divergences" },
+            result.GetProperty("dependence").EnumerateArray().Select(d => d.GetProperty("dimension").GetString()).ToArray());
         var trialLines = File.ReadLines(folder.Sub("trials.jsonl")).Skip(1).ToList();
-        Assert.AreEqual(2, trialLines.Count);
+        Assert.AreEqual(3, trialLines.Count);
         foreach (string line in trialLines)
         {
             var trial = JsonDocument.Parse(line).RootElement;
             Assert.AreEqual(4, trial.GetProperty("lora_rank").GetInt32(), "a fixed rank stays fixed");
             double lr = trial.GetProperty("learning_rate").GetDouble();
             Assert.IsTrue(lr is >= 0.001 and <= 0.01, $"learning rate {lr} outside --lr");
+            CollectionAssert.Contains(new[] { "ForwardKL", "ReverseKL" }, trial.GetProperty("divergence").GetString());
+        }
+        // The closing comparison: the best, the defaults, LoRA alone and SFT, each over the two seeds.
+        var rows = result.GetProperty("comparison").EnumerateArray().ToList();
+        CollectionAssert.AreEqual(new[] { "best configuration", "defaults (LLM-NEO)", "LoRA alone (KD weight 0)", "SFT of every weight" },
+            rows.Select(r => r.GetProperty("name").GetString()).ToArray());
+        foreach (var row in rows)
+        {
+            var perSeed = row.GetProperty("perSeed").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            Assert.AreEqual(2, perSeed.Count);
+            Assert.AreEqual(perSeed.Average(), row.GetProperty("mean").GetDouble(), 1e-12);
         }
 
         // The same log with another metric is another sweep: refused in one line, exit 2.
@@ -202,6 +217,14 @@ public sealed class NeoCliTests
         Assert.AreEqual(2, code, error);
         StringAssert.Contains(error, "different sweep");
         Assert.IsFalse(error.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+
+        // Choices are checked in flag terms before anything is loaded.
+        (code, _, error) = Neo(["sweep", "--priming", "None,Bogus", "--log", folder.Sub("other.jsonl")]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--priming: 'Bogus' is not one of None, Teacher");
+        (code, _, error) = Neo(["sweep", "--finetuning", "Full", "--adapter", "Dora", "--log", folder.Sub("other.jsonl")]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--adapter is searched, but --finetuning has no Lora");
     }
 
     [TestMethod]

@@ -149,4 +149,68 @@ public sealed class NeoSweepExperimentTests
         Assert.AreEqual(3, result.Trials[0].Curve!.Count, "checkpoints at steps 2, 4 and 6 of 8");
         Assert.AreEqual(1, result.Trials[1].Curve!.Count, "stopped at its first checkpoint");
     }
+
+    [TestMethod]
+    public void TrialsWithTheSamePrimingShareTheTeacherCacheAndCategoricalTrialsResumeFromTheLog()
+    {
+        using var fixture = new DistillFixture(context: 512);
+        var options = fixture.Options();
+        options.BatchSize = 4;
+        options.MaxSteps = 1;
+        options.TeacherCacheDirectory = fixture.Sub("cache");
+        options.TeacherScoreTopK = 16;
+        var space = new NeoSearchSpace
+        {
+            LoraRank = SearchRange.Fixed(4), Temperature = SearchRange.Fixed(2), KdWeight = SearchRange.Fixed(0.5),
+            LearningRate = SearchRange.Float(1e-3, 1e-2, logScale: true),
+            Primings = new[] { PrimingChoice.Of(PrimingStrategy.Teacher), PrimingChoice.Of(PrimingStrategy.Confidence) },
+        };
+        var logged = new List<string>();
+        var ml = new MLContext(seed: 1);
+        ml.Log += (_, e) => { if (e.Message.Contains("already in the cache", StringComparison.Ordinal)) lock (logged) logged.Add(e.Message); };
+        string log = fixture.Sub("trials.jsonl");
+        NeoSweepExperiment Make(int trials) => ml.CreateNeoSweepExperiment(options)
+            .SetDataset(ml.Data.LoadFromEnumerable(TrainingRows.Make(8, seed: 5)), ml.Data.LoadFromEnumerable(TrainingRows.Make(4, seed: 6)))
+            .SetSearchSpace(space).SetTuner(new GridTuner(2)).SetMaxTrials(trials).SetTrialLog(log);
+
+        using (var firstTwo = Make(2).Run())
+        {
+            CollectionAssert.AreEqual(new[] { PrimingStrategy.Teacher, PrimingStrategy.Confidence },
+                firstTwo.Trials.Select(t => t.Parameters.Priming!.Strategy).ToArray(), "the grid visits each priming");
+            Assert.IsTrue(logged.All(m => m.Contains("0/8 already in the cache", StringComparison.Ordinal)) && logged.Count > 0, string.Join("\n", logged));
+        }
+        logged.Clear();
+        using var all = Make(4).Run();
+        Assert.AreEqual(4, all.Trials.Count);
+        CollectionAssert.AreEqual(new[] { PrimingStrategy.Teacher, PrimingStrategy.Confidence, PrimingStrategy.Teacher, PrimingStrategy.Confidence },
+            all.Trials.Select(t => t.Parameters.Priming!.Strategy).ToArray(), "the resumed sweep read the primings back from its log");
+        Assert.AreNotEqual(all.Trials[0].Parameters.LearningRate, all.Trials[2].Parameters.LearningRate);
+        // Trials 3 and 4 repeat trials 1 and 2's teacher settings at another learning rate: the teacher is not run again.
+        Assert.IsTrue(logged.Count > 0 && logged.All(m => m.Contains("8/8 already in the cache", StringComparison.Ordinal)), string.Join("\n", logged));
+        StringAssert.Contains(all.ToTable(), "| Primings |");
+        StringAssert.Contains(all.ToTable(), "| Confidence |");
+
+        // Another list of primings is another sweep.
+        space.Primings = new[] { PrimingChoice.Of(PrimingStrategy.Teacher), PrimingChoice.Custom("Solve: {question}") };
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Make(4).Run()).Message, "different sweep");
+    }
+
+    [TestMethod]
+    public void AFailingConfigurationIsNotProposedAgain()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var space = Space();
+        // PiSSA needs a rank no larger than the smallest adapted layer (32 here): rank 64 fails, rank 4 trains.
+        space.LoraRank = SearchRange.Int(4, 64, logScale: true);
+        space.AdapterKinds = new[] { AdapterKind.Pissa };
+        space.Temperature = SearchRange.Fixed(2);
+        space.KdWeight = SearchRange.Fixed(0.5);
+        space.LearningRate = SearchRange.Fixed(1e-3);
+        using var result = Experiment(ml, fixture).SetSearchSpace(space).SetTuner(new SequenceTuner(new[] { 1.0, 0, 0, 0, 0 }, new[] { 0.0, 0, 0, 0, 0 }))
+            .SetMaxTrials(2).Run();
+        Assert.AreEqual(TrialStatus.Failed, result.Trials[0].Status);
+        StringAssert.Contains(result.Trials[0].Message, "LoraRank");
+        Assert.AreEqual(TrialStatus.Completed, result.Trials[1].Status);
+    }
 }
