@@ -9,6 +9,6 @@ var root = NeoCommandLine.Create(
     "neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip",
     [
         DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(),
-        PredictCommand.Create(), MakeStudentCommand.Create(), TokenizeCommand.Create(), CaptureLogitsCommand.Create(), HelpCommand.Create(), QuickstartCommand.Create(),
+        PredictCommand.Create(), AttentionCommand.Create(), MakeStudentCommand.Create(), TokenizeCommand.Create(), CaptureLogitsCommand.Create(), HelpCommand.Create(), QuickstartCommand.Create(),
     ]);
 return NeoCommandLine.Invoke(root, args);

@@ -23,9 +23,17 @@ internal sealed class DecoderAttention : nn.Module
     private readonly bool rotates;
     private readonly int? window;
     private readonly double queryRescale; // the family's score scale over SDPA's 1/√D; 1 for most families
+    private readonly int layer;
+
+    /// <summary>
+    /// Called in each forward pass, when set, with what SDPA reads and gives (the attention analysis reads the maps
+    /// from it). The tensors belong to the pass: copy what is kept.
+    /// </summary>
+    internal Action<AttentionTrace>? Trace { get; set; }
 
     public DecoderAttention(ModelConfig config, int layer, ScalarType dtype) : base("self_attn")
     {
+        this.layer = layer;
         heads = config.NumAttentionHeads;
         kvHeads = config.NumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
@@ -107,6 +115,12 @@ internal sealed class DecoderAttention : nn.Module
             attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: AllowedKeys(past, length, x.device)); // [B, H, T, D]
         }
 
+        if (Trace is { } trace)
+        {
+            var allowed = leftPadding is null ? AllowedKeys(past, length, x.device) : AllowedKeys(past, length, x.device, leftPadding);
+            trace(new AttentionTrace(layer, q, k, v, attended, allowed));
+        }
+
         var merged = attended.transpose(1, 2).reshape(batch, length, heads * headDim); // [B, T, H*D]
         return o_proj.forward(merged).MoveToOuterDisposeScope();
     }
@@ -158,3 +172,11 @@ internal sealed class DecoderAttention : nn.Module
             .reshape(batch, heads, seq, headDim);                 // [B, H, S, D]
     }
 }
+
+/// <summary>One attention layer's forward, as SDPA saw it.</summary>
+/// <param name="Queries">[B, H, T, D], after norms, rotation and the family's scale: SDPA divides q·k by √D.</param>
+/// <param name="Keys">[B, H, S, D], the cache's past keys included and each key head repeated for its query heads.</param>
+/// <param name="Values">[B, H, S, D], likewise.</param>
+/// <param name="Attended">[B, H, T, D], SDPA's output before the heads are merged.</param>
+/// <param name="Allowed">[T, S] or [B, 1, T, S] bool: the keys each query may see (causal, window, padding).</param>
+internal sealed record AttentionTrace(int Layer, Tensor Queries, Tensor Keys, Tensor Values, Tensor Attended, Tensor Allowed);

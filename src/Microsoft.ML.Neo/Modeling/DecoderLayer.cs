@@ -34,6 +34,9 @@ internal sealed class DecoderLayer : nn.Module
     internal static RmsNorm Norm(string name, ModelConfig config, ScalarType dtype) =>
         new(name, config.HiddenSize, config.RmsNormEps, dtype, config.NormWeightOffset);
 
+    /// <summary>The layer's self-attention (the attention analysis traces it).</summary>
+    internal DecoderAttention Attention => self_attn;
+
     /// <summary>Whether this layer attends through the sliding window (and so reads the local rotary angles).</summary>
     public bool IsSliding { get; }
 

@@ -1,0 +1,102 @@
+using Microsoft.ML.Neo.Analysis;
+
+namespace Neo.Cli.Commands;
+
+/// <summary>
+/// neo attention's PNGs with ScottPlot: one text's attention maps (a grid of layers × heads), and the head-by-head
+/// comparison (a grid of statistics × models, each panel a heads × layers heatmap on the statistic's shared scale).
+/// </summary>
+internal static class AttentionPlots
+{
+    /// <summary>Every layer's and head's map of one text, query rows top to bottom, keys left to right.</summary>
+    public static void SaveMaps(AttentionReport report, int textIndex, string path, int panel = 260)
+    {
+        var text = report.Texts[textIndex];
+        var panels = new List<ScottPlot.Plot>();
+        for (int layer = 0; layer < report.Layers; layer++)
+        {
+            for (int head = 0; head < report.Heads; head++)
+            {
+                var map = text.Map(layer, head);
+                var plot = Heatmap(ToDouble(map), 0, 1);
+                plot.Axes.InvertY(); // query 0 on top, as a matrix is read
+                plot.Title($"layer {layer}, head {head}");
+                panels.Add(plot);
+            }
+        }
+        Panels.Save(panels, report.Heads, panel, panel, path,
+            $"{report.ModelName}: attention of each query (row) over the keys (columns) for \"{Shorten(text.Text)}\" ({text.Tokens.Count} tokens)");
+    }
+
+    /// <summary>A row per statistic, a column per model: each panel the statistic of every head (x) in every layer (y).</summary>
+    public static void SaveComparison(IReadOnlyList<AttentionReport> reports, string path, int panel = 260)
+    {
+        var panels = new List<ScottPlot.Plot>();
+        foreach (string statistic in HeadStatistics.Names)
+        {
+            // One colour scale per statistic, shared by the models, so the panels of a row compare.
+            double low = reports.Min(r => r.Statistics.Min(s => s.Value(statistic)));
+            double high = reports.Max(r => r.Statistics.Max(s => s.Value(statistic)));
+            foreach (var report in reports)
+            {
+                var values = new double[report.Layers, report.Heads];
+                foreach (var s in report.Statistics) values[s.Layer, s.Head] = s.Value(statistic);
+                var plot = Heatmap(values, low, high, colorBar: report == reports[^1]);
+                plot.Title($"{report.ModelName}: {statistic}");
+                plot.XLabel("head");
+                plot.YLabel("layer");
+                panels.Add(plot);
+            }
+        }
+        Panels.Save(panels, reports.Count, panel + 40, panel, path, "Attention statistics per head (x: head, y: layer; one colour scale per row)");
+    }
+
+    private static ScottPlot.Plot Heatmap(double[,] values, double low, double high, bool colorBar = false)
+    {
+        var plot = new ScottPlot.Plot();
+        var heatmap = plot.Add.Heatmap(values); // row r at y = r, column c at x = c
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.ManualRange = new ScottPlot.Range(low, high == low ? low + 1e-9 : high);
+        if (colorBar) plot.Add.ColorBar(heatmap);
+        plot.Axes.Margins(0, 0);
+        return plot;
+    }
+
+    private static double[,] ToDouble(float[,] map)
+    {
+        var result = new double[map.GetLength(0), map.GetLength(1)];
+        for (int i = 0; i < map.GetLength(0); i++)
+            for (int j = 0; j < map.GetLength(1); j++) result[i, j] = map[i, j];
+        return result;
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text.ReplaceLineEndings(" ") : text[..57].ReplaceLineEndings(" ") + "...";
+}
+
+/// <summary>Panels drawn side by side in rows on one PNG, under a caption.</summary>
+internal static class Panels
+{
+    public static void Save(IReadOnlyList<ScottPlot.Plot> panels, int columns, int panelWidth, int panelHeight, string path, string caption)
+    {
+        const int captionHeight = 36;
+        int rows = (panels.Count + columns - 1) / columns;
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(panelWidth * columns, panelHeight * rows + captionHeight));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        using (var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true })
+        using (var font = new SkiaSharp.SKFont { Size = 16 })
+            surface.Canvas.DrawText(caption, 10, 24, font, paint);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            // Each panel on its own surface: rendering clears the whole canvas it is given.
+            using var panel = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(panelWidth, panelHeight));
+            panels[i].Render(panel);
+            using var drawn = panel.Snapshot();
+            surface.Canvas.DrawImage(drawn, i % columns * panelWidth, captionHeight + i / columns * panelHeight);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+}
