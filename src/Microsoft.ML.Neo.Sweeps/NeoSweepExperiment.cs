@@ -272,11 +272,14 @@ public sealed class NeoSweepExperiment
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    // What must match for a log to be continued: the space, the metric and every base option.
+    // What must match for a log to be continued: the space, the metric and every base option. Options at their type's
+    // default (0, false, null, the first enum value) are left out, so a later version that adds an option, left at its
+    // default, still continues the log.
     private string Describe() => JsonSerializer.Serialize(new
     {
         dimensions = space.Describe(),
-        metric = metric.ToString(), maximize = Maximize, options = JsonSerializer.Serialize(baseOptions),
+        metric = metric.ToString(), maximize = Maximize,
+        options = JsonSerializer.Serialize(baseOptions, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault }),
     });
 
     // The steps a trial will take, as Fit counts them.

@@ -47,6 +47,9 @@ internal sealed record DistillationPlan
     /// <summary>Recompute the student's decoder layers during the backward pass instead of keeping their activations.</summary>
     public required bool CheckpointActivations { get; init; }
 
+    /// <summary>How the student's frozen base is held while training (a local teacher's is the teacher source's).</summary>
+    public WeightQuantization Quantization { get; init; }
+
     public required DataPolicy Data { get; init; }
 
     /// <summary>Optimiser, schedule, step budget and checkpoints.</summary>

@@ -41,6 +41,8 @@ internal static class DistillationRun
         {
             string trainableSummary = plan.Trainable.ApplyTo(student);
             student.to(device);
+            // After the adapters: PiSSA starts from the dense weight. The student returned holds the dequantized base.
+            if (plan.Quantization != WeightQuantization.None) hooks.Log(Modeling.Quantization.WeightQuantizer.Apply(student, plan.Quantization));
             if (plan.NeedsTeacher)
                 teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
                     scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder, student: student, studentFolder: studentFolder,
@@ -106,6 +108,7 @@ internal static class DistillationRun
             };
             var summary = trainer.Train(hooks.Cancellation);
             student.eval();
+            Modeling.Quantization.WeightQuantizer.Restore(student);
             return (studentFolder.ToCausalLM(student), new StudentSpec(plan.Trainable, studentDtype), summary);
         }
         catch

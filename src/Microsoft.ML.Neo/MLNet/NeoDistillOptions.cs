@@ -314,6 +314,16 @@ public sealed class NeoDistillOptions
     /// </summary>
     public bool ActivationCheckpointing { get; set; }
 
+    /// <summary>
+    /// How the frozen weights of the student's base and of a local teacher are held during the run: None (default), or
+    /// Int8 / NF4 weight-only codes dequantized layer by layer in each forward pass (the decoder layers' projections;
+    /// embeddings, norms, the output head and the adapters keep their format). The teacher's memory drops to about a
+    /// half (Int8 from bf16) or a third (NF4); the training student's only with <see cref="ActivationCheckpointing"/>,
+    /// since a backward pass otherwise keeps every layer's dequantized weight. Each pass pays the dequantization. The
+    /// trained model holds the dequantized base densely, so what is saved is what was trained. Needs Finetuning = Lora.
+    /// </summary>
+    public WeightQuantization BaseQuantization { get; set; } = WeightQuantization.None;
+
     /// <summary>Peak AdamW learning rate, in (0, 1]. For large models LoRA usually wants about 10× a full fine-tune's rate; sweep it on small ones. Default 2e-4.</summary>
     public float LearningRate { get; set; } = 2e-4f;
 
@@ -508,6 +518,10 @@ public sealed class NeoDistillOptions
         if (Finetuning == Finetuning.Full && ToLoraSettings().IsVariant)
             throw new ArgumentException("NeoDistillOptions.UseDora, UseRsLora and LoraInitialization shape LoRA adapters, and Finetuning = Full trains " +
                 "every weight without adapters. Set Finetuning = Lora, or leave them at their defaults.", nameof(Finetuning));
+        Require(Enum.IsDefined(BaseQuantization), nameof(BaseQuantization), BaseQuantization, "None, Int8 or NF4");
+        if (Finetuning == Finetuning.Full && BaseQuantization != WeightQuantization.None)
+            throw new ArgumentException("NeoDistillOptions.BaseQuantization holds frozen weights as integers, and Finetuning = Full trains every weight. " +
+                "Set Finetuning = Lora, or BaseQuantization = None.", nameof(BaseQuantization));
         Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.ValidTargetNames.Contains),
             nameof(LoraTargetModules), string.Join(",", LoraTargetModules ?? Array.Empty<string>()),
             $"a non-empty subset of {string.Join(", ", LoraSettings.ValidTargetNames)}");
@@ -652,11 +666,11 @@ public sealed class NeoDistillOptions
         Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
         {
             Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
-            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly,
+            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly, Quantization = BaseQuantization,
             Members = Teachers.Count == 0 ? null : Teachers.Select(t => new TeacherMember(t.Name, t.Weight,
                 new TeacherSource(t.ModelPath, t.CacheDirectory, TeacherScoreTopK > 0 ? TeacherScoreTopK : t.Endpoint is null ? LocalTeacherTopK : ServedTeacherTopK)
                 {
-                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer,
+                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer, Quantization = BaseQuantization,
                 })).ToList(),
             RoutedByName = !string.IsNullOrWhiteSpace(TeacherColumnName),
         },
@@ -665,6 +679,7 @@ public sealed class NeoDistillOptions
         OnPolicy = new OnPolicySettings(OnPolicyFraction, OnPolicyTemperature, OnPolicyMaxNewTokens),
         Precision = Precision,
         CheckpointActivations = ActivationCheckpointing,
+        Quantization = BaseQuantization,
         Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength)
         {
             VerifyAnswers = VerifyTeacherAnswers, MismatchedAnswerWeight = MismatchedAnswerWeight,

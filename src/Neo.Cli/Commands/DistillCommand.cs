@@ -55,6 +55,8 @@ internal static class DistillCommand
         var exportPeft = Optional<string?>("--export-peft", "Also write the LoRA adapters as a PEFT folder here.");
         var rank = With("--rank", Defaults.LoraRank, "LoRA rank (1 or more).");
         var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank (alpha / √rank with --rslora).");
+        var quantizeBase = With("--quantize-base", Defaults.BaseQuantization,
+            "Hold the frozen student base and a local teacher as None, Int8 or NF4 codes, dequantized per layer in each pass (less memory, more time).");
         var dora = With("--dora", Defaults.UseDora, "DoRA adapters: a trained magnitude per output row times the direction of the adapted weight.");
         var rsLora = With("--rslora", Defaults.UseRsLora, "rsLoRA: scale the update by alpha / √rank, so high ranks keep learning.");
         var loraInit = With("--lora-init", Defaults.LoraInitialization, "How adapters start: Default (zero update) or Pissa (the base weight's principal components; not with --dora).");
@@ -93,7 +95,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, verifyAnswers, mismatchedWeight, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, dora, rsLora, loraInit, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, verifyAnswers, mismatchedWeight, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, quantizeBase, dora, rsLora, loraInit, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -127,7 +129,7 @@ internal static class DistillCommand
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode),
                 VerifyTeacherAnswers = parse.GetValue(verifyAnswers), MismatchedAnswerWeight = parse.GetValue(mismatchedWeight), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
-                UseDora = parse.GetValue(dora), UseRsLora = parse.GetValue(rsLora), LoraInitialization = parse.GetValue(loraInit),
+                BaseQuantization = parse.GetValue(quantizeBase), UseDora = parse.GetValue(dora), UseRsLora = parse.GetValue(rsLora), LoraInitialization = parse.GetValue(loraInit),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),
                 OnPolicyTemperature = parse.GetValue(onPolicyTemperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),

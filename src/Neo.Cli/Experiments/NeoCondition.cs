@@ -39,6 +39,9 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         new("neo-dora", "LLM-NEO, DoRA", Finetuning.Lora, Distil: true, o => o.UseDora = true),
         new("neo-rslora", "LLM-NEO, rsLoRA", Finetuning.Lora, Distil: true, o => o.UseRsLora = true),
         new("neo-pissa", "LLM-NEO, PiSSA start", Finetuning.Lora, Distil: true, o => o.LoraInitialization = Microsoft.ML.Neo.Lora.LoraInitialization.Pissa),
+        // LLM-NEO with the frozen student base and the teacher held as integer codes (QLoRA's idea).
+        new("neo-int8", "LLM-NEO, Int8 base and teacher", Finetuning.Lora, Distil: true, o => o.BaseQuantization = WeightQuantization.Int8),
+        new("neo-nf4", "LLM-NEO, NF4 base and teacher", Finetuning.Lora, Distil: true, o => o.BaseQuantization = WeightQuantization.NF4),
         // Self-distillation: the student's own base, shown the reference's final answer, is the teacher.
         new("neo-self-gt", "Self-distillation, answer as context", Finetuning.Lora, Distil: true, SelfWithTheAnswer),
     };

@@ -25,7 +25,7 @@ internal static partial class CliTerms
         ["AnswerColumnName"] = "--answer-key", ["TeacherLogits"] = "--teacher-logits", ["TeacherCacheEncoding"] = "--cache-encoding",
         ["CrossTokenizer"] = "--cross-tokenizer", ["UldWeight"] = "--uld-weight", ["Teachers"] = "--teacher-mix", ["TeacherColumnName"] = "--teacher-key",
         ["VerifyTeacherAnswers"] = "--verify-answers", ["MismatchedAnswerWeight"] = "--mismatched-weight",
-        ["UseDora"] = "--dora", ["UseRsLora"] = "--rslora", ["LoraInitialization"] = "--lora-init",
+        ["BaseQuantization"] = "--quantize-base", ["UseDora"] = "--dora", ["UseRsLora"] = "--rslora", ["LoraInitialization"] = "--lora-init",
         // NeoSearchSpace's choices, as neo sweep spells them.
         ["Divergences"] = "--divergence", ["Primings"] = "--priming", ["FinetuningKinds"] = "--finetuning", ["AdapterKinds"] = "--adapter",
     };

@@ -58,11 +58,12 @@ internal static class ResponsePrimingCommand
         var temperatureOption = With("--temperature", 1.0, "Temperature.");
         var lrOption = With("--lr", 2e-3, "Learning rate.");
         var curveOption = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
+        var saveOption = Optional<string?>("--save-models", "Folder to save each trained student in as a model zip (CONDITION-seedN.zip), for neo attention; runs reused from --results are not saved.");
         var command = new Command("response-priming",
             "The response-priming paper's table in miniature on an embedded task (mean and sd over seeds; resumable).")
         {
             modelsOption, taskOption, trainOption, evalOption, seedsOption, conditionsOption, resultsOption, plotOption, cacheOption, topKOption,
-            rankOption, batchOption, kdOption, temperatureOption, lrOption, curveOption,
+            rankOption, batchOption, kdOption, temperatureOption, lrOption, curveOption, saveOption,
         }.WithExample("./build.sh sample PaperExperiments response-priming --seeds 1,2,3 --plot docs/images/priming-experiment.png");
         command.SetWork((parse, console, cancellation) =>
         {
@@ -73,7 +74,7 @@ internal static class ResponsePrimingCommand
                 parse.GetValue(batchOption), parse.GetValue(kdOption), parse.GetValue(temperatureOption), parse.GetValue(lrOption),
                 parse.GetValue(cacheOption) is { Length: > 0 } ? parse.GetValue(topKOption) : 0, parse.GetValue(curveOption));
             return Run(parse.GetValue(modelsOption)!, settings, parse.GetValue(seedsOption)!.Split(',').Select(int.Parse).ToArray(), chosen,
-                parse.GetValue(resultsOption)!, parse.GetValue(plotOption)!, parse.GetValue(cacheOption), cancellation);
+                parse.GetValue(resultsOption)!, parse.GetValue(plotOption)!, parse.GetValue(cacheOption), parse.GetValue(saveOption), cancellation);
         });
         return command;
     }
@@ -91,7 +92,7 @@ internal static class ResponsePrimingCommand
     }
 
     private static int Run(string models, Settings settings, int[] seeds, List<Condition> conditions, string resultsPath, string plotPath, string? cache,
-        CancellationToken cancellation)
+        string? saveFolder, CancellationToken cancellation)
     {
         string teacherPath = Path.Combine(models, settings.Styled ? "styled-teacher-primed" : "teacher-primed");
         string studentPath = Path.Combine(models, settings.Styled ? "styled-student" : "student");
@@ -147,6 +148,11 @@ internal static class ResponsePrimingCommand
                 }
                 var (model, run) = MeasuredFit.Fit(ml, options, trainView, $"{condition.Name}, seed {seed}", monitoring, settings.CurveEvery,
                     condition.Name, seed, m => 100 * ml.EvaluateAnswers(m.Transform(evalView), "Completion", "Response").Accuracy);
+                if (saveFolder is not null)
+                {
+                    Directory.CreateDirectory(saveFolder);
+                    ml.Model.Save(model, trainView.Schema, Path.Combine(saveFolder, $"{condition.Key}-seed{seed}.zip"));
+                }
                 model.Dispose();
                 Console.WriteLine($"{condition.Name}, seed {seed}: {run.Accuracy:F1} % ({run.Seconds:F0} s)");
                 log.Add(run);

@@ -24,7 +24,7 @@ public sealed partial class CommandParseTests
     public void TheToolListsItsProductCommands()
     {
         var commands = Commands();
-        foreach (var expected in new[] { "distill", "serve", "sweep", "evaluate", "export", "predict", "make-student", "tokenize", "capture-logits", "quickstart" })
+        foreach (var expected in new[] { "distill", "serve", "sweep", "evaluate", "export", "predict", "attention", "make-student", "tokenize", "capture-logits", "quickstart" })
             CollectionAssert.Contains(commands, expected);
         CollectionAssert.DoesNotContain(commands, "neo", "the example after the list is not a command");
     }

@@ -228,6 +228,30 @@ public sealed class NeoCliTests
     }
 
     [TestMethod]
+    public void AttentionComparesModelsHeadByHeadAndDrawsThem()
+    {
+        using var folder = new TempDirectory();
+        var (code, output, error) = Neo(["attention", "--models", "embedded:styled-student,embedded:student", "--names", "styled,original",
+            "--problems", "3", "--with-responses", "--out", folder.Sub("out"), "--json"]);
+        Assert.AreEqual(0, code, error);
+        var result = JsonDocument.Parse(output).RootElement;
+        Assert.AreEqual(3, result.GetProperty("texts").GetInt32());
+        var models = result.GetProperty("models").EnumerateArray().ToList();
+        CollectionAssert.AreEqual(new[] { "styled", "original" }, models.Select(m => m.GetProperty("name").GetString()).ToArray());
+        Assert.AreEqual(3, models[0].GetProperty("layers").GetInt32());
+        double numbers = models[0].GetProperty("means").GetProperty("Numbers").GetDouble();
+        Assert.IsTrue(numbers is > 0 and < 1, $"a share of attention: {numbers}");
+        string table = File.ReadAllText(folder.Sub("out/attention.md"));
+        StringAssert.Contains(table, "| statistic | layer | styled | original |");
+        foreach (string png in new[] { "maps-styled.png", "maps-original.png", "comparison.png" })
+            Assert.IsTrue(new FileInfo(folder.Sub("out/" + png)).Length > 10_000, png);
+
+        (code, _, error) = Neo(["attention", "--models", "embedded:student", "--names", "a,b", "--out", folder.Sub("x")]);
+        Assert.AreEqual(2, code, error);
+        StringAssert.Contains(error, "--names gives 2 names for 1 models");
+    }
+
+    [TestMethod]
     public void DistillWithValidationKeepsTheBestStepAndPlotsTheCurves()
     {
         using var folder = new TempDirectory();

@@ -23,12 +23,18 @@ public sealed class MemoryTests
     [DataRow(ScalarType.Float32, "gemma3_text")]
     [DataRow(ScalarType.Float32, "phi3")]
     [DataRow(ScalarType.Float32, "smollm3")]
-    public void LiveTensorCountStaysFlatOver50TrainingSteps(ScalarType dtype, string family)
+    [DataRow(ScalarType.Float32, "llama", WeightQuantization.Int8)]
+    [DataRow(ScalarType.BFloat16, "llama", WeightQuantization.NF4)]
+    public void LiveTensorCountStaysFlatOver50TrainingSteps(ScalarType dtype, string family, WeightQuantization quantization = WeightQuantization.None)
     {
         manual_seed(1);
         using var student = new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 32), family), dtype);
-        using var teacher = new LocalTeacher(new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64), family), dtype), folder: null);
+        var teacherModel = new DecoderForCausalLM(TinyCheckpoints.AsFamily(TinyCheckpoints.Config(hidden: 64), family), dtype);
         LoraInjector.Apply(student, new LoraSettings { Rank = 4 });
+        // A quantized base and teacher dequantize in every pass: those tensors must not outlive it either.
+        Microsoft.ML.Neo.Modeling.Quantization.WeightQuantizer.Apply(student, quantization);
+        Microsoft.ML.Neo.Modeling.Quantization.WeightQuantizer.Apply(teacherModel, quantization);
+        using var teacher = new LocalTeacher(teacherModel, folder: null);
         var tokenizer = EmbeddedTask.CreateTokenizer();
         var encoder = new PromptResponseEncoder(tokenizer, 128);
         var examples = ArithmeticWordProblems.Generate(16, 1).Select(p => encoder.Encode(p.Prompt, p.Solution)!).ToList();

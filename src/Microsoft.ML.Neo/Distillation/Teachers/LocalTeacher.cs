@@ -31,7 +31,9 @@ internal sealed class LocalTeacher : ITeacher
         {
             string files = TeacherFingerprint.Of(directory
                 ?? throw new InvalidOperationException("A teacher made in memory has no files to fingerprint; it cannot be cached."));
-            return model.WeightDtype == ScalarType.Float32 ? files : $"{files}/{model.WeightDtype}";
+            // A quantized teacher's scores and generations are its own too.
+            string held = model.WeightDtype == ScalarType.Float32 ? files : $"{files}/{model.WeightDtype}";
+            return Modeling.Quantization.WeightQuantizer.Of(model) is var q && q != WeightQuantization.None ? $"{held}/{q}" : held;
         });
     }
 
@@ -59,12 +61,15 @@ internal sealed class LocalTeacher : ITeacher
         Load(PretrainedFolder.Open(directory, "teacher"), device, dtype);
 
     /// <summary>Loads an opened folder's model in <paramref name="dtype"/> onto <paramref name="device"/>.</summary>
-    public static LocalTeacher Load(PretrainedFolder folder, Device device, ScalarType dtype = ScalarType.Float32)
+    /// <param name="quantization">Hold the teacher's projections as integer codes, dequantized per layer in each pass.</param>
+    public static LocalTeacher Load(PretrainedFolder folder, Device device, ScalarType dtype = ScalarType.Float32,
+        WeightQuantization quantization = WeightQuantization.None)
     {
         var model = folder.LoadModel(dtype);
         try
         {
             model.to(device);
+            Modeling.Quantization.WeightQuantizer.Apply(model, quantization);
             return new LocalTeacher(model, folder);
         }
         catch

@@ -40,6 +40,9 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
     /// </summary>
     public bool WritesTextOnly { get; init; }
 
+    /// <summary>How a teacher in this process holds its weights (quantized codes, dequantized per layer, or as loaded).</summary>
+    public WeightQuantization Quantization { get; init; }
+
     /// <summary>Self-distillation: the teacher is the student's own frozen base (adapters off), no second model.</summary>
     public bool IsStudentBase { get; init; }
 
@@ -135,7 +138,7 @@ internal sealed record TeacherSource(string? ModelPath, string? CacheDirectory, 
             return Bridged(new CachedTeacher(served, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding), tokenizer, tokenizer.VocabularySize);
         }
         var teacherFolder = folder ?? PretrainedFolder.Open(ModelPath!, "teacher");
-        var local = LocalTeacher.Load(teacherFolder, device, dtype);
+        var local = LocalTeacher.Load(teacherFolder, device, dtype, Quantization);
         ITeacher teacher = IsCached ? new CachedTeacher(local, CacheDirectory!, ScoreTopK, scoresDuringTraining, CacheEncoding) : local;
         if (CrossTokenizer == CrossTokenizerLoss.None && teacherFolder.Tokenizer is null) return teacher;
         return Bridged(teacher, teacherFolder.RequireTokenizer("Cross-tokenizer KD needs the teacher's tokenizer"), teacherFolder.Config.VocabSize);
