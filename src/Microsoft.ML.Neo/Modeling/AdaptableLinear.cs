@@ -111,7 +111,12 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var w = DenseWeight(); // [out, in]; dequantized for this pass alone when the weight is held quantized
+        if (quantized is null)
+        {
+            if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, weight, bias);
+            return Adapter.Adapt(x, weight, bias);
+        }
+        var w = quantized.Dequantize(denseDtype); // [out, in], for this pass alone
         if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, w, bias);
         return Adapter.Adapt(x, w, bias);
     }

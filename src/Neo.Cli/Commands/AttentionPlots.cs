@@ -19,7 +19,6 @@ internal static class AttentionPlots
             {
                 var map = text.Map(layer, head);
                 var plot = Heatmap(ToDouble(map), 0, 1);
-                plot.Axes.InvertY(); // query 0 on top, as a matrix is read
                 plot.Title($"layer {layer}, head {head}");
                 panels.Add(plot);
             }
@@ -48,17 +47,20 @@ internal static class AttentionPlots
                 panels.Add(plot);
             }
         }
-        Panels.Save(panels, reports.Count, panel + 40, panel, path, "Attention statistics per head (x: head, y: layer; one colour scale per row)");
+        Panels.Save(panels, reports.Count, panel + 40, panel, path, "Attention statistics per head (x: head, y: layer, layer 0 on top; one colour scale per row)");
     }
 
     private static ScottPlot.Plot Heatmap(double[,] values, double low, double high, bool colorBar = false)
     {
         var plot = new ScottPlot.Plot();
-        var heatmap = plot.Add.Heatmap(values); // row r at y = r, column c at x = c
+        // ScottPlot draws the array's row 0 at the top of the heatmap whatever the axis direction; with the y axis
+        // inverted, row r sits at y = r, so query 0 (or layer 0) is on top and labelled 0, as a matrix is read.
+        var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(low, high == low ? low + 1e-9 : high);
         if (colorBar) plot.Add.ColorBar(heatmap);
         plot.Axes.Margins(0, 0);
+        plot.Axes.InvertY(); // after the margins, which would reset it
         return plot;
     }
 

@@ -12,9 +12,9 @@ using static Neo.Cli.Commands.CommonOptions;
 namespace Neo.Cli.Commands;
 
 /// <summary>
-/// A hyperparameter sweep of NeoDistill on the embedded distillation task (about 40 minutes on 2 cores with the
+/// A hyperparameter sweep of NeoDistill on the embedded distillation task (about an hour on 2 cores with the
 /// defaults: 16 trials, then the closing comparison over 3 seeds):
-///   sweep [--task styled|arithmetic] [--trials 16] [--minutes 40] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
+///   sweep [--task styled|arithmetic] [--trials 16] [--minutes 60] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
 ///         [--rank 4:128] [--temperature 0.5:8] [--kd 0:1] [--lr 0.0001:0.01] [--epochs MIN:MAX] [--steps N] [--out best.zip]
 ///         [--divergence A,B] [--jsd-beta 0.1:0.9] [--skew-alpha 0.05:0.5] [--priming A,B] [--priming-template T]
 ///         [--on-policy MIN:MAX] [--finetuning Lora,Full] [--adapter Lora,Dora,RsLora,Pissa] [--teacher-cache DIR]
@@ -40,7 +40,7 @@ internal static class SweepCommand
         var responseKey = With("--response-key", "response", "The response's field name in the data files.");
         var answerKey = Optional<string?>("--answer-key", "The reference answer's field in the data files, for GroundTruthWithAnswer priming.");
         var trialsOption = With("--trials", 16, "Most trials.");
-        var minutesOption = With("--minutes", 40.0, "Wall-clock budget of the trials in minutes; the trial running when it ends is cancelled.");
+        var minutesOption = With("--minutes", 60.0, "Wall-clock budget of the trials in minutes; the trial running when it ends is cancelled.");
         var tunerOption = With("--tuner", "smac", "smac, random or grid.").AcceptOnlyFromAmong("smac", "random", "grid");
         var metricOption = With("--metric", "accuracy", "What to optimise on the validation data: accuracy, loss or perplexity.").AcceptOnlyFromAmong("accuracy", "loss", "perplexity");
         var trainOption = Optional<int?>("--train", "Embedded-task training problems (without --data; default 16000 on the distillation task, the quickstart's, and 2000 on arithmetic).");
@@ -78,7 +78,7 @@ internal static class SweepCommand
         var outOption = Optional<string?>("--out", "Also save the best trial's model as an ML.NET model zip here.");
         var command = new Command("sweep",
             "Sweep NeoDistill's rank, temperature, KD weight and learning rate (and epochs, divergence, priming, on-policy share, fine-tuning and adapter kind) " +
-            "with a seeded tuner on the embedded distillation task, then compare the best with the defaults, LoRA alone and SFT over 3 seeds (about 40 minutes on 2 cores).")
+            "with a seeded tuner on the embedded distillation task, then compare the best with the defaults, LoRA alone and SFT over 3 seeds (about an hour on 2 cores).")
         {
             taskOption, teacherOption, studentOption, dataOption, validationDataOption, testDataOption, promptKey, responseKey, answerKey, trialsOption, minutesOption,
             tunerOption, metricOption, trainOption, validationOption, testOption, seedsOption, logOption, plotOption, dependenceOption, earlyStoppingOption,

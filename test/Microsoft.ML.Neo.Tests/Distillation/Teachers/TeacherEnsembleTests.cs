@@ -61,7 +61,11 @@ public sealed class TeacherEnsembleTests
             var own = (example.TeacherName == "a" ? teacherA : teacherB).Score(TokenBatch.Create(new[] { example }, 2), vocabulary).All().Logits; // [m, V]
             var (values, ids) = own.topk(TopK, dim: -1);
             Assert.IsTrue(TensorAssert.Identical(ids, targets.Ids!.narrow(0, row, example.ResponseTokenCount).narrow(1, 0, TopK)), $"{example.TeacherName}'s ids");
-            Assert.IsTrue(TensorAssert.Identical(values, targets.Logits.narrow(0, row, example.ResponseTokenCount).narrow(1, 0, TopK)), $"{example.TeacherName}'s logits");
+            // The same logits up to rounding: the routed pass scores a teacher's rows as a padded batch, and a matrix
+            // product over another batch shape may round differently on some CPUs.
+            var routedLogits = targets.Logits.narrow(0, row, example.ResponseTokenCount).narrow(1, 0, TopK);
+            double difference = (values - routedLogits).abs().max().item<float>();
+            Assert.IsTrue(difference < 1e-4, $"{example.TeacherName}'s logits differ by {difference}");
             row += example.ResponseTokenCount;
         }
 
