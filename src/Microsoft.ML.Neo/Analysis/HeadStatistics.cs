@@ -33,8 +33,7 @@ public sealed record HeadStatistics(int Layer, int Head, double Entropy, double 
         foreach (var text in texts)
         {
             var map = text.MapView(layer, head);
-            bool[] number = text.Tokens.Select(TokenKind.IsNumber).ToArray();
-            bool[] op = text.Tokens.Select(TokenKind.IsOperator).ToArray();
+            bool[] number = text.NumberTokens, op = text.OperatorTokens;
             for (int q = 1; q < map.GetLength(0); q++)
             {
                 for (int k = 0; k <= q && k < map.GetLength(1); k++)

@@ -10,6 +10,8 @@ public sealed class TextAttention
         Text = text;
         Tokens = tokens;
         this.maps = maps;
+        NumberTokens = tokens.Select(TokenKind.IsNumber).ToArray();
+        OperatorTokens = tokens.Select(TokenKind.IsOperator).ToArray();
     }
 
     public string Text { get; }
@@ -29,4 +31,9 @@ public sealed class TextAttention
     }
 
     internal float[,] MapView(int layer, int head) => maps[layer][head];
+
+    /// <summary>Which tokens are numbers, and which operators (<see cref="TokenKind"/>): read by every head's statistics.</summary>
+    internal bool[] NumberTokens { get; }
+
+    internal bool[] OperatorTokens { get; }
 }

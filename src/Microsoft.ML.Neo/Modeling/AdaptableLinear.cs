@@ -111,13 +111,19 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (quantized is null)
-        {
-            if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, weight, bias);
-            return Adapter.Adapt(x, weight, bias);
-        }
-        var w = quantized.Dequantize(denseDtype); // [out, in], for this pass alone
+        var w = DenseWeight(); // [out, in]; dequantized for this pass alone when the weight is held quantized
         if (Adapter is null || !AdapterEnabled) return nn.functional.linear(x, w, bias);
         return Adapter.Adapt(x, w, bias);
+    }
+
+    // The codes are not registered with the module (they are not parameters), so they are released here.
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            quantized?.Dispose();
+            quantized = null;
+        }
+        base.Dispose(disposing);
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.ML.Neo;
 using Microsoft.ML.Neo.Analysis;
 
 using Neo.Cli.Terminal;
@@ -62,7 +61,7 @@ internal static class AttentionCommand
             for (int i = 0; i < paths.Count; i++)
             {
                 console.WriteLine($"Reading {names[i]} ({paths[i]}) on {texts.Count} texts...");
-                using var source = Open(paths[i]);
+                using var source = ModelSource.Open(paths[i], maxNewTokens: 0); // read, not generated from
                 reports.Add(AttentionAnalysis.Analyze(source.Model, texts, names[i]));
             }
             var markdown = new System.Text.StringBuilder();
@@ -99,19 +98,6 @@ internal static class AttentionCommand
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    // A model zip (its student, adapters on) or a Hugging Face folder, in float32.
-    private static LoadedModel Open(string path)
-    {
-        if (Directory.Exists(path)) return new LoadedModel(CausalLM.FromPretrained(path), null);
-        var distilled = ModelSource.OpenDistilled(path);
-        return new LoadedModel(distilled.Student, distilled);
-    }
-
-    private sealed record LoadedModel(CausalLM Model, IDisposable? Owner) : IDisposable
-    {
-        public void Dispose() => (Owner ?? Model).Dispose();
     }
 
     private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));

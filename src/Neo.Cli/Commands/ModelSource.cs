@@ -39,6 +39,9 @@ internal sealed class ModelSource : IDisposable
         return new MLContext().Model.LoadNeoDistill(path);
     }
 
+    /// <summary>The model itself: the zip's student (adapters on) or the folder's model.</summary>
+    public CausalLM Model => distilled?.Student ?? folder!;
+
     /// <summary>The model's tokenizer-level completion of one prompt (greedy).</summary>
     public string Complete(string prompt) =>
         distilled?.Complete(prompt) ?? folder!.Generate(prompt, new GenerationOptions { MaxNewTokens = maxNewTokens });

@@ -40,13 +40,14 @@ internal static class SweepComparison
             ("SFT of every weight", sft, $"full, lr {sft.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}"),
         };
         var result = new List<Row>();
-        foreach (var (name, options, settings) in rows)
+        for (int r = 0; r < rows.Length; r++)
         {
+            var (name, options, settings) = rows[r];
             var accuracies = new List<double>();
             foreach (int seed in seeds)
             {
                 double accuracy;
-                if (name == rows[0].Name && seed == defaults.Seed)
+                if (r == 0 && seed == defaults.Seed)
                 {
                     accuracy = ml.EvaluateAnswers(bestModel.Transform(test)).Accuracy;
                 }

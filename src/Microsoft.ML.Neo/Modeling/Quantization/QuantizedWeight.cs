@@ -54,7 +54,10 @@ internal sealed class QuantizedWeight : IDisposable
     /// <summary>Whether <paramref name="kind"/> can hold a weight with this many inputs (NF4 needs whole groups of 32).</summary>
     public static bool Fits(WeightQuantization kind, long inFeatures) => kind != WeightQuantization.NF4 || inFeatures % Nf4GroupSize == 0;
 
-    /// <summary>Quantizes a [out, in] weight (any float dtype, any device; the codes stay on its device), rounding each weight to the nearest level.</summary>
+    /// <summary>
+    /// Quantizes a [out, in] weight (any float dtype, any device; the codes stay on its device), rounding each weight to
+    /// the nearest level. The codes live as long as the layer holding them, not in the caller's dispose scope; <see cref="Dispose"/> frees them.
+    /// </summary>
     public static QuantizedWeight Quantize(Tensor weight, WeightQuantization kind)
     {
         using var scope = NewDisposeScope();
@@ -66,7 +69,7 @@ internal sealed class QuantizedWeight : IDisposable
             {
                 var scale = (w.abs().amax(new long[] { 1 }, keepdim: true) / 127).clamp_min(1e-12);          // [out, 1]
                 var codes = (w / scale).round().clamp(-127, 127).to(ScalarType.Int8);                       // [out, in]
-                return new QuantizedWeight(kind, codes.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope(), outFeatures, inFeatures);
+                return new QuantizedWeight(kind, codes.DetachFromDisposeScope(), scale.DetachFromDisposeScope(), outFeatures, inFeatures);
             }
             case WeightQuantization.NF4:
             {
@@ -78,7 +81,7 @@ internal sealed class QuantizedWeight : IDisposable
                 var codes = ((grouped / scale).unsqueeze(-1) - levels).abs().argmin(-1).to(ScalarType.Byte)   // [out, G, 32] nearest level
                     .view(outFeatures, inFeatures / 2, 2);                                                     // [out, in/2, 2] neighbours paired
                 var packed = codes.select(2, 0) + codes.select(2, 1) * 16;                                    // [out, in/2] low nibble first
-                return new QuantizedWeight(kind, packed.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope(), outFeatures, inFeatures);
+                return new QuantizedWeight(kind, packed.DetachFromDisposeScope(), scale.DetachFromDisposeScope(), outFeatures, inFeatures);
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Int8 and NF4 quantize a weight.");
