@@ -218,19 +218,17 @@ internal static class ChatCompletionsEndpoint
         throw RequestError.BadRequest("A message's 'content' must be a string or a list of text parts.", "messages");
     }
 
-    // OpenAI's chat logprobs: {"content": [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]}
-    // over the returned tokens (those a stop sequence cut off are left out).
+    // OpenAI's chat logprobs: {"content": [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]},
+    // one entry per returned token (the chat client leaves out those a stop sequence cut off). Each token's text is what
+    // it adds to the answer as the chat client decodes it, so the tokens join into the returned content.
     private static void WriteLogprobs(Utf8JsonWriter writer, ServedModel model, int[] promptIds, int[] generated,
         PositionLogprobs[] scores, int top, string returned)
     {
-        var texts = model.TokenTexts([.. promptIds, .. generated]).Skip(promptIds.Length).ToArray();
+        var texts = AnswerPieces(model.Tokenizer, generated, returned);
         writer.WriteStartObject("logprobs");
         writer.WriteStartArray("content");
-        int length = 0;
         for (int t = 0; t < generated.Length; t++)
         {
-            length += texts[t].Length;
-            if (length > returned.Length) break;
             var position = scores[promptIds.Length + t - 1]; // the position before token t predicts it
             writer.WriteStartObject();
             WriteToken(texts[t], position.Logprob);
@@ -255,6 +253,24 @@ internal static class ChatCompletionsEndpoint
             foreach (byte b in System.Text.Encoding.UTF8.GetBytes(token)) writer.WriteNumberValue(b);
             writer.WriteEndArray();
         }
+    }
+
+    // What each generated token adds to the returned answer: the growth of the decoded text, cut at the answer's end.
+    // A token that ends inside a character adds nothing; the token that completes the character carries it.
+    private static string[] AnswerPieces(TokenizerFiles tokenizer, int[] generated, string returned)
+    {
+        var pieces = new string[generated.Length];
+        string previous = "";
+        for (int t = 0; t < generated.Length; t++)
+        {
+            string decoded = t == generated.Length - 1 ? returned : tokenizer.Decode(generated[..(t + 1)]);
+            if (decoded.Length > returned.Length) decoded = returned;
+            bool last = t == generated.Length - 1;
+            bool grows = decoded.StartsWith(previous, StringComparison.Ordinal) && (last || !decoded.EndsWith('\uFFFD'));
+            pieces[t] = grows ? decoded[previous.Length..] : "";
+            if (grows) previous = decoded;
+        }
+        return pieces;
     }
 
     internal static void Header(Utf8JsonWriter writer, string id, string kind, long created, string model)

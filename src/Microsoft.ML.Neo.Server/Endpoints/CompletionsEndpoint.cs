@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.ML.Neo.Generation;
 
 namespace Microsoft.ML.Neo.Server.Endpoints;
 
@@ -90,25 +91,17 @@ internal static class CompletionsEndpoint
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         var generated = new List<int>();
-        string sent = "";
-        bool cut = false;
+        var output = new StopSequenceStream(request.Stops);
         // The tokens come from the model on this request's thread, one at a time, between awaits that send them.
         using var tokens = model.Model.GenerateTokens(request.PromptIds, request.Sampling, cancellation).GetEnumerator();
         while (await Task.Run(tokens.MoveNext, cancellation).ConfigureAwait(false))
         {
             generated.Add(tokens.Current);
-            var (text, stopped) = Cut(model.ContinuationText(request.PromptIds, generated), request.Stops);
-            // Send what the text gained; a piece whose decoding is still open (part of a character) waits for the next token.
-            if (text.StartsWith(sent, StringComparison.Ordinal) && text.Length > sent.Length && !text.EndsWith('\uFFFD'))
-            {
-                await Chunk(text[sent.Length..], null).ConfigureAwait(false);
-                sent = text;
-            }
-            if (stopped) { cut = true; break; }
+            string piece = output.Advance(model.ContinuationText(request.PromptIds, generated));
+            if (piece.Length > 0) await Chunk(piece, null).ConfigureAwait(false);
+            if (output.Stopped) break;
         }
-        var (final, _) = Cut(model.ContinuationText(request.PromptIds, generated), request.Stops);
-        string rest = final.StartsWith(sent, StringComparison.Ordinal) ? final[sent.Length..] : "";
-        await Chunk(rest, cut || generated.Count < request.MaxTokens ? "stop" : "length").ConfigureAwait(false);
+        await Chunk(output.Finish(), output.Stopped || generated.Count < request.MaxTokens ? "stop" : "length").ConfigureAwait(false);
         statistics.AddCompletion(request.PromptIds.Length, generated.Count);
         if (includeUsage)
         {
@@ -229,7 +222,7 @@ internal static class CompletionsEndpoint
             if (served.Model.StopTokenIds.Contains(id)) stopped = true;
             else generated.Add(id);
         }
-        var (text, cut) = Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
+        var (text, cut) = StopSequenceStream.Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
         if (generated.Count == 1 && request.Logprobs is not null)
         {
             // The generated token's own logprobs: log-softmax of the last row.
@@ -246,26 +239,23 @@ internal static class CompletionsEndpoint
     {
         var model = served.Model;
         var generated = new List<int>();
+        // The same text, checked after every token, as a streamed answer sends.
+        var output = new StopSequenceStream(request.Stops);
         if (request.MaxTokens > 0)
         {
             foreach (int id in model.GenerateTokens(request.PromptIds, request.Sampling, cancellation))
             {
                 generated.Add(id);
-                if (request.Stops.Count > 0 && request.Stops.Any(served.Tokenizer.Decode(generated).Contains)) break;
+                output.Advance(served.ContinuationText(request.PromptIds, generated));
+                if (output.Stopped) break;
             }
         }
         bool stopped = generated.Count < request.MaxTokens;
-        var (text, cut) = Cut(served.ContinuationText(request.PromptIds, generated), request.Stops);
+        string text = output.Text;
+        bool cut = output.Stopped;
         bool scores = request.Logprobs is not null || request.PromptLogprobs is not null;
         var positions = scores ? model.Score([.. request.PromptIds, .. generated], TopK(request)).Positions : null;
         return new Result(generated.ToArray(), text, stopped || cut, positions);
-    }
-
-    // The text up to the first stop sequence, and whether one was found.
-    private static (string Text, bool Cut) Cut(string text, List<string> stops)
-    {
-        int at = stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
-        return at >= 0 ? (text[..at], true) : (text, false);
     }
 
     private static void Write(Utf8JsonWriter writer, ServedModel model, IReadOnlyList<Request> requests, IReadOnlyList<Result> results, int promptTokens)

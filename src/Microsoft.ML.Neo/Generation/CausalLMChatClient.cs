@@ -102,7 +102,7 @@ public sealed class CausalLMChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var promptIds = PromptIds(messages.ToList(), options);
         var generation = Merge(options);
-        var stops = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? new List<string>();
+        var output = new StopSequenceStream(options?.StopSequences);
         string responseId = Guid.NewGuid().ToString("N");
         string modelId = options?.ModelId ?? metadata.DefaultModelId!;
 
@@ -110,33 +110,19 @@ public sealed class CausalLMChatClient : IChatClient
         try
         {
             var generated = new List<int>();
-            string emitted = "", full = "";
-            bool stoppedBySequence = false;
             // Generation is compute-bound: each step runs on the thread pool, off the caller's thread.
             using var ids = TokenGenerator.Stream(model.Model, promptIds, generation, model.StopTokenIds, cancellationToken).GetEnumerator();
             while (await Task.Run(ids.MoveNext, cancellationToken).ConfigureAwait(false))
             {
                 generated.Add(ids.Current);
-                full = tokenizer.Decode(generated);
-                int stopAt = stops.Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
-                if (stopAt >= 0)
-                {
-                    full = full[..stopAt];
-                    stoppedBySequence = true;
-                }
-                // Hold text back while it ends in an incomplete UTF-8 sequence (byte pieces still to come), and while
-                // its end could be the start of a stop sequence (streamed text cannot be taken back).
-                if (!stoppedBySequence && full.EndsWith('\uFFFD')) continue;
-                string safe = stoppedBySequence ? full : full[..(full.Length - PossibleStopStart(full, stops))];
-                if (safe.Length > emitted.Length && safe.StartsWith(emitted, StringComparison.Ordinal))
-                {
-                    yield return Update(safe[emitted.Length..]);
-                    emitted = safe;
-                }
-                if (stoppedBySequence) break;
+                string piece = output.Advance(tokenizer.Decode(generated));
+                if (piece.Length > 0) yield return Update(piece);
+                if (output.Stopped) break;
             }
             // What was held back at the end (a partial character or a possible stop-sequence start) goes out now.
-            if (full.Length > emitted.Length && full.StartsWith(emitted, StringComparison.Ordinal)) yield return Update(full[emitted.Length..]);
+            string rest = output.Finish();
+            if (rest.Length > 0) yield return Update(rest);
+            bool stoppedBySequence = output.Stopped;
 
             // Length when the token budget or the context ran out; Stop for an end-of-sequence token or a stop sequence.
             bool budgetSpent = generated.Count >= generation.MaxNewTokens || promptIds.Length + generated.Count >= model.Config.ContextLength;
@@ -150,8 +136,9 @@ public sealed class CausalLMChatClient : IChatClient
             {
                 FinishReason = !stoppedBySequence && budgetSpent ? ChatFinishReason.Length : ChatFinishReason.Stop,
                 ResponseId = responseId, ModelId = modelId, CreatedAt = DateTimeOffset.UtcNow,
-                // The token ids generated (int[]), for callers that score or log them.
-                RawRepresentation = generated.ToArray(),
+                // The token ids the returned text holds (int[], those a stop sequence cut off left out), for callers
+                // that score or log them.
+                RawRepresentation = generated.Take(output.KeptTokens).ToArray(),
             };
             yield return final;
         }
@@ -164,20 +151,6 @@ public sealed class CausalLMChatClient : IChatClient
         {
             ResponseId = responseId, MessageId = responseId, ModelId = modelId, CreatedAt = DateTimeOffset.UtcNow,
         };
-    }
-
-    // How many chars at the end of text are a proper prefix of some stop sequence.
-    private static int PossibleStopStart(string text, IReadOnlyList<string> stops)
-    {
-        int longest = 0;
-        foreach (var stop in stops)
-        {
-            for (int length = Math.Min(stop.Length - 1, text.Length); length > longest; length--)
-            {
-                if (text.AsSpan(text.Length - length).SequenceEqual(stop.AsSpan(0, length))) { longest = length; break; }
-            }
-        }
-        return longest;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null)

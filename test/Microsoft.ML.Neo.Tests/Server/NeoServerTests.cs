@@ -13,7 +13,7 @@ namespace Microsoft.ML.Neo.Tests.Server;
 [TestCategory(TestCategories.Integration)]
 public sealed class NeoServerTests
 {
-    private static async Task<(NeoServer Server, HttpClient Http)> Start(string modelPath, Action<NeoServerOptions>? configure = null)
+    internal static async Task<(NeoServer Server, HttpClient Http)> Start(string modelPath, Action<NeoServerOptions>? configure = null)
     {
         var options = new NeoServerOptions { ModelPath = modelPath, Port = 0, ModelId = "tiny" };
         configure?.Invoke(options);
@@ -21,7 +21,7 @@ public sealed class NeoServerTests
         return (server, new HttpClient { BaseAddress = server.BaseAddress });
     }
 
-    private static async Task<JsonElement> Post(HttpClient http, string path, object body)
+    internal static async Task<JsonElement> Post(HttpClient http, string path, object body)
     {
         using var response = await http.PostAsJsonAsync(path, body);
         string text = await response.Content.ReadAsStringAsync();
