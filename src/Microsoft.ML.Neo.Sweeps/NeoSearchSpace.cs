@@ -55,7 +55,7 @@ public sealed class NeoSearchSpace
     public IReadOnlyList<AdapterKind>? AdapterKinds { get; set; }
 
     /// <summary>
-    /// The weights of several teachers (the base options' <see cref="NeoDistillOptions.Teachers"/>, by
+    /// The weights of several teachers (the base options' <see cref="TeacherMixture.Members"/>, by
     /// <see cref="DistillationTeacher.Name"/>) in their mixture, each a dimension named <c>TeacherWeight:NAME</c>; above
     /// 0. Empty (default): the base options' weights.
     /// </summary>
@@ -114,9 +114,9 @@ public sealed class NeoSearchSpace
     /// <summary>Throws when the space asks for something the base options cannot give (a teacher they do not have, adapters when every weight is trained).</summary>
     internal void ValidateAgainst(NeoDistillOptions baseOptions)
     {
-        var names = baseOptions.Teachers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var names = ((baseOptions.Teacher as TeacherMixture)?.Members ?? new List<DistillationTeacher>()).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         if (TeacherWeights.Keys.FirstOrDefault(n => !names.Contains(n)) is { } missing)
-            throw new ArgumentException($"NeoSearchSpace.TeacherWeights names the teacher '{missing}', which the base options' Teachers do not have " +
+            throw new ArgumentException($"NeoSearchSpace.TeacherWeights names the teacher '{missing}', which the base options' TeacherMixture does not have " +
                 $"({(names.Count == 0 ? "none" : string.Join(", ", names.Select(n => $"'{n}'")))}).", nameof(TeacherWeights));
         if (AdapterKinds is not null && FinetuningKinds is null && baseOptions.Finetuning == Finetuning.Full)
             throw new ArgumentException("NeoSearchSpace.AdapterKinds is searched, but the base options train every weight (Finetuning = Full); " +

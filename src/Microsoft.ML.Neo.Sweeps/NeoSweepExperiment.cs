@@ -131,7 +131,7 @@ public sealed class NeoSweepExperiment
         if (RowCount(validation) == 0) throw new ArgumentException("The validation data is empty.");
 
         var log = logPath is null ? null : new TrialLog(logPath);
-        var trials = log?.Open(Describe()) ?? new List<SweepTrial>();
+        var trials = log?.Open(Describe(), LegacyDescribe()) ?? new List<SweepTrial>();
         if (trials.Count > 0) channel.Info(MessageSensitivity.None, "{0}", $"Continuing the sweep in '{logPath}' after {trials.Count} finished trials.");
         var clock = Stopwatch.StartNew();
         NeoDistillTransformer? bestModel = null;
@@ -272,15 +272,10 @@ public sealed class NeoSweepExperiment
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    // What must match for a log to be continued: the space, the metric and every base option. Options at their type's
-    // default (0, false, null, the first enum value) are left out, so a later version that adds an option, left at its
-    // default, still continues the log.
-    private string Describe() => JsonSerializer.Serialize(new
-    {
-        dimensions = space.Describe(),
-        metric = metric.ToString(), maximize = Maximize,
-        options = JsonSerializer.Serialize(baseOptions, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault }),
-    });
+    // What must match for a log to be continued (SweepHeader says what), and the form an older version wrote.
+    private string Describe() => SweepHeader.Describe(space.Describe(), metric.ToString(), Maximize, baseOptions);
+
+    private string? LegacyDescribe() => SweepHeader.Legacy(space.Describe(), metric.ToString(), Maximize, baseOptions);
 
     // The steps a trial will take, as Fit counts them.
     private int TotalSteps(NeoDistillOptions options) => options.StepsFor(trainRows ??= RowCount(train!));

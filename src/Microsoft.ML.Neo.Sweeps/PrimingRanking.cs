@@ -32,8 +32,8 @@ public static class PrimingRanking
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
-        if (string.IsNullOrWhiteSpace(baseOptions.TeacherModelPath))
-            throw new ArgumentException("Ranking primings needs a teacher model in this process (NeoDistillOptions.TeacherModelPath): its primed answers are checked.", nameof(baseOptions));
+        if (baseOptions.Teacher is not (TeacherModel or TeacherEndpoint) || baseOptions.Teacher is not { } primedTeacher)
+            throw new ArgumentException("Ranking primings needs a teacher that writes answers (a TeacherModel or a TeacherEndpoint): its primed answers are checked.", nameof(baseOptions));
         var space = new NeoSearchSpace
         {
             LoraRank = SearchRange.Fixed(baseOptions.LoraRank), Temperature = SearchRange.Fixed(baseOptions.Temperature),
@@ -43,9 +43,9 @@ public static class PrimingRanking
         space.Validate();
 
         // The student before distillation, and each primed teacher, answer the validation prompts.
-        double before = Accuracy(mlContext, validation, baseOptions, baseOptions.StudentModelPath, PrimingChoice.Of(PrimingStrategy.None),
+        double before = Accuracy(mlContext, validation, baseOptions, new TeacherModel(baseOptions.StudentModelPath), PrimingChoice.Of(PrimingStrategy.None),
             cache: null, baseOptions.MaxNewTokens);
-        var teacher = candidates.ToDictionary(c => c, c => Accuracy(mlContext, validation, baseOptions, baseOptions.TeacherModelPath, c,
+        var teacher = candidates.ToDictionary(c => c, c => Accuracy(mlContext, validation, baseOptions, primedTeacher, c,
             baseOptions.TeacherCacheDirectory, baseOptions.TeacherMaxNewTokens));
 
         // The students: one trial per priming.
@@ -75,11 +75,11 @@ public static class PrimingRanking
     }
 
     // Answer accuracy of a model folder's own greedy responses to the prompts, primed as given.
-    private static double Accuracy(MLContext ml, IDataView data, NeoDistillOptions baseOptions, string model, PrimingChoice priming, string? cache, int maxNewTokens)
+    private static double Accuracy(MLContext ml, IDataView data, NeoDistillOptions baseOptions, NeoTeacher model, PrimingChoice priming, string? cache, int maxNewTokens)
     {
         var options = new NeoTeacherResponseOptions
         {
-            TeacherModelPath = model, PromptColumnName = baseOptions.PromptColumnName, AnswerColumnName = baseOptions.AnswerColumnName,
+            Teacher = model, TokenizerPath = baseOptions.StudentModelPath, PromptColumnName = baseOptions.PromptColumnName, AnswerColumnName = baseOptions.AnswerColumnName,
             OutputColumnName = "PrimingRankingResponse", Priming = priming.Strategy, PrimingTemplate = priming.Template,
             MaxNewTokens = maxNewTokens, CacheDirectory = cache, Device = baseOptions.Device, Precision = baseOptions.Precision,
         };

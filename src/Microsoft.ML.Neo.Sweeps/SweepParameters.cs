@@ -75,8 +75,8 @@ public sealed record SweepParameters(int LoraRank, double Temperature, double Kd
         }
         foreach (var (name, weight) in TeacherWeights ?? new Dictionary<string, double>())
         {
-            var teacher = options.Teachers.FirstOrDefault(t => t.Name == name)
-                ?? throw new ArgumentException($"The sweep sets the weight of teacher '{name}', which the base options' Teachers do not have.");
+            var teacher = (options.Teacher as TeacherMixture)?.Members.FirstOrDefault(t => t.Name == name)
+                ?? throw new ArgumentException($"The sweep sets the weight of teacher '{name}', which the base options' TeacherMixture does not have.");
             teacher.Weight = (float)weight;
         }
         return options;

@@ -16,7 +16,8 @@ internal sealed class TrialLog
     public TrialLog(string path) => this.path = path;
 
     /// <summary>Reads the trials of this sweep, or none when the log does not exist yet; writes the header for a new log.</summary>
-    public List<SweepTrial> Open(string description)
+    /// <param name="legacyDescription">The header an older version wrote for the same sweep, also accepted; null for none.</param>
+    public List<SweepTrial> Open(string description, string? legacyDescription = null)
     {
         var trials = new List<SweepTrial>();
         if (!File.Exists(path) || new FileInfo(path).Length == 0)
@@ -46,7 +47,8 @@ internal sealed class TrialLog
             }
             if (lineNumber == 1)
             {
-                if (json["sweep"]?.GetValue<string>() != description)
+                string? header = json["sweep"]?.GetValue<string>();
+                if (header != description && (legacyDescription is null || header != legacyDescription))
                     throw new InvalidDataException($"The trial log '{path}' was written by a different sweep (search space, metric or base options); " +
                         "use another log path, or delete it to start over.");
                 continue;

@@ -73,7 +73,7 @@ internal static class BigVocabularyBench
     {
         var options = new NeoDistillOptions
         {
-            TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
+            Teacher = new TeacherModel(Path.Combine(root, "teacher")), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = 16, LoraAlpha = 32, KdWeight = 0.5f, Temperature = 2, BatchSize = Batch, MaxSteps = steps + 1,
             MaxSequenceLength = Length, LossChunkSize = chunk, Precision = precision, LearningRate = 1e-3f,
         };

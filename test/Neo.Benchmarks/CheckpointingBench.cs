@@ -35,7 +35,7 @@ internal static class CheckpointingBench
             {
                 var options = new NeoDistillOptions
                 {
-                    TeacherModelPath = root, StudentModelPath = root, KdWeight = 0, LoraRank = 16, LoraAlpha = 32, BatchSize = Batch,
+                    Teacher = new TeacherModel(root), StudentModelPath = root, KdWeight = 0, LoraRank = 16, LoraAlpha = 32, BatchSize = Batch,
                     MaxSteps = steps + 1, MaxSequenceLength = Length, Precision = ComputePrecision.Float32, LearningRate = 1e-3f,
                     ActivationCheckpointing = checkpointing,
                 };

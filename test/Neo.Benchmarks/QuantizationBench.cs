@@ -78,7 +78,7 @@ internal static class QuantizationBench
                 {
                     var options = new NeoDistillOptions
                     {
-                        TeacherModelPath = root, StudentModelPath = root, KdWeight = 0, LoraRank = 16, LoraAlpha = 32, BatchSize = Batch,
+                        Teacher = new TeacherModel(root), StudentModelPath = root, KdWeight = 0, LoraRank = 16, LoraAlpha = 32, BatchSize = Batch,
                         MaxSteps = steps + 1, MaxSequenceLength = Length, Precision = precision, LearningRate = 1e-3f,
                         ActivationCheckpointing = checkpointing, BaseQuantization = quantization,
                     };

@@ -107,7 +107,7 @@ internal static class SoakBench
             var data = ml.Data.LoadFromEnumerable(problems.Select(PromptResponseRow.From).ToList());
             var options = new NeoDistillOptions
             {
-                TeacherModelPath = Path.Combine(EmbeddedModels, "styled-teacher"),
+                Teacher = new TeacherModel(Path.Combine(EmbeddedModels, "styled-teacher")),
                 StudentModelPath = Path.Combine(EmbeddedModels, "styled-student"),
                 LoraRank = 8, BatchSize = 8, Epochs = 100, MaxSteps = steps, LearningRate = 1e-3f, Seed = seed,
                 Progress = new ProgressCallback<Microsoft.ML.Neo.TrainingProgress>(p => Console.WriteLine(StepLine + p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))),

@@ -157,7 +157,7 @@ internal static class TrainingBench
     {
         var options = new NeoDistillOptions
         {
-            TeacherModelPath = Path.Combine(root, "teacher"), StudentModelPath = Path.Combine(root, "student"),
+            Teacher = new TeacherModel(Path.Combine(root, "teacher")), StudentModelPath = Path.Combine(root, "student"),
             LoraRank = rank, LoraAlpha = 2 * rank, KdWeight = 0.5f, Temperature = 2, BatchSize = batch, MaxSteps = steps + 5,
             LearningRate = 1e-3f, Precision = precision,
         };

@@ -39,7 +39,7 @@ internal sealed record EncodedExample
     /// </summary>
     public bool StudentGenerated { get; init; }
 
-    /// <summary>The teacher a row names (<see cref="NeoDistillOptions.TeacherColumnName"/>) when several teachers are routed per example; null otherwise.</summary>
+    /// <summary>The teacher a row names (<see cref="TeacherMixture.RouteColumnName"/>) when several teachers are routed per example; null otherwise.</summary>
     public string? TeacherName { get; init; }
 
     /// <summary>

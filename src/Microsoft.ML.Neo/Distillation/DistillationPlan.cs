@@ -30,8 +30,8 @@ internal sealed record DistillationPlan
 {
     public required string StudentModelPath { get; init; }
 
-    /// <summary>The teacher and its source (in this process, behind a cache, ...).</summary>
-    public required TeacherSource Teacher { get; init; }
+    /// <summary>The teacher's kind and settings; null when no teacher is asked (KdWeight 0 in Logits mode).</summary>
+    public required TeacherSource? Teacher { get; init; }
 
     /// <summary>What training changes.</summary>
     public required TrainableSet Trainable { get; init; }

@@ -26,7 +26,7 @@ internal static class DistillationRun
         var device = DeviceSelection.Resolve(plan.Device);
         var studentFolder = PretrainedFolder.Open(plan.StudentModelPath, "student");
         var studentTokenizer = studentFolder.RequireTokenizer("NeoDistill needs the student's tokenizer");
-        var teacherFolder = plan.Teacher.Check(studentFolder, hooks.Warn);
+        var teacherFolder = plan.NeedsTeacher ? plan.Teacher!.Check(studentFolder, hooks.Warn) : null;
 
         var dtype = PrecisionSupport.Resolve(plan.Precision, device);
         hooks.Log(PrecisionSupport.Describe(plan.Precision, dtype, device));
@@ -44,9 +44,9 @@ internal static class DistillationRun
             // After the adapters: PiSSA starts from the dense weight. The student returned holds the dequantized base.
             if (plan.Quantization != WeightQuantization.None) hooks.Log(Modeling.Quantization.WeightQuantizer.Apply(student, plan.Quantization));
             if (plan.NeedsTeacher)
-                teacher = plan.Teacher.Open(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
-                    scoresDuringTraining: plan.OnPolicy.Enabled, folder: teacherFolder, student: student, studentFolder: studentFolder,
-                    studentVocabulary: student.Config.VocabSize);
+                teacher = plan.Teacher!.Open(new TeacherOpening(device, dtype, studentTokenizer, student.Config.ContextLength, hooks.Warn,
+                    ScoresDuringTraining: plan.OnPolicy.Enabled, Folder: teacherFolder, Student: student, StudentFolder: studentFolder,
+                    StudentVocabulary: student.Config.VocabSize));
 
             var (encoder, context) = Encoder(plan, studentTokenizer, student.Config, teacher);
             var builder = new ExampleBuilder(plan.Data, encoder);
@@ -83,7 +83,7 @@ internal static class DistillationRun
 
             var settings = plan.Optimization with
             {
-                RunIdentity = $"teacher={plan.Teacher.Identity};student={Path.GetFullPath(plan.StudentModelPath)}",
+                RunIdentity = $"teacher={plan.Teacher?.Identity ?? "none"};student={Path.GetFullPath(plan.StudentModelPath)}",
             };
             var validation = plan.Validation is { } policy ? Validation(policy, encoder) : null;
             IBatchSource batches = new ShuffledExampleBatches(examples, settings.BatchSize, settings.Seed);

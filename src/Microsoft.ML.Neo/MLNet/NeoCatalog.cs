@@ -28,7 +28,7 @@ public static class NeoCatalog
         string promptColumnName = "Prompt", string responseColumnName = "Response", string outputColumnName = "Completion") =>
         catalog.NeoDistill(new NeoDistillOptions
         {
-            TeacherModelPath = teacherModelPath,
+            Teacher = new TeacherModel(teacherModelPath),
             StudentModelPath = studentModelPath,
             PromptColumnName = promptColumnName,
             ResponseColumnName = responseColumnName,

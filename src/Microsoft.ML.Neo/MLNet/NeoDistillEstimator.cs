@@ -62,14 +62,17 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         public void Report(TrainingProgress value) => report(value);
     }
 
+    // The column that routes rows among several teachers, when the teacher is a routed mixture.
+    private string? RouteColumnName => options.Teacher is TeacherMixture { IsRouted: true } mixture ? mixture.RouteColumnName : null;
+
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         TextColumns.Require(inputSchema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
         TextColumns.Require(inputSchema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
         if (!string.IsNullOrWhiteSpace(options.AnswerColumnName))
             TextColumns.Require(inputSchema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
-        if (!string.IsNullOrWhiteSpace(options.TeacherColumnName))
-            TextColumns.Require(inputSchema, options.TeacherColumnName, nameof(NeoDistillOptions.TeacherColumnName));
+        if (RouteColumnName is { } route)
+            TextColumns.Require(inputSchema, route, $"{nameof(NeoDistillOptions.Teacher)}.{nameof(TeacherMixture.RouteColumnName)}");
         var columns = inputSchema.ToDictionary(c => c.Name);
         columns[options.OutputColumnName] = new SchemaShape.Column(options.OutputColumnName,
             SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, isKey: false);
@@ -95,8 +98,8 @@ public sealed class NeoDistillEstimator : IEstimator<NeoDistillTransformer>
         var response = TextColumns.Require(input.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
         var answer = !withAnswers || string.IsNullOrWhiteSpace(options.AnswerColumnName) ? (DataViewSchema.Column?)null
             : TextColumns.Require(input.Schema, options.AnswerColumnName, nameof(NeoDistillOptions.AnswerColumnName));
-        var teacher = !withAnswers || string.IsNullOrWhiteSpace(options.TeacherColumnName) ? (DataViewSchema.Column?)null
-            : TextColumns.Require(input.Schema, options.TeacherColumnName, nameof(NeoDistillOptions.TeacherColumnName));
+        var teacher = !withAnswers || RouteColumnName is not { } route ? (DataViewSchema.Column?)null
+            : TextColumns.Require(input.Schema, route, $"{nameof(NeoDistillOptions.Teacher)}.{nameof(TeacherMixture.RouteColumnName)}");
         var columns = new List<DataViewSchema.Column> { prompt, response };
         if (answer is { } answerColumn) columns.Add(answerColumn);
         if (teacher is { } teacherColumn) columns.Add(teacherColumn);

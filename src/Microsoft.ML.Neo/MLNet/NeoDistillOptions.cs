@@ -12,47 +12,20 @@ namespace Microsoft.ML.Neo;
 /// Options of <see cref="NeoCatalog.NeoDistill(TransformsCatalog, NeoDistillOptions)"/>: which models, which columns,
 /// the LoRA adapters, the distillation loss, the optimiser and the completions the fitted transformer writes.
 /// </summary>
-public sealed class NeoDistillOptions
+public sealed partial class NeoDistillOptions
 {
     /// <summary>
-    /// Hugging Face folder of the teacher (config.json, model.safetensors), run in this process. Required unless the
-    /// teacher is served (<see cref="TeacherEndpoint"/> or <see cref="TeacherChatClient"/>), a dataset of its logits
-    /// (<see cref="TeacherLogits"/>), or the student's own base (<see cref="SelfDistillation"/>).
-    /// </summary>
-    public string TeacherModelPath { get; set; } = "";
-
-    /// <summary>
-    /// A teacher on an OpenAI-compatible server (vLLM, SGLang, NeoServer, ...) instead of <see cref="TeacherModelPath"/>:
-    /// it scores examples for logit KD (top <see cref="TeacherScoreTopK"/> prompt logprobs) and writes responses for
-    /// Sequence mode. Needs <see cref="TeacherCacheDirectory"/> or <see cref="CheckpointDirectory"/>: its answers are
-    /// kept in the cache. Null (default): none.
-    /// </summary>
-    public TeacherEndpoint? TeacherEndpoint { get; set; }
-
-    /// <summary>
-    /// Any Microsoft.Extensions.AI chat client (OpenAI, Azure OpenAI, Ollama, a NeoServer, ...) that writes the teacher's
-    /// responses in Sequence mode, instead of the endpoint's own chat completions. Alone it gives no logits, so it needs
-    /// KdWeight 0; with a <see cref="TeacherEndpoint"/> the endpoint scores and this client writes. Needs
-    /// <see cref="TeacherCacheDirectory"/>. The student still learns from its own tokenization of the responses. Not
-    /// saved with the model. Null (default): none.
+    /// The teacher, one object of the kind it is (as LightGBM's <c>Booster</c>): <see cref="TeacherModel"/> (a Hugging Face
+    /// folder run in this process), <see cref="TeacherEndpoint"/> (an OpenAI-compatible server, optionally with a chat
+    /// client that writes its responses), <see cref="TeacherChatClient"/> (a chat client that writes responses only),
+    /// <see cref="TeacherLogits"/> (a dataset of its logits), <see cref="SelfTeacher"/> (the student's own frozen base) or
+    /// <see cref="TeacherMixture"/> (several, mixed or routed per row). Each kind checks what it allows of the other
+    /// options and says its default <see cref="TeacherScoreTopK"/> and whether it needs a cache. Required unless
+    /// <see cref="KdWeight"/> is 0 in Logits mode (LoRA fine-tuning on the references, no teacher). Not serialised with
+    /// the options: model zips keep no teacher, and sweep logs record it through its own record.
     /// </summary>
     [JsonIgnore]
-    public Microsoft.Extensions.AI.IChatClient? TeacherChatClient { get; set; }
-
-    /// <summary>
-    /// Several teachers instead of one (<see cref="TeacherModelPath"/>, <see cref="TeacherEndpoint"/> must then be unset):
-    /// each a folder or a served model with its own cache. Without <see cref="TeacherColumnName"/> every example learns
-    /// from the weighted mixture of their distributions, Σ wᵢ pᵢ / Σ wᵢ over the union of their top
-    /// <see cref="TeacherScoreTopK"/> ids; with it, each row learns from the teacher it names. Logits mode only. Empty
-    /// (default): one teacher.
-    /// </summary>
-    public List<DistillationTeacher> Teachers { get; set; } = new();
-
-    /// <summary>
-    /// With <see cref="Teachers"/>: a text column naming each row's teacher (a <see cref="DistillationTeacher.Name"/>);
-    /// null (default): the mixture of all of them.
-    /// </summary>
-    public string? TeacherColumnName { get; set; }
+    public NeoTeacher? Teacher { get; set; }
 
     /// <summary>
     /// Logit KD from a teacher with another tokenizer (a local or served teacher, cached or not):
@@ -71,25 +44,6 @@ public sealed class NeoDistillOptions
     /// same token. Default 1.
     /// </summary>
     public float UldWeight { get; set; } = 1f;
-
-    /// <summary>
-    /// Self-distillation: the teacher is the student's own frozen base, the model in <see cref="StudentModelPath"/> with
-    /// its adapters turned off for each teacher pass. No second model is loaded. It learns from what that base does with
-    /// a context the student does not see: set <see cref="Priming"/> (GroundTruthWithAnswer shows it the reference
-    /// answer, as TRL's SDFT and prompt distillation do). Without priming the teacher starts equal to the student and
-    /// KD holds the student near its base. Needs <see cref="Finetuning.Lora"/> (full fine-tuning has no frozen copy;
-    /// give the student's folder as <see cref="TeacherModelPath"/> for a separate one). Default false.
-    /// </summary>
-    public bool SelfDistillation { get; set; }
-
-    /// <summary>
-    /// A dataset of the teacher's top-K log-probabilities (DistillKit's or axolotl's layouts, or <c>neo capture-logits</c>
-    /// output) used as the teacher instead of a model: logit KD without running the teacher. Logits mode only, without
-    /// on-policy steps. Its scores are copied into <see cref="TeacherCacheDirectory"/> (or beside the checkpoints) before
-    /// training, in one pass over the dataset. <see cref="TeacherScoreTopK"/> 0 (automatic) keeps as many ids per
-    /// position as the dataset holds. Null (default): none.
-    /// </summary>
-    public TeacherLogits? TeacherLogits { get; set; }
 
     /// <summary>Hugging Face folder of the student base, with its tokenizer.model. Required.</summary>
     public string StudentModelPath { get; set; } = "";
@@ -148,54 +102,48 @@ public sealed class NeoDistillOptions
 
     /// <summary>
     /// Folder of a file-backed cache of what the teacher computes, shared by runs and sweeps: its generations (Sequence
-    /// mode) and, when KdWeight &gt; 0, its top-<see cref="TeacherScoreTopK"/> logits on every response token. Entries for
-    /// the same teacher files, teacher tokens and settings are read back instead of recomputed, so a repeated run does not
-    /// run the teacher at all. Null (default): for a teacher in this process, no cache (it runs online); for a served
-    /// teacher, which always needs one, the folder beside the checkpoints, <see cref="CheckpointDirectory"/> +
-    /// <c>.teacher-cache</c> (so <c>neo distill --out student.zip</c> keeps it in <c>student.zip.checkpoint.teacher-cache</c>).
+    /// mode) and, when KdWeight &gt; 0, the logits KD reads at every response token (the top
+    /// <see cref="TeacherScoreTopK"/>, or all of them). Entries for the same teacher files, teacher tokens and settings
+    /// are read back instead of recomputed, so a repeated run does not run the teacher at all. The cache changes where
+    /// the teacher's answers are kept, never what is learned: a run with and without it trains on the same targets
+    /// (with the default <see cref="TeacherCacheEncoding"/>). Null (default): for a <see cref="TeacherModel"/> or
+    /// <see cref="SelfTeacher"/>, no cache (the teacher runs online); for a kind that always keeps its answers
+    /// (<see cref="TeacherEndpoint"/>, <see cref="TeacherChatClient"/>, <see cref="TeacherLogits"/>), the folder beside the
+    /// checkpoints, <see cref="CheckpointDirectory"/> + <c>.teacher-cache</c> (so <c>neo distill --out student.zip</c>
+    /// keeps it in <c>student.zip.checkpoint.teacher-cache</c>). Unused when no teacher is asked (KdWeight 0 in Logits
+    /// mode); <c>neo distill</c> refuses the flag then.
     /// </summary>
     public string? TeacherCacheDirectory { get; set; }
 
     /// <summary>
-    /// The cache folder the run uses: <see cref="TeacherCacheDirectory"/>, or for a served teacher without one, the
-    /// folder beside the checkpoints. The one place this default is decided.
-    /// </summary>
-    internal string? ResolvedTeacherCacheDirectory =>
-        !string.IsNullOrWhiteSpace(TeacherCacheDirectory) ? TeacherCacheDirectory
-        : (TeacherEndpoint is not null || TeacherChatClient is not null || TeacherLogits is not null) && !string.IsNullOrWhiteSpace(CheckpointDirectory)
-            ? Path.TrimEndingDirectorySeparator(CheckpointDirectory) + ".teacher-cache"
-            : null;
-
-    /// <summary>
-    /// With <see cref="TeacherCacheDirectory"/> and KdWeight &gt; 0: how many of the teacher's logits per response position
-    /// are cached (its top K, 1 to 65536). KD from the cache uses <see cref="Divergence"/> on the support of those K ids:
-    /// the teacher's logits are renormalised over them, the student keeps its full-vocabulary probabilities there
-    /// (docs/concepts.md says how each divergence treats the missing tail). With K at least the vocabulary it equals
-    /// online KD. With a <see cref="TeacherEndpoint"/> it is the <c>prompt_logprobs</c> count each request asks for: vLLM
-    /// allows 20 unless started with a higher <c>--max-logprobs</c>. 0 (default): 64 for a teacher in this process, 20
-    /// for a served one (what vLLM allows by default).
+    /// How many of the teacher's logits per response position KD reads, 1 to 65536, the same online and cached: the
+    /// teacher's top K, over whose support <see cref="Divergence"/> is taken (the teacher renormalised over those K ids,
+    /// the student keeping its full-vocabulary probabilities there; docs/concepts.md says how each divergence treats the
+    /// missing tail). With K at least the vocabulary it is the whole distribution. With a <see cref="TeacherEndpoint"/>
+    /// it is the <c>prompt_logprobs</c> count each request asks for: vLLM allows 20 unless started with a higher
+    /// <c>--max-logprobs</c>. 0 (default): the teacher kind's own default: the whole distribution for a
+    /// <see cref="TeacherModel"/> or <see cref="SelfTeacher"/> (the top 64 with a <see cref="CrossTokenizer"/> loss),
+    /// 20 for a served teacher, the dataset's own K for <see cref="TeacherLogits"/>, 64 per member for a
+    /// <see cref="TeacherMixture"/>. Refused with a teacher that gives no logits (<see cref="TeacherChatClient"/>); unused
+    /// with KdWeight 0 (<c>neo distill</c> refuses the flag then).
     /// </summary>
     public int TeacherScoreTopK { get; set; }
 
     /// <summary>
-    /// How a new score cache in <see cref="TeacherCacheDirectory"/> stores the teacher's top-K logits.
-    /// <see cref="TeacherCacheEncoding.Compact"/> (default): packed ids and 10-bit logits, 121 bytes per token at
-    /// K = 64 with a 512-token vocabulary (format 1 took 513), with a KD loss within 5e-4 relative of the exact one. <see cref="TeacherCacheEncoding.Exact"/>: the
-    /// float32 logits bit for bit. A cache that already exists keeps the encoding it was made with (caches made before
-    /// this option, 8 bytes per entry, are still read and extended).
+    /// How a new score cache in <see cref="TeacherCacheDirectory"/> stores the teacher's logits.
+    /// <see cref="TeacherCacheEncoding.Exact"/> (default): float32 logits bit for bit, so a cached run trains exactly as an
+    /// online one. <see cref="TeacherCacheEncoding.Compact"/>: packed ids and 10-bit logits, about a third of the bytes
+    /// (121 bytes per token at K = 64 with a 512-token vocabulary), at the cost of a KD loss within 5e-4 relative of the
+    /// exact one: it changes the objective that little, and says so. A cache that already exists keeps the encoding it
+    /// was made with. Only with a cache.
     /// </summary>
-    public TeacherCacheEncoding TeacherCacheEncoding { get; set; } = TeacherCacheEncoding.Compact;
-
-    /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0 (automatic), for a teacher in this process.</summary>
-    public const int LocalTeacherTopK = 64;
+    public TeacherCacheEncoding TeacherCacheEncoding { get; set; } = TeacherCacheEncoding.Exact;
 
     /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0, for a served teacher: vLLM's default <c>--max-logprobs</c>.</summary>
     public const int ServedTeacherTopK = 20;
 
-    /// <summary><see cref="TeacherScoreTopK"/> with 0 resolved for the kind of teacher these options name.</summary>
-    internal int ResolvedTopK => TeacherScoreTopK > 0 ? TeacherScoreTopK
-        : TeacherLogits is not null ? 0 // the dataset's own K, read when it is opened
-        : TeacherEndpoint is not null || TeacherChatClient is not null ? ServedTeacherTopK : LocalTeacherTopK;
+    /// <summary>The K used when <see cref="TeacherScoreTopK"/> is 0 with a <see cref="CrossTokenizer"/> loss and a teacher whose default is every id.</summary>
+    public const int CrossTokenizerTopK = 64;
 
     /// <summary>LoRA rank r, 1 to 1024. Higher rank: more capacity and memory. Default 8.</summary>
     public int LoraRank { get; set; } = 8;
@@ -475,253 +423,4 @@ public sealed class NeoDistillOptions
     /// </summary>
     [JsonIgnore]
     public Func<TrainingProgress, bool>? StopEarly { get; set; }
-
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
-    public void Validate()
-    {
-        ValidateTeacher();
-        RequireText(StudentModelPath, nameof(StudentModelPath), "a Hugging Face model folder");
-        RequireText(PromptColumnName, nameof(PromptColumnName), "a column name");
-        RequireText(ResponseColumnName, nameof(ResponseColumnName), "a column name");
-        RequireText(OutputColumnName, nameof(OutputColumnName), "a column name");
-        Require(Enum.IsDefined(Priming), nameof(Priming), Priming, "None, Teacher, GroundTruth, GroundTruthWithAnswer, Confidence or Custom");
-        Require(Enum.IsDefined(Mode), nameof(Mode), Mode, "Logits or Sequence");
-        Require(MismatchedAnswerWeight is >= 0 and <= 1, nameof(MismatchedAnswerWeight), MismatchedAnswerWeight, "between 0 and 1");
-        if (VerifyTeacherAnswers && Mode != DistillationMode.Sequence)
-            throw new ArgumentException("NeoDistillOptions.VerifyTeacherAnswers checks the answers of the responses the teacher writes, which it does only " +
-                "with Mode = Sequence; in Logits mode the references are learned as they are.", nameof(VerifyTeacherAnswers));
-        if (MismatchedAnswerWeight > 0 && !VerifyTeacherAnswers)
-            throw new ArgumentException("NeoDistillOptions.MismatchedAnswerWeight weighs responses whose answers were checked; set VerifyTeacherAnswers = true " +
-                "(with Mode = Sequence), or leave it at 0.", nameof(MismatchedAnswerWeight));
-        Require(Enum.IsDefined(TeacherCacheEncoding), nameof(TeacherCacheEncoding), TeacherCacheEncoding, "Compact or Exact");
-        Require(Enum.IsDefined(CrossTokenizer), nameof(CrossTokenizer), CrossTokenizer, "None, Hybrid or Uld");
-        Require(UldWeight >= 0 && UldWeight <= 100, nameof(UldWeight), UldWeight, "between 0 and 100");
-        if (CrossTokenizer != CrossTokenizerLoss.None && (SelfDistillation || TeacherLogits is not null))
-            throw new ArgumentException($"NeoDistillOptions.CrossTokenizer = {CrossTokenizer} needs a teacher model with its own tokenizer; " +
-                (SelfDistillation ? "self-distillation's teacher is the student's own base" : "a teacher-logit dataset's rows are in the student's tokens") + ". Set CrossTokenizer = None.", nameof(CrossTokenizer));
-        if (Priming == PrimingStrategy.Custom) PrimingPrompts.ValidateTemplate(PrimingTemplate, nameof(PrimingTemplate));
-        if (PrimingPrompts.NeedsAnswer(Priming, PrimingTemplate) && string.IsNullOrWhiteSpace(AnswerColumnName))
-            throw new ArgumentException($"{Priming} priming shows the teacher each row's reference answer; set NeoDistillOptions.AnswerColumnName " +
-                "to the text column that holds it.", nameof(AnswerColumnName));
-        if (Priming != PrimingStrategy.None && Mode == DistillationMode.Logits && KdWeight == 0)
-            throw new ArgumentException($"{Priming} priming changes only what the teacher sees, but with KdWeight 0 in Logits mode the teacher " +
-                "is never run; set KdWeight above 0 or Mode = Sequence.", nameof(Priming));
-        Require(TeacherMaxNewTokens is >= 1 and <= 100_000, nameof(TeacherMaxNewTokens), TeacherMaxNewTokens, "between 1 and 100000");
-        Require(TeacherScoreTopK is >= 0 and <= 65_536, nameof(TeacherScoreTopK), TeacherScoreTopK, "0 (automatic) or between 1 and 65536");
-        Require(LoraRank is >= 1 and <= 1024, nameof(LoraRank), LoraRank, "between 1 and 1024");
-        Require(LoraAlpha > 0 && float.IsFinite(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "positive");
-        Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "in [0, 1)");
-        Require(Enum.IsDefined(LoraInitialization), nameof(LoraInitialization), LoraInitialization, "Default or Pissa");
-        if (UseDora && LoraInitialization == LoraInitialization.Pissa)
-            throw new ArgumentException("NeoDistillOptions.UseDora with LoraInitialization = Pissa is not supported: DoRA's magnitudes are measured " +
-                "on the base weight that PiSSA's start is taken from. Choose one of them.", nameof(UseDora));
-        if (Finetuning == Finetuning.Full && ToLoraSettings().IsVariant)
-            throw new ArgumentException("NeoDistillOptions.UseDora, UseRsLora and LoraInitialization shape LoRA adapters, and Finetuning = Full trains " +
-                "every weight without adapters. Set Finetuning = Lora, or leave them at their defaults.", nameof(Finetuning));
-        Require(Enum.IsDefined(BaseQuantization), nameof(BaseQuantization), BaseQuantization, "None, Int8 or NF4");
-        if (Finetuning == Finetuning.Full && BaseQuantization != WeightQuantization.None)
-            throw new ArgumentException("NeoDistillOptions.BaseQuantization holds frozen weights as integers, and Finetuning = Full trains every weight. " +
-                "Set Finetuning = Lora, or BaseQuantization = None.", nameof(BaseQuantization));
-        Require(LoraTargetModules is { Length: > 0 } && LoraTargetModules.All(LoraSettings.ValidTargetNames.Contains),
-            nameof(LoraTargetModules), string.Join(",", LoraTargetModules ?? Array.Empty<string>()),
-            $"a non-empty subset of {string.Join(", ", LoraSettings.ValidTargetNames)}");
-        Require(Temperature > 0 && Temperature <= 100, nameof(Temperature), Temperature, "in (0, 100]");
-        Require(KdWeight is >= 0 and <= 1, nameof(KdWeight), KdWeight, "in [0, 1]");
-        Require(Enum.IsDefined(Divergence), nameof(Divergence), Divergence,
-            "ForwardKL, ReverseKL, JensenShannon, TotalVariation, SkewedForwardKL or SkewedReverseKL");
-        Require(JsdBeta is >= 0 and <= 1, nameof(JsdBeta), JsdBeta, "in [0, 1] (0 is forward KL, 1 reverse KL)");
-        Require(SkewAlpha is > 0 and < 1, nameof(SkewAlpha), SkewAlpha, "in (0, 1)");
-        Require(Enum.IsDefined(Finetuning), nameof(Finetuning), Finetuning, "Lora or Full");
-        Require(OnPolicyFraction is >= 0 and <= 1, nameof(OnPolicyFraction), OnPolicyFraction, "in [0, 1]");
-        Require(OnPolicyTemperature is > 0 and <= 10, nameof(OnPolicyTemperature), OnPolicyTemperature, "in (0, 10]");
-        Require(OnPolicyMaxNewTokens is >= 1 and <= 100_000, nameof(OnPolicyMaxNewTokens), OnPolicyMaxNewTokens, "between 1 and 100000");
-        if (OnPolicyFraction > 0 && KdWeight == 0)
-            throw new ArgumentException("NeoDistillOptions.OnPolicyFraction > 0 has the teacher score the student's own samples, but KdWeight 0 runs " +
-                "no teacher; set KdWeight above 0 (the on-policy steps then train on the divergence alone), or OnPolicyFraction = 0.", nameof(OnPolicyFraction));
-        Require(Enum.IsDefined(Precision), nameof(Precision), Precision, "Auto, Float32 or BFloat16");
-        Require(LossChunkSize >= 0, nameof(LossChunkSize), LossChunkSize, "0 (automatic) or positive");
-        Require(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "in (0, 1]");
-        Require(WeightDecay is >= 0 and < 1, nameof(WeightDecay), WeightDecay, "in [0, 1)");
-        Require(Epochs is >= 1 and <= 1000, nameof(Epochs), Epochs, "between 1 and 1000");
-        Require(EarlyStoppingPatience is >= 0 and <= 1_000_000, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "between 0 (never) and 1000000");
-        if (ValidateAnswerAccuracy && ValidationData is null)
-            throw new ArgumentException("NeoDistillOptions.ValidateAnswerAccuracy measures the validation rows; set ValidationData.", nameof(ValidateAnswerAccuracy));
-        if ((EarlyStoppingPatience > 0 || KeepBestWeights) && ValidationData is null)
-            throw new ArgumentException($"NeoDistillOptions.{(EarlyStoppingPatience > 0 ? nameof(EarlyStoppingPatience) : nameof(KeepBestWeights))} " +
-                "judges the run by its validation loss; set ValidationData (held-out rows with the training data's columns).",
-                EarlyStoppingPatience > 0 ? nameof(EarlyStoppingPatience) : nameof(KeepBestWeights));
-        Require(ValidationEverySteps is >= 0 and <= 1_000_000, nameof(ValidationEverySteps), ValidationEverySteps, "between 0 (ten per run) and 1000000");
-        Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), BatchSize, "between 1 and 4096");
-        Require(WarmupFraction is >= 0 and <= 1, nameof(WarmupFraction), WarmupFraction, "between 0 and 1");
-        Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, "Cosine, Linear or Constant");
-        Require(MaxGradientNorm > 0 && !double.IsNaN(MaxGradientNorm), nameof(MaxGradientNorm), MaxGradientNorm, "above 0 (double.PositiveInfinity: no clipping)");
-        Require(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "in [0, 1)");
-        Require(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "in [0, 1)");
-        Require(AdamEpsilon is > 0 and <= 1, nameof(AdamEpsilon), AdamEpsilon, "above 0 and at most 1");
-        Require(MicroBatchSize >= 0 && MicroBatchSize <= BatchSize, nameof(MicroBatchSize), MicroBatchSize,
-            $"0 (the whole batch in one pass) or between 1 and BatchSize ({BatchSize})");
-        Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "0 (no limit) or positive");
-        Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), MaxSequenceLength, "0 (the model's context) or positive");
-        Require(CheckpointEverySteps >= 1, nameof(CheckpointEverySteps), CheckpointEverySteps, "at least 1");
-        Require(MaxSkippedNonFiniteSteps is >= 0 and <= 1_000_000, nameof(MaxSkippedNonFiniteSteps), MaxSkippedNonFiniteSteps, "between 0 and 1000000");
-        Require(MaxNewTokens is >= 1 and <= 100_000, nameof(MaxNewTokens), MaxNewTokens, "between 1 and 100000");
-        Require(GenerationTemperature >= 0 && float.IsFinite(GenerationTemperature), nameof(GenerationTemperature),
-            GenerationTemperature, "0 (greedy) or positive");
-        Require(TopP > 0 && TopP <= 1, nameof(TopP), TopP, "in (0, 1]");
-        Require(Device is "cpu" or "cuda", nameof(Device), Device, "\"cpu\" or \"cuda\"");
-    }
-
-    // Exactly one kind of teacher: a folder, a server (endpoint and/or chat client) whose answers are cached, or a
-    // dataset of its logits.
-    private void ValidateTeacher()
-    {
-        bool served = TeacherEndpoint is not null || TeacherChatClient is not null;
-        if (Teachers.Count > 0)
-        {
-            if (served || TeacherLogits is not null || SelfDistillation || !string.IsNullOrWhiteSpace(TeacherModelPath))
-                throw new ArgumentException("NeoDistillOptions.Teachers lists the teachers; clear TeacherModelPath, TeacherEndpoint, TeacherChatClient, " +
-                    "TeacherLogits and SelfDistillation.", nameof(Teachers));
-            foreach (var teacher in Teachers) teacher.Validate();
-            if (Teachers.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != Teachers.Count)
-                throw new ArgumentException($"NeoDistillOptions.Teachers' names must be unique; they are {string.Join(", ", Teachers.Select(t => $"'{t.Name}'"))}.", nameof(Teachers));
-            if (Mode != DistillationMode.Logits)
-                throw new ArgumentException("Several teachers score responses (Mode = Logits); they do not write them together.", nameof(Mode));
-            if (TeacherColumnName is null && CrossTokenizer != CrossTokenizerLoss.None)
-                throw new ArgumentException("A mixture of teachers is formed over shared ids; with CrossTokenizer, route each row to one teacher " +
-                    "(NeoDistillOptions.TeacherColumnName).", nameof(TeacherColumnName));
-            return;
-        }
-        if (!string.IsNullOrWhiteSpace(TeacherColumnName))
-            throw new ArgumentException("NeoDistillOptions.TeacherColumnName routes rows among NeoDistillOptions.Teachers, which is empty.", nameof(TeacherColumnName));
-        if (SelfDistillation)
-        {
-            if (served || TeacherLogits is not null || !string.IsNullOrWhiteSpace(TeacherModelPath))
-                throw new ArgumentException("NeoDistillOptions.SelfDistillation makes the student's own base the teacher; clear TeacherModelPath, " +
-                    "TeacherEndpoint, TeacherChatClient and TeacherLogits.", nameof(SelfDistillation));
-            if (Finetuning != Finetuning.Lora)
-                throw new ArgumentException("NeoDistillOptions.SelfDistillation needs Finetuning = Lora: the teacher is the base with the adapters off, " +
-                    "and full fine-tuning changes the base itself. For a separate frozen copy, set TeacherModelPath to the student's folder instead.", nameof(SelfDistillation));
-            return;
-        }
-        if (TeacherLogits is not null)
-        {
-            if (served || !string.IsNullOrWhiteSpace(TeacherModelPath))
-                throw new ArgumentException("NeoDistillOptions.TeacherLogits is set with another teacher (TeacherModelPath, TeacherEndpoint or TeacherChatClient); " +
-                    "the dataset is the teacher: clear the others.", nameof(TeacherLogits));
-            TeacherLogits.Validate();
-            if (Mode != DistillationMode.Logits)
-                throw new ArgumentException("A teacher-logit dataset scores fixed responses and writes none: use Mode = Logits with NeoDistillOptions.TeacherLogits.", nameof(Mode));
-            if (OnPolicyFraction > 0)
-                throw new ArgumentException("A teacher-logit dataset has no rows for the student's own samples: set OnPolicyFraction = 0 with NeoDistillOptions.TeacherLogits.", nameof(OnPolicyFraction));
-            if (ResolvedTeacherCacheDirectory is null)
-                throw new ArgumentException("NeoDistillOptions.TeacherLogits needs TeacherCacheDirectory (or a CheckpointDirectory, beside which the cache is then " +
-                    "kept): the dataset's scores for the run's examples are copied there before training, so batches read them in any order.", nameof(TeacherCacheDirectory));
-            return;
-        }
-        if (!served)
-        {
-            RequireText(TeacherModelPath, nameof(TeacherModelPath), "a Hugging Face model folder (or set TeacherEndpoint for a served teacher)");
-            return;
-        }
-        if (!string.IsNullOrWhiteSpace(TeacherModelPath))
-            throw new ArgumentException("NeoDistillOptions.TeacherModelPath and a served teacher (TeacherEndpoint or TeacherChatClient) are both set; " +
-                "choose one: clear TeacherModelPath to use the server, or the endpoint to use the folder.", nameof(TeacherModelPath));
-        TeacherEndpoint?.Validate();
-        if (ResolvedTeacherCacheDirectory is null)
-            throw new ArgumentException("A served teacher needs NeoDistillOptions.TeacherCacheDirectory (or a CheckpointDirectory, beside which " +
-                "the cache is then kept): its answers are kept there, so a run that stops resumes without asking the server again.", nameof(TeacherCacheDirectory));
-        if (TeacherEndpoint is null && KdWeight > 0)
-            throw new ArgumentException("NeoDistillOptions.TeacherChatClient writes responses but gives no logits, and KdWeight > 0 asks for them; " +
-                "set KdWeight = 0 with Mode = Sequence, or add a TeacherEndpoint whose server returns prompt_logprobs (vLLM, NeoServer).", nameof(KdWeight));
-        if (TeacherEndpoint is null && Mode != DistillationMode.Sequence)
-            throw new ArgumentException("NeoDistillOptions.TeacherChatClient is used in Sequence mode only (it writes the responses); set Mode = Sequence.", nameof(Mode));
-    }
-
-    /// <summary>
-    /// How many optimizer steps Fit takes on <paramref name="trainingRows"/> rows with these options: batches per
-    /// epoch times <see cref="Epochs"/>, capped by <see cref="MaxSteps"/>. Rows too long for the student's context are
-    /// left out of training, which can make the run a little shorter. For schedules around a run (validation spacing,
-    /// sweeps' stopping points).
-    /// </summary>
-    public int StepsFor(long trainingRows)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(trainingRows);
-        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
-        return Training.StepCount.Total(Training.StepCount.PerEpoch(trainingRows, BatchSize), Epochs, MaxSteps);
-    }
-
-    internal LoraSettings ToLoraSettings() => new()
-    {
-        Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = LoraTargetModules.ToArray(),
-        UseDora = UseDora, UseRsLora = UseRsLora, Initialization = LoraInitialization,
-    };
-
-    // Text-level sequence KD: the teacher's responses are learned as text, and no logit of it is read.
-    private bool WritesTextOnly => Mode == DistillationMode.Sequence && KdWeight == 0;
-
-    /// <summary>The run these options describe, for <see cref="DistillationRun"/>.</summary>
-    internal DistillationPlan ToPlan() => new()
-    {
-        StudentModelPath = StudentModelPath,
-        Teacher = new TeacherSource(string.IsNullOrWhiteSpace(TeacherModelPath) ? null : TeacherModelPath, ResolvedTeacherCacheDirectory, ResolvedTopK)
-        {
-            Endpoint = TeacherEndpoint?.Clone(), ChatClient = TeacherChatClient, CacheEncoding = TeacherCacheEncoding, Logits = TeacherLogits?.Clone(),
-            IsStudentBase = SelfDistillation, CrossTokenizer = CrossTokenizer, WritesTextOnly = WritesTextOnly, Quantization = BaseQuantization,
-            Members = Teachers.Count == 0 ? null : Teachers.Select(t => new TeacherMember(t.Name, t.Weight,
-                new TeacherSource(t.ModelPath, t.CacheDirectory, TeacherScoreTopK > 0 ? TeacherScoreTopK : t.Endpoint is null ? LocalTeacherTopK : ServedTeacherTopK)
-                {
-                    Endpoint = t.Endpoint?.Clone(), CacheEncoding = TeacherCacheEncoding, CrossTokenizer = CrossTokenizer, Quantization = BaseQuantization,
-                })).ToList(),
-            RoutedByName = !string.IsNullOrWhiteSpace(TeacherColumnName),
-        },
-        Trainable = Finetuning == Finetuning.Full ? TrainableSet.AllWeights : TrainableSet.Adapters(ToLoraSettings()),
-        Loss = new LossSettings(KdWeight, Temperature, Divergence) { ChunkRows = LossChunkSize, JsdBeta = JsdBeta, SkewAlpha = SkewAlpha, UldWeight = UldWeight },
-        OnPolicy = new OnPolicySettings(OnPolicyFraction, OnPolicyTemperature, OnPolicyMaxNewTokens),
-        Precision = Precision,
-        CheckpointActivations = ActivationCheckpointing,
-        Quantization = BaseQuantization,
-        Data = new DataPolicy(Mode, Priming, PrimingTemplate, TeacherMaxNewTokens, MaxSequenceLength)
-        {
-            VerifyAnswers = VerifyTeacherAnswers, MismatchedAnswerWeight = MismatchedAnswerWeight,
-        },
-        Optimization = new TrainerSettings
-        {
-            Epochs = Epochs, BatchSize = BatchSize, MicroBatchSize = MicroBatchSize, LearningRate = LearningRate,
-            WarmupFraction = WarmupFraction, Schedule = Schedule, MaxGradNorm = MaxGradientNorm, Beta1 = AdamBeta1, Beta2 = AdamBeta2, Epsilon = AdamEpsilon, WeightDecay = WeightDecay, Seed = Seed,
-            MaxSteps = MaxSteps, CheckpointDirectory = CheckpointDirectory, CheckpointEverySteps = CheckpointEverySteps,
-            MaxSkippedNonFiniteSteps = MaxSkippedNonFiniteSteps, EarlyStoppingPatience = EarlyStoppingPatience, KeepBestWeights = KeepBestWeights,
-        },
-        Device = Device,
-        Validation = null, // rows, which the estimator reads from ValidationData
-    };
-
-    internal GenerationOptions ToGenerationOptions() => new()
-    {
-        MaxNewTokens = MaxNewTokens, Temperature = GenerationTemperature, TopP = TopP, Seed = Seed,
-    };
-
-    /// <summary>
-    /// A copy of these options, to change without touching the original (a sweep's trials start from one). The teacher
-    /// endpoint is copied too; the data view, callbacks, chat client and token are shared, as they are not settings.
-    /// </summary>
-    public NeoDistillOptions Clone()
-    {
-        var copy = (NeoDistillOptions)MemberwiseClone();
-        copy.TeacherEndpoint = TeacherEndpoint?.Clone();
-        copy.TeacherLogits = TeacherLogits?.Clone();
-        copy.Teachers = Teachers.Select(t => t.Clone()).ToList();
-        return copy;
-    }
-
-    private static void RequireText(string? value, string name, string what)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-            throw new ArgumentException($"NeoDistillOptions.{name} is empty; set it to {what}.", name);
-    }
-
-    private static void Require(bool condition, string name, object? value, string range)
-    {
-        if (!condition)
-            throw new ArgumentOutOfRangeException(name, value, $"NeoDistillOptions.{name} must be {range}; it is {value}.");
-    }
 }

@@ -22,19 +22,19 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
 
     private readonly IHost host;
     private readonly CausalLM student;
-    private readonly NeoDistillOptions options;
+    private readonly NeoDistillOptions? options; // null when loaded from a zip
     private readonly DistilledModelRecord record;
     private readonly StudentSpec spec;
     private readonly GenerationOptions generation;
     // Generation mutates the model's train/eval state and the KV cache; one completion at a time.
     private readonly object generationLock = new();
 
-    internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, StudentSpec spec, TrainingProgress? summary)
-        : this(host, student, options, DistilledModelRecord.From(options), spec, summary)
+    internal NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions? options, StudentSpec spec, TrainingProgress? summary)
+        : this(host, student, options, DistilledModelRecord.From(options!), spec, summary)
     {
     }
 
-    private NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions options, DistilledModelRecord record, StudentSpec spec,
+    private NeoDistillTransformer(IHost host, CausalLM student, NeoDistillOptions? options, DistilledModelRecord record, StudentSpec spec,
         TrainingProgress? summary)
     {
         this.host = host;
@@ -47,11 +47,14 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
     }
 
     /// <summary>
-    /// The options the transformer was trained with. A transformer loaded from a zip reports what the zip records
-    /// (columns, generation settings, LoRA settings, fine-tuning, and the base student's folder name as
-    /// StudentModelPath), with every other option at its default: a zip keeps no teacher, data or training settings.
+    /// The options the transformer was trained with, in this process; null for a transformer loaded from a zip, which
+    /// keeps no teacher, data or training settings (and would otherwise report defaults it never had). What every
+    /// transformer, fitted or loaded, holds is <see cref="Settings"/>.
     /// </summary>
-    public NeoDistillOptions Options => options.Clone();
+    public NeoDistillOptions? Options => options?.Clone();
+
+    /// <summary>What the transformer is: its columns, generation settings, student precision and adapters, as a model zip records them.</summary>
+    public DistilledModelSettings Settings => new(record, spec);
 
     /// <summary>The last training step's losses and throughput; null for a transformer loaded from a zip.</summary>
     public TrainingProgress? TrainingSummary { get; }
@@ -113,14 +116,19 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
 
     /// <summary>
     /// The student's mean cross-entropy on the response tokens of <paramref name="data"/> (the prompt and response
-    /// columns of <see cref="Options"/>): the validation loss that <see cref="NeoDistillOptions.ValidationData"/> reports
+    /// columns of <see cref="Settings"/>): the validation loss that <see cref="NeoDistillOptions.ValidationData"/> reports
     /// during training, measured on this model. Rows too long for the student's context are left out, as in training.
     /// </summary>
-    public double ResponseLoss(IDataView data)
+    /// <param name="data">Rows with the prompt column and the response column.</param>
+    /// <param name="responseColumnName">The response column; null (default): the one the model was trained on (a zip
+    /// written before it was recorded needs it given).</param>
+    public double ResponseLoss(IDataView data, string? responseColumnName = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var prompt = TextColumns.Require(data.Schema, options.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
-        var response = TextColumns.Require(data.Schema, options.ResponseColumnName, nameof(NeoDistillOptions.ResponseColumnName));
+        var prompt = TextColumns.Require(data.Schema, record.PromptColumnName, nameof(NeoDistillOptions.PromptColumnName));
+        string responseName = responseColumnName ?? record.ResponseColumnName ?? throw new ArgumentException(
+            "This model's zip was written before it recorded its response column; pass responseColumnName.", nameof(responseColumnName));
+        var response = TextColumns.Require(data.Schema, responseName, nameof(NeoDistillOptions.ResponseColumnName));
         return MeanResponseLoss(TextColumns.ReadAll(data, new[] { prompt, response }).Select(r => (r[0], r[1])).ToList());
     }
 
@@ -164,7 +172,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
                 "to write as PEFT. Export the whole model as a Hugging Face folder instead (ExportHuggingFace, or neo export --hf).");
         lock (generationLock)
         {
-            student.SavePeftAdapters(directory, string.IsNullOrWhiteSpace(options.StudentModelPath) ? record.BaseModelName : options.StudentModelPath);
+            student.SavePeftAdapters(directory, string.IsNullOrWhiteSpace(options?.StudentModelPath) ? record.BaseModelName : options.StudentModelPath);
         }
     }
 
@@ -190,7 +198,7 @@ public sealed class NeoDistillTransformer : ITransformer, ICanSaveModel, IDispos
             using var channel = host.Start("Load");
             channel.Info(MessageSensitivity.None, "{0}", message);
         });
-        return new NeoDistillTransformer(host, student, record.ToOptions(spec), record, spec, summary: null);
+        return new NeoDistillTransformer(host, student, options: null, record, spec, summary: null);
     }
 
     internal string OutputColumnName => record.OutputColumnName;

@@ -14,7 +14,9 @@ internal static class CaptureLogitsCommand
     public static Command Create()
     {
         var defaults = new TeacherLogitCaptureOptions();
-        var teacher = Required<string>("--teacher", "The teacher's Hugging Face folder (embedded:NAME for an embedded model).");
+        var teacher = Optional<string?>("--teacher", "The teacher's Hugging Face folder (embedded:NAME for an embedded model); or use --teacher-url.");
+        var teacherUrl = Optional<string?>("--teacher-url", "A served teacher instead: the base URL of an OpenAI-compatible server that returns prompt_logprobs (vLLM, neo serve).");
+        var teacherModel = Optional<string?>("--teacher-model", "With --teacher-url: the served model's id (default: the first /v1/models lists).");
         var data = Required<string>("--data", "JSON-lines data: one {\"prompt\": ..., \"response\": ...} object per line.");
         var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
         var responseKey = With("--response-key", "response", "The response's field name in the data.");
@@ -28,15 +30,22 @@ internal static class CaptureLogitsCommand
         var command = new Command("capture-logits",
             "Score prompt/response data with a teacher and write its top-K log-probabilities as a teacher-logit dataset (distill from it with --teacher-logits).")
         {
-            teacher, data, promptKey, responseKey, output, tokenizer, topK, layout, maxLength, batch, precision,
-        }.WithExample("neo capture-logits --teacher ./teacher --data train.jsonl --out teacher-logits.parquet --top-k 64");
+            teacher, teacherUrl, teacherModel, data, promptKey, responseKey, output, tokenizer, topK, layout, maxLength, batch, precision,
+        }.WithExample("neo capture-logits --teacher ./teacher --data train.jsonl --out teacher-logits.parquet --top-k 64\n" +
+            "  neo capture-logits --teacher-url http://gpu-box:8000 --tokenizer ./student --data train.jsonl --top-k 20");
         command.SetWork((parse, console, _) =>
         {
+            string? folder = parse.GetValue(teacher), url = parse.GetValue(teacherUrl);
+            if ((folder is null) == (url is null))
+                throw new UsageException("Give the teacher as a folder (--teacher) or a server (--teacher-url): exactly one.");
+            if (url is not null && parse.GetValue(tokenizer) is null)
+                throw new UsageException("--teacher-url captures logits in the served teacher's tokens: add --tokenizer FOLDER with its tokenizer files (the student's, when they share one).");
+            NeoTeacher source = folder is not null ? new TeacherModel(ModelPath(folder)!) : new TeacherEndpoint { Url = url!, Model = parse.GetValue(teacherModel) };
             var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
             var ml = new MLContext(seed: 1);
             var result = TeacherLogitCapture.Capture(ml.Data.LoadFromEnumerable(rows), new TeacherLogitCaptureOptions
             {
-                TeacherModelPath = ModelPath(parse.GetValue(teacher))!, OutputPath = parse.GetValue(output)!, TokenizerPath = ModelPath(parse.GetValue(tokenizer)),
+                Teacher = source, OutputPath = parse.GetValue(output)!, TokenizerPath = ModelPath(parse.GetValue(tokenizer)),
                 TopK = parse.GetValue(topK), Layout = parse.GetValue(layout), MaxSequenceLength = parse.GetValue(maxLength), BatchSize = parse.GetValue(batch),
                 Precision = parse.GetValue(precision),
             }, console.WriteLine);

@@ -29,7 +29,7 @@ internal static class DistillCommand
         var teacherTokenizer = Optional<string?>("--teacher-tokenizer", "Folder with the served teacher's tokenizer files (default: the student's).");
         var teacherConcurrency = With("--teacher-concurrency", new TeacherEndpoint().MaxConcurrency, "Requests to the served teacher in flight at once.");
         var teacherCache = Optional<string?>("--teacher-cache", "Folder of the teacher's scores and generations (default for a served teacher: beside the checkpoints, the --checkpoints folder + \".teacher-cache\", so student.zip.checkpoint.teacher-cache).");
-        var topK = Optional<int?>("--top-k", $"Teacher logits kept per position in the cache (default {NeoDistillOptions.LocalTeacherTopK}; with --teacher-url {NeoDistillOptions.ServedTeacherTopK}, " +
+        var topK = Optional<int?>("--top-k", $"Teacher logits KD reads per position, online or cached alike (default: all of them for --teacher and --self, {NeoDistillOptions.CrossTokenizerTopK} with --cross-tokenizer, {TeacherMixture.DefaultMixtureTopK} per teacher with --teacher-mix; with --teacher-url {NeoDistillOptions.ServedTeacherTopK}, " +
             "the prompt_logprobs per request that vLLM and neo serve allow unless their --max-logprobs says more).");
         var teacherLogits = Optional<string?>("--teacher-logits", "A dataset of teacher logits as the teacher instead (Parquet or JSON lines in axolotl's or DistillKit's layout, or a folder of them; neo capture-logits writes one).");
         var distillKitConfig = Optional<string?>("--distillkit-config", "With --teacher-logits in DistillKit's compressed layout: the JSON form of its logprob_compressor settings.");
@@ -101,30 +101,54 @@ internal static class DistillCommand
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
             "  neo distill --teacher-url http://gpu-box:8000 --teacher-model llama-70b --student ./student --data train.jsonl\n" +
             "  neo distill --teacher ./teacher --student ./student --data train.jsonl --divergence JensenShannon --on-policy 0.5");
+        // The teacher from its one flag: each kind has its own, and giving none or two is refused.
+        NeoTeacher TeacherOf(ParseResult parse)
+        {
+            var given = new List<(string Flag, Func<NeoTeacher> Make)>();
+            if (parse.GetValue(teacher) is { } folder) given.Add(("--teacher", () => new TeacherModel(ModelPath(folder)!)));
+            if (parse.GetValue(teacherUrl) is { } url)
+                given.Add(("--teacher-url", () => new TeacherEndpoint
+                {
+                    Url = url, Model = parse.GetValue(teacherModel), ApiKeyEnvironmentVariable = parse.GetValue(teacherKeyEnv),
+                    TokenizerPath = parse.GetValue(teacherTokenizer), MaxConcurrency = parse.GetValue(teacherConcurrency),
+                }));
+            if (parse.GetValue(teacherLogits) is { } logits)
+                given.Add(("--teacher-logits", () => new TeacherLogits(logits) { DistillKitConfigPath = parse.GetValue(distillKitConfig) }));
+            if (parse.GetValue(self)) given.Add(("--self", () => new SelfTeacher()));
+            if (parse.GetValue(mixture) is { Length: > 0 } members)
+                given.Add(("--teacher-mix", () => new TeacherMixture
+                {
+                    Members = members.Select(ParseTeacher).ToList(),
+                    RouteColumnName = parse.GetValue(teacherKey) is null ? null : nameof(PromptResponseRow.Teacher),
+                }));
+            if (given.Count != 1)
+                throw new UsageException((given.Count == 0 ? "No teacher given. " : $"{string.Join(" and ", given.Select(g => g.Flag))} each name a teacher. ") +
+                    "Give the teacher as a folder (--teacher), a server (--teacher-url), a dataset of its logits (--teacher-logits), " +
+                    "the student's own base (--self) or several folders (--teacher-mix): exactly one.");
+            return given[0].Make();
+        }
+
         command.SetWork((parse, console, cancellation) =>
         {
             string zip = parse.GetValue(output)!;
             string checkpointFolder = parse.GetValue(checkpoints) ?? zip + ".checkpoint";
             string? url = parse.GetValue(teacherUrl);
-            string? logitsPath = parse.GetValue(teacherLogits);
-            bool selfTeacher = parse.GetValue(self);
-            var mixed = (parse.GetValue(mixture) ?? Array.Empty<string>()).Select(ParseTeacher).ToList();
-            if ((parse.GetValue(teacher) is not null ? 1 : 0) + (url is not null ? 1 : 0) + (logitsPath is not null ? 1 : 0) + (selfTeacher ? 1 : 0) + (mixed.Count > 0 ? 1 : 0) != 1)
-                throw new ArgumentException("Give the teacher as a folder (--teacher), a server (--teacher-url), a dataset of its logits (--teacher-logits), " +
-                    "the student's own base (--self) or several folders (--teacher-mix): exactly one.");
             string? routeField = parse.GetValue(teacherKey);
             string? answerField = parse.GetValue(answerKey);
-            var endpoint = url is null ? null : new TeacherEndpoint
-            {
-                Url = url, Model = parse.GetValue(teacherModel), ApiKeyEnvironmentVariable = parse.GetValue(teacherKeyEnv),
-                TokenizerPath = parse.GetValue(teacherTokenizer), MaxConcurrency = parse.GetValue(teacherConcurrency),
-            };
+            var teacherKind = TeacherOf(parse);
+            if (routeField is not null && teacherKind is not TeacherMixture)
+                throw new UsageException("--teacher-key routes rows among the teachers of --teacher-mix; give --teacher-mix, or leave --teacher-key out.");
+            bool runsTeacher = parse.GetValue(kd) > 0 || parse.GetValue(mode) == DistillationMode.Sequence;
+            // What has no effect in this run is refused, not ignored.
+            if (!runsTeacher && parse.GetValue(topK) is not null)
+                throw new UsageException("--top-k sets how many teacher logits KD reads, and --kd 0 in Logits mode reads none; leave --top-k out, or set --kd above 0.");
+            if (!runsTeacher && parse.GetValue(teacherCache) is not null)
+                throw new UsageException("--teacher-cache keeps the teacher's answers, and --kd 0 in Logits mode never asks the teacher; leave it out, or set --kd above 0 or --mode Sequence.");
             var options = new NeoDistillOptions
             {
-                TeacherModelPath = ModelPath(parse.GetValue(teacher)) ?? "", TeacherEndpoint = endpoint,
+                Teacher = teacherKind,
                 TeacherCacheDirectory = parse.GetValue(teacherCache), TeacherCacheEncoding = parse.GetValue(cacheEncoding),
-                TeacherLogits = logitsPath is null ? null : new TeacherLogits { Path = logitsPath, DistillKitConfigPath = parse.GetValue(distillKitConfig) },
-                SelfDistillation = selfTeacher, Teachers = mixed, TeacherColumnName = routeField is null ? null : nameof(PromptResponseRow.Teacher), CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
+                CrossTokenizer = parse.GetValue(crossTokenizer), UldWeight = parse.GetValue(uldWeight), Priming = parse.GetValue(priming), PrimingTemplate = parse.GetValue(primingTemplate),
                 AnswerColumnName = answerField is null ? null : nameof(PromptResponseRow.Answer),
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode),
                 VerifyTeacherAnswers = parse.GetValue(verifyAnswers), MismatchedAnswerWeight = parse.GetValue(mismatchedWeight), StudentModelPath = ModelPath(parse.GetValue(student))!,

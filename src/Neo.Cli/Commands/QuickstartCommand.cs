@@ -91,7 +91,7 @@ internal static class QuickstartCommand
             var clock = Stopwatch.StartNew();
             var options = new NeoDistillOptions
             {
-                TeacherModelPath = teacherPath, StudentModelPath = studentPath,
+                Teacher = new TeacherModel(teacherPath), StudentModelPath = studentPath,
                 PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
                 LoraRank = rank, LoraAlpha = 2 * rank, Temperature = (float)temperature,
                 Epochs = epochs, BatchSize = 16, MaxNewTokens = 48, Seed = seed, Precision = precision, Cancellation = cancellation,

@@ -150,7 +150,7 @@ internal static class SweepCommand
             string taskTeacher = (styled ? "styled-" : "") + (primings is null ? "teacher" : "teacher-primed");
             var defaults = new NeoDistillOptions
             {
-                TeacherModelPath = ModelPath(parse.GetValue(teacherOption)) ?? Path.Combine(EmbeddedModels, taskTeacher),
+                Teacher = new TeacherModel(ModelPath(parse.GetValue(teacherOption)) ?? Path.Combine(EmbeddedModels, taskTeacher)),
                 StudentModelPath = ModelPath(parse.GetValue(studentOption)) ?? Path.Combine(EmbeddedModels, styled ? "styled-student" : "student"),
                 AnswerColumnName = answers ? nameof(PromptResponseRow.Answer) : null,
                 TeacherCacheDirectory = parse.GetValue(teacherCacheOption),

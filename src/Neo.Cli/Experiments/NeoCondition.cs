@@ -57,8 +57,7 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
 
     private static void SelfWithTheAnswer(NeoDistillOptions options)
     {
-        options.TeacherModelPath = "";
-        options.SelfDistillation = true;
+        options.Teacher = new SelfTeacher();
         options.Priming = PrimingStrategy.Custom;
         options.PrimingTemplate = SelfDistillationTemplate;
         options.AnswerColumnName = nameof(PromptResponseRow.Answer); // the rows are PromptResponseRow.From the problems
@@ -69,7 +68,8 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
 
     private static void ByteLevelTeacher(NeoDistillOptions options, CrossTokenizerLoss loss)
     {
-        options.TeacherModelPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.TeacherModelPath))!, ByteLevelTeacherFolder);
+        var teacher = (TeacherModel)options.Teacher!;
+        options.Teacher = new TeacherModel(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(teacher.ModelPath))!, ByteLevelTeacherFolder));
         options.CrossTokenizer = loss;
     }
 

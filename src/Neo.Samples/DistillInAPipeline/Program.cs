@@ -23,7 +23,7 @@ IDataView trainingData = mlContext.Data.LoadFromEnumerable(rows);
 
 var options = new NeoDistillOptions
 {
-    TeacherModelPath = teacher, StudentModelPath = student,
+    Teacher = new TeacherModel(teacher), StudentModelPath = student,
     PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
     LoraRank = 8, LoraAlpha = 16, Temperature = 2f, KdWeight = 0.5f,
     LearningRate = 2e-3f, Epochs = 1, BatchSize = 8, MaxSteps = maxSteps, MaxNewTokens = 64, Seed = 1,

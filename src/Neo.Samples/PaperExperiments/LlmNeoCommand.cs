@@ -104,7 +104,7 @@ internal static class LlmNeoCommand
                 if (log.TryGet(condition.Name, seed, out _)) continue;
                 var options = new NeoDistillOptions
                 {
-                    TeacherModelPath = teacherPath, StudentModelPath = studentPath, Temperature = (float)settings.Temperature,
+                    Teacher = new TeacherModel(teacherPath), StudentModelPath = studentPath, Temperature = (float)settings.Temperature,
                     LoraRank = settings.Rank, LoraAlpha = 2 * settings.Rank, BatchSize = settings.Batch, Epochs = settings.Epochs, MaxNewTokens = 64, Seed = seed, Cancellation = cancellation,
                 };
                 condition.ApplyTo(options, settings.Kd, settings.Lr, settings.LrFull, teacherCache);

@@ -136,7 +136,7 @@ internal static class ResponsePrimingCommand
                 if (log.TryGet(condition.Name, seed, out _)) continue;
                 var options = new NeoDistillOptions
                 {
-                    TeacherModelPath = teacherPath, StudentModelPath = studentPath, AnswerColumnName = "Answer",
+                    Teacher = new TeacherModel(teacherPath), StudentModelPath = studentPath, AnswerColumnName = "Answer",
                     Priming = condition.Priming, KdWeight = condition.Distil ? (float)settings.Kd : 0f,
                     Temperature = (float)settings.Temperature, LoraRank = settings.Rank, LoraAlpha = 2 * settings.Rank,
                     LearningRate = (float)settings.Lr, BatchSize = settings.Batch, Epochs = 1, MaxNewTokens = 64, Seed = seed, Cancellation = cancellation,

@@ -28,7 +28,7 @@ IDataView train = mlContext.Data.LoadFromEnumerable(rows);
 // 1. What the primed teacher writes: the prompt carries the question and its answer (PrimingPrompts has the texts).
 var primed = mlContext.Transforms.NeoTeacherResponses(new NeoTeacherResponseOptions
 {
-    TeacherModelPath = teacher, AnswerColumnName = "FinalAnswer", Priming = PrimingStrategy.GroundTruthWithAnswer, MaxNewTokens = 64,
+    Teacher = new TeacherModel(teacher), AnswerColumnName = "FinalAnswer", Priming = PrimingStrategy.GroundTruthWithAnswer, MaxNewTokens = 64,
 }).Fit(train).Transform(mlContext.Data.TakeRows(train, 3));
 foreach (var example in mlContext.Data.CreateEnumerable<Primed>(primed, reuseRowObject: false))
     Console.WriteLine($"{example.Prompt}\n  primed teacher: {example.TeacherResponse.Trim()}");
@@ -36,7 +36,7 @@ foreach (var example in mlContext.Data.CreateEnumerable<Primed>(primed, reuseRow
 // 2. Distil: the student trains on the plain prompt against the primed teacher's token distributions.
 var options = new NeoDistillOptions
 {
-    TeacherModelPath = teacher, StudentModelPath = student,
+    Teacher = new TeacherModel(teacher), StudentModelPath = student,
     Priming = PrimingStrategy.GroundTruthWithAnswer, AnswerColumnName = "FinalAnswer",
     Mode = DistillationMode.Logits, KdWeight = 0.39f, Temperature = 5.94f,   // the paper's alpha = 0.61 weighs CE
     LearningRate = 2e-3f, BatchSize = 8, MaxSteps = maxSteps, Seed = 1,

@@ -38,8 +38,8 @@ try
     IDataView train = mlContext.Data.LoadFromEnumerable(rows);
     var options = new NeoDistillOptions
     {
-        StudentModelPath = student,                              // TeacherModelPath stays empty: the endpoint is the teacher
-        TeacherEndpoint = new TeacherEndpoint
+        StudentModelPath = student,
+        Teacher = new TeacherEndpoint                            // the served model is the teacher
         {
             Url = url, Model = model,
             // The variable's name, when the server wants a key: the key itself never reaches a zip, cache or log.

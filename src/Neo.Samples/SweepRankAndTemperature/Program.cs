@@ -24,7 +24,7 @@ var train = mlContext.Data.LoadFromEnumerable(rows.Skip(validationRows));
 
 var baseOptions = new NeoDistillOptions
 {
-    TeacherModelPath = teacher, StudentModelPath = student, BatchSize = 8, MaxSteps = maxSteps, MaxNewTokens = 48, Seed = 1,
+    Teacher = new TeacherModel(teacher), StudentModelPath = student, BatchSize = 8, MaxSteps = maxSteps, MaxNewTokens = 48, Seed = 1,
 };
 var experiment = mlContext.CreateNeoSweepExperiment(baseOptions)
     .SetDataset(train, validation)

@@ -112,7 +112,7 @@ public sealed class TeacherAnswerCheckTests
     [TestMethod]
     public void VerificationNeedsSequenceModeAndAWeightInRange()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", VerifyTeacherAnswers = true };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", VerifyTeacherAnswers = true };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Mode = Sequence");
         options.Mode = DistillationMode.Sequence;
         options.KdWeight = 0;

@@ -18,14 +18,14 @@ public sealed class VocabularyCheckTests
         var ml = new MLContext(seed: 1);
         var options = new NeoDistillOptions
         {
-            TeacherModelPath = folder.Sub("teacher"), StudentModelPath = folder.Sub("student"),
+            Teacher = new TeacherModel(folder.Sub("teacher")), StudentModelPath = folder.Sub("student"),
             LoraRank = 2, BatchSize = 4, KdWeight = 0.5f, MaxNewTokens = 4,
         };
         using var model = ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(4)));
         Assert.IsTrue(model.TrainingSummary!.Divergence > 0);
 
         // The student being the larger one is refused.
-        options.TeacherModelPath = folder.Sub("student");
+        options.Teacher = new TeacherModel(folder.Sub("student"));
         options.StudentModelPath = folder.Sub("teacher");
         var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(4))));
         StringAssert.Contains(error.Message, "smaller than the student's");

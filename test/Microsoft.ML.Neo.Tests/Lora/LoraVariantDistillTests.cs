@@ -32,7 +32,7 @@ public sealed class LoraVariantDistillTests
         }
 
         using var loaded = (NeoDistillTransformer)new MLContext(seed: 2).Model.Load(zip, out _);
-        Assert.IsTrue(loaded.Options.UseDora && loaded.Options.UseRsLora, "the zip records the variant");
+        Assert.IsTrue(loaded.Settings.UseDora == true && loaded.Settings.UseRsLora == true, "the zip records the variant");
         CollectionAssert.AreEqual(expected.Cast<float>().ToArray(), loaded.Student.Logits(new[] { 1, 30, 31, 32 }).Cast<float>().ToArray());
     }
 

@@ -225,7 +225,7 @@ public sealed class LoraVariantTests
     [TestMethod]
     public void TheOptionsAreValidated()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", UseDora = true, LoraInitialization = LoraInitialization.Pissa };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", UseDora = true, LoraInitialization = LoraInitialization.Pissa };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Choose one of them");
         options.LoraInitialization = LoraInitialization.Default;
         options.Validate();

@@ -49,12 +49,12 @@ public sealed class BadInputTests
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(2));
         var options = fixture.Options();
-        options.TeacherModelPath = fixture.Sub("no-such-folder");
+        options.Teacher = new TeacherModel(fixture.Sub("no-such-folder"));
         var missing = Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.NeoDistill(options).Fit(data));
         StringAssert.Contains(missing.Message, "teacher");
 
         Directory.CreateDirectory(fixture.Sub("not-a-model"));
-        options.TeacherModelPath = fixture.TeacherPath;
+        options.Teacher = new TeacherModel(fixture.TeacherPath);
         options.StudentModelPath = fixture.Sub("not-a-model");
         var notCheckpoint = Assert.ThrowsExactly<InvalidDataException>(() => ml.Transforms.NeoDistill(options).Fit(data));
         StringAssert.Contains(notCheckpoint.Message, "config.json");
@@ -70,7 +70,7 @@ public sealed class BadInputTests
             Microsoft.ML.Neo.SentencePieceModelBuilder.Build(new[] { "a", "b", "c", "▁" }));
         var ml = new MLContext(seed: 1);
         var options = fixture.Options();
-        options.TeacherModelPath = other;
+        options.Teacher = new TeacherModel(other);
         var error = Assert.ThrowsExactly<InvalidDataException>(() =>
             ml.Transforms.NeoDistill(options).Fit(ml.Data.LoadFromEnumerable(TrainingRows.Make(2))));
         StringAssert.Contains(error.Message, "disagree");
@@ -138,7 +138,7 @@ public sealed class BadInputTests
         var ml = new MLContext();
         void Expect(Action<NeoDistillOptions> change, string name)
         {
-            var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s" };
+            var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s" };
             change(options);
             var error = Assert.Throws<ArgumentException>(() => ml.Transforms.NeoDistill(options));
             StringAssert.Contains(error.Message, name);
@@ -153,7 +153,8 @@ public sealed class BadInputTests
         Expect(o => o.TopP = 0, "TopP");
         Expect(o => o.Device = "tpu", "Device");
         Expect(o => o.LoraTargetModules = new[] { "qkv" }, "LoraTargetModules");
-        Expect(o => o.TeacherModelPath = "", "TeacherModelPath");
+        Expect(o => o.Teacher = new TeacherModel(""), "TeacherModel.ModelPath");
+        Expect(o => o.Teacher = null, "NeoDistillOptions.Teacher is not set");
         Expect(o => o.OutputColumnName = " ", "OutputColumnName");
     }
 }

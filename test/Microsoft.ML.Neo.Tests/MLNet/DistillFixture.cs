@@ -25,7 +25,7 @@ internal sealed class DistillFixture : IDisposable
     public NeoDistillOptions Options(int maxNewTokens = 8, ComputePrecision precision = ComputePrecision.Float32) => new()
     {
         Precision = precision,
-        TeacherModelPath = TeacherPath, StudentModelPath = StudentPath,
+        Teacher = new TeacherModel(TeacherPath), StudentModelPath = StudentPath,
         PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
         LoraRank = 4, LoraAlpha = 8, Temperature = 2f, KdWeight = 0.5f,
         LearningRate = 1e-2f, Epochs = 1, BatchSize = 4, MaxNewTokens = maxNewTokens, Seed = 1,

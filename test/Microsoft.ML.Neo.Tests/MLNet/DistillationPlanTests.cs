@@ -4,23 +4,37 @@ namespace Microsoft.ML.Neo.Tests.MLNet;
 [TestClass]
 public sealed class DistillationPlanTests
 {
-    private static NeoDistillOptions Local() => new() { TeacherModelPath = "teacher", StudentModelPath = "student" };
+    private static NeoDistillOptions Local() => new() { Teacher = new TeacherModel("teacher"), StudentModelPath = "student" };
 
     private static NeoDistillOptions Served() => new()
     {
         StudentModelPath = "student", TeacherCacheDirectory = "cache",
-        TeacherEndpoint = new TeacherEndpoint { Url = "http://localhost:8000", Model = "teacher" },
+        Teacher = new TeacherEndpoint { Url = "http://localhost:8000", Model = "teacher" },
     };
 
     [TestMethod]
-    public void AnAutomaticTopKIs64ForALocalTeacherAnd20ForAServedOne()
+    public void AnAutomaticTopKIsTheTeacherKindsOwnAndTheSameWithOrWithoutACache()
     {
         Assert.AreEqual(0, new NeoDistillOptions().TeacherScoreTopK, "automatic by default");
-        Assert.AreEqual(64, Local().ToPlan().Teacher.ScoreTopK);
-        Assert.AreEqual(20, Served().ToPlan().Teacher.ScoreTopK, "what vLLM allows without --max-logprobs");
+        Assert.AreEqual(0, Local().ToPlan().Teacher!.Settings.ScoreTopK, "a local teacher: its whole distribution");
+        var cached = Local();
+        cached.TeacherCacheDirectory = "cache";
+        Assert.AreEqual(0, cached.ToPlan().Teacher!.Settings.ScoreTopK, "a cache folder does not change what is learned");
+        Assert.AreEqual(int.MaxValue, cached.ToPlan().Teacher!.Settings.CacheTopK, "the cache keeps every id");
+        var bridged = Local();
+        bridged.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        Assert.AreEqual(NeoDistillOptions.CrossTokenizerTopK, bridged.ToPlan().Teacher!.Settings.ScoreTopK);
+        Assert.AreEqual(20, Served().ToPlan().Teacher!.Settings.ScoreTopK, "what vLLM allows without --max-logprobs");
+        var mixture = new NeoDistillOptions { StudentModelPath = "student", Teacher = new TeacherMixture { Members = { new() { Name = "a", ModelPath = "t" } } } };
+        Assert.AreEqual(TeacherMixture.DefaultMixtureTopK, mixture.ToPlan().Teacher!.Settings.ScoreTopK);
+        Assert.AreEqual(0, new NeoDistillOptions { StudentModelPath = "student", Teacher = new TeacherLogits("x.parquet"), TeacherCacheDirectory = "c" }
+            .ToPlan().Teacher!.Settings.ScoreTopK, "the dataset's own K, read when it opens");
         var chosen = Served();
         chosen.TeacherScoreTopK = 7;
-        Assert.AreEqual(7, chosen.ToPlan().Teacher.ScoreTopK);
+        Assert.AreEqual(7, chosen.ToPlan().Teacher!.Settings.ScoreTopK);
+        var sft = Local();
+        sft.KdWeight = 0;
+        Assert.IsFalse(sft.ToPlan().NeedsTeacher, "KdWeight 0 in Logits mode asks no teacher");
         var wrong = Local();
         wrong.TeacherScoreTopK = -1;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(wrong.Validate).Message, "0 (automatic) or between 1 and 65536");
@@ -48,19 +62,21 @@ public sealed class DistillationPlanTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(served.Validate).Message, "or a CheckpointDirectory");
         served.CheckpointDirectory = Path.Combine("runs", "student.zip.checkpoint") + Path.DirectorySeparatorChar;
         served.Validate();
-        Assert.AreEqual(Path.Combine("runs", "student.zip.checkpoint.teacher-cache"), served.ToPlan().Teacher.CacheDirectory);
+        Assert.AreEqual(Path.Combine("runs", "student.zip.checkpoint.teacher-cache"), served.ToPlan().Teacher!.Settings.CacheDirectory);
         served.TeacherCacheDirectory = "mine";
-        Assert.AreEqual("mine", served.ToPlan().Teacher.CacheDirectory, "a folder the user names wins");
+        Assert.AreEqual("mine", served.ToPlan().Teacher!.Settings.CacheDirectory, "a folder the user names wins");
 
-        Assert.AreEqual(TeacherCacheEncoding.Compact, served.ToPlan().Teacher.CacheEncoding, "compact unless asked");
-        served.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
-        Assert.AreEqual(TeacherCacheEncoding.Exact, served.ToPlan().Teacher.CacheEncoding);
+        Assert.AreEqual(TeacherCacheEncoding.Exact, served.ToPlan().Teacher!.Settings.CacheEncoding, "exact unless asked: a cache never changes the objective");
+        served.TeacherCacheEncoding = TeacherCacheEncoding.Compact;
+        Assert.AreEqual(TeacherCacheEncoding.Compact, served.ToPlan().Teacher!.Settings.CacheEncoding);
         served.TeacherCacheEncoding = (TeacherCacheEncoding)7;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(served.Validate).Message, "Compact or Exact");
 
         var local = Local();
         local.CheckpointDirectory = "student.zip.checkpoint";
-        Assert.IsNull(local.ToPlan().Teacher.CacheDirectory, "a local teacher runs online unless asked to cache");
+        Assert.IsNull(local.ToPlan().Teacher!.Settings.CacheDirectory, "a local teacher runs online unless asked to cache");
+        local.TeacherCacheEncoding = TeacherCacheEncoding.Compact;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(local.Validate).Message, "this run has no cache");
     }
 
     [TestMethod]

@@ -56,16 +56,16 @@ public sealed class EarlyStoppingTests
         Assert.AreEqual(expected, recorder.Reports[^1].ValidationAccuracy!.Value, 1e-12, "the last validation is the finished model's accuracy");
         StringAssert.Contains(recorder.Reports[^1].ToString(), "accuracy ");
 
-        var refused = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", ValidateAnswerAccuracy = true };
+        var refused = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", ValidateAnswerAccuracy = true };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(refused.Validate).Message, "set ValidationData");
     }
 
     [TestMethod]
     public void PatienceOrKeepBestWithoutValidationDataIsRefused()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", EarlyStoppingPatience = 3 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", EarlyStoppingPatience = 3 };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "set ValidationData");
-        options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", KeepBestWeights = true };
+        options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", KeepBestWeights = true };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "NeoDistillOptions.KeepBestWeights");
     }
 }

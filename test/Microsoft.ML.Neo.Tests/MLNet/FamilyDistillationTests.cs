@@ -73,9 +73,9 @@ public sealed class FamilyDistillationTests
         // The multimodal layout stores bf16 weights: compare with the text teacher rounded the same way.
         using (var rounded = CausalLM.FromPretrained(fixture.TeacherPath)) rounded.SavePretrained(fixture.Sub("bf16-teacher"), Microsoft.ML.Neo.SafeTensorsDtype.BFloat16);
         var options = fixture.Options();
-        options.TeacherModelPath = fixture.Sub("bf16-teacher");
+        options.Teacher = new TeacherModel(fixture.Sub("bf16-teacher"));
         using var fromText = ml.Transforms.NeoDistill(options).Fit(data);
-        options.TeacherModelPath = fixture.Sub("multimodal-teacher");
+        options.Teacher = new TeacherModel(fixture.Sub("multimodal-teacher"));
         using var fromMultimodal = new MLContext(seed: 1).Transforms.NeoDistill(options).Fit(data);
         Assert.IsTrue(fromText.TrainingSummary!.Divergence > 0);
         Assert.AreEqual(fromText.TrainingSummary.Loss, fromMultimodal.TrainingSummary!.Loss, "identical losses");

@@ -17,6 +17,6 @@ public sealed class NeoDistillChatClientTests
 
         Assert.AreEqual(loaded.Complete(prompt), response.Text, "same plain prompt and generation settings as the zip's Transform");
         Assert.AreEqual("neo-distilled", response.ModelId);
-        Assert.IsTrue(response.Usage!.OutputTokenCount <= loaded.Options.MaxNewTokens);
+        Assert.IsTrue(response.Usage!.OutputTokenCount <= loaded.Settings.Generation.MaxNewTokens);
     }
 }

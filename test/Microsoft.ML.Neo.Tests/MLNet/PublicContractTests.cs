@@ -12,7 +12,7 @@ public sealed class PublicContractTests
         var mlContext = new MLContext(seed: 1);
         string teacherDir = fixture.TeacherPath, studentDir = fixture.StudentPath;
         var options = new NeoDistillOptions {
-            TeacherModelPath = teacherDir, StudentModelPath = studentDir,      // Hugging Face folders
+            Teacher = new TeacherModel(teacherDir), StudentModelPath = studentDir,      // Hugging Face folders
             PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
             LoraRank = 8, LoraAlpha = 16, Temperature = 2f, KdWeight = 0.5f,
             LearningRate = 2e-4f, Epochs = 1, BatchSize = 8, MaxNewTokens = 64, Seed = 1 };

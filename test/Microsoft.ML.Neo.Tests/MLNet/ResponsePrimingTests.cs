@@ -54,7 +54,7 @@ public sealed class ResponsePrimingTests
         var ml = new MLContext(seed: 1);
         using var model = ml.Transforms.NeoDistill(new NeoDistillOptions
         {
-            TeacherModelPath = dir.Sub("teacher"), StudentModelPath = dir.Sub("student"), Priming = PrimingStrategy.Teacher,
+            Teacher = new TeacherModel(dir.Sub("teacher")), StudentModelPath = dir.Sub("student"), Priming = PrimingStrategy.Teacher,
             LoraRank = 2, BatchSize = 4, MaxSteps = 1,
         }).Fit(ml.Data.LoadFromEnumerable(Rows(4)));
         Assert.IsTrue(model.TrainingSummary!.Divergence > 0);
@@ -174,15 +174,15 @@ public sealed class ResponsePrimingTests
     [TestMethod]
     public void BadPrimingInputIsRefusedWithTheFix()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", Priming = PrimingStrategy.GroundTruthWithAnswer };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", Priming = PrimingStrategy.GroundTruthWithAnswer };
         var e = Assert.ThrowsExactly<ArgumentException>(() => options.Validate());
         StringAssert.Contains(e.Message, "AnswerColumnName");
 
-        options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", Priming = PrimingStrategy.Custom, PrimingTemplate = "Think step by step." };
+        options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", Priming = PrimingStrategy.Custom, PrimingTemplate = "Think step by step." };
         e = Assert.ThrowsExactly<ArgumentException>(() => options.Validate());
         StringAssert.Contains(e.Message, "{question}");
 
-        options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", Priming = PrimingStrategy.Teacher, KdWeight = 0 };
+        options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", Priming = PrimingStrategy.Teacher, KdWeight = 0 };
         e = Assert.ThrowsExactly<ArgumentException>(() => options.Validate());
         StringAssert.Contains(e.Message, "Mode = Sequence");
 

@@ -27,7 +27,7 @@ public sealed class TeacherResponseTests
         var data = ml.Data.LoadFromEnumerable(rows);
         var options = new NeoTeacherResponseOptions
         {
-            TeacherModelPath = fixture.TeacherPath, Priming = PrimingStrategy.GroundTruthWithAnswer, AnswerColumnName = "Answer",
+            Teacher = new TeacherModel(fixture.TeacherPath), Priming = PrimingStrategy.GroundTruthWithAnswer, AnswerColumnName = "Answer",
             MaxNewTokens = 10, CacheDirectory = fixture.Sub("cache"),
         };
         using var teacher = ml.Transforms.NeoTeacherResponses(options).Fit(data);
@@ -39,7 +39,7 @@ public sealed class TeacherResponseTests
         Assert.AreEqual(rows.Count, responses.Count);
         CollectionAssert.AreEqual(responses, rows.Select(r => teacher.Respond(r.Prompt, r.Answer)).ToList(), "the column is Respond's output");
         Assert.AreEqual(rows.Count, teacher.CacheHits, "the second pass came from the cache");
-        var plainOptions = new NeoTeacherResponseOptions { TeacherModelPath = fixture.TeacherPath, MaxNewTokens = 10 };
+        var plainOptions = new NeoTeacherResponseOptions { Teacher = new TeacherModel(fixture.TeacherPath), MaxNewTokens = 10 };
         using var plain = ml.Transforms.NeoTeacherResponses(plainOptions).Fit(data);
         Assert.AreNotEqual(string.Join("|", responses), string.Join("|", rows.Select(r => plain.Respond(r.Prompt))), "priming changes the responses");
 
@@ -56,7 +56,7 @@ public sealed class TeacherResponseTests
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => new NeoTeacherResponseOptions
         {
-            TeacherModelPath = "t", Priming = PrimingStrategy.GroundTruthWithAnswer,
+            Teacher = new TeacherModel("t"), Priming = PrimingStrategy.GroundTruthWithAnswer,
         }.Validate());
         StringAssert.Contains(e.Message, "AnswerColumnName");
 
@@ -65,7 +65,7 @@ public sealed class TeacherResponseTests
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(2));
         var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NeoTeacherResponses(new NeoTeacherResponseOptions
         {
-            TeacherModelPath = fixture.TeacherPath, PromptColumnName = "Question",
+            Teacher = new TeacherModel(fixture.TeacherPath), PromptColumnName = "Question",
         }).Fit(data));
         StringAssert.Contains(missing.Message, "NeoTeacherResponseOptions.PromptColumnName");
     }

@@ -99,7 +99,7 @@ public sealed class FolderLayoutsTests
         var data = ml.Data.LoadFromEnumerable(rows);
         using (var model = ml.Transforms.NeoDistill(new NeoDistillOptions
         {
-            TeacherModelPath = dir.Sub("teacher"), StudentModelPath = dir.Sub("student"), PromptColumnName = "Prompt",
+            Teacher = new TeacherModel(dir.Sub("teacher")), StudentModelPath = dir.Sub("student"), PromptColumnName = "Prompt",
             ResponseColumnName = "Response", LoraRank = 2, LoraAlpha = 4, BatchSize = 4, Epochs = 1, MaxNewTokens = 4, Seed = 1,
         }).Fit(data))
         {

@@ -50,10 +50,10 @@ public sealed class PrecisionSupportTests
     [TestMethod]
     public void AnUndefinedPrecisionIsRejectedByTheOptions()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", Precision = (ComputePrecision)7 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", Precision = (ComputePrecision)7 };
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate);
         StringAssert.Contains(error.Message, "Precision");
-        var responses = new NeoTeacherResponseOptions { TeacherModelPath = "t", Precision = (ComputePrecision)7 };
+        var responses = new NeoTeacherResponseOptions { Teacher = new TeacherModel("t"), Precision = (ComputePrecision)7 };
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(responses.Validate);
     }
 

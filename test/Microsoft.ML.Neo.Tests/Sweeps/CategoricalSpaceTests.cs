@@ -66,7 +66,7 @@ public sealed class CategoricalSpaceTests
         Assert.AreEqual(Divergence.SkewedReverseKL, full.Divergence);
         Assert.IsNotNull(full.SkewAlpha);
         Assert.IsNull(full.Adapter);
-        var fullOptions = full.ApplyTo(new NeoDistillOptions { TeacherModelPath = "teacher", StudentModelPath = "student", UseDora = true });
+        var fullOptions = full.ApplyTo(new NeoDistillOptions { Teacher = new TeacherModel("teacher"), StudentModelPath = "student", UseDora = true });
         Assert.AreEqual(Finetuning.Full, fullOptions.Finetuning);
         Assert.IsFalse(fullOptions.UseDora, "NeoDistill refuses a LoRA variant with Full; the sweep does not ask for one");
         fullOptions.Validate();

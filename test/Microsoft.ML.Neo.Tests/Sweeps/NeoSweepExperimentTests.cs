@@ -42,7 +42,7 @@ public sealed class NeoSweepExperimentTests
         CollectionAssert.AreEqual(first.Trials.Select(t => t.Parameters).ToList(), second.Trials.Select(t => t.Parameters).ToList());
         CollectionAssert.AreEqual(first.Trials.Select(t => t.Metric).ToList(), second.Trials.Select(t => t.Metric).ToList());
         Assert.AreEqual(first.Trials.Min(t => t.Metric), first.BestTrial.Metric, "validation loss is minimised");
-        Assert.AreEqual(first.BestTrial.Parameters.LoraRank, first.BestModel.Options.LoraRank);
+        Assert.AreEqual(first.BestTrial.Parameters.LoraRank, first.BestModel.Settings.LoraRank);
         StringAssert.Contains(first.ToTable(), "(best)");
         string plot = fixture.Sub("sweep.png");
         first.SavePlot(plot);
@@ -96,9 +96,8 @@ public sealed class NeoSweepExperimentTests
         var ml = new MLContext(seed: 1);
         var options = fixture.Options();
         options.BatchSize = 2;
-        options.TeacherModelPath = "";
         options.TeacherScoreTopK = 16;
-        options.Teachers = new List<DistillationTeacher> { new() { Name = "main", ModelPath = fixture.TeacherPath }, new() { Name = "other", ModelPath = other } };
+        options.Teacher = new TeacherMixture { Members = { new() { Name = "main", ModelPath = fixture.TeacherPath }, new() { Name = "other", ModelPath = other } } };
         var space = Space();
         space.TeacherWeights["other"] = SearchRange.Float(0.1, 10, logScale: true);
         NeoSweepExperiment Make() => ml.CreateNeoSweepExperiment(options)
@@ -108,7 +107,7 @@ public sealed class NeoSweepExperimentTests
         using var first = Make().SetTrialLog(log).Run();
         var weights = first.Trials.Select(t => t.Parameters.TeacherWeights!["other"]).ToList();
         Assert.IsTrue(weights.All(w => w is >= 0.1 and <= 10) && weights[0] != weights[1], $"searched weights {string.Join(", ", weights)}");
-        Assert.AreEqual((float)weights[0], first.Trials[0].Parameters.ApplyTo(options).Teachers[1].Weight);
+        Assert.AreEqual((float)weights[0], ((TeacherMixture)first.Trials[0].Parameters.ApplyTo(options).Teacher!).Members[1].Weight);
         StringAssert.Contains(File.ReadAllLines(log)[1], "\"teacher_weights\":{\"other\":");
         using var again = Make().SetTrialLog(log).Run(); // every trial read back from the log
         CollectionAssert.AreEqual(first.Trials.Select(t => t.Parameters).ToList(), again.Trials.Select(t => t.Parameters).ToList());

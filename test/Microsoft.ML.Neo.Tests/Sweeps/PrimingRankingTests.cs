@@ -27,7 +27,7 @@ public sealed class PrimingRankingTests
         var ml = new MLContext(seed: 1);
         var options = new NeoDistillOptions
         {
-            TeacherModelPath = Path.Combine(Models, "styled-teacher-primed"), StudentModelPath = Path.Combine(Models, "styled-student"),
+            Teacher = new TeacherModel(Path.Combine(Models, "styled-teacher-primed")), StudentModelPath = Path.Combine(Models, "styled-student"),
             AnswerColumnName = nameof(Row.Answer), LoraRank = 8, LoraAlpha = 16, LearningRate = 4e-3f, BatchSize = 4, MaxSteps = 2,
             MaxNewTokens = 48, TeacherMaxNewTokens = 48, Seed = 1,
         };

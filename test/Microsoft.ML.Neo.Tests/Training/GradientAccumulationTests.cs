@@ -77,7 +77,7 @@ public sealed class GradientAccumulationTests
     [TestMethod]
     public void AMicroBatchAboveTheBatchIsRefusedNamingBoth()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", BatchSize = 8, MicroBatchSize = 9 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", BatchSize = 8, MicroBatchSize = 9 };
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate);
         StringAssert.Contains(error.Message, "MicroBatchSize");
         StringAssert.Contains(error.Message, "BatchSize (8)");

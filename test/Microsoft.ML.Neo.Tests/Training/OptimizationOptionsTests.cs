@@ -71,7 +71,7 @@ public sealed class OptimizationOptionsTests
             (o => o.Schedule = (LearningRateSchedule)7, nameof(NeoDistillOptions.Schedule)),
         })
         {
-            var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s" };
+            var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s" };
             set(options);
             StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "NeoDistillOptions." + name);
         }

@@ -13,7 +13,7 @@ if (args is ["fit", var teacher, var student, var dataPath, var zip])
     var data = ml.Data.LoadFromEnumerable(rows);
     var options = new NeoDistillOptions
     {
-        TeacherModelPath = teacher, StudentModelPath = student,
+        Teacher = new TeacherModel(teacher), StudentModelPath = student,
         PromptColumnName = nameof(Row.Prompt), ResponseColumnName = nameof(Row.Response), OutputColumnName = nameof(Prediction.Completion),
         LoraRank = 4, LoraAlpha = 8, BatchSize = 8, MaxSteps = 4, MaxNewTokens = 16, Seed = 1,
     };

@@ -12,7 +12,7 @@ var ml = new MLContext(seed: 1);
 var data = ml.Data.LoadFromEnumerable(rows);
 using (var model = ml.Transforms.NeoDistill(new NeoDistillOptions
 {
-    TeacherModelPath = args[0], StudentModelPath = args[1], PromptColumnName = "Prompt", ResponseColumnName = "Response",
+    Teacher = new TeacherModel(args[0]), StudentModelPath = args[1], PromptColumnName = "Prompt", ResponseColumnName = "Response",
     OutputColumnName = "Completion", LoraRank = 4, LoraAlpha = 8, BatchSize = 8, MaxSteps = 2, MaxNewTokens = 8, Seed = 1,
 }).Fit(data))
 {

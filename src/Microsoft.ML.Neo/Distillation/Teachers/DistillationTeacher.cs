@@ -1,13 +1,13 @@
 namespace Microsoft.ML.Neo;
 
 /// <summary>
-/// One of several teachers (<see cref="NeoDistillOptions.Teachers"/>): a Hugging Face folder run in this process, or a
+/// One of several teachers (<see cref="TeacherMixture.Members"/>): a Hugging Face folder run in this process, or a
 /// served model, with its own cache, its weight in the mixture and the name rows use to pick it.
 /// </summary>
 public sealed class DistillationTeacher
 {
     /// <summary>
-    /// How rows name this teacher in <see cref="NeoDistillOptions.TeacherColumnName"/>, and how progress lines name it.
+    /// How rows name this teacher in <see cref="TeacherMixture.RouteColumnName"/>, and how progress lines name it.
     /// Required, and unique among the teachers.
     /// </summary>
     public string Name { get; set; } = "";
@@ -26,13 +26,16 @@ public sealed class DistillationTeacher
 
     internal DistillationTeacher Clone() => new()
     {
-        Name = Name, ModelPath = ModelPath, Endpoint = Endpoint?.Clone(), CacheDirectory = CacheDirectory, Weight = Weight,
+        Name = Name, ModelPath = ModelPath, Endpoint = Endpoint?.CloneEndpoint(), CacheDirectory = CacheDirectory, Weight = Weight,
     };
+
+    /// <summary>The member as a teacher kind: its folder or its endpoint.</summary>
+    internal NeoTeacher Kind => Endpoint ?? (NeoTeacher)new TeacherModel(ModelPath ?? "");
 
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name))
-            throw new ArgumentException("Each of NeoDistillOptions.Teachers needs a Name (how rows and progress lines name it).", nameof(Name));
+            throw new ArgumentException("Each of TeacherMixture.Members needs a Name (how rows and progress lines name it).", nameof(Name));
         if (string.IsNullOrWhiteSpace(ModelPath) == (Endpoint is null))
             throw new ArgumentException($"Teacher '{Name}' needs exactly one of ModelPath (a Hugging Face folder) and Endpoint (a served model).", nameof(ModelPath));
         Endpoint?.Validate();

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Neo.Distillation.Teachers;
 
 /// <summary>
-/// Several teachers behind the one seam (<see cref="NeoDistillOptions.Teachers"/>):
+/// Several teachers behind the one seam (<see cref="TeacherMixture.Members"/>):
 /// <list type="bullet">
 /// <item>routed: each example is scored by the teacher its row names (<see cref="EncodedExample.TeacherName"/>), and the
 /// rows are put back in batch order;</item>
@@ -59,7 +59,7 @@ internal sealed class TeacherEnsemble : ITeacher
     {
         var memberOf = members.Select((m, i) => (m.Name, Index: i)).ToDictionary(m => m.Name, m => m.Index, StringComparer.Ordinal);
         if (batch.Examples.FirstOrDefault(e => e.TeacherName is null || !memberOf.ContainsKey(e.TeacherName)) is { } stray)
-            throw new InvalidDataException($"A row names the teacher '{stray.TeacherName ?? "(none)"}'; NeoDistillOptions.Teachers are {string.Join(", ", memberOf.Keys.Select(n => $"'{n}'"))}.");
+            throw new InvalidDataException($"A row names the teacher '{stray.TeacherName ?? "(none)"}'; TeacherMixture.Members are {string.Join(", ", memberOf.Keys.Select(n => $"'{n}'"))}.");
         // Each member scores its examples; their targets are stacked member after member, and each batch row is then
         // picked from that stack by its place in it.
         var scored = new List<TeacherTargets>();

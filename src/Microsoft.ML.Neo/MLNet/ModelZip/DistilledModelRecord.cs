@@ -13,20 +13,28 @@ namespace Microsoft.ML.Neo.MLNet.ModelZip;
 /// </summary>
 internal sealed record DistilledModelRecord(string PromptColumnName, string OutputColumnName, GenerationOptions Generation, string? BaseModelName)
 {
+    /// <summary>The column of the reference responses; null in zips written before it was recorded.</summary>
+    public string? ResponseColumnName { get; init; }
+
     public static DistilledModelRecord From(NeoDistillOptions options) => new(
-        options.PromptColumnName, options.OutputColumnName, options.ToGenerationOptions(), FolderName(options.StudentModelPath));
+        options.PromptColumnName, options.OutputColumnName, options.ToGenerationOptions(), FolderName(options.StudentModelPath))
+    {
+        ResponseColumnName = options.ResponseColumnName,
+    };
 
     // "/models/TinyLlama-1.1B-Chat/" -> "TinyLlama-1.1B-Chat": the part of a path that names the model, not the machine.
     private static string? FolderName(string? path) => string.IsNullOrWhiteSpace(path)
         ? null
         : Path.GetFileName(Path.TrimEndingDirectorySeparator(path.Trim()));
 
-    // JSON of the record (payload version 5):
-    //   {"prompt_column": "Prompt", "output_column": "Completion",
+    // JSON of the record (payload version 5; "response_column" is absent from zips written before it was recorded, and
+    // older readers ignore it):
+    //   {"prompt_column": "Prompt", "response_column": "Response", "output_column": "Completion",
     //    "generation": {"max_new_tokens": 64, "temperature": 0, "top_p": 1, "seed": 1}, "base_model": "student" | null}
     public string ToJson() => new JsonObject
     {
         ["prompt_column"] = PromptColumnName,
+        ["response_column"] = ResponseColumnName,
         ["output_column"] = OutputColumnName,
         ["generation"] = new JsonObject
         {
@@ -49,41 +57,14 @@ internal sealed record DistilledModelRecord(string PromptColumnName, string Outp
                 TopP = (float?)generation["top_p"] ?? 1f,
                 Seed = (int?)generation["seed"] ?? 1,
             },
-            (string?)json["base_model"]);
+            (string?)json["base_model"])
+        {
+            ResponseColumnName = (string?)json["response_column"] is { Length: > 0 } response ? response : null,
+        };
         record.Generation.Validate();
         return record;
     }
 
     private static string Required(JsonObject json, string key) =>
         (string?)json[key] is { Length: > 0 } value ? value : throw new InvalidDataException($"its model record has no {key}");
-
-    /// <summary>
-    /// The options a loaded transformer reports: what the zip records (columns, generation, LoRA settings and fine-tuning
-    /// from the spec, the base model's name); every other option at its default, because the zip does not keep it.
-    /// </summary>
-    public NeoDistillOptions ToOptions(StudentSpec spec)
-    {
-        var options = new NeoDistillOptions
-        {
-            StudentModelPath = BaseModelName ?? "",
-            PromptColumnName = PromptColumnName,
-            OutputColumnName = OutputColumnName,
-            MaxNewTokens = Generation.MaxNewTokens,
-            GenerationTemperature = Generation.Temperature,
-            TopP = Generation.TopP,
-            Seed = Generation.Seed,
-            Finetuning = spec.Trainable.TrainsBaseWeights ? Finetuning.Full : Finetuning.Lora,
-        };
-        if (spec.Trainable.Lora is { } lora)
-        {
-            options.LoraRank = lora.Rank;
-            options.LoraAlpha = lora.Alpha;
-            options.LoraDropout = lora.Dropout;
-            options.LoraTargetModules = lora.TargetModules.ToArray();
-            options.UseDora = lora.UseDora;
-            options.UseRsLora = lora.UseRsLora;
-            options.LoraInitialization = lora.Initialization;
-        }
-        return options;
-    }
 }

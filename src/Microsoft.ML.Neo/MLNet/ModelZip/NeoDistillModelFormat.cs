@@ -153,14 +153,42 @@ internal static class NeoDistillModelFormat
     }
 
     // Versions 1 to 4 stored the whole options: the record is what of them a transformer uses. Versions 1 and 2 have no
-    // spec: their adapters are the options' LoRA settings, float32.
+    // spec: their adapters are the options' LoRA settings, float32. They are read through a record of their own
+    // (LegacyOptions), never the options class, so renaming an option cannot break an old zip.
     private static (DistilledModelRecord, (StudentSpec, Modeling.Families.ModelFamily?)) FromOptions(string optionsJson, string? specJson)
     {
-        var options = JsonSerializer.Deserialize<NeoDistillOptions>(optionsJson, Json)
+        var options = JsonSerializer.Deserialize<LegacyOptions>(optionsJson, Json)
             ?? throw new InvalidDataException("The NeoDistill model's options are missing.");
         var spec = specJson is not null ? SpecFromJson(specJson)
-            : (new StudentSpec(TrainableSet.Adapters(options.ToLoraSettings()), ScalarType.Float32), null);
-        return (DistilledModelRecord.From(options), spec);
+            : (new StudentSpec(TrainableSet.Adapters(new LoraSettings
+            {
+                Rank = options.LoraRank, Alpha = options.LoraAlpha, Dropout = options.LoraDropout, TargetModules = options.LoraTargetModules.ToArray(),
+            }), ScalarType.Float32), null);
+        var record = new DistilledModelRecord(options.PromptColumnName, options.OutputColumnName,
+            new GenerationOptions { MaxNewTokens = options.MaxNewTokens, Temperature = options.GenerationTemperature, TopP = options.TopP, Seed = options.Seed },
+            string.IsNullOrWhiteSpace(options.StudentModelPath) ? null : Path.GetFileName(Path.TrimEndingDirectorySeparator(options.StudentModelPath.Trim())))
+        {
+            ResponseColumnName = options.ResponseColumnName,
+        };
+        record.Generation.Validate();
+        return (record, spec);
+    }
+
+    // The options JSON of payload versions 1 to 4, as those versions named its members (their defaults where absent).
+    private sealed class LegacyOptions
+    {
+        public string PromptColumnName { get; set; } = "Prompt";
+        public string ResponseColumnName { get; set; } = "Response";
+        public string OutputColumnName { get; set; } = "Completion";
+        public string StudentModelPath { get; set; } = "";
+        public int MaxNewTokens { get; set; } = 64;
+        public float GenerationTemperature { get; set; }
+        public float TopP { get; set; } = 1f;
+        public int Seed { get; set; } = 1;
+        public int LoraRank { get; set; } = 8;
+        public float LoraAlpha { get; set; } = 16;
+        public float LoraDropout { get; set; }
+        public string[] LoraTargetModules { get; set; } = LoraSettings.AllLinearLayers.ToArray();
     }
 
     // The settings strings and tokenizer file names, as the bytes their checksum covers.

@@ -8,8 +8,20 @@ namespace Microsoft.ML.Neo;
 /// </summary>
 public sealed class NeoTeacherResponseOptions
 {
-    /// <summary>Hugging Face folder of the teacher, with its tokenizer files. Required.</summary>
-    public string TeacherModelPath { get; set; } = "";
+    /// <summary>
+    /// The teacher that writes the responses: a <see cref="TeacherModel"/> (a folder with its tokenizer files), a
+    /// <see cref="TeacherEndpoint"/> or a <see cref="TeacherChatClient"/> (these two keep their answers in
+    /// <see cref="CacheDirectory"/>, which they need). Teachers that write no text here (<see cref="TeacherLogits"/>,
+    /// <see cref="SelfTeacher"/>, <see cref="TeacherMixture"/>) are refused. Required.
+    /// </summary>
+    public NeoTeacher? Teacher { get; set; }
+
+    /// <summary>
+    /// For a served teacher (<see cref="TeacherEndpoint"/> without a <see cref="TeacherEndpoint.TokenizerPath"/>, or a
+    /// <see cref="TeacherChatClient"/>): a folder with tokenizer files that carry prompts and responses as token ids
+    /// between the server and the cache. Null (default): the endpoint's own; a <see cref="TeacherModel"/> uses its folder's.
+    /// </summary>
+    public string? TokenizerPath { get; set; }
 
     /// <summary>Text column holding the (student's, plain) prompt. Default "Prompt".</summary>
     public string PromptColumnName { get; set; } = "Prompt";
@@ -47,7 +59,31 @@ public sealed class NeoTeacherResponseOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        Text(TeacherModelPath, nameof(TeacherModelPath));
+        switch (Teacher)
+        {
+            case null:
+                throw new ArgumentException("NeoTeacherResponseOptions.Teacher is not set; set it to a TeacherModel, TeacherEndpoint or TeacherChatClient.", nameof(Teacher));
+            case TeacherModel model when string.IsNullOrWhiteSpace(model.ModelPath):
+                throw new ArgumentException("NeoTeacherResponseOptions.Teacher's ModelPath is empty; set it to the teacher's Hugging Face folder.", nameof(Teacher));
+            case TeacherModel:
+                break;
+            case TeacherEndpoint endpoint:
+                endpoint.Validate();
+                if (endpoint.TokenizerPath is null && string.IsNullOrWhiteSpace(TokenizerPath))
+                    throw new ArgumentException("A served teacher's responses are kept as token ids: set TeacherEndpoint.TokenizerPath or " +
+                        "NeoTeacherResponseOptions.TokenizerPath to a folder with its tokenizer files.", nameof(TokenizerPath));
+                break;
+            case TeacherChatClient when string.IsNullOrWhiteSpace(TokenizerPath):
+                throw new ArgumentException("A chat client's responses are kept as token ids: set NeoTeacherResponseOptions.TokenizerPath to a folder " +
+                    "with tokenizer files (the student's will do).", nameof(TokenizerPath));
+            case TeacherChatClient:
+                break;
+            default:
+                throw new ArgumentException($"NeoTeacherResponseOptions.Teacher is {Teacher.Describe()}, which writes no responses here; " +
+                    "use a TeacherModel, TeacherEndpoint or TeacherChatClient.", nameof(Teacher));
+        }
+        if (Teacher.NeedsCache && string.IsNullOrWhiteSpace(CacheDirectory))
+            throw new ArgumentException($"{Teacher.Describe()} keeps its answers in a cache: set NeoTeacherResponseOptions.CacheDirectory.", nameof(CacheDirectory));
         Text(PromptColumnName, nameof(PromptColumnName));
         Text(OutputColumnName, nameof(OutputColumnName));
         if (!Enum.IsDefined(Priming))
@@ -64,7 +100,12 @@ public sealed class NeoTeacherResponseOptions
             throw new ArgumentOutOfRangeException(nameof(Device), Device, $"NeoTeacherResponseOptions.Device must be \"cpu\" or \"cuda\"; it is {Device}.");
     }
 
-    internal NeoTeacherResponseOptions Clone() => (NeoTeacherResponseOptions)MemberwiseClone();
+    internal NeoTeacherResponseOptions Clone()
+    {
+        var copy = (NeoTeacherResponseOptions)MemberwiseClone();
+        copy.Teacher = Teacher?.Clone();
+        return copy;
+    }
 
     private static void Text(string? value, string name)
     {

@@ -26,16 +26,25 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
     private readonly IReadOnlyCollection<int> stopIds;
     private readonly object generationLock = new();
 
+    // The context assumed for a served teacher that does not say its own: prompts are never cut here.
+    private const int ServedContextFallback = 1 << 20;
+
     internal NeoTeacherResponseTransformer(IHost host, NeoTeacherResponseOptions options)
     {
         this.host = host;
         this.options = options;
-        var folder = PretrainedFolder.Open(options.TeacherModelPath, "teacher");
-        tokenizer = folder.RequireTokenizer("its responses cannot be written as text");
-        // Generations only: the score cache's K is never used here.
-        var source = new TeacherSource(options.TeacherModelPath, options.CacheDirectory, ScoreTopK: 1);
+        var kind = options.Teacher!;
+        var folder = kind is TeacherModel model ? PretrainedFolder.Open(model.ModelPath, "teacher") : null;
+        string? tokenizerPath = (kind as TeacherEndpoint)?.TokenizerPath ?? options.TokenizerPath;
+        tokenizer = folder?.RequireTokenizer("its responses cannot be written as text")
+            ?? TokenizerFiles.TryLoad(tokenizerPath!) ?? throw new InvalidDataException(
+                $"NeoTeacherResponseOptions.TokenizerPath '{tokenizerPath}' has no tokenizer.json or tokenizer.model; it must hold tokenizer files.");
+        // Generations only: no logits are read, so no K applies.
+        var settings = new TeacherSettings { CacheDirectory = options.CacheDirectory };
         var device = DeviceSelection.Resolve(options.Device);
-        teacher = source.Open(device, PrecisionSupport.Resolve(options.Precision, device), folder: folder);
+        // A server bounds its own context; the fallback only matters for a chat client, which says none.
+        teacher = kind.Open(settings, new TeacherOpening(device, PrecisionSupport.Resolve(options.Precision, device), StudentTokenizer: tokenizer,
+            StudentContext: ServedContextFallback, Folder: folder));
         cachedTeacher = teacher as CachedTeacher;
         stopIds = teacher.StopTokenIds; // the folder's: its tokenizer's EOS and every configured end-of-sequence id
     }

@@ -98,7 +98,7 @@ public sealed class ChunkedLossTests
         Assert.AreEqual(1L << 13, automatic.RowsPerChunk(518), "the embedded task: a whole batch at once");
         Assert.AreEqual(1L, automatic.RowsPerChunk(int.MaxValue), "never 0");
         Assert.AreEqual(1000L, (automatic with { ChunkRows = 1000 }).RowsPerChunk(128_256), "an explicit size wins");
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", LossChunkSize = -1 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", LossChunkSize = -1 };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "0 (automatic)");
     }
 }

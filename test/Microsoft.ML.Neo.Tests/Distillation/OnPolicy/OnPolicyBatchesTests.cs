@@ -133,7 +133,7 @@ public sealed class OnPolicyBatchesTests
     [TestMethod]
     public void OptionsNameWhatIsWrong()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", OnPolicyFraction = 0.5f, KdWeight = 0 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", OnPolicyFraction = 0.5f, KdWeight = 0 };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "KdWeight");
         options.KdWeight = 0.5f;
         options.OnPolicyFraction = 1.5f;

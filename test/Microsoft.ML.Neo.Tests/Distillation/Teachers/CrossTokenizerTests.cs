@@ -56,7 +56,7 @@ public sealed class CrossTokenizerTests
         using var fixture = new DistillFixture(context: 512);
         string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
         var refused = fixture.Options();
-        refused.TeacherModelPath = teacher;
+        refused.Teacher = new TeacherModel(teacher);
         var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(refused));
         StringAssert.Contains(e.Message, "CrossTokenizer = Hybrid");
 
@@ -64,7 +64,7 @@ public sealed class CrossTokenizerTests
         foreach (var loss in new[] { CrossTokenizerLoss.Hybrid, CrossTokenizerLoss.Uld })
         {
             var options = fixture.Options();
-            options.TeacherModelPath = teacher;
+            options.Teacher = new TeacherModel(teacher);
             options.TeacherScoreTopK = TopK;
             options.CrossTokenizer = loss;
             results[loss] = Fit(options);
@@ -74,7 +74,7 @@ public sealed class CrossTokenizerTests
 
         // Hybrid with ULD weighted 0 trains only the positions where both sides emit the same token: a smaller KD term.
         var sameTokenOnly = fixture.Options();
-        sameTokenOnly.TeacherModelPath = teacher;
+        sameTokenOnly.Teacher = new TeacherModel(teacher);
         sameTokenOnly.TeacherScoreTopK = TopK;
         sameTokenOnly.CrossTokenizer = CrossTokenizerLoss.Hybrid;
         sameTokenOnly.UldWeight = 0;
@@ -88,7 +88,7 @@ public sealed class CrossTokenizerTests
         using var fixture = new DistillFixture(context: 512);
         string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
         var local = fixture.Options();
-        local.TeacherModelPath = teacher;
+        local.Teacher = new TeacherModel(teacher);
         local.TeacherScoreTopK = TopK;
         local.CrossTokenizer = CrossTokenizerLoss.Hybrid;
         local.TeacherCacheDirectory = fixture.Sub("local-cache");
@@ -97,8 +97,7 @@ public sealed class CrossTokenizerTests
 
         await using var server = await NeoServer.StartAsync(new NeoServerOptions { ModelPath = teacher, Port = 0, ModelId = "teacher", MaxLogprobs = TopK });
         var served = fixture.Options();
-        served.TeacherModelPath = "";
-        served.TeacherEndpoint = new TeacherEndpoint { Url = server.BaseAddress.ToString(), Model = "teacher", TokenizerPath = teacher };
+        served.Teacher = new TeacherEndpoint { Url = server.BaseAddress.ToString(), Model = "teacher", TokenizerPath = teacher };
         served.TeacherScoreTopK = TopK;
         served.CrossTokenizer = CrossTokenizerLoss.Hybrid;
         served.TeacherCacheDirectory = fixture.Sub("served-cache");
@@ -118,7 +117,7 @@ public sealed class CrossTokenizerTests
         NeoDistillOptions Options()
         {
             var options = fixture.Options();
-            options.TeacherModelPath = teacher;
+            options.Teacher = new TeacherModel(teacher);
             options.TeacherScoreTopK = TopK;
             options.CrossTokenizer = CrossTokenizerLoss.Hybrid;
             options.MaxSteps = 1;
@@ -150,7 +149,7 @@ public sealed class CrossTokenizerTests
         using var fixture = new DistillFixture(context: 512);
         string teacher = ByteLevelTeacher(fixture.Sub("byte-level-teacher"));
         var sequence = fixture.Options();
-        sequence.TeacherModelPath = teacher; // no CrossTokenizer: no logit of the teacher is read
+        sequence.Teacher = new TeacherModel(teacher); // no CrossTokenizer: no logit of the teacher is read
         sequence.Mode = DistillationMode.Sequence;
         sequence.KdWeight = 0;
         sequence.TeacherMaxNewTokens = 6;
@@ -179,12 +178,11 @@ public sealed class CrossTokenizerTests
     [TestMethod]
     public void TheOptionsAreValidated()
     {
-        var options = new NeoDistillOptions { TeacherModelPath = "t", StudentModelPath = "s", CrossTokenizer = CrossTokenizerLoss.Hybrid, UldWeight = -1 };
+        var options = new NeoDistillOptions { Teacher = new TeacherModel("t"), StudentModelPath = "s", CrossTokenizer = CrossTokenizerLoss.Hybrid, UldWeight = -1 };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "between 0 and 100");
         options.UldWeight = 1;
         options.Validate();
-        options.TeacherModelPath = "";
-        options.SelfDistillation = true;
+        options.Teacher = new SelfTeacher();
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Set CrossTokenizer = None");
     }
 }

@@ -19,8 +19,7 @@ public sealed class SelfDistillationTests
     private static NeoDistillOptions SelfOptions(DistillFixture fixture)
     {
         var options = fixture.Options();
-        options.TeacherModelPath = "";
-        options.SelfDistillation = true;
+        options.Teacher = new SelfTeacher();
         return options;
     }
 
@@ -90,13 +89,12 @@ public sealed class SelfDistillationTests
     }
 
     [TestMethod]
-    public void SelfDistillationIsRefusedWithFullFineTuningOrAnotherTeacher()
+    public void SelfDistillationIsRefusedWithFullFineTuning()
     {
-        var options = new NeoDistillOptions { StudentModelPath = "student", SelfDistillation = true, Finetuning = Finetuning.Full };
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "set TeacherModelPath to the student's folder");
+        // Another teacher beside the student's base can no longer be written: the teacher is one option.
+        var options = new NeoDistillOptions { StudentModelPath = "student", Teacher = new SelfTeacher(), Finetuning = Finetuning.Full };
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "set Teacher to a TeacherModel of the student's folder");
         options.Finetuning = Finetuning.Lora;
         options.Validate();
-        options.TeacherModelPath = "teacher";
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "clear TeacherModelPath");
     }
 }

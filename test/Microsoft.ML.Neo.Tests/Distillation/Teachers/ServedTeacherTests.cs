@@ -20,8 +20,7 @@ public sealed class ServedTeacherTests
     private static NeoDistillOptions ServedOptions(DistillFixture fixture, Uri server, string cache)
     {
         var options = fixture.Options();
-        options.TeacherModelPath = "";
-        options.TeacherEndpoint = new TeacherEndpoint { Url = server.ToString(), Model = "teacher", MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(10) };
+        options.Teacher = new TeacherEndpoint { Url = server.ToString(), Model = "teacher", MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(10) };
         options.TeacherCacheDirectory = cache;
         options.TeacherScoreTopK = 20; // what servers allow by default (vLLM's --max-logprobs)
         return options;
@@ -105,7 +104,7 @@ public sealed class ServedTeacherTests
             await first.StopAsync();
         });
         var options = ServedOptions(fixture, first.BaseAddress, fixture.Sub("cache"));
-        options.TeacherEndpoint!.MaxConcurrency = 2;
+        ((TeacherEndpoint)options.Teacher!).MaxConcurrency = 2;
         Exception? failure = null;
         try
         {
@@ -128,7 +127,7 @@ public sealed class ServedTeacherTests
         // read from the cache: at most MaxConcurrency answers can be lost that way.
         int cached;
         using (var cache = new TeacherScoreCache(fixture.Sub("cache"))) cached = cache.Count;
-        Assert.IsTrue(cached <= answered && cached >= answered - options.TeacherEndpoint.MaxConcurrency, $"{cached} cached of {answered} answered");
+        Assert.IsTrue(cached <= answered && cached >= answered - ((TeacherEndpoint)options.Teacher!).MaxConcurrency, $"{cached} cached of {answered} answered");
 
         // Back on another port: the cache is keyed by the model's name, so only the rest is asked for.
         await using var second = await Serve(fixture.TeacherPath);
@@ -148,7 +147,7 @@ public sealed class ServedTeacherTests
         using var fixture = new DistillFixture();
         await using var server = await MisbehavingServer.StartAsync(misbehaviour, TokenizerFiles.TryLoad(fixture.StudentPath)!);
         var options = ServedOptions(fixture, server.Address, fixture.Sub("cache"));
-        options.TeacherEndpoint!.Model = "bad";
+        ((TeacherEndpoint)options.Teacher!).Model = "bad";
         options.TeacherScoreTopK = 64;
         var e = Assert.ThrowsExactly<TeacherServerException>(() => Fit(options, rows: 4));
         StringAssert.Contains(e.Message, expected);
@@ -161,7 +160,7 @@ public sealed class ServedTeacherTests
         using var fixture = new DistillFixture();
         await using var server = await MisbehavingServer.StartAsync(Misbehaviour.TokenizerMismatch, TokenizerFiles.TryLoad(fixture.StudentPath)!);
         var options = ServedOptions(fixture, server.Address, fixture.Sub("cache"));
-        options.TeacherEndpoint!.Model = "bad";
+        ((TeacherEndpoint)options.Teacher!).Model = "bad";
         var e = Assert.ThrowsExactly<InvalidDataException>(() => Fit(options, rows: 4));
         StringAssert.Contains(e.Message, "tokenizer disagrees");
         StringAssert.Contains(e.Message, "TeacherEndpoint.TokenizerPath");
@@ -179,7 +178,7 @@ public sealed class ServedTeacherTests
         try
         {
             Environment.SetEnvironmentVariable(variable, "sk-wrong-7d2b");
-            options.TeacherEndpoint!.ApiKeyEnvironmentVariable = variable;
+            ((TeacherEndpoint)options.Teacher!).ApiKeyEnvironmentVariable = variable;
             var refused = Assert.ThrowsExactly<TeacherServerException>(() => Fit(options, rows: 4));
             StringAssert.Contains(refused.Message, variable);
             Assert.IsFalse(refused.ToString().Contains("sk-wrong-7d2b"), "the key is not in the error");
@@ -238,8 +237,7 @@ public sealed class ServedTeacherTests
         using var fixture = new DistillFixture();
         using var teacher = CausalLM.FromPretrained(fixture.TeacherPath);
         var options = fixture.Options();
-        options.TeacherModelPath = "";
-        options.TeacherChatClient = teacher.AsIChatClient(modelId: "in-process-teacher");
+        options.Teacher = new TeacherChatClient(teacher.AsIChatClient(modelId: "in-process-teacher"));
         options.TeacherCacheDirectory = fixture.Sub("cache");
         var e = Assert.ThrowsExactly<ArgumentException>(() => options.Validate());
         StringAssert.Contains(e.Message, "KdWeight = 0 with Mode = Sequence");

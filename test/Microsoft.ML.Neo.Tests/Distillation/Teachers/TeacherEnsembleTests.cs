@@ -25,12 +25,14 @@ public sealed class TeacherEnsembleTests
         var expected = Fit(one);
 
         var two = fixture.Options();
-        two.TeacherModelPath = "";
         two.TeacherScoreTopK = TopK;
-        two.Teachers = new List<DistillationTeacher>
+        two.Teacher = new TeacherMixture
         {
-            new() { Name = "first", ModelPath = fixture.TeacherPath, Weight = 3 },
-            new() { Name = "second", ModelPath = fixture.TeacherPath, Weight = 1 },
+            Members =
+            {
+                new() { Name = "first", ModelPath = fixture.TeacherPath, Weight = 3 },
+                new() { Name = "second", ModelPath = fixture.TeacherPath, Weight = 1 },
+            },
         };
         var actual = Fit(two);
         Assert.AreEqual(expected.Count, actual.Count);
@@ -105,10 +107,12 @@ public sealed class TeacherEnsembleTests
         List<TrainingProgress> Routed(Func<int, string> name)
         {
             var options = fixture.Options();
-            options.TeacherModelPath = "";
             options.TeacherScoreTopK = TopK;
-            options.TeacherColumnName = "Teacher";
-            options.Teachers = new List<DistillationTeacher> { new() { Name = "main", ModelPath = fixture.TeacherPath }, new() { Name = "other", ModelPath = other } };
+            options.Teacher = new TeacherMixture
+            {
+                Members = { new() { Name = "main", ModelPath = fixture.TeacherPath }, new() { Name = "other", ModelPath = other } },
+                RouteColumnName = "Teacher",
+            };
             var ml = new MLContext(seed: 1);
             var recorder = new ProgressRecorder();
             options.Progress = recorder;
@@ -128,29 +132,28 @@ public sealed class TeacherEnsembleTests
     [TestMethod]
     public void SeveralTeachersAreValidated()
     {
-        var options = new NeoDistillOptions
-        {
-            StudentModelPath = "s",
-            Teachers = new List<DistillationTeacher> { new() { Name = "a", ModelPath = "t" }, new() { Name = "a", ModelPath = "u" } },
-        };
+        var mixture = new TeacherMixture { Members = { new() { Name = "a", ModelPath = "t" }, new() { Name = "a", ModelPath = "u" } } };
+        var options = new NeoDistillOptions { StudentModelPath = "s", Teacher = mixture };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "must be unique");
-        options.Teachers[1].Name = "b";
+        mixture.Members[1].Name = "b";
         options.Validate();
-        options.Teachers[1].Weight = 0;
+        mixture.Members[1].Weight = 0;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).Message, "positive");
-        options.Teachers[1].Weight = 1;
-        options.Teachers[1].Endpoint = new TeacherEndpoint { Url = "http://localhost:8000" };
+        mixture.Members[1].Weight = 1;
+        mixture.Members[1].Endpoint = new TeacherEndpoint { Url = "http://localhost:8000" };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "exactly one of ModelPath");
-        options.Teachers[1].ModelPath = null;
+        mixture.Members[1].ModelPath = null;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "CacheDirectory");
-        options.Teachers[1].CacheDirectory = "cache-b";
+        mixture.Members[1].CacheDirectory = "cache-b";
         options.Validate();
         options.Mode = DistillationMode.Sequence;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Mode = Logits");
         options.Mode = DistillationMode.Logits;
-        options.TeacherModelPath = "teacher";
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "clear TeacherModelPath");
-        var single = new NeoDistillOptions { StudentModelPath = "s", TeacherModelPath = "t", TeacherColumnName = "Teacher" };
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(single.Validate).Message, "which is empty");
+        options.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "RouteColumnName");
+        mixture.RouteColumnName = "Teacher";
+        options.Validate();
+        mixture.Members.Clear();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "Members is empty");
     }
 }

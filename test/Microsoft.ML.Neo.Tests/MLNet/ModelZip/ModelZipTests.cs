@@ -36,7 +36,7 @@ public sealed class ModelZipTests
             var output = loaded.Transform(fresh.Data.LoadFromEnumerable(rows.Take(3)));
             CollectionAssert.AreEqual(expected, output.GetColumn<string>("Completion").ToList());
             var neo = (NeoDistillTransformer)loaded;
-            Assert.AreEqual(4, neo.Options.LoraRank);
+            Assert.AreEqual(4, neo.Settings.LoraRank);
             Assert.IsNull(neo.TrainingSummary);
         }
         finally

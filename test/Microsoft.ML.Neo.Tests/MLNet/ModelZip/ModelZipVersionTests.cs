@@ -37,17 +37,47 @@ public sealed class ModelZipVersionTests
         StringAssert.Contains(payload, "\"target_modules\":[\"q_proj\",\"v_proj\"]");
 
         using var loaded = (NeoDistillTransformer)new MLContext(seed: 2).Model.Load(zip, out _);
-        Assert.AreEqual("", loaded.Options.TeacherModelPath);
-        Assert.IsNull(loaded.Options.TeacherCacheDirectory);
-        Assert.IsNull(loaded.Options.CheckpointDirectory);
-        Assert.AreEqual(new NeoDistillOptions().KdWeight, loaded.Options.KdWeight, "not recorded: the default");
-        Assert.AreEqual(Path.GetFileName(fixture.StudentPath), loaded.Options.StudentModelPath);
-        Assert.AreEqual("Answer", loaded.Options.OutputColumnName);
-        Assert.AreEqual(7, loaded.Options.MaxNewTokens);
-        CollectionAssert.AreEqual(new[] { "q_proj", "v_proj" }, loaded.Options.LoraTargetModules);
+        Assert.IsNull(loaded.Options, "a zip keeps no training options, and reports none rather than defaults");
+        var settings = loaded.Settings;
+        Assert.AreEqual(Path.GetFileName(fixture.StudentPath), settings.BaseModelName);
+        Assert.AreEqual("Answer", settings.OutputColumnName);
+        Assert.AreEqual("Response", settings.ResponseColumnName);
+        Assert.AreEqual(7, settings.Generation.MaxNewTokens);
+        Assert.AreEqual(ComputePrecision.Float32, settings.StudentPrecision);
+        CollectionAssert.AreEqual(new[] { "q_proj", "v_proj" }, settings.LoraTargetModules!.ToArray());
         Assert.IsNotNull(loaded.GetOutputSchema(data.Schema).GetColumnOrNull("Answer"));
         var adapted = LoraInjector.AdapterParameters(loaded.Student.Model).Select(p => p.Name).ToList();
         Assert.IsTrue(adapted.Count > 0 && adapted.All(n => n.Contains("q_proj") || n.Contains("v_proj")), string.Join(", ", adapted));
+    }
+
+    [TestMethod]
+    public void AReloadedModelMeasuresTheColumnsItWasTrainedOn()
+    {
+        using var fixture = new DistillFixture();
+        var ml = new MLContext(seed: 1);
+        var rows = TrainingRows.Make(4).Select(r => new SolutionRow { Question = r.Prompt, Solution = r.Response }).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = fixture.Options();
+        options.PromptColumnName = nameof(SolutionRow.Question);
+        options.ResponseColumnName = nameof(SolutionRow.Solution);
+        options.MaxSteps = 1;
+        string zip = fixture.Sub("student.zip");
+        double trained;
+        using (var model = ml.Transforms.NeoDistill(options).Fit(data))
+        {
+            trained = model.ResponseLoss(data);
+            ml.Model.Save(model, data.Schema, zip);
+        }
+        using var loaded = (NeoDistillTransformer)new MLContext(seed: 2).Model.Load(zip, out _);
+        Assert.AreEqual(nameof(SolutionRow.Solution), loaded.Settings.ResponseColumnName);
+        Assert.AreEqual(nameof(SolutionRow.Question), loaded.Settings.PromptColumnName);
+        Assert.AreEqual(trained, loaded.ResponseLoss(data), 1e-6 * trained, "the reloaded model reads the same response column");
+    }
+
+    private sealed class SolutionRow
+    {
+        public string Question { get; set; } = "";
+        public string Solution { get; set; } = "";
     }
 
     [TestMethod]
@@ -58,8 +88,9 @@ public sealed class ModelZipVersionTests
         string zip = Path.Combine(AppContext.BaseDirectory, "MLNet", "ModelZip", "Fixtures", "payload-v2.zip");
         using var loaded = (NeoDistillTransformer)new MLContext(seed: 1).Model.Load(zip, out var schema);
         Assert.IsNotNull(schema.GetColumnOrNull("Prompt"));
-        Assert.AreEqual(2, loaded.Options.LoraRank);
-        Assert.AreEqual(4f, loaded.Options.LoraAlpha);
+        Assert.AreEqual(2, loaded.Settings.LoraRank);
+        Assert.AreEqual(4f, loaded.Settings.LoraAlpha);
+        Assert.AreEqual("Response", loaded.Settings.ResponseColumnName, "version 2 stored every option, the response column among them");
         Assert.AreEqual(7 * 1, LoraInjector.AdapterParameters(loaded.Student.Model).Count() / 2, "one adapter per projection of the single layer");
         Assert.AreEqual("????????????", loaded.Complete("Tom has 3 apples and buys 4 more. How many apples does he have?"));
     }
@@ -74,10 +105,11 @@ public sealed class ModelZipVersionTests
         StringAssert.Contains(ReadModelEntry(zip), "\"StudentModelPath\": \"s1\"");
         StringAssert.Contains(ReadModelEntry(zip), "\"KdWeight\": 0.5");
         using var loaded = (NeoDistillTransformer)new MLContext(seed: 1).Model.Load(zip, out _);
-        Assert.AreEqual("s1", loaded.Options.StudentModelPath, "the folder's name, not its path");
-        Assert.AreEqual(2, loaded.Options.LoraRank);
-        Assert.AreEqual(12, loaded.Options.MaxNewTokens);
-        Assert.AreEqual(new NeoDistillOptions().KdWeight, loaded.Options.KdWeight);
+        Assert.AreEqual("s1", loaded.Settings.BaseModelName, "the folder's name, not its path");
+        Assert.AreEqual(2, loaded.Settings.LoraRank);
+        Assert.AreEqual(12, loaded.Settings.Generation.MaxNewTokens);
+        Assert.AreEqual("Response", loaded.Settings.ResponseColumnName);
+        Assert.IsNull(loaded.Options, "its KdWeight 0.5 and the rest are not reported as if they were the defaults");
         Assert.AreEqual(string.Join(' ', Enumerable.Repeat("Tom", 12)),
             loaded.Complete("Question: Tom has 3 apples and buys 4 more. How many apples does he have?\nAnswer:"));
     }

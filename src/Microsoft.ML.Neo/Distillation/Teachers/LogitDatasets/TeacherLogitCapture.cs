@@ -21,8 +21,11 @@ public enum TeacherLogitLayout
 /// <summary>Options of <see cref="TeacherLogitCapture.Capture"/>.</summary>
 public sealed class TeacherLogitCaptureOptions
 {
-    /// <summary>Hugging Face folder of the teacher. Required.</summary>
-    public string TeacherModelPath { get; set; } = "";
+    /// <summary>
+    /// The teacher: a <see cref="TeacherModel"/> run in this process, or a <see cref="TeacherEndpoint"/> whose server
+    /// returns <c>prompt_logprobs</c> (vLLM, NeoServer), as DistillKit captures with vLLM. Required.
+    /// </summary>
+    public NeoTeacher? Teacher { get; set; }
 
     /// <summary>The Parquet file to write (replaced if it exists). Required.</summary>
     public string OutputPath { get; set; } = "";
@@ -56,7 +59,20 @@ public sealed class TeacherLogitCaptureOptions
 
     internal void Validate()
     {
-        if (string.IsNullOrWhiteSpace(TeacherModelPath)) throw new ArgumentException("TeacherLogitCaptureOptions.TeacherModelPath must name the teacher's Hugging Face folder.", nameof(TeacherModelPath));
+        switch (Teacher)
+        {
+            case TeacherModel model when !string.IsNullOrWhiteSpace(model.ModelPath):
+                break;
+            case TeacherEndpoint endpoint:
+                endpoint.Validate();
+                if (endpoint.TokenizerPath is null && TokenizerPath is null)
+                    throw new ArgumentException("A served teacher's logits are captured in its tokens: set TeacherEndpoint.TokenizerPath or " +
+                        "TeacherLogitCaptureOptions.TokenizerPath to a folder with its tokenizer files.", nameof(TokenizerPath));
+                break;
+            default:
+                throw new ArgumentException("TeacherLogitCaptureOptions.Teacher must be a TeacherModel (a Hugging Face folder) or a TeacherEndpoint " +
+                    $"(a server that returns prompt_logprobs); it is {Teacher?.Describe() ?? "not set"}.", nameof(Teacher));
+        }
         if (string.IsNullOrWhiteSpace(OutputPath)) throw new ArgumentException("TeacherLogitCaptureOptions.OutputPath must name the Parquet file to write.", nameof(OutputPath));
         if (TopK is < 1 or > 65536) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "TeacherLogitCaptureOptions.TopK must be between 1 and 65536.");
         if (!Enum.IsDefined(Layout)) throw new ArgumentOutOfRangeException(nameof(Layout), Layout, "TeacherLogitCaptureOptions.Layout must be Axolotl or DistillKit.");
@@ -75,7 +91,7 @@ public sealed record TeacherLogitCaptureResult(int Rows, int SkippedRows, long P
 
 /// <summary>
 /// Runs a teacher over prompt/response rows and writes its top-K log-probabilities at every position as a
-/// teacher-logit dataset (DistillKit's <c>sample-logits</c>, in .NET): a dataset that <see cref="NeoDistillOptions.TeacherLogits"/>
+/// teacher-logit dataset (DistillKit's <c>sample-logits</c>, in .NET): a dataset that <see cref="TeacherLogits"/>
 /// reads back, and that axolotl or DistillKit can train from. Rows are tokenized as NeoDistill tokenizes them.
 /// </summary>
 public static class TeacherLogitCapture
@@ -92,14 +108,17 @@ public static class TeacherLogitCapture
             TextColumns.Require(data.Schema, options.ResponseColumnName, nameof(options.ResponseColumnName), nameof(TeacherLogitCaptureOptions)),
         };
         var rows = TextColumns.ReadAll(data, columns);
-        var folder = PretrainedFolder.Open(options.TeacherModelPath, "teacher");
-        var tokenizer = options.TokenizerPath is null ? folder.RequireTokenizer("Capturing teacher logits needs a tokenizer")
-            : PretrainedFolder.Open(options.TokenizerPath, "tokenizer").RequireTokenizer("TeacherLogitCaptureOptions.TokenizerPath needs a tokenizer");
+        var folder = options.Teacher is TeacherModel model ? PretrainedFolder.Open(model.ModelPath, "teacher") : null;
+        string? tokenizerPath = options.TokenizerPath ?? (options.Teacher as TeacherEndpoint)?.TokenizerPath;
+        var tokenizer = tokenizerPath is null ? folder!.RequireTokenizer("Capturing teacher logits needs a tokenizer")
+            : PretrainedFolder.Open(tokenizerPath, "tokenizer").RequireTokenizer("TeacherLogitCaptureOptions.TokenizerPath needs a tokenizer");
         var device = DeviceSelection.Resolve("cpu");
-        using var teacher = LocalTeacher.Load(folder, device, PrecisionSupport.Resolve(options.Precision, device));
+        int vocabulary = folder?.Config.VocabSize ?? tokenizer.VocabularySize, topK = Math.Min(options.TopK, vocabulary);
+        using ITeacher teacher = folder is not null
+            ? LocalTeacher.Load(folder, device, PrecisionSupport.Resolve(options.Precision, device))
+            : Distillation.Teachers.Served.ServedTeacher.Open((TeacherEndpoint)options.Teacher!, null, tokenizer, int.MaxValue, topK, log);
         int context = options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, teacher.ContextLength) : teacher.ContextLength;
         var encoder = new PromptResponseEncoder(tokenizer, context);
-        int vocabulary = folder.Config.VocabSize, topK = Math.Min(options.TopK, vocabulary);
         int padId = tokenizer.PaddingId ?? tokenizer.EndOfSequenceId ?? 0;
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputPath))!);
@@ -111,37 +130,59 @@ public static class TeacherLogitCapture
         long positions = 0;
         foreach (var chunk in sequences.Chunk(options.BatchSize))
         {
-            var scored = new List<(int[] TokenIds, int[][] Ids, float[][] Logprobs)>();
-            using (var scope = NewDisposeScope())
-            {
-                var batch = TokenBatch.Create(chunk, padId, device);
-                var scores = teacher.Score(batch, vocabulary);
-                var allIds = new List<int>();
-                var allValues = new List<float>();
-                for (long start = 0; start < scores.RowCount; start += 256)
-                {
-                    using var rowScope = NewDisposeScope();
-                    var logits = scores.Rows(start, Math.Min(256, scores.RowCount - start)).Logits;              // [m, V]
-                    var (values, ids) = nn.functional.log_softmax(logits.to(ScalarType.Float32), -1).topk(topK, dim: -1); // [m, K] each
-                    allIds.AddRange(ids.to(ScalarType.Int32).cpu().data<int>().ToArray());
-                    allValues.AddRange(values.cpu().data<float>().ToArray());
-                }
-                NonFiniteLogitsException.ThrowIfAny(allValues.ToArray(), $"The teacher ('{options.TeacherModelPath}')");
-                int offset = 0;
-                foreach (var example in chunk)
-                {
-                    int count = example.ResponseTokenCount;
-                    scored.Add((example.TokenIds,
-                        Enumerable.Range(0, count).Select(p => allIds.GetRange((offset + p) * topK, topK).ToArray()).ToArray(),
-                        Enumerable.Range(0, count).Select(p => allValues.GetRange((offset + p) * topK, topK).ToArray()).ToArray()));
-                    offset += count;
-                    positions += count;
-                }
-            }
+            var scored = folder is not null ? LocalLogprobs((LocalTeacher)teacher, chunk, vocabulary, topK, padId, device)
+                : ServedLogprobs(teacher, chunk, vocabulary, topK, padId);
+            NonFiniteLogitsException.ThrowIfAny(scored.SelectMany(r => r.Logprobs.SelectMany(p => p)).ToArray(), $"The teacher ({options.Teacher!.Describe()})");
+            positions += scored.Sum(r => r.Ids.Length);
             writer.Append(scored);
             written += scored.Count;
             log($"teacher logits: {written}/{sequences.Count} rows written to {options.OutputPath}");
         }
         return new TeacherLogitCaptureResult(written, rows.Count - sequences.Count, positions, File.Exists(options.OutputPath) ? new FileInfo(options.OutputPath).Length : 0);
+    }
+
+    // A local teacher's log-softmax over its whole vocabulary, cut to the top K: the log-probabilities themselves.
+    private static List<(int[] TokenIds, int[][] Ids, float[][] Logprobs)> LocalLogprobs(LocalTeacher teacher, EncodedExample[] chunk,
+        int vocabulary, int topK, int padId, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var scores = teacher.Score(TokenBatch.Create(chunk, padId, device), vocabulary);
+        var allIds = new List<int>();
+        var allValues = new List<float>();
+        for (long start = 0; start < scores.RowCount; start += 256)
+        {
+            using var rowScope = NewDisposeScope();
+            var logits = scores.Rows(start, Math.Min(256, scores.RowCount - start)).Logits;                          // [m, V]
+            var (values, ids) = nn.functional.log_softmax(logits.to(ScalarType.Float32), -1).topk(topK, dim: -1); // [m, K] each
+            allIds.AddRange(ids.to(ScalarType.Int32).cpu().data<int>().ToArray());
+            allValues.AddRange(values.cpu().data<float>().ToArray());
+        }
+        var scored = new List<(int[] TokenIds, int[][] Ids, float[][] Logprobs)>();
+        int offset = 0;
+        foreach (var example in chunk)
+        {
+            int count = example.ResponseTokenCount;
+            scored.Add((example.TokenIds,
+                Enumerable.Range(0, count).Select(p => allIds.GetRange((offset + p) * topK, topK).ToArray()).ToArray(),
+                Enumerable.Range(0, count).Select(p => allValues.GetRange((offset + p) * topK, topK).ToArray()).ToArray()));
+            offset += count;
+        }
+        return scored;
+    }
+
+    // A server's prompt_logprobs: already log-probabilities over its whole vocabulary, top K per position.
+    private static List<(int[] TokenIds, int[][] Ids, float[][] Logprobs)> ServedLogprobs(ITeacher teacher, EncodedExample[] chunk,
+        int vocabulary, int topK, int padId)
+    {
+        var byExample = new Dictionary<EncodedExample, (int[] Ids, float[] Logprobs)>(ReferenceEqualityComparer.Instance);
+        teacher.ScoreTopK(chunk, vocabulary, topK, padId, (example, ids, logprobs) => byExample[example] = (ids, logprobs));
+        return chunk.Select(example =>
+        {
+            var (ids, logprobs) = byExample[example];
+            int count = example.ResponseTokenCount;
+            return (example.TokenIds,
+                Enumerable.Range(0, count).Select(p => ids[(p * topK)..((p + 1) * topK)]).ToArray(),
+                Enumerable.Range(0, count).Select(p => logprobs[(p * topK)..((p + 1) * topK)]).ToArray());
+        }).ToList();
     }
 }

@@ -1,15 +1,31 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Neo.Checkpoints;
+using Microsoft.ML.Neo.Distillation.Teachers;
+using Microsoft.ML.Neo.Distillation.Teachers.Served;
+using Microsoft.ML.Neo.Tokenization;
+
 namespace Microsoft.ML.Neo;
 
 /// <summary>
-/// A teacher on an OpenAI-compatible server (vLLM, SGLang, NeoServer, ...), used by NeoDistill instead of
-/// <see cref="NeoDistillOptions.TeacherModelPath"/>. For logit KD the server scores each example's exact token ids and
+/// A teacher on an OpenAI-compatible server (vLLM, SGLang, NeoServer, ...), a kind of <see cref="NeoTeacher"/>. For logit KD the server scores each example's exact token ids and
 /// returns the top <see cref="NeoDistillOptions.TeacherScoreTopK"/> log-probabilities of every position
 /// (<c>/v1/completions</c> with <c>prompt_logprobs</c>, as vLLM defines it); for sequence-level KD it writes responses
 /// through <c>/v1/chat/completions</c>. Answers land in <see cref="NeoDistillOptions.TeacherCacheDirectory"/>, so a run
-/// that dies resumes without asking again.
+/// that dies resumes without asking again (the folder beside the checkpoints when none is named). Its default top-K is
+/// 20, what vLLM allows without <c>--max-logprobs</c>.
 /// </summary>
-public sealed class TeacherEndpoint
+public sealed class TeacherEndpoint : NeoTeacher
 {
+    /// <summary>
+    /// Any Microsoft.Extensions.AI chat client (OpenAI, Azure OpenAI, Ollama, ...) that writes the teacher's responses in
+    /// Sequence mode instead of the endpoint's own chat completions, while the endpoint scores them. Not saved anywhere.
+    /// Null (default): the endpoint writes them. For a chat client alone, use <see cref="TeacherChatClient"/>.
+    /// </summary>
+    [JsonIgnore]
+    public IChatClient? ChatClient { get; set; }
+
     /// <summary>The server's base address, e.g. <c>http://gpu-box:8000</c> (a trailing <c>/v1</c> is accepted). Required.</summary>
     public string Url { get; set; } = "";
 
@@ -86,7 +102,60 @@ public sealed class TeacherEndpoint
         return key;
     }
 
-    internal TeacherEndpoint Clone() => (TeacherEndpoint)MemberwiseClone();
+    internal override NeoTeacher Clone() => CloneEndpoint();
+
+    internal TeacherEndpoint CloneEndpoint() => (TeacherEndpoint)MemberwiseClone();
+
+    internal override int DefaultTopK => NeoDistillOptions.ServedTeacherTopK;
+
+    internal override bool NeedsCache => true;
+
+    internal override string Identity => $"served:{Model ?? ChatClient?.GetService<ChatClientMetadata>()?.DefaultModelId ?? ""}";
+
+    internal override string Describe() => $"the served teacher at {Url}";
+
+    internal override void Validate(NeoDistillOptions options) => Validate();
+
+    internal override PretrainedFolder? Check(PretrainedFolder student, TeacherSettings settings, Action<string> warn)
+    {
+        CheckServed(this, student, settings);
+        return null;
+    }
+
+    internal override ITeacher Open(TeacherSettings settings, TeacherOpening opening) => OpenServed(this, ChatClient, settings, opening);
+
+    internal override JsonObject ToRecord() => new()
+    {
+        ["kind"] = "endpoint", ["url"] = Url, ["model"] = Model, ["api_key_environment_variable"] = ApiKeyEnvironmentVariable,
+        ["tokenizer_path"] = TokenizerPath, ["chat_client"] = ChatClient is not null,
+    };
+
+    // A served teacher's tokenizer (the endpoint's own folder, or the student's) must match the student's for logit KD.
+    internal static void CheckServed(TeacherEndpoint? endpoint, PretrainedFolder student, TeacherSettings settings)
+    {
+        var studentTokenizer = student.RequireTokenizer("NeoDistill needs the student's tokenizer");
+        if (settings.CrossTokenizer != CrossTokenizerLoss.None || settings.WritesTextOnly) return;
+        var teacherTokenizer = ServedTokenizer(endpoint, studentTokenizer);
+        if (!teacherTokenizer.HasSameVocabularyAs(studentTokenizer))
+            throw new InvalidDataException(
+                $"The served teacher's tokenizer ('{endpoint!.TokenizerPath}', {teacherTokenizer.Kind} tokenizer, {teacherTokenizer.VocabularySize} ids) and the student's " +
+                $"('{student.Directory}', {studentTokenizer.Kind} tokenizer, {studentTokenizer.VocabularySize} ids) disagree; logit distillation needs one shared vocabulary.");
+    }
+
+    // Connects to the server (or takes the chat client), always behind the run's cache, bridged when tokenizers differ.
+    internal static ITeacher OpenServed(TeacherEndpoint? endpoint, IChatClient? chatClient, TeacherSettings settings, TeacherOpening opening)
+    {
+        var tokenizer = ServedTokenizer(endpoint, opening.StudentTokenizer ?? throw new ArgumentNullException(nameof(opening), "a served teacher needs the student's tokenizer"));
+        int scoreTopK = settings.ScoreTopK > 0 ? settings.ScoreTopK : NeoDistillOptions.ServedTeacherTopK;
+        var served = ServedTeacher.Open(endpoint, chatClient, tokenizer, opening.StudentContext, scoreTopK, opening.WarnOrIgnore);
+        var cached = new CachedTeacher(served, settings.CacheDirectory!, scoreTopK, opening.ScoresDuringTraining, settings.CacheEncoding);
+        return TeacherSource.Bridged(cached, settings, opening, tokenizer, tokenizer.VocabularySize);
+    }
+
+    private static TokenizerFiles ServedTokenizer(TeacherEndpoint? endpoint, TokenizerFiles studentTokenizer) => endpoint?.TokenizerPath is { } path
+        ? TokenizerFiles.TryLoad(path) ?? throw new InvalidDataException(
+            $"TeacherEndpoint.TokenizerPath '{path}' has no tokenizer.json or tokenizer.model; it must hold the served teacher's tokenizer files.")
+        : studentTokenizer;
 
     private static void Require(bool condition, string name, object value, string range)
     {

@@ -20,15 +20,14 @@ public sealed class TeacherLogitDatasetTests
         var ml = new MLContext(seed: 1);
         return TeacherLogitCapture.Capture(ml.Data.LoadFromEnumerable(TrainingRows.Make(Rows)), new TeacherLogitCaptureOptions
         {
-            TeacherModelPath = fixture.TeacherPath, OutputPath = output, TopK = TopK, Layout = layout, Precision = ComputePrecision.Float32,
+            Teacher = new TeacherModel(fixture.TeacherPath), OutputPath = output, TopK = TopK, Layout = layout, Precision = ComputePrecision.Float32,
         });
     }
 
     private static NeoDistillOptions FromLogits(DistillFixture fixture, string dataset, string cache, string? distillKitConfig = null)
     {
         var options = fixture.Options();
-        options.TeacherModelPath = "";
-        options.TeacherLogits = new TeacherLogits { Path = dataset, DistillKitConfigPath = distillKitConfig };
+        options.Teacher = new TeacherLogits { Path = dataset, DistillKitConfigPath = distillKitConfig };
         options.TeacherCacheDirectory = cache;
         options.TeacherCacheEncoding = TeacherCacheEncoding.Exact;
         return options;
@@ -156,13 +155,15 @@ public sealed class TeacherLogitDatasetTests
         e = Assert.ThrowsExactly<UnreadableFileException>(() => LogitDatasetReader.Read(compressed, null).ToList());
         StringAssert.Contains(e.Message, "DistillKitConfigPath");
 
-        var options = new NeoDistillOptions { StudentModelPath = "student", TeacherLogits = new TeacherLogits { Path = unknown } };
+        var options = new NeoDistillOptions { StudentModelPath = "student", Teacher = new TeacherLogits { Path = unknown } };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "TeacherCacheDirectory");
         options.TeacherCacheDirectory = "cache";
         options.OnPolicyFraction = 0.5f;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "OnPolicyFraction = 0");
         options.OnPolicyFraction = 0;
-        options.TeacherModelPath = "teacher";
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "clear the others");
+        options.CrossTokenizer = CrossTokenizerLoss.Hybrid;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(options.Validate).Message, "rows are in the student's tokens");
+        options.CrossTokenizer = CrossTokenizerLoss.None;
+        options.Validate();
     }
 }
