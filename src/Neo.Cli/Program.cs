@@ -8,7 +8,7 @@ var root = NeoCommandLine.Create(
     "'neo <command> --help' shows a command's options and an example; 'neo help' lists the topics (data format, models, exit codes).",
     "neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip",
     [
-        DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(),
+        InitCommand.Create(), DistillCommand.Create(), ServeCommand.Create(), SweepCommand.Create(), EvaluateCommand.Create(), ExportCommand.Create(),
         PredictCommand.Create(), AttentionCommand.Create(), MakeStudentCommand.Create(), TokenizeCommand.Create(), CaptureLogitsCommand.Create(), HelpCommand.Create(), QuickstartCommand.Create(),
     ]);
 return NeoCommandLine.Invoke(root, args);

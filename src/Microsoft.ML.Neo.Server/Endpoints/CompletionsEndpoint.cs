@@ -13,8 +13,10 @@ namespace Microsoft.ML.Neo.Server.Endpoints;
 /// </summary>
 internal static class CompletionsEndpoint
 {
+    // PromptLogprobs is how many top ids the prompt is scored at (echo with logprobs scores it too); the two flags say
+    // what the answer carries: prompt_logprobs only when asked for, prompt_token_ids with them or with return_token_ids.
     private sealed record Request(int[] PromptIds, int MaxTokens, GenerationOptions Sampling, List<string> Stops,
-        bool Echo, int? Logprobs, int? PromptLogprobs);
+        bool Echo, int? Logprobs, int? PromptLogprobs, bool ReturnsPromptLogprobs, bool ReturnsTokenIds);
 
     private sealed record Result(int[] Generated, string Text, bool Stopped, PositionLogprobs[]? Scores);
 
@@ -160,7 +162,9 @@ internal static class CompletionsEndpoint
         RequireLogprobs(promptLogprobs, "prompt_logprobs", "prompt", options.MaxLogprobs);
         var sampling = ChatCompletionsEndpoint.Sampling(json, maxTokens);
         ModelsEndpoint.RequireFits(promptIds.Length, maxTokens, model, options);
-        return new Request(promptIds, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs);
+        bool promptLogprobsAsked = json.Int("prompt_logprobs") is not null;
+        return new Request(promptIds, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs,
+            ReturnsPromptLogprobs: promptLogprobsAsked, ReturnsTokenIds: promptLogprobsAsked || json.Bool("return_token_ids", false));
     }
 
     // The prompts: a string, a list of token ids, or a list of either (one choice set per prompt, in order).
@@ -290,11 +294,19 @@ internal static class CompletionsEndpoint
         else writer.WriteNullValue();
         writer.WriteString("finish_reason", result.Stopped ? "stop" : "length");
         writer.WritePropertyName("prompt_logprobs");
-        if (request.PromptLogprobs is int promptK) WritePromptLogprobs(writer, model, request.PromptIds.Length, result.Scores!, promptK);
+        if (request is { ReturnsPromptLogprobs: true, PromptLogprobs: int promptK }) WritePromptLogprobs(writer, model, request.PromptIds.Length, result.Scores!, promptK);
         else writer.WriteNullValue();
-        writer.WriteStartArray("prompt_token_ids");
-        foreach (int id in request.PromptIds) writer.WriteNumberValue(id);
-        writer.WriteEndArray();
+        writer.WritePropertyName("prompt_token_ids");
+        if (request.ReturnsTokenIds)
+        {
+            writer.WriteStartArray();
+            foreach (int id in request.PromptIds) writer.WriteNumberValue(id);
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
         writer.WriteEndObject();
     }
 

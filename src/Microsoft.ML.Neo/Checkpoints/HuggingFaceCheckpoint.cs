@@ -12,11 +12,19 @@ internal static class HuggingFaceCheckpoint
     public const string WeightsFile = "model.safetensors";
     public const string ShardIndexFile = "model.safetensors.index.json";
 
+    /// <summary>How the neo tool names its built-in models (<c>embedded:styled-teacher</c>); the library has none.</summary>
+    public const string EmbeddedModelPrefix = "embedded:";
+
     /// <summary>Throws a <see cref="DirectoryNotFoundException"/> or <see cref="InvalidDataException"/> that says what is missing.</summary>
     public static void EnsureIsCheckpoint(string directory, string role)
     {
         if (string.IsNullOrWhiteSpace(directory))
             throw new ArgumentException($"The {role} model path is empty; set it to a Hugging Face model folder.");
+        if (!Directory.Exists(directory) && directory.StartsWith(EmbeddedModelPrefix, StringComparison.Ordinal))
+            throw new DirectoryNotFoundException(
+                $"The {role} model '{directory}' names a model built into the neo tool, which only the tool resolves. " +
+                $"Write the embedded pair and its data to folders with `neo init --out DIR` (DIR/teacher, DIR/student, DIR/train.jsonl) and pass the folder, " +
+                $"or, in the repository, use src/Neo.Cli/EmbeddedModels/{directory[EmbeddedModelPrefix.Length..]}.");
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"The {role} model folder '{directory}' does not exist.");
         if (!File.Exists(Path.Combine(directory, ConfigFile)))

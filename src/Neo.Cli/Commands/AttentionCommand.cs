@@ -19,8 +19,8 @@ internal static class AttentionCommand
         var modelsOption = Required<string>("--models", "Models to read, comma-separated: Hugging Face folders, NeoDistill zips or embedded:NAME (the first is the baseline of the comparison).");
         var namesOption = Optional<string?>("--names", "Their names in tables and plots, comma-separated (default: the file or folder names).");
         var dataOption = Optional<string?>("--data", "JSON-lines file of texts to analyse: each row's prompt (and response, with --with-responses).");
-        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in --data.");
-        var responseKey = With("--response-key", "response", "The response's field name in --data.");
+        var promptKey = PromptKey("--data");
+        var responseKey = ResponseKey("--data");
         var problemsOption = With("--problems", 20, "Without --data: this many held-out problems of the embedded task.");
         var taskOption = With("--task", "styled", "The embedded task of --problems: styled or arithmetic.").AcceptOnlyFromAmong(EmbeddedRecipes.Tasks);
         var responsesOption = With("--with-responses", false, "Analyse each prompt followed by its reference response (default: the prompt alone, as the model reads the question).");
@@ -34,7 +34,7 @@ internal static class AttentionCommand
         command.SetWork((parse, console, _) =>
         {
             var paths = parse.GetValue(modelsOption)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(m => ModelPath(m)!).ToList();
+                .Select(m => ExistingModel("--models", m)).ToList();
             if (paths.Count == 0) throw new UsageException("--models is empty; give one model or more.");
             var names = parse.GetValue(namesOption)?.Split(',', StringSplitOptions.TrimEntries).ToList()
                 ?? paths.Select(p => Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p))).ToList();
@@ -44,7 +44,7 @@ internal static class AttentionCommand
             List<string> texts;
             if (parse.GetValue(dataOption) is { } data)
             {
-                texts = PromptResponseFile.Read(data, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, responseRequired: withResponses)
+                texts = PromptResponseFile.Read(ExistingInput("--data", data, JsonLinesData), parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, responseRequired: withResponses, notice: console.WriteLine)
                     .Select(r => withResponses ? r.Prompt + " " + r.Response : r.Prompt).ToList();
             }
             else

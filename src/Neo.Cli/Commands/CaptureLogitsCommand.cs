@@ -18,8 +18,8 @@ internal static class CaptureLogitsCommand
         var teacherUrl = Optional<string?>("--teacher-url", "A served teacher instead: the base URL of an OpenAI-compatible server that returns prompt_logprobs (vLLM, neo serve).");
         var teacherModel = Optional<string?>("--teacher-model", "With --teacher-url: the served model's id (default: the first /v1/models lists).");
         var data = Required<string>("--data", "JSON-lines data: one {\"prompt\": ..., \"response\": ...} object per line.");
-        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
-        var responseKey = With("--response-key", "response", "The response's field name in the data.");
+        var promptKey = PromptKey();
+        var responseKey = ResponseKey();
         var output = With("--out", "teacher-logits.parquet", "The Parquet file to write.");
         var tokenizer = Optional<string?>("--tokenizer", "A folder whose tokenizer turns rows into tokens: the student's, so its run finds the rows (default: the teacher's).");
         var topK = With("--top-k", defaults.TopK, "Ids and log-probabilities kept per position.");
@@ -41,14 +41,20 @@ internal static class CaptureLogitsCommand
             if (url is not null && parse.GetValue(tokenizer) is null)
                 throw new UsageException("--teacher-url captures logits in the served teacher's tokens: add --tokenizer FOLDER with its tokenizer files (the student's, when they share one).");
             NeoTeacher source = folder is not null ? new TeacherModel(ModelPath(folder)!) : new TeacherEndpoint { Url = url!, Model = parse.GetValue(teacherModel) };
-            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!);
-            var ml = new MLContext(seed: 1);
-            var result = TeacherLogitCapture.Capture(ml.Data.LoadFromEnumerable(rows), new TeacherLogitCaptureOptions
+            var options = new TeacherLogitCaptureOptions
             {
                 Teacher = source, OutputPath = parse.GetValue(output)!, TokenizerPath = ModelPath(parse.GetValue(tokenizer)),
                 TopK = parse.GetValue(topK), Layout = parse.GetValue(layout), MaxSequenceLength = parse.GetValue(maxLength), BatchSize = parse.GetValue(batch),
                 Precision = parse.GetValue(precision),
-            }, console.WriteLine);
+            };
+            // Settings, then files, then the data.
+            options.Validate();
+            if (folder is not null) ExistingModel("--teacher", folder);
+            if (parse.GetValue(tokenizer) is { } tokenizerFolder) ExistingModel("--tokenizer", tokenizerFolder);
+            var rows = PromptResponseFile.Read(ExistingInput("--data", parse.GetValue(data)!, JsonLinesData), parse.GetValue(promptKey)!, parse.GetValue(responseKey)!,
+                notice: console.WriteLine);
+            var ml = new MLContext(seed: 1);
+            var result = TeacherLogitCapture.Capture(ml.Data.LoadFromEnumerable(rows), options, console.WriteLine);
             console.WriteLine($"{result.Rows} rows, {result.Positions:N0} positions, {result.Bytes:N0} bytes ({result.Bytes / (double)Math.Max(1, result.Positions):F0} per position) " +
                 $"in {parse.GetValue(output)}{(result.SkippedRows > 0 ? $"; {result.SkippedRows} rows left out (the prompt alone fills the context)" : "")}");
             console.WriteResult(new { path = Path.GetFullPath(parse.GetValue(output)!), result.Rows, result.SkippedRows, result.Positions, result.Bytes });

@@ -48,8 +48,8 @@ internal static class DistillCommand
         var mismatchedWeight = With("--mismatched-weight", Defaults.MismatchedAnswerWeight, "With --verify-answers: keep disagreeing responses with this loss weight, 0 to 1, instead of dropping them.");
         var student = Required<string>("--student", "The student's Hugging Face folder; same tokenizer as the teacher.");
         var data = Required<string>("--data", "JSON-lines training data: one {\"prompt\": ..., \"response\": ...} object per line.");
-        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
-        var responseKey = With("--response-key", "response", "The response's field name in the data.");
+        var promptKey = PromptKey();
+        var responseKey = ResponseKey();
         var output = With("--out", "student.zip", "Where to save the ML.NET model zip.");
         var exportHf = Optional<string?>("--export-hf", "Also write the merged student as a Hugging Face folder here.");
         var exportPeft = Optional<string?>("--export-peft", "Also write the LoRA adapters as a PEFT folder here.");
@@ -57,6 +57,8 @@ internal static class DistillCommand
         var alpha = With("--alpha", Defaults.LoraAlpha, "LoRA alpha; the update is scaled by alpha / rank (alpha / √rank with --rslora).");
         var quantizeBase = With("--quantize-base", Defaults.BaseQuantization,
             "Hold the frozen student base and a local teacher as None, Int8 or NF4 codes, dequantized per layer in each pass (less memory, more time).");
+        var activationCheckpointing = With("--activation-checkpointing", Defaults.ActivationCheckpointing,
+            "Run each student layer again in the backward pass instead of keeping its activations (and, with --quantize-base, its dense weight): less memory, about one more forward pass.");
         var dora = With("--dora", Defaults.UseDora, "DoRA adapters: a trained magnitude per output row times the direction of the adapted weight.");
         var rsLora = With("--rslora", Defaults.UseRsLora, "rsLoRA: scale the update by alpha / √rank, so high ranks keep learning.");
         var loraInit = With("--lora-init", Defaults.LoraInitialization, "How adapters start: Default (zero update) or Pissa (the base weight's principal components; not with --dora).");
@@ -95,7 +97,7 @@ internal static class DistillCommand
         var command = new Command("distill",
             "Distil a teacher into a student with LoRA adapters (LLM-NEO) or every weight, and save an ML.NET model zip.")
         {
-            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, verifyAnswers, mismatchedWeight, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, quantizeBase, dora, rsLora, loraInit, kd, temperature,
+            teacher, teacherUrl, teacherModel, teacherKeyEnv, teacherTokenizer, teacherConcurrency, teacherCache, teacherLogits, distillKitConfig, cacheEncoding, self, priming, primingTemplate, answerKey, crossTokenizer, uldWeight, mixture, teacherKey, topK, mode, verifyAnswers, mismatchedWeight, student, data, promptKey, responseKey, output, exportHf, exportPeft, rank, alpha, quantizeBase, activationCheckpointing, dora, rsLora, loraInit, kd, temperature,
             divergence, jsdBeta, skewAlpha, finetuning, onPolicy, onPolicyTemperature, learningRate,
             epochs, batch, microBatch, validationFile, validateEvery, validationAccuracy, patience, keepBest, plotFile, warmup, schedule, maxGradNorm, beta1, beta2, epsilon, maxSteps, maxNewTokens, seed, checkpoints, checkpointEvery, lossChunk, precision,
         }.WithExample("neo distill --teacher ./teacher --student ./student --data train.jsonl --out student.zip --rank 16 --kd 0.5\n" +
@@ -153,7 +155,7 @@ internal static class DistillCommand
                 TeacherScoreTopK = parse.GetValue(topK) ?? 0, Mode = parse.GetValue(mode),
                 VerifyTeacherAnswers = parse.GetValue(verifyAnswers), MismatchedAnswerWeight = parse.GetValue(mismatchedWeight), StudentModelPath = ModelPath(parse.GetValue(student))!,
                 LoraRank = parse.GetValue(rank), LoraAlpha = parse.GetValue(alpha), KdWeight = parse.GetValue(kd),
-                BaseQuantization = parse.GetValue(quantizeBase), UseDora = parse.GetValue(dora), UseRsLora = parse.GetValue(rsLora), LoraInitialization = parse.GetValue(loraInit),
+                BaseQuantization = parse.GetValue(quantizeBase), ActivationCheckpointing = parse.GetValue(activationCheckpointing), UseDora = parse.GetValue(dora), UseRsLora = parse.GetValue(rsLora), LoraInitialization = parse.GetValue(loraInit),
                 Temperature = parse.GetValue(temperature), Divergence = parse.GetValue(divergence), JsdBeta = parse.GetValue(jsdBeta),
                 SkewAlpha = parse.GetValue(skewAlpha), Finetuning = parse.GetValue(finetuning), OnPolicyFraction = parse.GetValue(onPolicy),
                 OnPolicyTemperature = parse.GetValue(onPolicyTemperature), LearningRate = parse.GetValue(learningRate), Epochs = parse.GetValue(epochs),
@@ -172,11 +174,20 @@ internal static class DistillCommand
             // A placeholder until the file is read, so the settings are checked before any data is.
             if (validationPath is not null) options.ValidationData = ml.Data.LoadFromEnumerable(new List<PromptResponseRow>());
             options.Validate(); // settings are checked before any data is read
-            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField, teacherKey: routeField);
+            // Then every file the run needs, before the data is read or anything is written.
+            if (parse.GetValue(teacher) is { } teacherFolder) ExistingModel("--teacher", teacherFolder);
+            foreach (var member in (teacherKind as TeacherMixture)?.Members ?? []) ExistingModel("--teacher-mix", member.ModelPath!);
+            if (parse.GetValue(teacherLogits) is { } logitsPath) ExistingInput("--teacher-logits", logitsPath, "a dataset of teacher logits (Parquet or JSON lines, or a folder of them, as neo capture-logits writes)");
+            if (parse.GetValue(distillKitConfig) is { } configPath) ExistingInput("--distillkit-config", configPath, "the JSON form of DistillKit's logprob_compressor settings");
+            if (parse.GetValue(teacherTokenizer) is { } tokenizerPath) ExistingInput("--teacher-tokenizer", tokenizerPath, "a folder with the served teacher's tokenizer files");
+            ExistingModel("--student", parse.GetValue(student)!);
+            ExistingInput("--data", parse.GetValue(data)!, JsonLinesData);
+            if (validationPath is not null) ExistingInput("--validation", validationPath, JsonLinesData);
+            var rows = PromptResponseFile.Read(parse.GetValue(data)!, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField, teacherKey: routeField, notice: console.WriteLine);
             console.WriteLine($"{rows.Count} prompt/response pairs from {parse.GetValue(data)}");
             if (validationPath is not null)
             {
-                var validationRows = PromptResponseFile.Read(validationPath, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
+                var validationRows = PromptResponseFile.Read(validationPath, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField, notice: console.WriteLine);
                 options.ValidationData = ml.Data.LoadFromEnumerable(validationRows);
                 console.WriteLine($"{validationRows.Count} validation pairs from {validationPath}");
             }
@@ -189,7 +200,7 @@ internal static class DistillCommand
                 if (!e.Source.Contains("NeoDistill", StringComparison.Ordinal)) return;
                 if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) console.WriteWarning(e.RawMessage);
                 else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && (e.RawMessage.StartsWith("teacher ", StringComparison.Ordinal)
-                         || e.RawMessage.StartsWith("Early stopping", StringComparison.Ordinal) || e.RawMessage.StartsWith("Kept the weights", StringComparison.Ordinal)))
+                         || e.RawMessage.StartsWith("Quantized base", StringComparison.Ordinal) || e.RawMessage.StartsWith("Early stopping", StringComparison.Ordinal) || e.RawMessage.StartsWith("Kept the weights", StringComparison.Ordinal)))
                     console.WriteLine(e.RawMessage);
             };
             var trainingData = ml.Data.LoadFromEnumerable(rows);
@@ -205,7 +216,11 @@ internal static class DistillCommand
                 return NativeRetry.Run(() => ml.Transforms.NeoDistill(options).Fit(trainingData), console.WriteWarning,
                     $"from the last checkpoint in {checkpointFolder}");
             });
-            console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}");
+            console.WriteLine($"last step: {model.TrainingSummary}; student weights {model.Student.WeightDtype}" +
+                (options.BaseQuantization == WeightQuantization.None ? "" : $" (the base was held as {options.BaseQuantization} codes while training, and is saved dense with the values it trained with)"));
+            if (options.BaseQuantization != WeightQuantization.None && !options.ActivationCheckpointing)
+                console.WriteLine("note: without --activation-checkpointing the backward pass keeps each layer's dense weight, so training's peak memory is not lower; " +
+                                  "the codes save memory in the teacher and, with --activation-checkpointing, in the student (docs/concepts.md, \"A quantized frozen base\").");
             if (parse.GetValue(plotFile) is { } plotPath && recorder.Reports.Count > 0)
             {
                 TrainingCurves.Save(plotPath, recorder.Reports);

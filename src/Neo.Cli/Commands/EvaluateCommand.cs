@@ -23,8 +23,8 @@ internal static class EvaluateCommand
     {
         var model = Required<string>("--model", "A model zip saved by NeoDistill, or a Hugging Face folder.");
         var data = Optional<string?>("--data", "JSON-lines test data with prompts and reference responses (default: the embedded task's held-out problems).");
-        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data.");
-        var responseKey = With("--response-key", "response", "The reference response's field name in the data.");
+        var promptKey = PromptKey();
+        var responseKey = ResponseKey();
         var limit = With("--limit", 200, "Evaluate at most this many rows (the embedded task generates this many).");
         var batch = With("--batch", 16, "Prompts decoded together (1: one at a time); the answers are the same either way.");
         var maxNewTokens = With("--max-new-tokens", 64, "Most tokens to generate, for a folder (a zip uses the length it was trained with).");
@@ -38,10 +38,11 @@ internal static class EvaluateCommand
             int count = parse.GetValue(limit), batchSize = parse.GetValue(batch);
             if (count < 1) throw new UsageException("--limit must be 1 or more.");
             if (batchSize is < 1 or > 1024) throw new UsageException("--batch must be between 1 and 1024.");
+            string modelPath = ExistingModel("--model", parse.GetValue(model)!);
             var rows = parse.GetValue(data) is { } path
-                ? PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!).Take(count).ToList()
+                ? PromptResponseFile.Read(ExistingInput("--data", path, JsonLinesData + " with reference responses"), parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, notice: console.WriteLine).Take(count).ToList()
                 : ArithmeticWordProblems.Generate(count, EmbeddedRecipes.EvaluationSeed).Select(PromptResponseRow.From).ToList();
-            using var source = ModelSource.Open(ModelPath(parse.GetValue(model))!, parse.GetValue(maxNewTokens));
+            using var source = ModelSource.Open(modelPath, parse.GetValue(maxNewTokens));
             var scored = new List<Scored>();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             // Blocks of rows, for progress and Ctrl+C between them; each block is decoded batchSize prompts at a time.

@@ -24,6 +24,12 @@ internal static class HelpCommand
             the response starts with its separator (" Tom buys"). `neo tokenize --model DIR --text " Tom"` shows which
             a folder is; neo distill warns when responses start with a space the tokenizer would double.
             For accuracy (neo evaluate), the reference response ends in "#### <answer>" (else its last number counts).
+
+            GSM8K's own files ({"question": ..., "answer": "... #### 72"}, like its test.jsonl) are read as they are
+            with the default keys: each question is asked as the embedded models' prompt, "Question: ...\nAnswer:",
+            and its answer is the reference. With --prompt-key question the question is read as the whole prompt.
+
+            `neo init --out DIR` writes DIR/train.jsonl (prompt/response) and DIR/test.jsonl (GSM8K) to start from.
             """),
         ["models"] = ("model folders, zips and the embedded models", () => $"""
             A model is a Hugging Face folder (config.json, *.safetensors, tokenizer files), or for predict, evaluate,
@@ -32,7 +38,8 @@ internal static class HelpCommand
 
             The tool ships small models for trying things out; any model option takes them by name:
               {string.Join("\n  ", EmbeddedNames)}
-            e.g. neo distill --teacher embedded:styled-teacher --student embedded:styled-student --data train.jsonl
+            e.g. neo distill --teacher embedded:styled-teacher --student embedded:styled-student --data neo-start/train.jsonl
+            where `neo init` writes the data (and the pair as folders, for the library and other tools).
             """),
         ["json"] = ("machine-readable results", () => """
             --json on any command writes its result as one JSON document on standard output; progress and log lines
@@ -67,7 +74,7 @@ internal static class HelpCommand
             if (!Topics.TryGetValue(name, out var entry))
             {
                 string? near = Topics.Keys.FirstOrDefault(k => k.StartsWith(name, StringComparison.OrdinalIgnoreCase) || name.StartsWith(k, StringComparison.OrdinalIgnoreCase));
-                throw new UsageException($"No help topic '{name}'{(near is null ? "" : $"; did you mean '{near}'?")} Topics: {string.Join(", ", Topics.Keys)}.");
+                throw new UsageException($"No help topic '{name}'{(near is null ? "." : $"; did you mean '{near}'?")} The topics: {string.Join(", ", Topics.Keys)}.");
             }
             string text = entry.Text();
             console.WriteLine(text);

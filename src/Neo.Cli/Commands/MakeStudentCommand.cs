@@ -24,7 +24,7 @@ internal static class MakeStudentCommand
         {
             var weights = parse.GetValue(dtype) switch { "f16" => SafeTensorsDtype.Float16, "f32" => SafeTensorsDtype.Float32, _ => SafeTensorsDtype.BFloat16 };
             string folder = parse.GetValue(output)!;
-            using var student = CausalLM.FromPretrainedLayers(ModelPath(parse.GetValue(from))!, parse.GetValue(layers));
+            using var student = CausalLM.FromPretrainedLayers(ExistingModel("--from", parse.GetValue(from)!), parse.GetValue(layers));
             if (student.TokenizerWarning is { } warning) console.WriteWarning($"{warning} Copy the tokenizer files into '{folder}' yourself.");
             student.SavePretrained(folder, weights);
             console.WriteLine($"student: {student.Config.NumHiddenLayers} layers, {student.ParameterCount / 1e6:F1} M parameters, written to {folder}");

@@ -19,11 +19,11 @@ internal static class PredictCommand
         }.WithExample("neo predict --model student.zip --prompt \"Question: What is 2 + 3?\\nAnswer:\"");
         command.SetWork((parse, console, _) =>
         {
-            using var source = ModelSource.Open(ModelPath(parse.GetValue(model))!, parse.GetValue(maxNewTokens));
+            using var source = ModelSource.Open(ExistingModel("--model", parse.GetValue(model)!), parse.GetValue(maxNewTokens));
             var completions = new List<object>();
             foreach (string raw in parse.GetValue(prompts)!)
             {
-                string prompt = raw.Replace("\\n", "\n");
+                string prompt = TypedText(raw);
                 string completion = source.Complete(prompt);
                 console.WriteLine("Completion: " + completion.ReplaceLineEndings("\\n"));
                 completions.Add(new { prompt, completion });

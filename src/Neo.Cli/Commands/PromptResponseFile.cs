@@ -1,18 +1,34 @@
 using System.Text.Json;
+using Microsoft.ML.Neo.Data;
+using static Neo.Cli.Commands.CommonOptions;
 
 namespace Neo.Cli.Commands;
 
-/// <summary>Reads prompt/response pairs from a JSON-lines file: one object per line, blank lines skipped.</summary>
+/// <summary>
+/// Reads prompt/response pairs from a JSON-lines file: one object per line, blank lines skipped. A GSM8K file
+/// (<c>{"question": ..., "answer": "... #### n"}</c>) read with the default keys is read as GSM8K: each question is asked
+/// as the embedded models' prompt, <c>Question: ...\nAnswer:</c>, and the answer is the reference response.
+/// </summary>
 internal static class PromptResponseFile
 {
     /// <param name="answerKey">A field every row must also have (the reference answer for priming); null for none.</param>
     /// <param name="teacherKey">A field every row must also have (the name of its teacher); null for none.</param>
+    /// <param name="notice">Told how the file was read when that is not what the keys say (a GSM8K file); null to stay quiet.</param>
     public static List<PromptResponseRow> Read(string path, string promptKey, string responseKey, bool responseRequired = true, string? answerKey = null,
-        string? teacherKey = null)
+        string? teacherKey = null, Action<string>? notice = null)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Data file '{path}' not found; pass a JSON-lines file with one object per line, " +
                                             $"like {{\"{promptKey}\": \"...\", \"{responseKey}\": \"...\"}}.", path);
+        if (promptKey == DefaultPromptKey && responseKey == DefaultResponseKey && teacherKey is null && IsGsm8k(path))
+        {
+            notice?.Invoke($"{Path.GetFileName(path)} is a GSM8K file (question, answer): each question is asked as \"Question: ...\\nAnswer:\", " +
+                           "its answer is the reference response (pass --prompt-key and --response-key to read other fields as they are)");
+            return Gsm8kLoader.Read(path).Select(problem => new PromptResponseRow
+            {
+                Prompt = problem.Prompt, Response = problem.Answer, Answer = answerKey is null ? "" : problem.FinalAnswer,
+            }).ToList();
+        }
         var rows = new List<PromptResponseRow>();
         int lineNumber = 0;
         string Example() => $"{{\"{promptKey}\": \"...\", \"{responseKey}\": \"...\"}}";
@@ -51,6 +67,24 @@ internal static class PromptResponseFile
         }
         if (rows.Count == 0) throw new InvalidDataException($"{path} holds no rows.");
         return rows;
+    }
+
+    // The first line names 'question' and 'answer' and neither default key: GSM8K's own layout.
+    private static bool IsGsm8k(string path)
+    {
+        string? first = File.ReadLines(path).FirstOrDefault(line => !string.IsNullOrWhiteSpace(line));
+        if (first is null) return false;
+        try
+        {
+            using var document = JsonDocument.Parse(first);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return false;
+            var names = document.RootElement.EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            return names.Contains("question") && names.Contains("answer") && !names.Contains(DefaultPromptKey) && !names.Contains(DefaultResponseKey);
+        }
+        catch (JsonException)
+        {
+            return false; // the reader below names the line
+        }
     }
 
     // The key as given, else the one field whose name differs only in case ("Prompt" for "prompt").

@@ -24,10 +24,12 @@ internal static class ServeCommand
         var maxPrompt = With("--max-prompt-tokens", 0, "Longest prompt accepted, in tokens (0: the model's context).");
         var maxBody = With("--max-body-bytes", defaults.MaxRequestBodyBytes, "Largest request body accepted, in bytes.");
         var precision = With("--precision", ComputePrecision.Float32, "Number format of the weights: Float32, BFloat16 or Auto.");
+        var logRequests = With("--log-requests", false, "Log one line per request (method, path, status, time) instead of a summary line per interval.");
+        var summaryEvery = With("--summary-every", 10, "Seconds between summary lines (requests answered and refused, tokens read and generated), when any came; 0: none.");
         var command = new Command("serve",
             "Serve a model over an OpenAI-compatible HTTP API (/v1/completions with prompt_logprobs, /v1/chat/completions, /v1/models, /tokenize) until Ctrl+C.")
         {
-            model, id, host, port, apiKeyEnv, maxLogprobs, maxPrompt, maxBody, precision,
+            model, id, host, port, apiKeyEnv, maxLogprobs, maxPrompt, maxBody, precision, logRequests, summaryEvery,
         }.WithExample("neo serve --model ./teacher --port 8000 --max-logprobs 64");
         command.SetWork((parse, console, cancellation) =>
         {
@@ -38,14 +40,18 @@ internal static class ServeCommand
                 key = Environment.GetEnvironmentVariable(keyVariable);
                 if (string.IsNullOrEmpty(key)) throw new ArgumentException($"--api-key-env names '{keyVariable}', but that environment variable is not set.");
             }
-            // One line a request from the server; ASP.NET Core's own chatter only when something is wrong.
+            int interval = parse.GetValue(summaryEvery);
+            if (interval < 0) throw new UsageException($"--summary-every must be 0 (no summaries) or a number of seconds; it is {interval}.");
+            // A line a request only when asked (a distillation run sends hundreds); ASP.NET Core's own chatter and the
+            // server's warnings only when something is wrong.
+            bool everyRequest = parse.GetValue(logRequests);
             using var logging = LoggerFactory.Create(builder => builder
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(LogLevel.Warning)
-                .AddFilter("Microsoft.ML.Neo.Server", LogLevel.Information));
+                .AddFilter("Microsoft.ML.Neo.Server", everyRequest ? LogLevel.Information : LogLevel.Warning));
             var options = new NeoServerOptions
             {
-                ModelPath = ModelPath(parse.GetValue(model))!, ModelId = parse.GetValue(id), Host = parse.GetValue(host)!, Port = parse.GetValue(port),
+                ModelPath = ExistingModel("--model", parse.GetValue(model)!), ModelId = parse.GetValue(id), Host = parse.GetValue(host)!, Port = parse.GetValue(port),
                 ApiKey = key, MaxLogprobs = parse.GetValue(maxLogprobs), MaxPromptTokens = parse.GetValue(maxPrompt),
                 MaxRequestBodyBytes = parse.GetValue(maxBody), Precision = parse.GetValue(precision), LoggerFactory = logging,
             };
@@ -56,6 +62,7 @@ internal static class ServeCommand
                     console.WriteWarning($"{options.Host} is reachable from the network and no API key is set (--api-key-env).");
                 console.WriteLine($"serving '{server.ModelId}' at {server.BaseAddress} (OpenAI base URL {server.BaseAddress}v1); Ctrl+C stops");
                 console.WriteResult(new { model = server.ModelId, url = server.BaseAddress.ToString() });
+                using var summaries = interval == 0 || everyRequest ? null : new RequestSummaries(server.Statistics, TimeSpan.FromSeconds(interval), console.WriteLine);
                 try
                 {
                     server.WaitForShutdownAsync(cancellation).GetAwaiter().GetResult();
@@ -75,4 +82,36 @@ internal static class ServeCommand
         });
         return command;
     }
+}
+
+/// <summary>
+/// A line per interval in which requests came: how many were answered and refused, and the tokens read and generated,
+/// since the last line (nothing while the server is idle).
+/// </summary>
+internal sealed class RequestSummaries : IDisposable
+{
+    private readonly ServerStatistics statistics;
+    private readonly Action<string> write;
+    private readonly Timer timer;
+    private readonly TimeSpan interval;
+    private (long Completions, long Chats, long Refused, long Prompt, long Generated) last;
+
+    public RequestSummaries(ServerStatistics statistics, TimeSpan interval, Action<string> write)
+    {
+        this.statistics = statistics;
+        this.write = write;
+        this.interval = interval;
+        timer = new Timer(_ => Tick(), null, interval, interval);
+    }
+
+    private void Tick()
+    {
+        var now = (statistics.Completions, statistics.ChatCompletions, statistics.Refused, statistics.PromptTokens, statistics.GeneratedTokens);
+        if (now == last) return;
+        write($"last {interval.TotalSeconds:F0} s: {now.Completions - last.Completions} completions, {now.ChatCompletions - last.Chats} chat completions, " +
+              $"{now.Refused - last.Refused} refused; {now.PromptTokens - last.Prompt} prompt tokens read, {now.GeneratedTokens - last.Generated} generated");
+        last = now;
+    }
+
+    public void Dispose() => timer.Dispose();
 }

@@ -36,8 +36,8 @@ internal static class SweepCommand
         var dataOption = Optional<string?>("--data", "JSON-lines training data (default: the embedded task's problems).");
         var validationDataOption = Optional<string?>("--validation-data", "JSON-lines validation data (default: the last 10 % of --data).");
         var testDataOption = Optional<string?>("--test-data", "JSON-lines test data for the closing comparison (default: the embedded held-out problems; none with --data).");
-        var promptKey = With("--prompt-key", "prompt", "The prompt's field name in the data files.");
-        var responseKey = With("--response-key", "response", "The response's field name in the data files.");
+        var promptKey = PromptKey("the data files");
+        var responseKey = ResponseKey("the data files");
         var answerKey = Optional<string?>("--answer-key", "The reference answer's field in the data files, for GroundTruthWithAnswer priming.");
         var trialsOption = With("--trials", 16, "Most trials.");
         var minutesOption = With("--minutes", 60.0, "Wall-clock budget of the trials in minutes; the trial running when it ends is cancelled.");
@@ -110,6 +110,11 @@ internal static class SweepCommand
                 AdapterKinds = Choices<AdapterKind>("--adapter", parse.GetValue(adapterOption)),
             };
             searched.Validate();
+            // Then the files, before any is read.
+            if (parse.GetValue(teacherOption) is { } teacherGiven) ExistingModel("--teacher", teacherGiven);
+            if (parse.GetValue(studentOption) is { } studentGiven) ExistingModel("--student", studentGiven);
+            foreach (var (flag, file) in new[] { ("--data", parse.GetValue(dataOption)), ("--validation-data", parse.GetValue(validationDataOption)), ("--test-data", parse.GetValue(testDataOption)) })
+                if (file is not null) ExistingInput(flag, file, JsonLinesData);
             int steps = parse.GetValue(stepsOption);
             if (steps < 0) throw new UsageException($"--steps must be 0 or more; it is {steps}.");
             var seeds = Seeds(parse.GetValue(seedsOption)!);
@@ -117,7 +122,7 @@ internal static class SweepCommand
             var ml = new MLContext(seed: 1);
             IDataView View(IEnumerable<PromptResponseRow> rows) => ml.Data.LoadFromEnumerable(rows.ToList());
             string? answerField = parse.GetValue(answerKey);
-            List<PromptResponseRow> File(string path) => PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField);
+            List<PromptResponseRow> File(string path) => PromptResponseFile.Read(path, parse.GetValue(promptKey)!, parse.GetValue(responseKey)!, answerKey: answerField, notice: console.WriteLine);
 
             IDataView train, validation;
             IDataView? test;

@@ -21,7 +21,7 @@ internal static class TokenizeCommand
     public static Command Create()
     {
         var model = Optional<string?>("--model", "A Hugging Face folder whose tokenizer to use (default: the embedded task's).");
-        var text = With("--text", "Hello world", "The text to encode, with --model.");
+        var text = With("--text", "Hello world", "The text to encode, with --model; \\n stands for a line break, as in neo predict.");
         var check = Optional<string?>("--check", "Compare with reference ids: every sub-folder holds tokenizer files and a reference.json.");
         var count = With("--count", 4, "How many embedded-task problems to show, without --model.");
         var command = new Command("tokenize",
@@ -32,7 +32,7 @@ internal static class TokenizeCommand
         command.SetWork((parse, console, _) =>
         {
             if (parse.GetValue(check) is { } root) return Check(console, root);
-            if (ModelPath(parse.GetValue(model)) is { } folder) return Show(console, folder, parse.GetValue(text)!);
+            if (parse.GetValue(model) is { } folder) return Show(console, ExistingModel("--model", folder), TypedText(parse.GetValue(text)!));
 
             var tokenizer = EmbeddedTask.CreateTokenizer();
             console.WriteLine($"vocabulary: {tokenizer.VocabularySize} pieces");
@@ -60,7 +60,7 @@ internal static class TokenizeCommand
             ?? throw new InvalidDataException($"'{directory}' has no tokenizer.json or tokenizer.model.");
         var ids = tokenizer.Encode(text);
         console.WriteLine($"{tokenizer.Kind} tokenizer, {tokenizer.VocabularySize} ids; BOS {tokenizer.BeginningOfSequenceId} " +
-            $"(added: {tokenizer.AddsBeginningOfSequence}), EOS {tokenizer.EndOfSequenceId}, pad {tokenizer.PaddingId}");
+            $"(added: {tokenizer.AddsBeginningOfSequence}), EOS {tokenizer.EndOfSequenceId}, pad {tokenizer.PaddingId?.ToString() ?? "none"}");
         console.WriteLine($"ids: [{string.Join(", ", ids)}]");
         // Each token's text in the sequence, spaces included, so the quoted pieces show where the word boundaries are.
         var tokens = tokenizer.TokenTexts(ids);

@@ -35,11 +35,22 @@ internal static class NeoCommandLine
         if (parse.Errors.Count > 0 && !informational)
         {
             var command = parse.CommandResult.Command;
-            var messages = parse.Errors.Select(e => CliTerms.Translate(e.Message)).Distinct().ToList();
+            // Unknown words first, each once, with the nearest name when one is close: "--max-step 4" is one mistake
+            // (an option and its value), not two unrecognized arguments.
+            var messages = new List<string>();
+            string? previous = null;
             foreach (string token in parse.UnmatchedTokens)
             {
-                if (Nearest(token, command) is { } suggestion) messages.Add($"'{token}' is not known; did you mean '{suggestion}'?");
+                bool valueOfUnknownOption = previous is not null && previous.StartsWith('-') && !token.StartsWith('-');
+                previous = token;
+                if (valueOfUnknownOption) continue;
+                messages.Add(Nearest(token, command) is { } suggestion
+                    ? $"'{token}' is not known; did you mean '{suggestion}'?"
+                    : $"'{token}' is not {(token.StartsWith('-') ? "an option" : "a command or argument")} of {(command is RootCommand ? ProgramName : ProgramName + " " + command.Name)}.");
             }
+            messages.AddRange(parse.Errors.Select(e => CliTerms.Translate(e.Message))
+                .Where(m => !m.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)));
+            messages = messages.Distinct().ToList();
             // "Required command was not provided" says nothing once an unknown word explains it.
             if (parse.UnmatchedTokens.Count > 0) messages.RemoveAll(m => m.StartsWith("Required command", StringComparison.Ordinal));
             foreach (string message in messages) Console.Error.WriteLine($"{ProgramName}: {message}");

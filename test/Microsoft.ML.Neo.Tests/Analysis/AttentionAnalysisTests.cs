@@ -99,7 +99,7 @@ public sealed class AttentionAnalysisTests
     }
 
     [TestMethod]
-    public void ModelsOfOneArchitectureAreComparedHeadByHead()
+    public void ModelsOfOneArchitectureAreComparedHeadByHeadAndOthersByTheirMeans()
     {
         using var folder = new TempDirectory();
         var config = TinyCheckpoints.Config(hidden: 32, layers: 2);
@@ -117,7 +117,16 @@ public sealed class AttentionAnalysisTests
 
         using var wider = CausalLM.FromPretrained(TinyCheckpoints.Create(folder.Sub("c"), TinyCheckpoints.Config(hidden: 32, layers: 3), seed: 1));
         var other = AttentionAnalysis.Analyze(wider, texts, "three layers");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => AttentionReport.Compare(new[] { first, other })).Message, "one architecture");
+        // Another shape compares by its means, layer by layer, with "–" where a model has no such layer; heads are not matched.
+        string across = AttentionReport.Compare(new[] { first, other });
+        StringAssert.Contains(across, $"| Entropy | all | {first.Mean("Entropy"):F3} | {other.Mean("Entropy"):F3} |");
+        StringAssert.Contains(across, $"| | 2 | – | {other.Mean("Entropy", 2):F3} |");
+        StringAssert.Contains(across, "three layers has 3 layers of 4 heads and base 2 of 4");
+        Assert.IsFalse(across.Contains("moved most", StringComparison.Ordinal), across);
+        // A model compared with itself: no head moved, and no "0.000 → 0.000" rows.
+        string same = AttentionReport.Compare(new[] { first, AttentionAnalysis.Analyze(a, texts, "again") });
+        StringAssert.Contains(same, "- again, Numbers: no head moved");
+        Assert.IsFalse(same.Contains("0.000 → 0.000", StringComparison.Ordinal) || same.Contains(": 0.", StringComparison.Ordinal), same);
         var fewer = AttentionAnalysis.Analyze(b, new[] { Text }, "fewer");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => AttentionReport.Compare(new[] { first, fewer })).Message, "same texts");
         Assert.ThrowsExactly<ArgumentException>(() => AttentionAnalysis.Analyze(a, Array.Empty<string>()));

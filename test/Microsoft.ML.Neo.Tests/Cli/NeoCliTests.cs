@@ -106,9 +106,9 @@ public sealed class NeoCliTests
         Assert.AreEqual(2, code);
         StringAssert.Contains(error, "text.jsonl:1: not JSON");
         Assert.IsFalse(error.Contains("BytePositionInLine", StringComparison.Ordinal), error);
-        (code, _, error) = Neo("evaluate", "--model", student, "--data", Write("keys.jsonl", "{\"question\": \"a\", \"answer\": \"b\"}\n"));
+        (code, _, error) = Neo("evaluate", "--model", student, "--data", Write("keys.jsonl", "{\"q\": \"a\", \"a\": \"b\"}\n"));
         Assert.AreEqual(2, code);
-        StringAssert.Contains(error, "no field 'prompt' (the line has 'question', 'answer')");
+        StringAssert.Contains(error, "no field 'prompt' (the line has 'q', 'a')");
     }
 
     [TestMethod]

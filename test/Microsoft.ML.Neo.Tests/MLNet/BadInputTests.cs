@@ -52,6 +52,14 @@ public sealed class BadInputTests
         options.Teacher = new TeacherModel(fixture.Sub("no-such-folder"));
         var missing = Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.NeoDistill(options).Fit(data));
         StringAssert.Contains(missing.Message, "teacher");
+        // The tool's names for its built-in models say where a library user gets them.
+        options.Teacher = new TeacherModel(fixture.TeacherPath);
+        options.StudentModelPath = "embedded:styled-student";
+        var embedded = Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.NeoDistill(options).Fit(data));
+        StringAssert.Contains(embedded.Message, "names a model built into the neo tool");
+        StringAssert.Contains(embedded.Message, "`neo init --out DIR`");
+        StringAssert.Contains(embedded.Message, "src/Neo.Cli/EmbeddedModels/styled-student");
+        options.StudentModelPath = fixture.StudentPath;
 
         Directory.CreateDirectory(fixture.Sub("not-a-model"));
         options.Teacher = new TeacherModel(fixture.TeacherPath);

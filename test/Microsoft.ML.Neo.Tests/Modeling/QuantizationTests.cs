@@ -75,7 +75,7 @@ public sealed class QuantizationTests
         long before = quantized.Model.Projections().Sum(p => p.Linear.WeightBytes);
         string log = WeightQuantizer.Apply(quantized.Model, kind);
         long after = quantized.Model.Projections().Sum(p => p.Linear.WeightBytes);
-        StringAssert.Contains(log, $"{kind} base: 21 projections quantized");
+        StringAssert.Contains(log, $"Quantized base ({kind}): 21 projections quantized");
         Assert.IsTrue(after < before / (kind == WeightQuantization.Int8 ? 3.5 : 6), $"{before} bytes → {after}");
         Assert.IsTrue(quantized.Model.Projections().All(p => p.Linear.Quantization == kind));
         var logits = quantized.Logits(ids);
@@ -108,13 +108,13 @@ public sealed class QuantizationTests
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
         var logged = new List<string>();
-        ml.Log += (_, e) => { if (e.Message.Contains("base:", StringComparison.Ordinal)) lock (logged) logged.Add(e.Message); };
+        ml.Log += (_, e) => { if (e.Message.Contains("Quantized base", StringComparison.Ordinal)) lock (logged) logged.Add(e.Message); };
         var options = fixture.Options();
         options.BaseQuantization = WeightQuantization.Int8;
         options.MaxSteps = 4;
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(16, seed: 5));
         using var model = ml.Transforms.NeoDistill(options).Fit(data);
-        Assert.IsTrue(logged.Any(m => m.Contains("Int8 base: 14 projections quantized", StringComparison.Ordinal)), string.Join("\n", logged));
+        Assert.IsTrue(logged.Any(m => m.Contains("Quantized base (Int8): 14 projections quantized", StringComparison.Ordinal)), string.Join("\n", logged));
         Assert.IsTrue(double.IsFinite(model.TrainingSummary!.Loss));
         Assert.IsTrue(model.Student.Model.Projections().All(p => p.Linear.Quantization == WeightQuantization.None), "the trained model is dense");
 

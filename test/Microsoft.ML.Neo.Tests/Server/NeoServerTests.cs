@@ -127,6 +127,15 @@ public sealed class NeoServerTests
         int generated = completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
         Assert.AreEqual(model.TokenizerFiles!.Encode(prompt).Length + generated, tokenLogprobs.GetArrayLength(), "echo: prompt and completion tokens");
         Assert.AreEqual(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
+        // What was not asked for is not sent: echo scores the prompt into logprobs, not a second time as prompt_logprobs.
+        Assert.AreEqual(JsonValueKind.Null, choice.GetProperty("prompt_logprobs").ValueKind);
+        Assert.AreEqual(JsonValueKind.Null, choice.GetProperty("prompt_token_ids").ValueKind);
+        var scored = (await Post(http, "v1/completions", new { prompt, max_tokens = 1, temperature = 0, prompt_logprobs = 1 })).GetProperty("choices")[0];
+        Assert.AreEqual(promptIds.Length, scored.GetProperty("prompt_logprobs").GetArrayLength());
+        CollectionAssert.AreEqual(promptIds, scored.GetProperty("prompt_token_ids").EnumerateArray().Select(i => i.GetInt32()).ToArray());
+        var ids = (await Post(http, "v1/completions", new { prompt, max_tokens = 1, return_token_ids = true })).GetProperty("choices")[0];
+        Assert.AreEqual(JsonValueKind.Null, ids.GetProperty("prompt_logprobs").ValueKind);
+        Assert.AreEqual(promptIds.Length, ids.GetProperty("prompt_token_ids").GetArrayLength());
 
         // The OpenAI provider of Microsoft.Extensions.AI, pointed at the server, gets what the in-process chat client writes.
         using var local = model.AsIChatClient();
@@ -149,7 +158,7 @@ public sealed class NeoServerTests
         }
         Assert.AreEqual(inProcess, streamed.ToString());
         Assert.IsTrue(updates > 2, "the text arrived in pieces");
-        Assert.AreEqual(3, server.Statistics.ChatCompletions + server.Statistics.Completions);
+        Assert.AreEqual(5, server.Statistics.ChatCompletions + server.Statistics.Completions, "1 echo, 2 scoring completions, 2 chats");
     }
 
     [TestMethod]

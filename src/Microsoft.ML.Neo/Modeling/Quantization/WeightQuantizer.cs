@@ -26,7 +26,7 @@ internal static class WeightQuantizer
             after += linear.WeightBytes;
             layers++;
         }
-        return $"{kind} base: {layers} projections quantized, {before / 1048576.0:F1} MiB → {after / 1048576.0:F1} MiB" +
+        return $"Quantized base ({kind}): {layers} projections quantized, {before / 1048576.0:F2} MiB → {after / 1048576.0:F2} MiB" +
             (skipped > 0 ? $" ({skipped} left dense: their inputs are not whole groups of {QuantizedWeight.Nf4GroupSize})" : "");
     }
 

@@ -57,7 +57,9 @@ public sealed class TeacherLogitCaptureOptions
     /// <summary>Rows scored per teacher pass, 1 to 1024. Default 8.</summary>
     public int BatchSize { get; set; } = 8;
 
-    internal void Validate()
+    /// <summary>Checks every setting (not the files): the capture calls it first, and a caller can, before reading its data.</summary>
+    /// <exception cref="ArgumentException">A setting is missing or out of range; the message names it.</exception>
+    public void Validate()
     {
         switch (Teacher)
         {
