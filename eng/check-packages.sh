@@ -95,6 +95,8 @@ check "NeoDistill and Microsoft.ML.TorchSharp modules run in one process" bash -
 tools="$work/tools"
 check "dotnet tool install Microsoft.ML.Neo.Cli from the feed, as documented" dotnet tool install Microsoft.ML.Neo.Cli --tool-path "$tools" --add-source "$feed" --prerelease
 neo="$tools/neo"
+check "neo init writes the pair and data that docs/using-in-your-app.md fits on, and the app fits on them" bash -c "
+  '$neo' init --out '$work/start' && dotnet '$app/out/app.dll' fit '$work/start/teacher' '$work/start/student' '$work/start/train.jsonl' '$work/start.zip' | grep -q 'completion:'"
 check "neo --help lists the commands" bash -c "'$neo' --help | grep -q distill && '$neo' --help | grep -q 'make-student'"
 check "neo distill --help shows an example" bash -c "'$neo' distill --help | grep -q 'Example:'"
 check "neo distill without --data exits 2" bash -c "'$neo' distill --teacher x --student y; [ \$? -eq 2 ]"
