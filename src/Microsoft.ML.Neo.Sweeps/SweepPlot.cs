@@ -55,7 +55,7 @@ internal static class SweepPlot
             plot.Title($"{dependence.Dimension}: spread {dependence.Spread:G2}");
             plot.XLabel(dependence.LogScale ? $"log2({dependence.Dimension})" : dependence.Dimension);
             plot.YLabel(metric);
-            plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+            plot.ShowLegend(ScottPlot.Edge.Bottom); // below the axes: inside them it covered trial points
             panels.Add(plot);
         }
         SavePanels(panels, columns: Math.Min(4, panels.Count), panelWidth, panelHeight, path);

@@ -38,7 +38,7 @@ internal static class AttentionCommand
             if (paths.Count == 0) throw new UsageException("--models is empty; give one model or more.");
             var names = parse.GetValue(namesOption)?.Split(',', StringSplitOptions.TrimEntries).ToList()
                 ?? paths.Select(p => Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p))).ToList();
-            if (names.Count != paths.Count) throw new UsageException($"--names gives {names.Count} names for {paths.Count} models.");
+            if (names.Count != paths.Count) throw new UsageException($"--names gives {Words.Count(names.Count, "name")} for {Words.Count(paths.Count, "model")}.");
             if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) throw new UsageException("--names names a model twice; give each its own name.");
             bool withResponses = parse.GetValue(responsesOption);
             List<string> texts;
@@ -60,7 +60,7 @@ internal static class AttentionCommand
             var reports = new List<AttentionReport>();
             for (int i = 0; i < paths.Count; i++)
             {
-                console.WriteLine($"Reading {names[i]} ({paths[i]}) on {texts.Count} texts...");
+                console.WriteLine($"Reading {names[i]} ({paths[i]}) on {Words.Count(texts.Count, "text")}...");
                 using var source = ModelSource.Open(paths[i], maxNewTokens: 0); // read, not generated from
                 reports.Add(AttentionAnalysis.Analyze(source.Model, texts, names[i]));
             }

@@ -19,7 +19,7 @@ internal static class AttentionPlots
             {
                 var map = text.Map(layer, head);
                 var plot = Heatmap(ToDouble(map), 0, 1);
-                plot.Title($"layer {layer}, head {head}");
+                plot.Title($"layer {layer}, head {head}", TitleSize);
                 panels.Add(plot);
             }
         }
@@ -41,13 +41,27 @@ internal static class AttentionPlots
                 var values = new double[report.Layers, report.Heads];
                 foreach (var s in report.Statistics) values[s.Layer, s.Head] = s.Value(statistic);
                 var plot = Heatmap(values, low, high, colorBar: report == reports[^1]);
-                plot.Title($"{report.ModelName}: {statistic}");
+                // Two short lines fit a panel; "styled-teacher-primed: Entropy" on one does not.
+                plot.Title($"{report.ModelName}\n{statistic}{(high - low < 1e-12 ? $" ({low:F3} everywhere)" : "")}", TitleSize);
                 plot.XLabel("head");
                 plot.YLabel("layer");
+                WholeTicks(plot.Axes.Bottom, report.Heads);
+                WholeTicks(plot.Axes.Left, report.Layers);
                 panels.Add(plot);
             }
         }
         Panels.Save(panels, reports.Count, panel + 40, panel, path, "Attention statistics per head (x: head, y: layer, layer 0 on top; one colour scale per row)");
+    }
+
+    private const float TitleSize = 13;
+
+    // One tick per cell (layer or head), labelled with its index: the default ticks fall between cells at 0.5 steps.
+    private static void WholeTicks(ScottPlot.IAxis axis, int cells)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        int step = Math.Max(1, cells / 8);
+        for (int i = 0; i < cells; i += step) ticks.AddMajor(i, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        axis.TickGenerator = ticks;
     }
 
     private static ScottPlot.Plot Heatmap(double[,] values, double low, double high, bool colorBar = false)
@@ -80,13 +94,17 @@ internal static class Panels
 {
     public static void Save(IReadOnlyList<ScottPlot.Plot> panels, int columns, int panelWidth, int panelHeight, string path, string caption)
     {
-        const int captionHeight = 36;
+        using var font = new SkiaSharp.SKFont { Size = 16 };
+        // The caption wraps at the image's width, so a narrow figure (one or two models) shows all of it.
+        var lines = Wrap(caption, panelWidth * columns - 20, font);
+        int captionHeight = 12 + 22 * lines.Count;
         int rows = (panels.Count + columns - 1) / columns;
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(panelWidth * columns, panelHeight * rows + captionHeight));
         surface.Canvas.Clear(SkiaSharp.SKColors.White);
         using (var paint = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true })
-        using (var font = new SkiaSharp.SKFont { Size = 16 })
-            surface.Canvas.DrawText(caption, 10, 24, font, paint);
+        {
+            for (int i = 0; i < lines.Count; i++) surface.Canvas.DrawText(lines[i], 10, 24 + 22 * i, font, paint);
+        }
         for (int i = 0; i < panels.Count; i++)
         {
             // Each panel on its own surface: rendering clears the whole canvas it is given.
@@ -100,5 +118,27 @@ internal static class Panels
         using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
         using var file = File.Create(path);
         png.SaveTo(file);
+    }
+
+    /// <summary>Words into lines no wider than <paramref name="width"/> pixels in <paramref name="font"/>.</summary>
+    public static List<string> Wrap(string text, float width, SkiaSharp.SKFont font)
+    {
+        var lines = new List<string>();
+        string line = "";
+        foreach (string word in text.Split(' '))
+        {
+            string longer = line.Length == 0 ? word : line + " " + word;
+            if (line.Length > 0 && font.MeasureText(longer) > width)
+            {
+                lines.Add(line);
+                line = word;
+            }
+            else
+            {
+                line = longer;
+            }
+        }
+        if (line.Length > 0) lines.Add(line);
+        return lines;
     }
 }

@@ -71,7 +71,7 @@ internal static class SweepComparison
     {
         var lines = new List<string>
         {
-            $"| configuration | settings | test accuracy, mean ± sd over {seeds.Count} seed{(seeds.Count == 1 ? "" : "s")} | per seed ({string.Join(", ", seeds)}) |",
+            $"| configuration | settings | test accuracy, mean ± sd over {Words.Count(seeds.Count, "seed")} | per seed ({string.Join(", ", seeds)}) |",
             "|---|---|---|---|",
         };
         lines.AddRange(rows.Select(r => string.Create(CultureInfo.InvariantCulture,

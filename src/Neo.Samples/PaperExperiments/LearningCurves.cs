@@ -22,6 +22,8 @@ internal static class LearningCurves
             var mean = plot.Add.ScatterLine(seeds[0].Take(points).Select(p => p[0]).ToArray(),
                 Enumerable.Range(0, points).Select(i => seeds.Average(s => s[i][1])).ToArray(), color);
             mean.LineWidth = 2.5f;
+            // A short run has one or two points per curve, which a line alone does not show.
+            mean.MarkerSize = points < 10 ? 7 : 0;
             mean.LegendText = condition;
         }
         plot.Title(title);

@@ -80,7 +80,7 @@ internal static class LlmNeoCommand
         };
         var trainView = ml.Data.LoadFromEnumerable(trainProblems.Select(PromptResponseRow.From).ToList());
 
-        Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {settings.Train} noisy training problems × {settings.Epochs} epochs, " +
+        Console.WriteLine($"Teacher {teacherPath}; student {studentPath}; {settings.Train} noisy training problems × {Words.Count(settings.Epochs, "epoch")}, " +
                           $"{settings.Eval} clean held-out problems; seeds {string.Join(",", seeds)}.");
         using (var teacher = CausalLM.FromPretrained(teacherPath))
             Console.WriteLine($"Teacher: {100 * ExactMatchEvaluator.Accuracy(teacher, heldOut):F1} % held-out exact match.");
@@ -117,7 +117,7 @@ internal static class LlmNeoCommand
         }
 
         Console.WriteLine();
-        Console.WriteLine($"| condition | accuracy, mean ± sd over {seeds.Length} seeds | per seed | training time | peak memory above start |");
+        Console.WriteLine($"| condition | accuracy, mean ± sd over {Words.Count(seeds.Length, "seed")} | per seed | training time | peak memory above start |");
         Console.WriteLine("|---|---|---|---|---|");
         foreach (var condition in conditions)
         {

@@ -160,7 +160,7 @@ internal static class ResponsePrimingCommand
         }
 
         Console.WriteLine();
-        Console.WriteLine($"| condition | accuracy, mean ± sd over {seeds.Length} seeds | per seed | paper (GSM8K, 8B student) |");
+        Console.WriteLine($"| condition | accuracy, mean ± sd over {Words.Count(seeds.Length, "seed")} | per seed | paper (GSM8K, 8B student) |");
         Console.WriteLine("|---|---|---|---|");
         Console.WriteLine($"| no distillation | {before:F1} % | (deterministic) | 12.2 % |");
         foreach (var condition in conditions)

@@ -248,7 +248,7 @@ public sealed class NeoCliTests
 
         (code, _, error) = Neo(["attention", "--models", "embedded:student", "--names", "a,b", "--out", folder.Sub("x")]);
         Assert.AreEqual(2, code, error);
-        StringAssert.Contains(error, "--names gives 2 names for 1 models");
+        StringAssert.Contains(error, "--names gives 2 names for 1 model.");
     }
 
     [TestMethod]
