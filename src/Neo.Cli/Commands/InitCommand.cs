@@ -13,7 +13,7 @@ namespace Neo.Cli.Commands;
 /// </summary>
 internal static class InitCommand
 {
-    /// <summary>Rows of the files it writes: as many as the samples' data/train.jsonl and data/test.jsonl.</summary>
+    /// <summary>Rows of the files it writes by default: as many as the samples' data/train.jsonl and data/test.jsonl.</summary>
     public const int TrainRows = 400, TestRows = 200;
 
     public static Command Create()
@@ -22,15 +22,18 @@ internal static class InitCommand
         var task = With("--task", "styled",
             "styled: the distillation task (styled-teacher, styled-student, noisy references); arithmetic: the original task (teacher, student).")
             .AcceptOnlyFromAmong(EmbeddedRecipes.Tasks);
+        var trainRows = With("--train-rows", TrainRows, "Rows of train.jsonl (the task's generator makes as many as asked).");
         var command = new Command("init",
             "Write a folder to start from: the embedded teacher and student as model folders, train.jsonl and test.jsonl.")
         {
-            folder, task,
+            folder, task, trainRows,
         }.WithExample("neo init --out neo-start && neo distill --teacher neo-start/teacher --student neo-start/student --data neo-start/train.jsonl --out neo-start/student.zip");
         command.SetWork((parse, console, _) =>
         {
             string target = parse.GetValue(folder)!;
             bool styled = parse.GetValue(task) == "styled";
+            int rows = parse.GetValue(trainRows);
+            if (rows < 1) throw new UsageException($"--train-rows must be 1 or more; it is {rows}.");
             if (File.Exists(target)) throw new UsageException($"'{target}' is a file; name a new or empty folder.");
             if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
                 throw new UsageException($"'{target}' is not empty; name a new or empty folder, so nothing of yours is overwritten.");
@@ -38,10 +41,10 @@ internal static class InitCommand
             CopyFolder(ModelPath(EmbeddedPrefix + (styled ? "styled-teacher" : "teacher"))!, teacher);
             CopyFolder(ModelPath(EmbeddedPrefix + (styled ? "styled-student" : "student"))!, student);
             string train = Path.Combine(target, "train.jsonl"), test = Path.Combine(target, "test.jsonl");
-            WriteLines(train, EmbeddedRecipes.DistillationProblems(styled, TrainRows).Select(p => new { prompt = p.Prompt, response = p.Solution }));
+            WriteLines(train, EmbeddedRecipes.DistillationProblems(styled, rows).Select(p => new { prompt = p.Prompt, response = p.Solution }));
             // The held-out problems in GSM8K's own layout, as a real test file would be; neo evaluate reads it as GSM8K.
             WriteLines(test, EmbeddedRecipes.HeldOutProblems(styled, TestRows).Select(p => new { question = p.Question, answer = p.Solution }));
-            console.WriteLine($"wrote {target}/: teacher/ and student/ (model folders), train.jsonl ({TrainRows} prompt/response rows), test.jsonl ({TestRows} GSM8K rows)");
+            console.WriteLine($"wrote {target}/: teacher/ and student/ (model folders), train.jsonl ({rows} prompt/response rows), test.jsonl ({TestRows} GSM8K rows)");
             console.WriteLine("next:");
             console.WriteLine($"  neo distill --teacher {teacher} --student {student} --data {train} --out {Path.Combine(target, "student.zip")}");
             console.WriteLine($"  neo evaluate --model {Path.Combine(target, "student.zip")} --data {test}");

@@ -19,6 +19,9 @@ internal sealed record ExperimentRun(string Condition, int Seed, double Accuracy
 /// </summary>
 internal sealed class ExperimentLog
 {
+    /// <summary>Where the experiments write by default (results, plots, caches): a folder of their own, as every sample's.</summary>
+    public const string OutputFolder = "samples-out/PaperExperiments";
+
     private readonly string path;
     private readonly string settings;
     private readonly Dictionary<(string, int), ExperimentRun> runs = new();
@@ -27,6 +30,7 @@ internal sealed class ExperimentLog
     {
         this.path = path;
         this.settings = settings;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         if (!File.Exists(path)) return;
         foreach (var line in File.ReadLines(path).Where(l => l.Trim().Length > 0))
         {

@@ -30,8 +30,8 @@ internal static class LlmNeoCommand
         var evalCount = With("--eval", 200, "Held-out problems (clean) for accuracy.");
         var seeds = With("--seeds", "1,2,3", "Comma-separated seeds; each condition runs once per seed.");
         var conditions = With("--conditions", NeoCondition.PaperRows, "Rows: " + NeoCondition.KnownKeys + ".");
-        var results = With("--results", "neo-results.jsonl", "Results log; finished runs with the same settings are reused.");
-        var plot = With("--plot", "neo-experiment.png", "Where to write the learning curves.");
+        var results = With("--results", Path.Combine(ExperimentLog.OutputFolder, "neo-results.jsonl"), "Results log; finished runs with the same settings are reused.");
+        var plot = With("--plot", Path.Combine(ExperimentLog.OutputFolder, "neo-experiment.png"), "Where to write the learning curves.");
         var rank = With("--rank", 64, "LoRA rank (alpha = 2 × rank).");
         var batch = With("--batch", 16, "Batch size.");
         var kd = With("--kd", 0.5, "KD weight of the distilling rows.");
@@ -39,7 +39,7 @@ internal static class LlmNeoCommand
         var lr = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA rows.");
         var lrFull = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter rows.");
         var curveEvery = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
-        var cache = With("--cache", "neo-teacher-cache", "Teacher cache of the rows that read one (top-64 and sequence KD), shared by their seeds.");
+        var cache = With("--cache", Path.Combine(ExperimentLog.OutputFolder, "neo-teacher-cache"), "Teacher cache of the rows that read one (top-64 and sequence KD), shared by their seeds.");
         var command = new Command("llm-neo",
             "LLM-NEO's comparison (SFT, LoRA, full KD, LLM-NEO) in miniature on the embedded distillation task, over seeds; resumable.")
         {

@@ -48,9 +48,9 @@ internal static class ResponsePrimingCommand
         var seedsOption = With("--seeds", "1,2,3", "Comma-separated seeds; each condition runs once per seed.");
         var conditionsOption = With("--conditions", "finetune,base-kd,teacher,ground-truth,confidence",
             "Rows: " + string.Join(", ", Known.Select(c => c.Key)) + ".");
-        var resultsOption = With("--results", "priming-results.jsonl", "Results log; finished runs with the same settings are reused.");
-        var plotOption = With("--plot", "priming-experiment.png", "Where to write the learning curves.");
-        var cacheOption = With("--teacher-cache", "priming-teacher-cache", "Teacher score cache folder, shared by the seeds of a condition (empty: no cache).");
+        var resultsOption = With("--results", Path.Combine(ExperimentLog.OutputFolder, "priming-results.jsonl"), "Results log; finished runs with the same settings are reused.");
+        var plotOption = With("--plot", Path.Combine(ExperimentLog.OutputFolder, "priming-experiment.png"), "Where to write the learning curves.");
+        var cacheOption = With("--teacher-cache", Path.Combine(ExperimentLog.OutputFolder, "priming-teacher-cache"), "Teacher score cache folder, shared by the seeds of a condition (empty: no cache).");
         var topKOption = With("--top-k", 64, "Teacher logits kept per position in the cache.");
         var rankOption = With("--rank", 64, "LoRA rank.");
         var batchOption = With("--batch", 16, "Batch size.");

@@ -39,9 +39,14 @@ public sealed class NeoCliTests
     {
         using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        var stderr = process.StandardError.ReadToEndAsync();
+        // A command that hangs fails its test instead of holding the suite.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{string.Join(' ', process.StartInfo.ArgumentList)} did not finish within 10 minutes.");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     [TestMethod]

@@ -21,9 +21,14 @@ public sealed class SampleTests
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr);
+        var stderr = process.StandardError.ReadToEndAsync();
+        // A sample that hangs fails its test instead of holding the suite.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{sample} did not finish within 5 minutes.");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
     // Runs the checks in a fresh scratch folder (the samples write their outputs to the current folder), then removes it.
@@ -53,11 +58,31 @@ public sealed class SampleTests
     [DataRow("ServedTeacher")]
     [DataRow("ChatWithTheStudent")]
     [DataRow("ExportToHuggingFace")]
-    public void WithoutArgumentsASampleSaysHowToRunItAndExits2(string sample)
+    public void ASampleTakesNamedOptionsAndSaysWhatIsWrongWithoutAStackTrace(string sample)
     {
-        var (exitCode, output) = Run(Path.GetTempPath(), sample);
-        Assert.AreEqual(2, exitCode, output);
+        var (exitCode, output) = Run(Path.GetTempPath(), sample, "--help");
+        Assert.AreEqual(0, exitCode, output);
         StringAssert.StartsWith(output.Trim(), "usage: " + sample);
+        (exitCode, output) = Run(Path.GetTempPath(), sample, "student.zip");
+        Assert.AreEqual(2, exitCode, output);
+        StringAssert.Contains(output, "'student.zip' is not an option; the samples take named options");
+        (exitCode, output) = Run(Path.GetTempPath(), sample, "--no-such-option", "1");
+        Assert.AreEqual(2, exitCode, output);
+        StringAssert.Contains(output, "'--no-such-option' is not an option of this sample");
+        Assert.IsFalse(output.Contains("   at ", StringComparison.Ordinal), output);
+    }
+
+    [TestMethod]
+    public void AMissingModelIsNamedWithTheOptionThatSetsIt()
+    {
+        InScratchFolder(work =>
+        {
+            // The chat sample's default is the zip DistillInAPipeline writes; before that runs there is none.
+            var (exitCode, output) = Run(work, "ChatWithTheStudent", "--prompt", "hi");
+            Assert.AreEqual(2, exitCode, output);
+            StringAssert.Contains(output, "--model 'samples-out/DistillInAPipeline/student.zip' does not exist (the default; pass --model).");
+            Assert.IsFalse(output.Contains("   at ", StringComparison.Ordinal), output);
+        });
     }
 
     [TestMethod]
@@ -65,22 +90,25 @@ public sealed class SampleTests
     {
         InScratchFolder(work =>
         {
-            var distil = Run(work, "DistillInAPipeline", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"), Path.Combine(Data, "train.jsonl"), "3");
+            // Each sample at its defaults but the step count: the embedded pair and data/train.jsonl, copied next to it.
+            var distil = Run(work, "DistillInAPipeline", "--max-steps", "3");
             Succeeded(distil);
             StringAssert.Contains(distil.Output, "step 3/3");
-            StringAssert.Contains(distil.Output, "saved student.zip");
+            StringAssert.Contains(distil.Output, "saved samples-out/DistillInAPipeline/student.zip");
             Assert.AreEqual(3, distil.Output.Split("  student:").Length - 1, "three predictions from the reloaded zip");
 
-            var chat = Run(work, "ChatWithTheStudent", "student.zip", @"Question: Tom has 5 stamps. He buys 3 more. How many stamps does Tom have now?\nAnswer:");
+            var chat = Run(work, "ChatWithTheStudent", "--prompt", @"Question: Tom has 5 stamps. He buys 3 more. How many stamps does Tom have now?\nAnswer:");
             Succeeded(chat);
             StringAssert.Contains(chat.Output, "####", "the student answers in the task's format");
 
             // The sample exits 1 when the merged folder or base + PEFT adapters complete differently from the zip.
-            var export = Run(work, "ExportToHuggingFace", "student.zip", Path.Combine(Models, "styled-student"), "export");
+            var export = Run(work, "ExportToHuggingFace");
             Succeeded(export);
             StringAssert.Contains(export.Output, "all three agree");
-            Assert.IsTrue(File.Exists(Path.Combine(work, "export", "merged", "model.safetensors")));
-            Assert.IsTrue(File.Exists(Path.Combine(work, "export", "peft", "adapter_config.json")));
+            Assert.IsTrue(File.Exists(Path.Combine(work, "samples-out", "ExportToHuggingFace", "merged", "model.safetensors")));
+            Assert.IsTrue(File.Exists(Path.Combine(work, "samples-out", "ExportToHuggingFace", "peft", "adapter_config.json")));
+            CollectionAssert.AreEquivalent(new[] { "samples-out" }, Directory.GetFileSystemEntries(work).Select(Path.GetFileName).ToArray(),
+                "the samples write into samples-out/ only");
         });
     }
 
@@ -89,12 +117,14 @@ public sealed class SampleTests
     {
         InScratchFolder(work =>
         {
-            var run = Run(work, "ResponsePriming", Path.Combine(Models, "styled-teacher-primed"), Path.Combine(Models, "styled-student"),
-                Path.Combine(Data, "train.jsonl"), Path.Combine(Data, "test.jsonl"), "2", "8");
+            var run = Run(work, "ResponsePriming", "--teacher", Path.Combine(Models, "styled-teacher-primed"), "--student", Path.Combine(Models, "styled-student"),
+                "--data", Path.Combine(Data, "train.jsonl"), "--test", Path.Combine(Data, "test.jsonl"), "--max-steps", "2", "--test-rows", "8");
             Succeeded(run);
             Assert.AreEqual(3, run.Output.Split("primed teacher:").Length - 1);
+            StringAssert.Contains(run.Output, "before distillation: accuracy");
             StringAssert.Contains(run.Output, "trained: step 2/2");
             StringAssert.Contains(run.Output, "/8)", "accuracy over the 8 test rows asked for");
+            Assert.IsTrue(File.Exists(Path.Combine(work, "samples-out", "ResponsePriming", "primed-student.zip")));
         });
     }
 
@@ -103,13 +133,12 @@ public sealed class SampleTests
     {
         InScratchFolder(work =>
         {
-            var run = Run(work, "SweepRankAndTemperature", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"),
-                Path.Combine(Data, "train.jsonl"), "2", "8");
+            var run = Run(work, "SweepRankAndTemperature", "--rows", "200", "--max-steps", "2", "--validation-rows", "8", "--out", "sweep");
             Succeeded(run);
             for (int trial = 1; trial <= 4; trial++) StringAssert.Contains(run.Output, $"trial {trial}/4 Completed");
-            Assert.IsTrue(new FileInfo(Path.Combine(work, "sweep.png")).Length > 1000);
-            Assert.IsTrue(File.Exists(Path.Combine(work, "best.zip")));
-            Assert.AreEqual(4, File.ReadLines(Path.Combine(work, "sweep-trials.jsonl")).Count(line => line.Contains("\"trial\"")));
+            Assert.IsTrue(new FileInfo(Path.Combine(work, "sweep", "sweep.png")).Length > 1000);
+            Assert.IsTrue(File.Exists(Path.Combine(work, "sweep", "best.zip")));
+            Assert.AreEqual(4, File.ReadLines(Path.Combine(work, "sweep", "sweep-trials.jsonl")).Count(line => line.Contains("\"trial\"")));
         });
     }
 
@@ -118,11 +147,12 @@ public sealed class SampleTests
     {
         InScratchFolder(work =>
         {
-            var run = Run(work, "ServedTeacher", Path.Combine(Models, "styled-teacher"), Path.Combine(Models, "styled-student"), Path.Combine(Data, "train.jsonl"), "2");
+            var run = Run(work, "ServedTeacher", "--max-steps", "2");
             Succeeded(run);
             StringAssert.Contains(run.Output, "serving ");
             StringAssert.Contains(run.Output, "the server answered 400 scoring requests", "every training row is scored once, up front");
-            Assert.IsTrue(File.Exists(Path.Combine(work, "served-student.zip")));
+            Assert.IsTrue(File.Exists(Path.Combine(work, "samples-out", "ServedTeacher", "served-student.zip")));
+            Assert.IsTrue(Directory.Exists(Path.Combine(work, "samples-out", "ServedTeacher", "teacher-cache")));
         });
     }
 
@@ -136,19 +166,19 @@ public sealed class SampleTests
             Succeeded(neo);
             StringAssert.Contains(neo.Output, "| LoRA | ");
             StringAssert.Contains(neo.Output, "| LLM-NEO (LoRA + KD) | ");
-            Assert.IsTrue(new FileInfo(Path.Combine(work, "neo-experiment.png")).Length > 1000);
-            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "neo-results.jsonl")).Count(), "one finished run per condition and seed");
+            Assert.IsTrue(new FileInfo(Path.Combine(work, "samples-out", "PaperExperiments", "neo-experiment.png")).Length > 1000);
+            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "samples-out", "PaperExperiments", "neo-results.jsonl")).Count(), "one finished run per condition and seed");
 
             var priming = Run(work, "PaperExperiments", ["response-priming", .. small, "--conditions", "base-kd,teacher"]);
             Succeeded(priming);
             StringAssert.Contains(priming.Output, "| base KD | ");
             StringAssert.Contains(priming.Output, "| Teacher priming | ");
-            Assert.IsTrue(new FileInfo(Path.Combine(work, "priming-experiment.png")).Length > 1000);
+            Assert.IsTrue(new FileInfo(Path.Combine(work, "samples-out", "PaperExperiments", "priming-experiment.png")).Length > 1000);
 
             // The results log makes the run resumable: the same command again trains nothing.
             var again = Run(work, "PaperExperiments", ["llm-neo", .. small, "--conditions", "lora,neo"]);
             Succeeded(again);
-            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "neo-results.jsonl")).Count(), "nothing is run twice");
+            Assert.AreEqual(2, File.ReadLines(Path.Combine(work, "samples-out", "PaperExperiments", "neo-results.jsonl")).Count(), "nothing is run twice");
         });
     }
 }
