@@ -2,7 +2,8 @@
 //   merged: the adapters folded into the weights, a plain folder transformers, vLLM or `neo serve` load;
 //   PEFT:   adapter_config.json + adapter_model.safetensors, applied to the unchanged base student.
 //   dotnet run --project src/Neo.Samples/ExportToHuggingFace [-- --model student.zip --base-student DIR --out DIR]
-// Exit code 1 if an export disagrees with the zip.
+// Exit code 1 if an export disagrees: the two exports always with each other, and with a float32 zip. A zip trained in
+// bfloat16 computes in bfloat16, so its greedy text can part from the float32 exports' after some tokens.
 using Microsoft.ML;
 using Microsoft.ML.Neo;
 using Neo.Samples;
@@ -40,7 +41,11 @@ static int Export(SampleOptions settings)
     Console.WriteLine($"zip:    {fromZip.Trim()}");
     Console.WriteLine($"merged: {fromMerged.Trim()}");
     Console.WriteLine($"peft:   {fromPeft.Trim()}");
-    bool agree = fromMerged == fromZip && fromPeft == fromZip;
-    Console.WriteLine(agree ? "all three agree" : "the exports disagree with the zip");
+    bool exportsAgree = fromMerged == fromPeft, exact = distilled.Student.WeightDtype == "float32";
+    bool agree = exportsAgree && (!exact || fromZip == fromMerged);
+    Console.WriteLine(!exportsAgree ? "the merged folder and base + PEFT disagree"
+        : fromZip == fromMerged ? "all three agree"
+        : exact ? "the exports disagree with the zip"
+        : $"the exports agree; the zip computes in {distilled.Student.WeightDtype}, so its greedy text parts from their float32 one (train with Precision = Float32 to compare exactly)");
     return agree ? 0 : 1;
 }
