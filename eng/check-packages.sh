@@ -100,7 +100,7 @@ check "neo init writes the pair and data that docs/using-in-your-app.md fits on,
 check "neo --help lists the commands" bash -c "'$neo' --help | grep -q distill && '$neo' --help | grep -q 'make-student'"
 check "neo distill --help shows an example" bash -c "'$neo' distill --help | grep -q 'Example:'"
 check "neo distill without --data exits 2" bash -c "'$neo' distill --teacher x --student y; [ \$? -eq 2 ]"
-check "neo distill with a missing data file exits 2 naming it" bash -c "'$neo' distill --teacher x --student y --data '$work/none.jsonl' 2> '$work/err.txt'; rc=\$?; cat '$work/err.txt'; [ \$rc -eq 2 ] && grep -q none.jsonl '$work/err.txt'"
+check "neo distill with a missing data file exits 2 naming it" bash -c "'$neo' distill --teacher '$models/teacher' --student '$models/student' --data '$work/none.jsonl' 2> '$work/err.txt'; rc=\$?; cat '$work/err.txt'; [ \$rc -eq 2 ] && grep -q none.jsonl '$work/err.txt'"
 check "neo distill --json writes the zip and a JSON result" bash -c "
   '$neo' distill --teacher '$models/teacher' --student '$models/student' --data '$data' --batch 8 --rank 4 --max-new-tokens 16 \
     --out '$work/neo.zip' --precision float32 --json > '$work/distill.json' && grep -q '\"steps\": 2' '$work/distill.json' && [ -f '$work/neo.zip' ] && [ ! -d '$work/neo.zip.checkpoint' ]"
