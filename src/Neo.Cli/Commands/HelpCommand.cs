@@ -29,7 +29,7 @@ internal static class HelpCommand
             with the default keys: each question is asked as the embedded models' prompt, "Question: ...\nAnswer:",
             and its answer is the reference. With --prompt-key question the question is read as the whole prompt.
 
-            `neo init --out DIR` writes DIR/train.jsonl (prompt/response) and DIR/test.jsonl (GSM8K) to start from.
+            `neo init --out DIR` writes DIR/train.jsonl (16,000 prompt/response rows) and DIR/test.jsonl (GSM8K) to start from.
             """),
         ["models"] = ("model folders, zips and the embedded models", () => $"""
             A model is a Hugging Face folder (config.json, *.safetensors, tokenizer files), or for predict, evaluate,

@@ -13,8 +13,17 @@ namespace Neo.Cli.Commands;
 /// </summary>
 internal static class InitCommand
 {
-    /// <summary>Rows of the files it writes by default: as many as the samples' data/train.jsonl and data/test.jsonl.</summary>
-    public const int TrainRows = 400, TestRows = 200;
+    /// <summary>
+    /// Rows of the files it writes by default: enough training problems for one epoch to move the embedded student
+    /// (the quickstart's 16,000: 11 % to about 30 % in two minutes on 2 cores), and the samples' 200 test problems.
+    /// </summary>
+    public const int TrainRows = 16000, TestRows = 200;
+
+    /// <summary>
+    /// The settings that distil the embedded pair (the quickstart's): the library's defaults are made for models of a
+    /// billion parameters, and on a model of 0.35 M they leave it where it started.
+    /// </summary>
+    public const string EmbeddedPairSettings = "--rank 64 --alpha 128 --lr 4e-3 --temperature 1 --batch 16";
 
     public static Command Create()
     {
@@ -45,8 +54,8 @@ internal static class InitCommand
             // The held-out problems in GSM8K's own layout, as a real test file would be; neo evaluate reads it as GSM8K.
             WriteLines(test, EmbeddedRecipes.HeldOutProblems(styled, TestRows).Select(p => new { question = p.Question, answer = p.Solution }));
             console.WriteLine($"wrote {target}/: teacher/ and student/ (model folders), train.jsonl ({rows} prompt/response rows), test.jsonl ({TestRows} GSM8K rows)");
-            console.WriteLine("next:");
-            console.WriteLine($"  neo distill --teacher {teacher} --student {student} --data {train} --out {Path.Combine(target, "student.zip")}");
+            console.WriteLine("next (about two minutes on 2 cores; the settings are the quickstart's, for models this small):");
+            console.WriteLine($"  neo distill --teacher {teacher} --student {student} --data {train} --out {Path.Combine(target, "student.zip")} {EmbeddedPairSettings}");
             console.WriteLine($"  neo evaluate --model {Path.Combine(target, "student.zip")} --data {test}");
             console.WriteResult(new { folder = Path.GetFullPath(target), teacher = Path.GetFullPath(teacher), student = Path.GetFullPath(student), train = Path.GetFullPath(train), test = Path.GetFullPath(test) });
             return ExitCodes.Success;

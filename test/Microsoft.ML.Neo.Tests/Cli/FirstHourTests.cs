@@ -35,12 +35,13 @@ public sealed class FirstHourTests
             Assert.IsTrue(File.Exists(Path.Combine(start, model, "config.json")), model);
             Assert.IsTrue(File.Exists(Path.Combine(start, model, "model.safetensors")), model);
         }
-        Assert.AreEqual(400, File.ReadLines(result.GetProperty("train").GetString()!).Count());
+        Assert.AreEqual(16000, File.ReadLines(result.GetProperty("train").GetString()!).Count(), "enough for one epoch to move the student");
         using (var first = JsonDocument.Parse(File.ReadLines(Path.Combine(start, "train.jsonl")).First()))
             StringAssert.StartsWith(first.RootElement.GetProperty("prompt").GetString(), "Question: ");
         using (var first = JsonDocument.Parse(File.ReadLines(Path.Combine(start, "test.jsonl")).First()))
             StringAssert.Contains(first.RootElement.GetProperty("answer").GetString(), "####");
         StringAssert.Contains(error, $"neo distill --teacher {Path.Combine(start, "teacher")}");
+        StringAssert.Contains(error, "--rank 64 --alpha 128 --lr 4e-3 --temperature 1 --batch 16");
 
         (code, _, error) = NeoCliTests.Neo("init", "--out", start);
         Assert.AreEqual(2, code);
