@@ -77,7 +77,8 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
 
     public JsonObject ToJson()
     {
-        var json = new JsonObject { ["rope_type"] = Type };
+        // Both names, as transformers keeps them: 'type' for the versions (and Phi-3's checks) that read only that.
+        var json = new JsonObject { ["rope_type"] = Type, ["type"] = Type };
         if (Type == "longrope")
         {
             json["short_factor"] = new JsonArray(ShortFactor!.Select(f => (JsonNode)f).ToArray());

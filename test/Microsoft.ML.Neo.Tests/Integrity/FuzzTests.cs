@@ -217,11 +217,18 @@ public sealed class FuzzTests
         {
             string mutatedZip = fixture.Sub("mutated.zip");
             File.WriteAllBytes(mutatedZip, original);
+            bool changed = false;
             // The first call (the harness's check of the unmutated input) keeps the entry as it was.
             DamagedFileTests.ChangeEntry(mutatedZip, entries[pick.Next(entries.Length)], content =>
-                ReferenceEquals(bytes, original) ? content : Mutate(content, new Random(bytes.Length ^ pick.Next())));
+            {
+                var after = ReferenceEquals(bytes, original) ? content : Mutate(content, new Random(bytes.Length ^ pick.Next()));
+                changed = !after.AsSpan().SequenceEqual(content);
+                return after;
+            });
             var loaded = Microsoft.ML.Neo.MLNet.ModelZip.ModelZipLoader.Load(new MLContext().Model, mutatedZip);
             (loaded as IDisposable)?.Dispose();
+            // The zip records each entry's SHA-256: a changed entry that loads is a failure, not a pass.
+            if (changed) throw new AssertFailedException("a changed entry loaded without an error");
         }, Iterations(100), seed: 11);
     }
 
