@@ -36,8 +36,9 @@ internal static class TinyCheckpoints
             "phi3" => c with
             {
                 ModelType = modelType, PartialRotaryFactor = 0.5, SlidingWindow = 12, MaxPositionEmbeddings = c.MaxPositionEmbeddings,
-                RopeScaling = new RopeScaling("longrope", 2, OriginalMaxPositionEmbeddings: c.MaxPositionEmbeddings / 2)
+                RopeScaling = new RopeScaling
                 {
+                    Type = "longrope", Factor = 2, OriginalMaxPositionEmbeddings = c.MaxPositionEmbeddings / 2,
                     ShortFactor = Enumerable.Repeat(1.0, c.ResolvedHeadDim / 4).ToArray(),
                     LongFactor = Enumerable.Range(1, c.ResolvedHeadDim / 4).Select(i => 1.0 + i).ToArray(),
                     AttentionFactor = 1.1,

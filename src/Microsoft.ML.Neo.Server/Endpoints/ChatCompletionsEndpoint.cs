@@ -281,12 +281,15 @@ internal static class ChatCompletionsEndpoint
         writer.WriteString("model", model);
     }
 
-    private static void Usage(Utf8JsonWriter writer, UsageDetails? usage)
+    private static void Usage(Utf8JsonWriter writer, UsageDetails? usage) => Usage(writer, usage?.InputTokenCount ?? 0, usage?.OutputTokenCount ?? 0);
+
+    /// <summary>OpenAI's usage object, for chat and completions alike.</summary>
+    internal static void Usage(Utf8JsonWriter writer, long promptTokens, long completionTokens)
     {
         writer.WriteStartObject("usage");
-        writer.WriteNumber("prompt_tokens", usage?.InputTokenCount ?? 0);
-        writer.WriteNumber("completion_tokens", usage?.OutputTokenCount ?? 0);
-        writer.WriteNumber("total_tokens", usage?.TotalTokenCount ?? 0);
+        writer.WriteNumber("prompt_tokens", promptTokens);
+        writer.WriteNumber("completion_tokens", completionTokens);
+        writer.WriteNumber("total_tokens", promptTokens + completionTokens);
         writer.WriteEndObject();
     }
 

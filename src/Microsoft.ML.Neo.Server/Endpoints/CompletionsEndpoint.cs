@@ -113,11 +113,7 @@ internal static class CompletionsEndpoint
                 ChatCompletionsEndpoint.Header(writer, id, "text_completion", created, model.Id);
                 writer.WriteStartArray("choices");
                 writer.WriteEndArray();
-                writer.WriteStartObject("usage");
-                writer.WriteNumber("prompt_tokens", request.PromptIds.Length);
-                writer.WriteNumber("completion_tokens", generated.Count);
-                writer.WriteNumber("total_tokens", request.PromptIds.Length + generated.Count);
-                writer.WriteEndObject();
+                ChatCompletionsEndpoint.Usage(writer, request.PromptIds.Length, generated.Count);
                 writer.WriteEndObject();
             }, cancellation).ConfigureAwait(false);
         }
@@ -272,12 +268,7 @@ internal static class CompletionsEndpoint
         writer.WriteStartArray("choices");
         for (int i = 0; i < requests.Count; i++) WriteChoice(writer, model, i, requests[i], results[i]);
         writer.WriteEndArray();
-        writer.WriteStartObject("usage");
-        int completionTokens = results.Sum(r => r.Generated.Length);
-        writer.WriteNumber("prompt_tokens", promptTokens);
-        writer.WriteNumber("completion_tokens", completionTokens);
-        writer.WriteNumber("total_tokens", promptTokens + completionTokens);
-        writer.WriteEndObject();
+        ChatCompletionsEndpoint.Usage(writer, promptTokens, results.Sum(r => r.Generated.Length));
         writer.WriteEndObject();
     }
 

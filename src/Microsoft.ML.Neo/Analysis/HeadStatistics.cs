@@ -4,13 +4,30 @@ namespace Microsoft.ML.Neo.Analysis;
 /// What one attention head does, averaged over the queries of every analysed text (the first query, which can only see
 /// itself, left out).
 /// </summary>
-/// <param name="Entropy">Mean entropy of a query's attention, in nats: 0 when it looks at one key, ln(n) when spread evenly over n.</param>
-/// <param name="FirstToken">Mean attention on the first token (BOS where the tokenizer adds one): the "attention sink".</param>
-/// <param name="PreviousToken">Mean attention on the token just before the query.</param>
-/// <param name="Numbers">Mean attention on tokens with a digit in them (the problem's numbers).</param>
-/// <param name="Operators">Mean attention on operator tokens (+, −, *, /, =...).</param>
-public sealed record HeadStatistics(int Layer, int Head, double Entropy, double FirstToken, double PreviousToken, double Numbers, double Operators)
+/// <remarks>Named properties, not a positional constructor: a statistic added later breaks no caller.</remarks>
+public sealed record HeadStatistics
 {
+    /// <summary>The decoder layer, from 0.</summary>
+    public required int Layer { get; init; }
+
+    /// <summary>The query head within the layer, from 0.</summary>
+    public required int Head { get; init; }
+
+    /// <summary>Mean entropy of a query's attention, in nats: 0 when it looks at one key, ln(n) when spread evenly over n.</summary>
+    public double Entropy { get; init; }
+
+    /// <summary>Mean attention on the first token (BOS where the tokenizer adds one): the "attention sink".</summary>
+    public double FirstToken { get; init; }
+
+    /// <summary>Mean attention on the token just before the query.</summary>
+    public double PreviousToken { get; init; }
+
+    /// <summary>Mean attention on tokens with a digit in them (the problem's numbers).</summary>
+    public double Numbers { get; init; }
+
+    /// <summary>Mean attention on operator tokens (+, −, *, /, =...).</summary>
+    public double Operators { get; init; }
+
     /// <summary>The statistics' names, in the order <see cref="Value"/> numbers them.</summary>
     public static IReadOnlyList<string> Names { get; } = new[] { nameof(Entropy), nameof(FirstToken), nameof(PreviousToken), nameof(Numbers), nameof(Operators) };
 
@@ -49,6 +66,9 @@ public sealed record HeadStatistics(int Layer, int Head, double Entropy, double 
             }
         }
         double n = Math.Max(1, queries);
-        return new HeadStatistics(layer, head, entropy / n, first / n, previous / n, numbers / n, operators / n);
+        return new HeadStatistics
+        {
+            Layer = layer, Head = head, Entropy = entropy / n, FirstToken = first / n, PreviousToken = previous / n, Numbers = numbers / n, Operators = operators / n,
+        };
     }
 }

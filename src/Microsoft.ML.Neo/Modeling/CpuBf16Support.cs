@@ -12,7 +12,7 @@ namespace Microsoft.ML.Neo;
 /// <param name="Supported">True or false when the CPU's flags were read; null when they could not be.</param>
 /// <param name="Faster">True where bf16 matrix products are known to beat float32 (AMX-BF16, or AMD with AVX512_BF16).</param>
 /// <param name="Evidence">What was found, for log lines and error messages.</param>
-public sealed record CpuBf16Support(bool? Supported, bool Faster, string Evidence)
+internal sealed record CpuBf16Support(bool? Supported, bool Faster, string Evidence)
 {
     private static readonly Lazy<CpuBf16Support> Detected = new(Detect);
 

@@ -10,9 +10,24 @@ namespace Microsoft.ML.Neo;
 /// <see cref="OriginalMaxPositionEmbeddings"/> positions, <see cref="LongFactor"/> beyond, and cos/sin multiplied by
 /// <see cref="AttentionFactor"/>). Other types are refused with their name.
 /// </summary>
-public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor = 1, double HighFreqFactor = 4,
-    int OriginalMaxPositionEmbeddings = 8192)
+/// <remarks>Its members are named properties, not a positional constructor, so a member added later breaks no caller.</remarks>
+public sealed record RopeScaling
 {
+    /// <summary>"linear", "llama3" or "longrope".</summary>
+    public required string Type { get; init; }
+
+    /// <summary>How much longer the context is than the one trained (linear, llama3), or its growth (longrope); at least 1.</summary>
+    public required double Factor { get; init; }
+
+    /// <summary>llama3: wavelengths longer than the original context / this are divided by <see cref="Factor"/>. Default 1.</summary>
+    public double LowFreqFactor { get; init; } = 1;
+
+    /// <summary>llama3: wavelengths shorter than the original context / this are kept. Default 4.</summary>
+    public double HighFreqFactor { get; init; } = 4;
+
+    /// <summary>The context the model was trained with before scaling. Default 8192.</summary>
+    public int OriginalMaxPositionEmbeddings { get; init; } = 8192;
+
     /// <summary>longrope: per rotary pair, the divisor of the frequency for sequences within the original context.</summary>
     public IReadOnlyList<double>? ShortFactor { get; init; }
 
@@ -23,7 +38,7 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
     public double AttentionFactor { get; init; } = 1.0;
 
     /// <summary>Reads a scaling object; <paramref name="root"/> is the whole config, for keys longrope reads beside it.</summary>
-    public static RopeScaling? FromJson(JsonObject json, JsonObject root)
+    internal static RopeScaling? FromJson(JsonObject json, JsonObject root)
     {
         string type = ConfigJson.String(json, "rope_type") ?? ConfigJson.String(json, "type")
             ?? throw new InvalidDataException("config.json: 'rope_scaling' has no 'rope_type'.");
@@ -33,10 +48,13 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
             throw new NotSupportedException($"config.json: 'rope_scaling' type '{type}' is not supported; supported: linear, llama3, longrope.");
         double factor = ConfigJson.Double(json, "factor", 1.0);
         if (!(factor >= 1)) throw new InvalidDataException($"config.json: 'rope_scaling.factor' must be at least 1, found {factor}.");
-        var scaling = new RopeScaling(type, factor,
-            ConfigJson.Double(json, "low_freq_factor", 1),
-            ConfigJson.Double(json, "high_freq_factor", 4),
-            ConfigJson.Int(json, "original_max_position_embeddings", 8192));
+        var scaling = new RopeScaling
+        {
+            Type = type, Factor = factor,
+            LowFreqFactor = ConfigJson.Double(json, "low_freq_factor", 1),
+            HighFreqFactor = ConfigJson.Double(json, "high_freq_factor", 4),
+            OriginalMaxPositionEmbeddings = ConfigJson.Int(json, "original_max_position_embeddings", 8192),
+        };
         if (scaling.Type == "llama3" && !(scaling.HighFreqFactor > scaling.LowFreqFactor))
             throw new InvalidDataException("config.json: 'rope_scaling.high_freq_factor' must exceed 'low_freq_factor'.");
         return scaling;
@@ -52,8 +70,9 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
         double factor = topLevelOriginal is int o ? (double)maxPositions / o : ConfigJson.Double(json, "factor", 1.0);
         double attention = ConfigJson.OptionalDouble(json, "attention_factor")
             ?? (factor <= 1 ? 1.0 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(original)));
-        return new RopeScaling("longrope", factor, OriginalMaxPositionEmbeddings: original)
+        return new RopeScaling
         {
+            Type = "longrope", Factor = factor, OriginalMaxPositionEmbeddings = original,
             ShortFactor = ConfigJson.List<double>(json, "short_factor")
                 ?? throw new InvalidDataException("config.json: 'rope_scaling' of type longrope has no 'short_factor'."),
             LongFactor = ConfigJson.List<double>(json, "long_factor")
@@ -75,7 +94,7 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
         }
     }
 
-    public JsonObject ToJson()
+    internal JsonObject ToJson()
     {
         // Both names, as transformers keeps them: 'type' for the versions (and Phi-3's checks) that read only that.
         var json = new JsonObject { ["rope_type"] = Type, ["type"] = Type };
@@ -100,7 +119,7 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
     /// Applies the scaling to the plain inverse frequencies, in place. <paramref name="positions"/> is the length of the
     /// sequence the angles are for: longrope switches to its long factors beyond the original context.
     /// </summary>
-    public void Apply(double[] inverseFrequencies, long positions = 0)
+    internal void Apply(double[] inverseFrequencies, long positions = 0)
     {
         if (Type == "longrope")
         {

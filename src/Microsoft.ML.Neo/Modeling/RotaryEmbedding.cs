@@ -47,15 +47,7 @@ internal sealed class RotaryEmbedding : nn.Module
             ? longInverseFrequencies : inverseFrequencies;
         var positions = arange(start, start + length, dtype: ScalarType.Float32, device: frequencies.device); // [T]
         var angles = outer(positions, frequencies);            // [T, R/2]
-        var doubled = cat(new[] { angles, angles }, dim: -1);  // [T, R]
-        Tensor cos = doubled.cos(), sin = doubled.sin();
-        if (scaling is { AngleScale: not 1.0 } scaled)
-        {
-            using var factor = scaled.AngleScale.ToScalar();
-            cos = cos * factor;
-            sin = sin * factor;
-        }
-        return (cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
+        return CosSin(cat(new[] { angles, angles }, dim: -1)); // [T, R]
     }
 
     /// <summary>
@@ -74,7 +66,12 @@ internal sealed class RotaryEmbedding : nn.Module
             frequencies = where(longRows, longInverseFrequencies.view(1, 1, -1), frequencies); // [B, 1, R/2]
         }
         var angles = positions.to(ScalarType.Float32).unsqueeze(-1) * frequencies;        // [B, T, R/2]
-        var doubled = cat(new[] { angles, angles }, dim: -1).unsqueeze(1);                   // [B, 1, T, R]
+        return CosSin(cat(new[] { angles, angles }, dim: -1).unsqueeze(1));                  // [B, 1, T, R]
+    }
+
+    // cos and sin of the angles (any shape), times the scaling's attention factor; out of the caller's dispose scope.
+    private (Tensor Cos, Tensor Sin) CosSin(Tensor doubled)
+    {
         Tensor cos = doubled.cos(), sin = doubled.sin();
         if (scaling is { AngleScale: not 1.0 } scaled)
         {

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Neo;
 /// special token put before every encoding. The byte-level twin of <see cref="SentencePieceModelBuilder"/>, for
 /// vocabularies made for a task (the embedded task's second tokenizer, for cross-tokenizer distillation).
 /// </summary>
-public static class ByteLevelBpeBuilder
+internal static class ByteLevelBpeBuilder
 {
     /// <summary>Llama 3's pre-tokenizer pattern: numbers split into groups of at most three digits.</summary>
     internal const string Llama3Pattern =

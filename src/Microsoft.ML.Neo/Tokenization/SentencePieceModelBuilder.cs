@@ -8,7 +8,7 @@ namespace Microsoft.ML.Neo;
 /// pieces &lt;0x00&gt;..&lt;0xFF&gt; (byte fallback), then the given pieces. Used for the embedded quickstart models, whose
 /// vocabulary is made for the synthetic task.
 /// </summary>
-public static class SentencePieceModelBuilder
+internal static class SentencePieceModelBuilder
 {
     // Field numbers and enum values of sentencepiece_model.proto.
     private const int PiecesField = 1, TrainerSpecField = 2, NormalizerSpecField = 3;

@@ -19,11 +19,6 @@ internal static class InitCommand
     /// </summary>
     public const int TrainRows = 16000, TestRows = 200;
 
-    /// <summary>
-    /// The settings that distil the embedded pair (the quickstart's): the library's defaults are made for models of a
-    /// billion parameters, and on a model of 0.35 M they leave it where it started.
-    /// </summary>
-    public const string EmbeddedPairSettings = "--rank 64 --alpha 128 --lr 4e-3 --temperature 1 --batch 16";
 
     public static Command Create()
     {
@@ -55,7 +50,7 @@ internal static class InitCommand
             WriteLines(test, EmbeddedRecipes.HeldOutProblems(styled, TestRows).Select(p => new { question = p.Question, answer = p.Solution }));
             console.WriteLine($"wrote {target}/: teacher/ and student/ (model folders), train.jsonl ({rows} prompt/response rows), test.jsonl ({TestRows} GSM8K rows)");
             console.WriteLine("next (about two minutes on 2 cores; the settings are the quickstart's, for models this small):");
-            console.WriteLine($"  neo distill --teacher {teacher} --student {student} --data {train} --out {Path.Combine(target, "student.zip")} {EmbeddedPairSettings}");
+            console.WriteLine($"  neo distill --teacher {teacher} --student {student} --data {train} --out {Path.Combine(target, "student.zip")} {EmbeddedRecipes.Distillation.Flags}");
             console.WriteLine($"  neo evaluate --model {Path.Combine(target, "student.zip")} --data {test}");
             console.WriteResult(new { folder = Path.GetFullPath(target), teacher = Path.GetFullPath(teacher), student = Path.GetFullPath(student), train = Path.GetFullPath(train), test = Path.GetFullPath(test) });
             return ExitCodes.Success;

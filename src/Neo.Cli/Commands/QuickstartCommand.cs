@@ -33,11 +33,11 @@ internal static class QuickstartCommand
         var trainOption = With("--train", 16000, "Synthetic problems to distil on.");
         var evalOption = With("--eval", 200, "Held-out problems to measure exact match on.");
         var epochsOption = With("--epochs", 1, "Epochs.");
-        var rankOption = With("--rank", 64, "LoRA rank (alpha is twice the rank).");
+        var rankOption = With("--rank", EmbeddedRecipes.Distillation.LoraRank, "LoRA rank (alpha is twice the rank).");
         var lrOption = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA runs.");
         var lrFullOption = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter runs.");
-        var temperatureOption = With("--temperature", 1.0, "Distillation temperature.");
-        var kdOption = With("--kd", 0.5, "KD weight of the distilling runs (the others use 0).");
+        var temperatureOption = With("--temperature", (double)EmbeddedRecipes.Distillation.Temperature, "Distillation temperature.");
+        var kdOption = With("--kd", (double)EmbeddedRecipes.Distillation.KdWeight, "KD weight of the distilling runs (the others use 0).");
         var outOption = With("--out", "quickstart-out", "Folder for the zip and the loss curves.");
         var precisionOption = Precision();
         var seedOption = With("--seed", 1, "Seed of every run.");
@@ -94,7 +94,7 @@ internal static class QuickstartCommand
                 Teacher = new TeacherModel(teacherPath), StudentModelPath = studentPath,
                 PromptColumnName = "Prompt", ResponseColumnName = "Response", OutputColumnName = "Completion",
                 LoraRank = rank, LoraAlpha = 2 * rank, Temperature = (float)temperature,
-                Epochs = epochs, BatchSize = 16, MaxNewTokens = 48, Seed = seed, Precision = precision, Cancellation = cancellation,
+                Epochs = epochs, BatchSize = EmbeddedRecipes.Distillation.BatchSize, MaxNewTokens = EmbeddedRecipes.Distillation.MaxNewTokens, Seed = seed, Precision = precision, Cancellation = cancellation,
             };
             condition.ApplyTo(options, kd, learningRate, fullLearningRate, Path.Combine(output, "teacher-cache"));
             var losses = new List<string> { "step,loss,ce,kd" };

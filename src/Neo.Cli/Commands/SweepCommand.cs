@@ -226,15 +226,8 @@ internal static class SweepCommand
     private static NeoDistillOptions Defaults(NeoDistillOptions baseOptions)
     {
         var defaults = baseOptions.Clone();
-        defaults.LoraRank = 64;
-        defaults.LoraAlpha = 128;
-        defaults.LearningRate = (float)Experiments.NeoCondition.SweptLearningRate;
-        defaults.Temperature = 1;
-        defaults.KdWeight = 0.5f;
-        defaults.BatchSize = 16;
+        EmbeddedRecipes.Distillation.ApplyTo(defaults);
         defaults.Epochs = 1;
-        defaults.MaxNewTokens = 64;
-        defaults.TeacherMaxNewTokens = 64;
         defaults.Seed = 1;
         return defaults;
     }

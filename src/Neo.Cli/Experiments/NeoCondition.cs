@@ -73,11 +73,8 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         options.CrossTokenizer = loss;
     }
 
-    /// <summary>
-    /// The default peak learning rate of every row, LoRA and full alike: the best of a seed-1 grid from 1e-4 to 8e-3 for
-    /// each paper row on the distillation task (LoRA alone is flat from 1e-3 to 4e-3; 8e-3 diverges), docs/llm-neo.md.
-    /// </summary>
-    public const double SweptLearningRate = 4e-3;
+    /// <summary>The default peak learning rate of every row: the embedded pair's (<see cref="EmbeddedRecipes.Distillation.LearningRate"/>).</summary>
+    public const double SweptLearningRate = EmbeddedRecipes.Distillation.LearningRate;
 
     /// <summary>The paper's rows, as a --conditions value.</summary>
     public const string PaperRows = "sft,lora,kd-full,neo";

@@ -41,7 +41,7 @@ public sealed class FirstHourTests
         using (var first = JsonDocument.Parse(File.ReadLines(Path.Combine(start, "test.jsonl")).First()))
             StringAssert.Contains(first.RootElement.GetProperty("answer").GetString(), "####");
         StringAssert.Contains(error, $"neo distill --teacher {Path.Combine(start, "teacher")}");
-        StringAssert.Contains(error, "--rank 64 --alpha 128 --lr 4e-3 --temperature 1 --batch 16");
+        StringAssert.Contains(error, "--rank 64 --alpha 128 --lr 0.004 --temperature 1 --batch 16");
 
         (code, _, error) = NeoCliTests.Neo("init", "--out", start);
         Assert.AreEqual(2, code);

@@ -22,7 +22,7 @@ public sealed class FolderLayoutsTests
         switch (layout)
         {
             case "llama3-tiktoken":
-                config = config with { RopeScaling = new RopeScaling("llama3", 8, 1, 4, 64) };
+                config = config with { RopeScaling = new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 64 } };
                 TinyCheckpoints.Create(directory, config, seed, withTokenizer: false);
                 File.WriteAllBytes(Path.Combine(directory, "tokenizer.model"), TinyTokenizerFiles.TiktokenModel(new[] { "he", "the", " the" }));
                 TinyTokenizerFiles.Write(directory, "tokenizer_config.json", """{"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}""");

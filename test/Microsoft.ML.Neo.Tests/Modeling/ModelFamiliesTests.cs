@@ -62,7 +62,7 @@ public sealed class ModelFamiliesTests
     [TestMethod]
     public void Llama3RopeScalingFollowsItsThreeBands()
     {
-        var scaling = new RopeScaling("llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192);
+        var scaling = new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 8192 };
         // Wavelengths 2π/f: 6.3 (short: kept), 4000 (between 2048 and 8192: blended), 62832 (long: divided by 8).
         double[] frequencies = { 1.0, 2 * Math.PI / 4000, 1e-4 };
         var scaled = (double[])frequencies.Clone();

@@ -21,8 +21,8 @@ public sealed class ReferenceNumericsTests
         yield return new object[] { "llama, attention and MLP biases", llama with { AttentionBias = true, MlpBias = true } };
         yield return new object[] { "qwen2 (q/k/v biases)", llama with { ModelType = "qwen2", RopeTheta = 1_000_000 } };
         yield return new object[] { "mistral", llama with { ModelType = "mistral", SlidingWindow = 64 } };
-        yield return new object[] { "llama3 rope scaling", llama with { RopeScaling = new RopeScaling("llama3", 8, 1, 4, 4), RopeTheta = 500_000 } };
-        yield return new object[] { "linear rope scaling", llama with { RopeScaling = new RopeScaling("linear", 2) } };
+        yield return new object[] { "llama3 rope scaling", llama with { RopeScaling = new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 4 }, RopeTheta = 500_000 } };
+        yield return new object[] { "linear rope scaling", llama with { RopeScaling = new RopeScaling { Type = "linear", Factor = 2 } } };
     }
 
     [TestMethod]

@@ -8,15 +8,15 @@ namespace Microsoft.ML.Neo;
 public static class PrimingPrompts
 {
     /// <summary>The paper's Teacher priming text.</summary>
-    public const string TeacherText =
+    public static readonly string TeacherText =
         "As a teacher, guide your student through solving the question below. Provide a clear, simple explanation for someone unfamiliar with the problem.";
 
     /// <summary>The paper's Ground Truth priming text.</summary>
-    public const string GroundTruthText =
+    public static readonly string GroundTruthText =
         "As a smart language model, provide a detailed answer that is clear and feasible for smaller models to understand and learn from without losing too much detail.";
 
     /// <summary>The paper's Confidence priming text, placed at the end of the question.</summary>
-    public const string ConfidenceText = "Briefly double-check that your answer is correct once done.";
+    public static readonly string ConfidenceText = "Briefly double-check that your answer is correct once done.";
 
     public const string QuestionPlaceholder = "{question}";
     public const string AnswerPlaceholder = "{answer}";
