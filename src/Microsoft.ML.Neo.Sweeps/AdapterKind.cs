@@ -13,6 +13,8 @@ public enum AdapterKind
     RsLora,
     /// <summary><see cref="LoraInitialization.Pissa"/>: the adapters start at the weight's top singular directions.</summary>
     Pissa,
+    /// <summary>DoRA with rsLoRA's α/√r scaling (<see cref="NeoDistillOptions.UseDora"/> and <see cref="NeoDistillOptions.UseRsLora"/>).</summary>
+    DoraRsLora,
 }
 
 internal static class AdapterKinds
@@ -20,8 +22,8 @@ internal static class AdapterKinds
     /// <summary>Sets the variant's options on <paramref name="options"/> (and clears the others').</summary>
     public static void ApplyTo(this AdapterKind kind, NeoDistillOptions options)
     {
-        options.UseDora = kind == AdapterKind.Dora;
-        options.UseRsLora = kind == AdapterKind.RsLora;
+        options.UseDora = kind is AdapterKind.Dora or AdapterKind.DoraRsLora;
+        options.UseRsLora = kind is AdapterKind.RsLora or AdapterKind.DoraRsLora;
         options.LoraInitialization = kind == AdapterKind.Pissa ? LoraInitialization.Pissa : LoraInitialization.Default;
     }
 }

@@ -17,7 +17,7 @@ namespace Neo.Cli.Commands;
 ///   sweep [--task styled|arithmetic] [--trials 16] [--minutes 60] [--tuner smac|random|grid] [--metric accuracy|loss|perplexity]
 ///         [--rank 4:128] [--temperature 0.5:8] [--kd 0:1] [--lr 0.0001:0.01] [--epochs MIN:MAX] [--steps N] [--out best.zip]
 ///         [--divergence A,B] [--jsd-beta 0.1:0.9] [--skew-alpha 0.05:0.5] [--priming A,B] [--priming-template T]
-///         [--on-policy MIN:MAX] [--finetuning Lora,Full] [--adapter Lora,Dora,RsLora,Pissa] [--teacher-cache DIR]
+///         [--on-policy MIN:MAX] [--finetuning Lora,Full] [--adapter Lora,Dora,RsLora,Pissa,DoraRsLora] [--teacher-cache DIR]
 ///         [--train N] [--validation 100] [--test 200] [--seeds 1,2,3] [--log sweep-trials.jsonl] [--plot sweep.png]
 ///         [--dependence-plot sweep-dependence.png] [--early-stopping]
 /// The sweep picks on validation problems; the best configuration, the defaults, LoRA alone and SFT are then measured
@@ -69,7 +69,7 @@ internal static class SweepCommand
         };
         var onPolicyOption = Optional<string?>("--on-policy", "On-policy fraction: MIN:MAX (0 to 1) to search it.");
         var finetuningOption = Optional<string?>("--finetuning", "Fine-tuning kinds to choose among: Lora, Full (the rank and adapter count only in Lora trials).");
-        var adapterOption = Optional<string?>("--adapter", "LoRA variants to choose among: Lora, Dora, RsLora, Pissa.");
+        var adapterOption = Optional<string?>("--adapter", "LoRA variants to choose among: Lora, Dora, RsLora, Pissa, DoraRsLora (DoRA with rsLoRA's scaling).");
         var teacherCacheOption = Optional<string?>("--teacher-cache", "Teacher cache folder shared by every trial: trials with the same teacher settings read it instead of running the teacher.");
         var rankPrimingsOption = With("--rank-primings", false,
             "Instead of a sweep: which priming helps the student. Each --priming candidate (default: every built-in strategy) is scored by the primed teacher's " +

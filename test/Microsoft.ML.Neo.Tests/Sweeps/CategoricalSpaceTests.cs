@@ -1,3 +1,4 @@
+using Microsoft.ML.Neo.Lora;
 using Microsoft.ML.Neo.Sweeps;
 
 namespace Microsoft.ML.Neo.Tests.Sweeps;
@@ -71,6 +72,22 @@ public sealed class CategoricalSpaceTests
         Assert.IsFalse(fullOptions.UseDora, "NeoDistill refuses a LoRA variant with Full; the sweep does not ask for one");
         fullOptions.Validate();
         Assert.IsFalse(full.ToString().Contains("rank", StringComparison.Ordinal), full.ToString());
+    }
+
+    [TestMethod]
+    public void DoraWithRsLoraIsOneOfTheVariantsASweepCanChoose()
+    {
+        var space = new NeoSearchSpace { AdapterKinds = new[] { AdapterKind.Lora, AdapterKind.DoraRsLora } };
+        space.Validate();
+        // The adapter coordinate is the last; its upper half is the second choice.
+        var point = space.FromUnit(space.Dimensions.Select(d => d.Name == nameof(NeoSearchSpace.AdapterKinds) ? 0.9 : 0.5).ToArray());
+        Assert.AreEqual(AdapterKind.DoraRsLora, point.Adapter);
+        var options = point.ApplyTo(new NeoDistillOptions { Teacher = new TeacherModel("teacher"), StudentModelPath = "student", LoraRank = 8, LoraAlpha = 16 });
+        Assert.IsTrue(options.UseDora && options.UseRsLora, "both DoRA's magnitudes and rsLoRA's scaling");
+        Assert.AreEqual(LoraInitialization.Default, options.LoraInitialization);
+        options.Validate();
+        var plain = space.FromUnit(space.Dimensions.Select(d => d.Name == nameof(NeoSearchSpace.AdapterKinds) ? 0.1 : 0.5).ToArray()).ApplyTo(options);
+        Assert.IsFalse(plain.UseDora || plain.UseRsLora, "a plain LoRA trial clears what the base options or an earlier kind set");
     }
 
     [TestMethod]
