@@ -17,8 +17,12 @@ if /i "%CMD%"=="quickstart" (
   exit /b %ERRORLEVEL%
 )
 if /i "%CMD%"=="test" (
-  dotnet test test\Microsoft.ML.Neo.Tests\Microsoft.ML.Neo.Tests.csproj -c %CONFIG% --no-build
-  exit /b %ERRORLEVEL%
+  rem One test project per package, one after another (eng/run-tests.sh does the same on Linux).
+  set FAILED=0
+  for %%P in (Microsoft.ML.Neo.Tests Microsoft.ML.Neo.Server.Tests Microsoft.ML.Neo.Sweeps.Tests Microsoft.ML.Neo.Data.Synthetic.Tests Neo.Cli.Tests) do (
+    dotnet test test\%%P\%%P.csproj -c %CONFIG% --no-build || set FAILED=1
+  )
+  exit /b %FAILED%
 )
 if /i "%CMD%"=="bench" goto bench
 if /i "%CMD%"=="sample" goto sample

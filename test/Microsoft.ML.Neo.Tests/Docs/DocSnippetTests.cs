@@ -91,7 +91,7 @@ public sealed partial class DocSnippetTests
                         if (!File.Exists(program)) failures.Add($"{Path.GetRelativePath(root, file)}: '{line}' names no sample");
                         continue;
                     }
-                    var (code, _, error) = Cli.NeoCliTests.RunProgram(program, [.. ShellWords(arguments), "--help"]);
+                    var (code, _, error) = ToolProcesses.RunProgram(program, [.. ShellWords(arguments), "--help"]);
                     if (code != 0) failures.Add($"{Path.GetRelativePath(root, file)}: '{line}' -> exit {code}: {error.Trim()}");
                 }
             }

@@ -21,7 +21,7 @@ public sealed class HostSignalsTests
         options.Progress = new ProgressCallback<TrainingProgress>(step =>
         {
             steps.Add(step.Step);
-            if (step.Step == 2) CancelExecution(ml);
+            if (step.Step == 2) MLNetInternals.CancelExecution(ml);
         });
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(12));
 
@@ -38,7 +38,7 @@ public sealed class HostSignalsTests
     {
         using var fixture = new DistillFixture();
         var ml = new MLContext(seed: 1);
-        CancelExecution(ml);
+        MLNetInternals.CancelExecution(ml);
         var data = ml.Data.LoadFromEnumerable(TrainingRows.Make(4));
         Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.NeoDistill(fixture.Options()).Fit(data));
     }
@@ -66,11 +66,6 @@ public sealed class HostSignalsTests
             Assert.AreEqual(3, limits[0]!.Value, "steps in the run");
         }
     }
-
-    // MLContext.CancelExecution is internal in Microsoft.ML 5.0.1 ([BestFriend]: AutoML calls it when a time budget
-    // ends); it is called here as AutoML would.
-    internal static void CancelExecution(MLContext ml) =>
-        typeof(MLContext).GetMethod("CancelExecution", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance)!.Invoke(ml, null);
 
     // What ML.NET's environment recorded on its progress channels. The tracker is internal to Microsoft.ML.Core, and
     // MLContext shows it to nothing public, so it is read by reflection: the test checks what a listener would get.

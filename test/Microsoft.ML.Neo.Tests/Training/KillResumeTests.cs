@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using Microsoft.ML.Neo.Tests.Cli;
 
 namespace Microsoft.ML.Neo.Tests.Training;
 
@@ -55,7 +54,7 @@ public sealed class KillResumeTests
     // Starts the command and kills it (SIGKILL) as soon as `killWhen` holds; returns what it was doing then.
     private string RunAndKill(string[] args, Func<bool> killWhen)
     {
-        using var process = NeoCliTests.Start(OneThread, args);
+        using var process = ToolProcesses.Start(OneThread, args);
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
@@ -72,7 +71,7 @@ public sealed class KillResumeTests
     {
         using var folder = new TempDirectory();
         string reference = folder.Sub("reference.zip");
-        var (code, _, error) = NeoCliTests.Neo(OneThread, Command(reference));
+        var (code, _, error) = ToolProcesses.Neo(OneThread, Command(reference));
         Assert.AreEqual(0, code, error);
 
         string zip = folder.Sub("killed.zip"), checkpoints = zip + ".checkpoint";
@@ -86,7 +85,7 @@ public sealed class KillResumeTests
         TestContext.WriteLine($"second kill during a checkpoint write: {caughtWriting}");
         TestContext.WriteLine(RunAndKill(Command(zip), () => SavedStep(checkpoints) >= 9));
 
-        (code, var output, error) = NeoCliTests.Neo(OneThread, Command(zip));
+        (code, var output, error) = ToolProcesses.Neo(OneThread, Command(zip));
         Assert.AreEqual(0, code, error);
         StringAssert.Contains(output, "continuing from the checkpoint");
         CollectionAssert.AreEqual(StudentWeights(reference), StudentWeights(zip), "the resumed run's weights differ from the unbroken run's");

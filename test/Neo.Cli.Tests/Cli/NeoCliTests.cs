@@ -12,42 +12,15 @@ namespace Microsoft.ML.Neo.Tests.Cli;
 [TestCategory(TestCategories.Integration)]
 public sealed class NeoCliTests
 {
-    /// <summary>Starts the built neo tool with both output streams redirected, and these environment variables set.</summary>
-    internal static Process Start(IReadOnlyDictionary<string, string>? environment, string[] args) =>
-        StartProgram(Path.Combine(RepositoryPaths.ToolFolder(), "neo.dll"), environment, args);
+    // The tool and programs as processes (Shared/ToolProcesses.cs), by the names these tests call them.
+    internal static Process Start(IReadOnlyDictionary<string, string>? environment, string[] args) => ToolProcesses.Start(environment, args);
 
-    /// <summary>Starts a built .NET program (dotnet PROGRAM.dll ARGS) with both output streams redirected.</summary>
-    internal static Process StartProgram(string program, IReadOnlyDictionary<string, string>? environment, string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(program);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        return Process.Start(start)!;
-    }
-
-    internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args) => Neo(environment: null, args);
+    internal static (int ExitCode, string Stdout, string Stderr) Neo(params string[] args) => ToolProcesses.Neo(args);
 
     internal static (int ExitCode, string Stdout, string Stderr) Neo(IReadOnlyDictionary<string, string>? environment, string[] args) =>
-        Completed(Start(environment, args));
+        ToolProcesses.Neo(environment, args);
 
-    /// <summary>Runs a built .NET program to its end: exit code, standard output, standard error.</summary>
-    internal static (int ExitCode, string Stdout, string Stderr) RunProgram(string program, params string[] args) =>
-        Completed(StartProgram(program, null, args));
-
-    private static (int ExitCode, string Stdout, string Stderr) Completed(Process started)
-    {
-        using var process = started;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        // A command that hangs fails its test instead of holding the suite.
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{string.Join(' ', process.StartInfo.ArgumentList)} did not finish within 10 minutes.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    internal static (int ExitCode, string Stdout, string Stderr) RunProgram(string program, params string[] args) => ToolProcesses.RunProgram(program, args);
 
     [TestMethod]
     public void MistypedCommandsAndOptionsExit2WithASuggestion()

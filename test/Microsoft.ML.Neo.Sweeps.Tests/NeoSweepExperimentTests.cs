@@ -59,7 +59,7 @@ public sealed class NeoSweepExperimentTests
         var ml = new MLContext(seed: 1);
         string log = fixture.Sub("trials.jsonl");
         var experiment = Experiment(ml, fixture).SetTuner(new RandomTuner(3)).SetMaxTrials(3).SetTrialLog(log)
-            .SetProgress(new ProgressCallback<SweepProgress>(p => { if (p.TrialIndex == 2 && p.Finished is null) HostSignalsTests.CancelExecution(ml); }));
+            .SetProgress(new ProgressCallback<SweepProgress>(p => { if (p.TrialIndex == 2 && p.Finished is null) MLNetInternals.CancelExecution(ml); }));
         Assert.ThrowsExactly<OperationCanceledException>(() => experiment.Run());
         Assert.AreEqual(1, File.ReadLines(log).Count(line => line.Contains("\"trial\"")), "trial 1 finished and is logged; trial 2 is not");
     }
