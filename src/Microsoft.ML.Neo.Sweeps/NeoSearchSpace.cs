@@ -72,41 +72,32 @@ public sealed class NeoSearchSpace
     public IReadOnlyList<(string Name, SearchRange Range)> Dimensions => Layout().Select(d => (d.Name, d.Range)).ToList();
 
     /// <summary>The categories of a categorical dimension by <see cref="Dimensions"/> name, as text; null for any other.</summary>
-    public IReadOnlyList<string>? CategoriesOf(string dimension) => dimension switch
-    {
-        nameof(Divergences) => Divergences?.Select(d => d.ToString()).ToList(),
-        nameof(Primings) => Primings?.Select(p => p.ToString()).ToList(),
-        nameof(FinetuningKinds) => FinetuningKinds?.Select(f => f.ToString()).ToList(),
-        nameof(AdapterKinds) => AdapterKinds?.Select(a => a.ToString()).ToList(),
-        _ => null,
-    };
+    public IReadOnlyList<string>? CategoriesOf(string dimension) =>
+        SweepDimensions.Named(dimension)?.Choices?.Invoke(this)?.Select(c => c.ToString()!).ToList();
 
     /// <summary>Throws naming the first bad range or choice, including values NeoDistill would refuse (rank below 1, weight outside [0, 1]).</summary>
     public void Validate()
     {
-        foreach (var (name, range) in new (string, SearchRange?)[]
-                 { (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
-                   (nameof(JsdBeta), JsdBeta), (nameof(SkewAlpha), SkewAlpha) })
+        foreach (var dimension in SweepDimensions.All)
         {
-            if (range is null) throw new ArgumentNullException(name, $"NeoSearchSpace.{name} is null; give it a range or SearchRange.Fixed(value).");
+            switch (dimension.Setting(this))
+            {
+                case null when dimension.Required:
+                    throw new ArgumentNullException(dimension.Name, $"NeoSearchSpace.{dimension.Name} is null; give it a range or SearchRange.Fixed(value).");
+                case SearchRange range:
+                    range.Validate(dimension.Name);
+                    Within(dimension.Name, range, dimension.Bounds.Low, dimension.Bounds.High);
+                    break;
+                case System.Collections.IEnumerable choices:
+                    Choices(dimension.Name, choices.Cast<object>().ToList(), dimension.Valid);
+                    break;
+            }
         }
-        foreach (var (name, range) in Dimensions) range.Validate(name);
-        JsdBeta.Validate(nameof(JsdBeta));
-        SkewAlpha.Validate(nameof(SkewAlpha));
-        Within(nameof(LoraRank), LoraRank, 1, 1024);
-        Within(nameof(Temperature), Temperature, double.Epsilon, 100);
-        Within(nameof(KdWeight), KdWeight, 0, 1);
-        Within(nameof(LearningRate), LearningRate, double.Epsilon, 1);
-        Within(nameof(JsdBeta), JsdBeta, 0, 1);
-        Within(nameof(SkewAlpha), SkewAlpha, double.Epsilon, 1 - 1e-6);
-        if (Epochs is not null) Within(nameof(Epochs), Epochs, 1, 1000);
-        if (OnPolicyFraction is not null) Within(nameof(OnPolicyFraction), OnPolicyFraction, 0, 1);
-        foreach (var (name, range) in TeacherWeights) Within(WeightDimension + name, range, double.Epsilon, 1e6);
-        Choices(nameof(Divergences), Divergences, d => Enum.IsDefined(d));
-        Choices(nameof(FinetuningKinds), FinetuningKinds, f => Enum.IsDefined(f));
-        Choices(nameof(AdapterKinds), AdapterKinds, a => Enum.IsDefined(a));
-        Choices(nameof(Primings), Primings, p => p is not null);
-        foreach (var priming in Primings ?? Array.Empty<PrimingChoice>()) priming.Validate();
+        foreach (var (name, range) in TeacherWeights)
+        {
+            range.Validate(WeightDimension + name);
+            Within(WeightDimension + name, range, double.Epsilon, 1e6);
+        }
         if (AdapterKinds is not null && FinetuningKinds is not null && !FinetuningKinds.Contains(Finetuning.Lora))
             throw new ArgumentException("NeoSearchSpace.AdapterKinds is searched, but FinetuningKinds has no Lora: no trial would train adapters.", nameof(AdapterKinds));
     }
@@ -128,47 +119,30 @@ public sealed class NeoSearchSpace
     {
         var layout = Layout();
         if (unit.Count != layout.Count) throw new ArgumentException($"Expected {layout.Count} coordinates, got {unit.Count}.", nameof(unit));
-        var values = layout.Select((d, i) => (d.Name, Value: d.Range.FromUnit(unit[i]))).ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
-        double? Value(string name) => values.TryGetValue(name, out double v) ? v : null;
-        var divergence = Value(nameof(Divergences)) is double d ? Divergences![(int)d] : (Divergence?)null;
-        var finetuning = Value(nameof(FinetuningKinds)) is double f ? FinetuningKinds![(int)f] : (Finetuning?)null;
-        bool adapters = finetuning != Finetuning.Full;
-        var weights = values.Where(v => v.Key.StartsWith(WeightDimension, StringComparison.Ordinal))
-            .ToDictionary(v => v.Key[WeightDimension.Length..], v => v.Value, StringComparer.Ordinal);
-        return new SweepParameters((int)values[nameof(LoraRank)], values[nameof(Temperature)], values[nameof(KdWeight)], values[nameof(LearningRate)],
-            Value(nameof(Epochs)) is double epochs ? (int)epochs : null)
+        // Each dimension's value, in table order (a divergence before its β, the fine-tuning kind before the adapter).
+        var parameters = new SweepParameters(0, 0, 0, 0);
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int i = 0; i < layout.Count; i++)
         {
-            TeacherWeights = weights.Count == 0 ? null : weights,
-            Divergence = divergence,
-            JsdBeta = divergence == Divergence.JensenShannon ? Value(nameof(JsdBeta)) : null,
-            SkewAlpha = IsSkewed(divergence) ? Value(nameof(SkewAlpha)) : null,
-            Priming = Value(nameof(Primings)) is double p ? Primings![(int)p] : null,
-            OnPolicyFraction = Value(nameof(OnPolicyFraction)),
-            Finetuning = finetuning,
-            Adapter = adapters && Value(nameof(AdapterKinds)) is double a ? AdapterKinds![(int)a] : null,
-        };
+            var (name, range) = layout[i];
+            double value = range.FromUnit(unit[i]);
+            if (SweepDimensions.Named(name) is not { } dimension) weights[name[WeightDimension.Length..]] = value;
+            else parameters = dimension.Set(parameters, dimension.Choices?.Invoke(this) is { } choices ? choices[(int)value] : value);
+        }
+        // What the configuration does not use keeps the base options' value (β without JSD, the adapter kind when every weight trains).
+        foreach (var dimension in SweepDimensions.All)
+            if (!dimension.UsedBy(parameters)) parameters = dimension.Set(parameters, null);
+        return parameters with { TeacherWeights = weights.Count == 0 ? null : weights };
     }
 
     /// <summary>The unit-cube point of some parameters (canonical: categories at the middle of their slice, unused coordinates 0).</summary>
     public double[] ToUnit(SweepParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var point = Layout().Select(d => d.Range.ToUnit(d.Name switch
-        {
-            nameof(LoraRank) => parameters.LoraRank,
-            nameof(Temperature) => parameters.Temperature,
-            nameof(KdWeight) => parameters.KdWeight,
-            nameof(LearningRate) => parameters.LearningRate,
-            nameof(Epochs) => parameters.Epochs ?? Epochs!.Min,
-            nameof(Divergences) => Index(Divergences!, parameters.Divergence),
-            nameof(JsdBeta) => parameters.JsdBeta ?? JsdBeta.Min,
-            nameof(SkewAlpha) => parameters.SkewAlpha ?? SkewAlpha.Min,
-            nameof(Primings) => Index(Primings!, parameters.Priming),
-            nameof(OnPolicyFraction) => parameters.OnPolicyFraction ?? OnPolicyFraction!.Min,
-            nameof(FinetuningKinds) => Index(FinetuningKinds!, parameters.Finetuning),
-            nameof(AdapterKinds) => Index(AdapterKinds!, parameters.Adapter),
-            var name => parameters.TeacherWeights?.GetValueOrDefault(name[WeightDimension.Length..]) ?? TeacherWeights[name[WeightDimension.Length..]].Min,
-        })).ToArray();
+        var point = Layout().Select(d => d.Range.ToUnit(SweepDimensions.Named(d.Name) is { } dimension
+            ? dimension.Choices?.Invoke(this) is { } choices ? Index(choices, dimension.Get(parameters))
+              : dimension.Get(parameters) as double? ?? d.Range.Min
+            : parameters.TeacherWeights?.GetValueOrDefault(d.Name[WeightDimension.Length..]) ?? TeacherWeights[d.Name[WeightDimension.Length..]].Min)).ToArray();
         return Canonical(point);
     }
 
@@ -186,13 +160,7 @@ public sealed class NeoSearchSpace
         for (int i = 0; i < layout.Count; i++)
         {
             var (name, range) = layout[i];
-            bool used = name switch
-            {
-                nameof(JsdBeta) => parameters.JsdBeta is not null,
-                nameof(SkewAlpha) => parameters.SkewAlpha is not null,
-                nameof(LoraRank) or nameof(AdapterKinds) => parameters.Finetuning != Finetuning.Full,
-                _ => true,
-            };
+            bool used = SweepDimensions.Named(name)?.UsedBy(parameters) ?? true;
             point[i] = !used || range.IsFixed ? 0 : range.IsCategorical ? range.ToUnit(range.FromUnit(unit[i])) : Math.Clamp(unit[i], 0, 1);
         }
         return point;
@@ -202,39 +170,23 @@ public sealed class NeoSearchSpace
     internal IEnumerable<string> Describe() => Layout().Select(d => $"{d.Name}={d.Range}" +
         (CategoriesOf(d.Name) is { } categories ? "{" + string.Join("|", categories) + "}" : ""));
 
+    // The searched dimensions in coordinate order: the table's that this space gives a range, then the teacher weights.
     private List<(string Name, SearchRange Range)> Layout()
     {
-        var layout = new List<(string, SearchRange)>
-        {
-            (nameof(LoraRank), LoraRank), (nameof(Temperature), Temperature), (nameof(KdWeight), KdWeight), (nameof(LearningRate), LearningRate),
-        };
-        if (Epochs is not null) layout.Add((nameof(Epochs), Epochs));
-        if (Divergences is { Count: > 0 })
-        {
-            layout.Add((nameof(Divergences), SearchRange.Choice(Divergences.Count)));
-            if (Divergences.Contains(Divergence.JensenShannon)) layout.Add((nameof(JsdBeta), JsdBeta));
-            if (Divergences.Any(d => IsSkewed(d))) layout.Add((nameof(SkewAlpha), SkewAlpha));
-        }
-        if (Primings is { Count: > 0 }) layout.Add((nameof(Primings), SearchRange.Choice(Primings.Count)));
-        if (OnPolicyFraction is not null) layout.Add((nameof(OnPolicyFraction), OnPolicyFraction));
-        if (FinetuningKinds is { Count: > 0 }) layout.Add((nameof(FinetuningKinds), SearchRange.Choice(FinetuningKinds.Count)));
-        if (AdapterKinds is { Count: > 0 }) layout.Add((nameof(AdapterKinds), SearchRange.Choice(AdapterKinds.Count)));
+        var layout = SweepDimensions.All.Select(d => (d.Name, Range: d.Range(this))).Where(d => d.Range is not null).Select(d => (d.Name, d.Range!)).ToList();
         foreach (var (name, range) in TeacherWeights.OrderBy(w => w.Key, StringComparer.Ordinal)) layout.Add((WeightDimension + name, range));
         return layout;
     }
 
-    private static bool IsSkewed(Divergence? divergence) => divergence is Divergence.SkewedForwardKL or Divergence.SkewedReverseKL;
-
     // The position of a chosen value among the choices; the first when the parameters carry none.
-    private static int Index<T>(IReadOnlyList<T> choices, object? value)
+    private static int Index(IReadOnlyList<object> choices, object? value)
     {
         for (int i = 0; i < choices.Count; i++) if (Equals(choices[i], value)) return i;
         return 0;
     }
 
-    private static void Choices<T>(string name, IReadOnlyList<T>? choices, Func<T, bool> valid)
+    private static void Choices(string name, IReadOnlyList<object> choices, Func<object, bool> valid)
     {
-        if (choices is null) return;
         if (choices.Count == 0) throw new ArgumentException($"NeoSearchSpace.{name} is empty; give at least one choice, or null to keep the base options' value.", name);
         foreach (var choice in choices)
         {

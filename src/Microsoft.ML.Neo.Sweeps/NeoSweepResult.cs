@@ -34,37 +34,23 @@ public sealed class NeoSweepResult : IDisposable
     /// <summary>A Markdown table of the trials, best marked; a column per searched choice (divergence, priming...) after the usual ones.</summary>
     public string ToTable()
     {
-        var choices = space.Dimensions.Select(d => d.Name).Where(n => n is not (nameof(NeoSearchSpace.LoraRank) or nameof(NeoSearchSpace.Temperature)
-            or nameof(NeoSearchSpace.KdWeight) or nameof(NeoSearchSpace.LearningRate) or nameof(NeoSearchSpace.Epochs))
-            && !n.StartsWith(NeoSearchSpace.WeightDimension, StringComparison.Ordinal)).ToList();
+        var searched = space.Dimensions.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        var columns = SweepDimensions.All.Where(d => d.AlwaysInTable || searched.Contains(d.Name)).ToList();
         var weights = space.TeacherWeights.Keys.Order(StringComparer.Ordinal).ToList();
         var table = new StringBuilder();
-        table.AppendLine($"| trial | LoRA rank | temperature | KD weight | learning rate | epochs |{string.Concat(choices.Concat(weights).Select(c => $" {c} |"))} {Metric} | seconds | status |");
-        table.AppendLine("|---|---|---|---|---|---|" + string.Concat(Enumerable.Repeat("---|", choices.Count + weights.Count)) + "---|---|---|");
+        table.AppendLine($"| trial |{string.Concat(columns.Select(c => $" {c.Header ?? c.Name} |"))}{string.Concat(weights.Select(w => $" {w} |"))} {Metric} | seconds | status |");
+        table.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", columns.Count + weights.Count)) + "---|---|---|");
         foreach (var t in Trials)
         {
             var p = t.Parameters;
             string best = ReferenceEquals(t, BestTrial) || t.Index == BestTrial.Index ? " (best)" : "";
-            string rank = p.Finetuning == Finetuning.Full ? "-" : p.LoraRank.ToString(CultureInfo.InvariantCulture);
-            string extra = string.Concat(choices.Select(c => $" {ChoiceText(p, c)} |"))
+            string cells = string.Concat(columns.Select(c => $" {c.Cell(p) ?? "-"} |"))
                 + string.Concat(weights.Select(w => $" {(p.TeacherWeights?.TryGetValue(w, out double v) == true ? v.ToString("G3", CultureInfo.InvariantCulture) : "-")} |"));
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {t.Index}{best} | {rank} | {p.Temperature:G3} | {p.KdWeight:F2} | {p.LearningRate:G3} | {(p.Epochs?.ToString() ?? "-")} |{extra} {(t.Metric is double m ? m.ToString("G4", CultureInfo.InvariantCulture) : "-")} | {t.Seconds:F0} | {t.Status}{(t.Message is null ? "" : ": " + t.Message)} |"));
+                $"| {t.Index}{best} |{cells} {(t.Metric is double m ? m.ToString("G4", CultureInfo.InvariantCulture) : "-")} | {t.Seconds:F0} | {t.Status}{(t.Message is null ? "" : ": " + t.Message)} |"));
         }
         return table.ToString();
     }
-
-    private static string ChoiceText(SweepParameters p, string dimension) => dimension switch
-    {
-        nameof(NeoSearchSpace.Divergences) => p.Divergence?.ToString(),
-        nameof(NeoSearchSpace.JsdBeta) => p.JsdBeta?.ToString("G3", CultureInfo.InvariantCulture),
-        nameof(NeoSearchSpace.SkewAlpha) => p.SkewAlpha?.ToString("G3", CultureInfo.InvariantCulture),
-        nameof(NeoSearchSpace.Primings) => p.Priming?.ToString().Replace("|", "\\|", StringComparison.Ordinal),
-        nameof(NeoSearchSpace.OnPolicyFraction) => p.OnPolicyFraction?.ToString("F2", CultureInfo.InvariantCulture),
-        nameof(NeoSearchSpace.FinetuningKinds) => p.Finetuning?.ToString(),
-        nameof(NeoSearchSpace.AdapterKinds) => p.Adapter?.ToString(),
-        _ => null,
-    } ?? "-";
 
     /// <summary>
     /// What each searched dimension did: every trial's metric against it and its partial dependence (a random forest

@@ -32,10 +32,7 @@ public sealed record SweepParameters(int LoraRank, double Temperature, double Kd
     public AdapterKind? Adapter { get; init; }
 
     /// <summary>Equal values, the teacher weights compared by content.</summary>
-    public bool Equals(SweepParameters? other) => other is not null && LoraRank == other.LoraRank && Temperature.Equals(other.Temperature)
-        && KdWeight.Equals(other.KdWeight) && LearningRate.Equals(other.LearningRate) && Epochs == other.Epochs
-        && Divergence == other.Divergence && JsdBeta == other.JsdBeta && SkewAlpha == other.SkewAlpha && Equals(Priming, other.Priming)
-        && OnPolicyFraction == other.OnPolicyFraction && Finetuning == other.Finetuning && Adapter == other.Adapter
+    public bool Equals(SweepParameters? other) => other is not null && SweepDimensions.All.All(d => Equals(d.Get(this), d.Get(other)))
         && (TeacherWeights ?? new Dictionary<string, double>()).OrderBy(w => w.Key, StringComparer.Ordinal)
             .SequenceEqual((other.TeacherWeights ?? new Dictionary<string, double>()).OrderBy(w => w.Key, StringComparer.Ordinal));
 
@@ -47,32 +44,7 @@ public sealed record SweepParameters(int LoraRank, double Temperature, double Kd
     {
         ArgumentNullException.ThrowIfNull(baseOptions);
         var options = baseOptions.Clone();
-        float scale = baseOptions.LoraAlpha / baseOptions.LoraRank;
-        options.LoraRank = LoraRank;
-        options.LoraAlpha = scale * LoraRank;
-        options.Temperature = (float)Temperature;
-        options.KdWeight = (float)KdWeight;
-        options.LearningRate = (float)LearningRate;
-        if (Epochs is int epochs) options.Epochs = epochs;
-        if (Divergence is { } divergence) options.Divergence = divergence;
-        if (JsdBeta is double beta) options.JsdBeta = (float)beta;
-        if (SkewAlpha is double alpha) options.SkewAlpha = (float)alpha;
-        if (Priming is { } priming)
-        {
-            options.Priming = priming.Strategy;
-            options.PrimingTemplate = priming.Template;
-        }
-        if (OnPolicyFraction is double fraction) options.OnPolicyFraction = (float)fraction;
-        if (Finetuning is { } finetuning) options.Finetuning = finetuning;
-        if (options.Finetuning == Microsoft.ML.Neo.Finetuning.Full)
-        {
-            // Every weight is trained: the adapter options do not apply (and NeoDistill refuses a LoRA variant with Full).
-            AdapterKind.Lora.ApplyTo(options);
-        }
-        else if (Adapter is { } adapter)
-        {
-            adapter.ApplyTo(options);
-        }
+        foreach (var dimension in SweepDimensions.All) dimension.Apply(options, this, baseOptions);
         foreach (var (name, weight) in TeacherWeights ?? new Dictionary<string, double>())
         {
             var teacher = (options.Teacher as TeacherMixture)?.Members.FirstOrDefault(t => t.Name == name)
@@ -82,22 +54,8 @@ public sealed record SweepParameters(int LoraRank, double Temperature, double Kd
         return options;
     }
 
-    public override string ToString()
-    {
-        var parts = new List<string>();
-        if (Finetuning is { } finetuning) parts.Add(finetuning == Microsoft.ML.Neo.Finetuning.Full ? "full" : "LoRA");
-        if (Finetuning != Microsoft.ML.Neo.Finetuning.Full) parts.Add(Invariant($"rank {LoraRank}"));
-        if (Adapter is { } adapter) parts.Add(adapter.ToString());
-        parts.Add(Invariant($"T {Temperature:G3}"));
-        parts.Add(Invariant($"kd {KdWeight:F2}"));
-        parts.Add(Invariant($"lr {LearningRate:G3}"));
-        if (Epochs is int e) parts.Add(Invariant($"epochs {e}"));
-        if (Divergence is { } divergence) parts.Add(divergence.ToString() + (JsdBeta is double b ? Invariant($" β {b:G3}") : SkewAlpha is double a ? Invariant($" α {a:G3}") : ""));
-        if (Priming is { } priming) parts.Add("priming " + priming);
-        if (OnPolicyFraction is double fraction) parts.Add(Invariant($"on-policy {fraction:F2}"));
-        parts.AddRange((TeacherWeights ?? new Dictionary<string, double>()).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => Invariant($"{w.Key} {w.Value:G3}")));
-        return string.Join(", ", parts);
-    }
+    public override string ToString() => string.Join(", ", SweepDimensions.All.Select(d => d.Describe(this)).OfType<string>()
+        .Concat((TeacherWeights ?? new Dictionary<string, double>()).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => Invariant($"{w.Key} {w.Value:G3}"))));
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -61,39 +61,23 @@ internal sealed class TrialLog
     public void Append(SweepTrial trial)
     {
         var p = trial.Parameters;
-        var json = new JsonObject
-        {
-            ["trial"] = trial.Index, ["status"] = trial.Status.ToString(), ["metric"] = trial.Metric, ["seconds"] = Math.Round(trial.Seconds, 2),
-            ["lora_rank"] = p.LoraRank, ["temperature"] = p.Temperature, ["kd_weight"] = p.KdWeight, ["learning_rate"] = p.LearningRate,
-            ["epochs"] = p.Epochs,
-            ["divergence"] = p.Divergence?.ToString(), ["jsd_beta"] = p.JsdBeta, ["skew_alpha"] = p.SkewAlpha,
-            ["priming"] = p.Priming?.Strategy.ToString(), ["priming_template"] = p.Priming?.Template, ["on_policy_fraction"] = p.OnPolicyFraction,
-            ["finetuning"] = p.Finetuning?.ToString(), ["adapter"] = p.Adapter?.ToString(),
-            ["teacher_weights"] = p.TeacherWeights is null ? null : new JsonObject(p.TeacherWeights.Select(w => KeyValuePair.Create(w.Key, (JsonNode?)w.Value))),
-            ["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray()), ["message"] = trial.Message,
-            ["curve"] = trial.Curve is null ? null : new JsonArray(trial.Curve.Select(c => (JsonNode)new JsonArray(c.Step, c.Loss)).ToArray()),
-        };
+        var json = new JsonObject { ["trial"] = trial.Index, ["status"] = trial.Status.ToString(), ["metric"] = trial.Metric, ["seconds"] = Math.Round(trial.Seconds, 2) };
+        foreach (var (key, value) in SweepDimensions.All.SelectMany(d => d.Write(p))) json[key] = value;
+        json["teacher_weights"] = p.TeacherWeights is null ? null : new JsonObject(p.TeacherWeights.Select(w => KeyValuePair.Create(w.Key, (JsonNode?)w.Value)));
+        json["point"] = new JsonArray(trial.Point.Select(x => (JsonNode)x).ToArray());
+        json["message"] = trial.Message;
+        json["curve"] = trial.Curve is null ? null : new JsonArray(trial.Curve.Select(c => (JsonNode)new JsonArray(c.Step, c.Loss)).ToArray());
         using var stream = new FileStream(path, FileMode.Append, FileAccess.Write);
         var bytes = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString() + "\n");
         stream.Write(bytes);
         stream.Flush(flushToDisk: true);
     }
 
-    private static T? Optional<T>(JsonNode? node) where T : struct, Enum => node is null ? null : Enum.Parse<T>(node.GetValue<string>());
-
     private static SweepTrial Parse(JsonObject json) => new(
         json["trial"]!.GetValue<int>(),
-        new SweepParameters(json["lora_rank"]!.GetValue<int>(), json["temperature"]!.GetValue<double>(), json["kd_weight"]!.GetValue<double>(),
-            json["learning_rate"]!.GetValue<double>(), json["epochs"]?.GetValue<int>())
+        SweepDimensions.All.Aggregate(new SweepParameters(0, 0, 0, 0), (p, d) => d.Read(p, json)) with
         {
             TeacherWeights = json["teacher_weights"]?.AsObject().ToDictionary(w => w.Key, w => w.Value!.GetValue<double>(), StringComparer.Ordinal),
-            Divergence = Optional<Divergence>(json["divergence"]),
-            JsdBeta = json["jsd_beta"]?.GetValue<double>(),
-            SkewAlpha = json["skew_alpha"]?.GetValue<double>(),
-            Priming = Optional<PrimingStrategy>(json["priming"]) is { } strategy ? new PrimingChoice(strategy, json["priming_template"]?.GetValue<string>()) : null,
-            OnPolicyFraction = json["on_policy_fraction"]?.GetValue<double>(),
-            Finetuning = Optional<Finetuning>(json["finetuning"]),
-            Adapter = Optional<AdapterKind>(json["adapter"]),
         },
         json["point"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray(),
         json["metric"]?.GetValue<double>(),
