@@ -48,6 +48,9 @@ public sealed class NeoSearchSpace
     /// <summary>The share of on-policy steps, in [0, 1]; null (default) keeps the base options'. For example <c>SearchRange.Float(0, 0.5)</c>.</summary>
     public SearchRange? OnPolicyFraction { get; set; }
 
+    /// <summary>The share of steps the learning rate warms up over, in [0, 1]; null (default) keeps the base options'. For example <c>SearchRange.Float(0, 0.2)</c>.</summary>
+    public SearchRange? WarmupFraction { get; set; }
+
     /// <summary>LoRA or every weight (a categorical dimension); null (default) keeps the base options'.</summary>
     public IReadOnlyList<Finetuning>? FinetuningKinds { get; set; }
 

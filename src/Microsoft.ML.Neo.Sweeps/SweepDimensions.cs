@@ -165,6 +165,14 @@ internal static class SweepDimensions
         },
         new()
         {
+            Name = nameof(NeoSearchSpace.WarmupFraction), Setting = s => s.WarmupFraction, Bounds = (0, 1),
+            Range = s => s.WarmupFraction, Get = p => p.WarmupFraction,
+            Set = (p, v) => p with { WarmupFraction = (double?)v }, Apply = (o, p, _) => { if (p.WarmupFraction is double w) o.WarmupFraction = w; },
+            Write = p => [("warmup_fraction", p.WarmupFraction)], Read = (p, j) => p with { WarmupFraction = j["warmup_fraction"]?.GetValue<double>() },
+            Cell = p => p.WarmupFraction is double w ? Text(w, "F2") : null, Describe = p => p.WarmupFraction is double w ? $"warmup {Text(w, "F2")}" : null,
+        },
+        new()
+        {
             Name = nameof(NeoSearchSpace.FinetuningKinds), Setting = s => s.FinetuningKinds, Valid = c => c is Finetuning f && Enum.IsDefined(f),
             Range = s => Choice(s.FinetuningKinds), Choices = s => Objects(s.FinetuningKinds), Get = p => p.Finetuning,
             Set = (p, v) => p with { Finetuning = (Finetuning?)v }, Apply = (o, p, _) => { if (p.Finetuning is { } f) o.Finetuning = f; },

@@ -25,6 +25,9 @@ public sealed record SweepParameters(int LoraRank, double Temperature, double Kd
     /// <summary>The share of on-policy steps, when searched.</summary>
     public double? OnPolicyFraction { get; init; }
 
+    /// <summary>The share of warm-up steps, when searched.</summary>
+    public double? WarmupFraction { get; init; }
+
     /// <summary>LoRA or every weight, when searched.</summary>
     public Finetuning? Finetuning { get; init; }
 

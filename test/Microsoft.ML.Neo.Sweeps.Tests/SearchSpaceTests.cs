@@ -54,4 +54,27 @@ public sealed class SearchSpaceTests
         Assert.AreEqual(3, options.Epochs);
         CollectionAssert.AreEqual(new[] { 0.6, 0.5, 0.25, 0.5, 1.0 }, space.ToUnit(parameters).Select(x => Math.Round(x, 9)).ToArray());
     }
+
+    [TestMethod]
+    public void ADimensionAddedToTheTableIsSearchedAppliedLoggedAndShown()
+    {
+        // WarmupFraction was added as one entry of SweepDimensions (with its property on the space and the parameters).
+        var space = new NeoSearchSpace { WarmupFraction = SearchRange.Float(0, 0.2) };
+        space.Validate();
+        CollectionAssert.Contains(space.Dimensions.Select(d => d.Name).ToList(), nameof(NeoSearchSpace.WarmupFraction));
+        var parameters = space.FromUnit(space.Dimensions.Select(d => d.Name == nameof(NeoSearchSpace.WarmupFraction) ? 0.5 : 0.5).ToArray());
+        Assert.AreEqual(0.1, parameters.WarmupFraction!.Value, 1e-12);
+        Assert.AreEqual(0.1, parameters.ApplyTo(new NeoDistillOptions()).WarmupFraction, 1e-12);
+        StringAssert.Contains(parameters.ToString(), "warmup 0.10");
+
+        using var folder = new TempDirectory();
+        var log = new TrialLog(folder.Sub("trials.jsonl"));
+        log.Open("a sweep");
+        log.Append(new SweepTrial(1, parameters, space.ToUnit(parameters), 0.5, 1, TrialStatus.Completed, null, null));
+        var read = new TrialLog(folder.Sub("trials.jsonl")).Open("a sweep").Single().Parameters;
+        Assert.AreEqual(parameters, read, "the trial log writes and reads it");
+        Assert.AreEqual(0.1, read.WarmupFraction!.Value, 1e-12);
+
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(new NeoSearchSpace { WarmupFraction = SearchRange.Float(0, 2) }.Validate, "its bounds are checked");
+    }
 }

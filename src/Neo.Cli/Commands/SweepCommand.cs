@@ -68,6 +68,7 @@ internal static class SweepCommand
             AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore,
         };
         var onPolicyOption = Optional<string?>("--on-policy", "On-policy fraction: MIN:MAX (0 to 1) to search it.");
+        var warmupOption = Optional<string?>("--warmup", "Warm-up share of the steps: MIN:MAX (0 to 1) to search it.");
         var finetuningOption = Optional<string?>("--finetuning", "Fine-tuning kinds to choose among: Lora, Full (the rank and adapter count only in Lora trials).");
         var adapterOption = Optional<string?>("--adapter", "LoRA variants to choose among: Lora, Dora, RsLora, Pissa, DoraRsLora (DoRA with rsLoRA's scaling).");
         var teacherCacheOption = Optional<string?>("--teacher-cache", "Teacher cache folder shared by every trial: trials with the same teacher settings read it instead of running the teacher.");
@@ -83,7 +84,7 @@ internal static class SweepCommand
             taskOption, teacherOption, studentOption, dataOption, validationDataOption, testDataOption, promptKey, responseKey, answerKey, trialsOption, minutesOption,
             tunerOption, metricOption, trainOption, validationOption, testOption, seedsOption, logOption, plotOption, dependenceOption, earlyStoppingOption,
             rankOption, temperatureOption, kdOption, lrOption, epochsOption, divergenceOption, jsdBetaOption, skewAlphaOption, primingOption, primingTemplateOption,
-            onPolicyOption, finetuningOption, adapterOption, teacherCacheOption, rankPrimingsOption, stepsOption, outOption,
+            onPolicyOption, warmupOption, finetuningOption, adapterOption, teacherCacheOption, rankPrimingsOption, stepsOption, outOption,
         }.WithExample("neo sweep --trials 16 --minutes 10 --rank 8:64 --temperature 1:4 --kd 0.5 --steps 200 --seeds 1 --out best.zip");
         command.SetWork((parse, console, _) =>
         {
@@ -106,6 +107,7 @@ internal static class SweepCommand
                 SkewAlpha = Range("--skew-alpha", parse.GetValue(skewAlphaOption)!, space.SkewAlpha),
                 Primings = primings,
                 OnPolicyFraction = parse.GetValue(onPolicyOption) is { } onPolicy ? Range("--on-policy", onPolicy, SearchRange.Float(0, 1)) : null,
+                WarmupFraction = parse.GetValue(warmupOption) is { } warmup ? Range("--warmup", warmup, SearchRange.Float(0, 1)) : null,
                 FinetuningKinds = Choices<Finetuning>("--finetuning", parse.GetValue(finetuningOption)),
                 AdapterKinds = Choices<AdapterKind>("--adapter", parse.GetValue(adapterOption)),
             };
