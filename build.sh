@@ -43,6 +43,21 @@ ensure_libstdcxx() {
   fi
 }
 
+# The official openai npm client, which the Server tests point at NeoServer (tools/openai-client-check).
+ensure_openai_client() {
+  [ -d tools/openai-client-check/node_modules/openai ] && return 0
+  if ! command -v npm >/dev/null; then
+    if [ -r /etc/debian_version ] && [ "$(id -u)" = "0" ]; then
+      echo "build.sh: installing nodejs and npm for the openai client check..."
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+      echo "build.sh: the Server tests need node and npm (the openai npm client); install them (apt-get install nodejs npm)." >&2
+      exit 1
+    fi
+  fi
+  (cd tools/openai-client-check && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 build() {
   dotnet build NeoMl.sln -c "$configuration" -v quiet -nologo "$@"
 }
@@ -56,6 +71,7 @@ case "$cmd" in
     ;;
   test)
     ensure_libstdcxx
+    ensure_openai_client
     build
     ./eng/run-tests.sh "$configuration"
     ;;
