@@ -34,7 +34,7 @@ public sealed class NeoTeacherResponseTransformer : ITransformer, IDisposable, I
         this.host = host;
         this.options = options;
         var kind = options.Teacher!;
-        var folder = kind is TeacherModel model ? PretrainedFolder.Open(model.ModelPath, "teacher") : null;
+        var folder = kind is TeacherModel model ? model.OpenFolder() : null;
         string? tokenizerPath = (kind as TeacherEndpoint)?.TokenizerPath ?? options.TokenizerPath;
         tokenizer = folder?.RequireTokenizer("its responses cannot be written as text")
             ?? TokenizerFiles.TryLoad(tokenizerPath!) ?? throw new InvalidDataException(

@@ -110,7 +110,7 @@ public static class TeacherLogitCapture
             TextColumns.Require(data.Schema, options.ResponseColumnName, nameof(options.ResponseColumnName), nameof(TeacherLogitCaptureOptions)),
         };
         var rows = TextColumns.ReadAll(data, columns);
-        var folder = options.Teacher is TeacherModel model ? PretrainedFolder.Open(model.ModelPath, "teacher") : null;
+        var folder = options.Teacher is TeacherModel model ? model.OpenFolder() : null;
         string? tokenizerPath = options.TokenizerPath ?? (options.Teacher as TeacherEndpoint)?.TokenizerPath;
         var tokenizer = tokenizerPath is null ? folder!.RequireTokenizer("Capturing teacher logits needs a tokenizer")
             : PretrainedFolder.Open(tokenizerPath, "tokenizer").RequireTokenizer("TeacherLogitCaptureOptions.TokenizerPath needs a tokenizer");
