@@ -22,7 +22,7 @@ internal static class DistillCommand
 
     public static Command Create()
     {
-        var teacher = Optional<string?>("--teacher", "The teacher's Hugging Face folder (config.json, *.safetensors, tokenizer); or use --teacher-url.");
+        var teacher = Optional<string?>("--teacher", "The teacher: a Hugging Face folder (config.json, *.safetensors, tokenizer), a model zip an earlier distill saved, or embedded:NAME; or use --teacher-url.");
         var teacherUrl = Optional<string?>("--teacher-url", "A served teacher instead: the base URL of an OpenAI-compatible server (vLLM, neo serve), e.g. http://gpu-box:8000.");
         var teacherModel = Optional<string?>("--teacher-model", "The served teacher's model id (default: the first the server lists).");
         var teacherKeyEnv = Optional<string?>("--teacher-api-key-env", "Name of the environment variable holding the served teacher's API key.");
