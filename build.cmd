@@ -16,18 +16,20 @@ if /i "%CMD%"=="quickstart" (
   dotnet src\Neo.Cli\bin\%CONFIG%\net10.0\neo.dll quickstart
   exit /b %ERRORLEVEL%
 )
-if /i "%CMD%"=="test" (
-  rem One test project per package, one after another (eng/run-tests.sh does the same on Linux).
-  set FAILED=0
-  for %%P in (Microsoft.ML.Neo.Tests Microsoft.ML.Neo.Server.Tests Microsoft.ML.Neo.Sweeps.Tests Microsoft.ML.Neo.Data.Synthetic.Tests Neo.Cli.Tests) do (
-    dotnet test test\%%P\%%P.csproj -c %CONFIG% --no-build || set FAILED=1
-  )
-  exit /b %FAILED%
-)
+if /i "%CMD%"=="test" goto test
 if /i "%CMD%"=="bench" goto bench
 if /i "%CMD%"=="sample" goto sample
 echo usage: build.cmd [quickstart^|test^|bench [COMMAND] [args]^|sample NAME [args]]
 exit /b 2
+
+:test
+rem One test project per package, one after another (eng/run-tests.sh does the same on Linux). FAILED is read after
+rem the loop, on a line of its own, so it holds what the loop set.
+set FAILED=0
+for %%P in (Microsoft.ML.Neo.Tests Microsoft.ML.Neo.Server.Tests Microsoft.ML.Neo.Sweeps.Tests Microsoft.ML.Neo.Data.Synthetic.Tests Neo.Cli.Tests) do (
+  dotnet test test\%%P\%%P.csproj -c %CONFIG% --no-build || set FAILED=1
+)
+exit /b %FAILED%
 
 :bench
 rem %%2 onwards are the benchmark's name and arguments; none means the training-throughput benchmark.
