@@ -76,7 +76,7 @@ public sealed class NeoSearchSpace
 
     /// <summary>The categories of a categorical dimension by <see cref="Dimensions"/> name, as text; null for any other.</summary>
     public IReadOnlyList<string>? CategoriesOf(string dimension) =>
-        SweepDimensions.Named(dimension)?.Choices?.Invoke(this)?.Select(c => c.ToString()!).ToList();
+        SweepDimensions.Named(dimension)?.Choices(this)?.Select(c => c.ToString()!).ToList();
 
     /// <summary>Throws naming the first bad range or choice, including values NeoDistill would refuse (rank below 1, weight outside [0, 1]).</summary>
     public void Validate()
@@ -130,7 +130,7 @@ public sealed class NeoSearchSpace
             var (name, range) = layout[i];
             double value = range.FromUnit(unit[i]);
             if (SweepDimensions.Named(name) is not { } dimension) weights[name[WeightDimension.Length..]] = value;
-            else parameters = dimension.Set(parameters, dimension.Choices?.Invoke(this) is { } choices ? choices[(int)value] : value);
+            else parameters = dimension.Set(parameters, dimension.Choices(this) is { } choices ? choices[(int)value] : value);
         }
         // What the configuration does not use keeps the base options' value (β without JSD, the adapter kind when every weight trains).
         foreach (var dimension in SweepDimensions.All)
@@ -143,7 +143,7 @@ public sealed class NeoSearchSpace
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var point = Layout().Select(d => d.Range.ToUnit(SweepDimensions.Named(d.Name) is { } dimension
-            ? dimension.Choices?.Invoke(this) is { } choices ? Index(choices, dimension.Get(parameters))
+            ? dimension.Choices(this) is { } choices ? Index(choices, dimension.Get(parameters))
               : dimension.Get(parameters) as double? ?? d.Range.Min
             : parameters.TeacherWeights?.GetValueOrDefault(d.Name[WeightDimension.Length..]) ?? TeacherWeights[d.Name[WeightDimension.Length..]].Min)).ToArray();
         return Canonical(point);

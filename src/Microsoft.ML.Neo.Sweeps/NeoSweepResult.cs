@@ -35,7 +35,7 @@ public sealed class NeoSweepResult : IDisposable
     public string ToTable()
     {
         var searched = space.Dimensions.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
-        var columns = SweepDimensions.All.Where(d => d.AlwaysInTable || searched.Contains(d.Name)).ToList();
+        var columns = SweepDimensions.All.Where(d => d.Header is not null || searched.Contains(d.Name)).ToList();
         var weights = space.TeacherWeights.Keys.Order(StringComparer.Ordinal).ToList();
         var table = new StringBuilder();
         table.AppendLine($"| trial |{string.Concat(columns.Select(c => $" {c.Header ?? c.Name} |"))}{string.Concat(weights.Select(w => $" {w} |"))} {Metric} | seconds | status |");

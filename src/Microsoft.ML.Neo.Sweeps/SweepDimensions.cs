@@ -26,11 +26,19 @@ internal sealed class SweepDimension
     /// <summary>Whether a choice is valid (an enum value that exists, a priming that validates).</summary>
     public Func<object, bool> Valid { get; init; } = choice => choice is not null;
 
-    /// <summary>Its range in a space (<see cref="SearchRange.Choice"/> for a categorical one), or null when the space does not search it.</summary>
-    public required Func<NeoSearchSpace, SearchRange?> Range { get; init; }
+    /// <summary>Whether a space with the setting searches it (β only with JSD among the divergences); default always.</summary>
+    public Func<NeoSearchSpace, bool> SearchedWhen { get; init; } = _ => true;
 
-    /// <summary>A categorical dimension's choices in a space; null for a numeric one.</summary>
-    public Func<NeoSearchSpace, IReadOnlyList<object>?>? Choices { get; init; }
+    /// <summary>A categorical dimension's choices in a space (its setting, when that is a list); null for a numeric one or none set.</summary>
+    public IReadOnlyList<object>? Choices(NeoSearchSpace space) =>
+        Setting(space) is System.Collections.IEnumerable list ? list.Cast<object>().ToList() : null;
+
+    /// <summary>Its range in a space (<see cref="SearchRange.Choice"/> for a categorical one), or null when the space does not search it.</summary>
+    public SearchRange? Range(NeoSearchSpace space) => !SearchedWhen(space) ? null : Setting(space) switch
+    {
+        SearchRange range => range,
+        _ => Choices(space) is { Count: > 0 } choices ? SearchRange.Choice(choices.Count) : null,
+    };
 
     /// <summary>The value in a configuration: a number, or one of the choices; null when it keeps the base options'.</summary>
     public required Func<SweepParameters, object?> Get { get; init; }
@@ -50,10 +58,11 @@ internal sealed class SweepDimension
     /// <summary>The configuration with the value a trial log line holds.</summary>
     public required Func<SweepParameters, JsonObject, SweepParameters> Read { get; init; }
 
-    /// <summary>The trials table's header; and whether the column is there when the space does not search the dimension.</summary>
+    /// <summary>
+    /// The header of a column the trials table always shows, searched or not; null: a column named by
+    /// <see cref="Name"/>, shown only when the space searches the dimension.
+    /// </summary>
     public string? Header { get; init; }
-
-    public bool AlwaysInTable { get; init; }
 
     /// <summary>The table cell (null: "-").</summary>
     public required Func<SweepParameters, string?> Cell { get; init; }
@@ -74,50 +83,50 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.LoraRank), Setting = s => s.LoraRank, Required = true, Bounds = (1, 1024),
-            Range = s => s.LoraRank, Get = p => (double)p.LoraRank,
+            Get = p => (double)p.LoraRank,
             Set = (p, v) => v is double rank ? p with { LoraRank = (int)rank } : p, UsedBy = p => p.Finetuning != Finetuning.Full,
             // LoRA alpha keeps the base options' alpha / rank.
             Apply = (o, p, b) => (o.LoraRank, o.LoraAlpha) = (p.LoraRank, b.LoraAlpha / b.LoraRank * p.LoraRank),
             Write = p => [("lora_rank", p.LoraRank)], Read = (p, j) => p with { LoraRank = j["lora_rank"]!.GetValue<int>() },
-            Header = "LoRA rank", AlwaysInTable = true, Cell = p => p.Finetuning == Finetuning.Full ? null : Text(p.LoraRank),
+            Header = "LoRA rank", Cell = p => p.Finetuning == Finetuning.Full ? null : Text(p.LoraRank),
             Describe = p => p.Finetuning == Finetuning.Full ? null : $"rank {Text(p.LoraRank)}",
         },
         new()
         {
             Name = nameof(NeoSearchSpace.Temperature), Setting = s => s.Temperature, Required = true, Bounds = (double.Epsilon, 100),
-            Range = s => s.Temperature, Get = p => p.Temperature,
+            Get = p => p.Temperature,
             Set = (p, v) => v is double t ? p with { Temperature = t } : p, Apply = (o, p, _) => o.Temperature = (float)p.Temperature,
             Write = p => [("temperature", p.Temperature)], Read = (p, j) => p with { Temperature = j["temperature"]!.GetValue<double>() },
-            Header = "temperature", AlwaysInTable = true, Cell = p => Text(p.Temperature, "G3"), Describe = p => $"T {Text(p.Temperature, "G3")}",
+            Header = "temperature", Cell = p => Text(p.Temperature, "G3"), Describe = p => $"T {Text(p.Temperature, "G3")}",
         },
         new()
         {
             Name = nameof(NeoSearchSpace.KdWeight), Setting = s => s.KdWeight, Required = true, Bounds = (0, 1),
-            Range = s => s.KdWeight, Get = p => p.KdWeight,
+            Get = p => p.KdWeight,
             Set = (p, v) => v is double w ? p with { KdWeight = w } : p, Apply = (o, p, _) => o.KdWeight = (float)p.KdWeight,
             Write = p => [("kd_weight", p.KdWeight)], Read = (p, j) => p with { KdWeight = j["kd_weight"]!.GetValue<double>() },
-            Header = "KD weight", AlwaysInTable = true, Cell = p => Text(p.KdWeight, "F2"), Describe = p => $"kd {Text(p.KdWeight, "F2")}",
+            Header = "KD weight", Cell = p => Text(p.KdWeight, "F2"), Describe = p => $"kd {Text(p.KdWeight, "F2")}",
         },
         new()
         {
             Name = nameof(NeoSearchSpace.LearningRate), Setting = s => s.LearningRate, Required = true, Bounds = (double.Epsilon, 1),
-            Range = s => s.LearningRate, Get = p => p.LearningRate,
+            Get = p => p.LearningRate,
             Set = (p, v) => v is double lr ? p with { LearningRate = lr } : p, Apply = (o, p, _) => o.LearningRate = (float)p.LearningRate,
             Write = p => [("learning_rate", p.LearningRate)], Read = (p, j) => p with { LearningRate = j["learning_rate"]!.GetValue<double>() },
-            Header = "learning rate", AlwaysInTable = true, Cell = p => Text(p.LearningRate, "G3"), Describe = p => $"lr {Text(p.LearningRate, "G3")}",
+            Header = "learning rate", Cell = p => Text(p.LearningRate, "G3"), Describe = p => $"lr {Text(p.LearningRate, "G3")}",
         },
         new()
         {
             Name = nameof(NeoSearchSpace.Epochs), Setting = s => s.Epochs, Bounds = (1, 1000),
-            Range = s => s.Epochs, Get = p => p.Epochs is int e ? (double)e : null,
+            Get = p => p.Epochs is int e ? (double)e : null,
             Set = (p, v) => p with { Epochs = v is double e ? (int)e : null }, Apply = (o, p, _) => { if (p.Epochs is int e) o.Epochs = e; },
             Write = p => [("epochs", p.Epochs)], Read = (p, j) => p with { Epochs = j["epochs"]?.GetValue<int>() },
-            Header = "epochs", AlwaysInTable = true, Cell = p => p.Epochs is int e ? Text(e) : null, Describe = p => p.Epochs is int e ? $"epochs {Text(e)}" : null,
+            Header = "epochs", Cell = p => p.Epochs is int e ? Text(e) : null, Describe = p => p.Epochs is int e ? $"epochs {Text(e)}" : null,
         },
         new()
         {
             Name = nameof(NeoSearchSpace.Divergences), Setting = s => s.Divergences, Valid = c => c is Divergence d && Enum.IsDefined(d),
-            Range = s => Choice(s.Divergences), Choices = s => Objects(s.Divergences), Get = p => p.Divergence,
+            Get = p => p.Divergence,
             Set = (p, v) => p with { Divergence = (Divergence?)v }, Apply = (o, p, _) => { if (p.Divergence is { } d) o.Divergence = d; },
             Write = p => [("divergence", p.Divergence?.ToString())], Read = (p, j) => p with { Divergence = Optional<Divergence>(j["divergence"]) },
             Cell = p => p.Divergence?.ToString(),
@@ -127,7 +136,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.JsdBeta), Setting = s => s.JsdBeta, Required = true, Bounds = (0, 1),
-            Range = s => s.Divergences?.Contains(Divergence.JensenShannon) == true ? s.JsdBeta : null,
+            SearchedWhen = s => s.Divergences?.Contains(Divergence.JensenShannon) == true,
             Get = p => p.JsdBeta, Set = (p, v) => p with { JsdBeta = (double?)v }, UsedBy = p => p.Divergence == Divergence.JensenShannon,
             Apply = (o, p, _) => { if (p.JsdBeta is double beta) o.JsdBeta = (float)beta; },
             Write = p => [("jsd_beta", p.JsdBeta)], Read = (p, j) => p with { JsdBeta = j["jsd_beta"]?.GetValue<double>() },
@@ -136,7 +145,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.SkewAlpha), Setting = s => s.SkewAlpha, Required = true, Bounds = (double.Epsilon, 1 - 1e-6),
-            Range = s => s.Divergences?.Any(IsSkewed) == true ? s.SkewAlpha : null,
+            SearchedWhen = s => s.Divergences?.Any(IsSkewed) == true,
             Get = p => p.SkewAlpha, Set = (p, v) => p with { SkewAlpha = (double?)v }, UsedBy = p => p.Divergence is { } d && IsSkewed(d),
             Apply = (o, p, _) => { if (p.SkewAlpha is double alpha) o.SkewAlpha = (float)alpha; },
             Write = p => [("skew_alpha", p.SkewAlpha)], Read = (p, j) => p with { SkewAlpha = j["skew_alpha"]?.GetValue<double>() },
@@ -145,7 +154,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.Primings), Setting = s => s.Primings, Valid = c => c is PrimingChoice priming && Validated(priming),
-            Range = s => Choice(s.Primings), Choices = s => Objects(s.Primings), Get = p => p.Priming,
+            Get = p => p.Priming,
             Set = (p, v) => p with { Priming = (PrimingChoice?)v },
             Apply = (o, p, _) => { if (p.Priming is { } priming) (o.Priming, o.PrimingTemplate) = (priming.Strategy, priming.Template); },
             Write = p => [("priming", p.Priming?.Strategy.ToString()), ("priming_template", p.Priming?.Template)],
@@ -158,7 +167,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.OnPolicyFraction), Setting = s => s.OnPolicyFraction, Bounds = (0, 1),
-            Range = s => s.OnPolicyFraction, Get = p => p.OnPolicyFraction,
+            Get = p => p.OnPolicyFraction,
             Set = (p, v) => p with { OnPolicyFraction = (double?)v }, Apply = (o, p, _) => { if (p.OnPolicyFraction is double f) o.OnPolicyFraction = (float)f; },
             Write = p => [("on_policy_fraction", p.OnPolicyFraction)], Read = (p, j) => p with { OnPolicyFraction = j["on_policy_fraction"]?.GetValue<double>() },
             Cell = p => p.OnPolicyFraction is double f ? Text(f, "F2") : null, Describe = p => p.OnPolicyFraction is double f ? $"on-policy {Text(f, "F2")}" : null,
@@ -166,7 +175,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.WarmupFraction), Setting = s => s.WarmupFraction, Bounds = (0, 1),
-            Range = s => s.WarmupFraction, Get = p => p.WarmupFraction,
+            Get = p => p.WarmupFraction,
             Set = (p, v) => p with { WarmupFraction = (double?)v }, Apply = (o, p, _) => { if (p.WarmupFraction is double w) o.WarmupFraction = w; },
             Write = p => [("warmup_fraction", p.WarmupFraction)], Read = (p, j) => p with { WarmupFraction = j["warmup_fraction"]?.GetValue<double>() },
             Cell = p => p.WarmupFraction is double w ? Text(w, "F2") : null, Describe = p => p.WarmupFraction is double w ? $"warmup {Text(w, "F2")}" : null,
@@ -174,7 +183,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.FinetuningKinds), Setting = s => s.FinetuningKinds, Valid = c => c is Finetuning f && Enum.IsDefined(f),
-            Range = s => Choice(s.FinetuningKinds), Choices = s => Objects(s.FinetuningKinds), Get = p => p.Finetuning,
+            Get = p => p.Finetuning,
             Set = (p, v) => p with { Finetuning = (Finetuning?)v }, Apply = (o, p, _) => { if (p.Finetuning is { } f) o.Finetuning = f; },
             Write = p => [("finetuning", p.Finetuning?.ToString())], Read = (p, j) => p with { Finetuning = Optional<Finetuning>(j["finetuning"]) },
             Cell = p => p.Finetuning?.ToString(), Describe = p => p.Finetuning is { } f ? (f == Finetuning.Full ? "full" : "LoRA") : null,
@@ -182,7 +191,7 @@ internal static class SweepDimensions
         new()
         {
             Name = nameof(NeoSearchSpace.AdapterKinds), Setting = s => s.AdapterKinds, Valid = c => c is AdapterKind a && Enum.IsDefined(a),
-            Range = s => Choice(s.AdapterKinds), Choices = s => Objects(s.AdapterKinds), Get = p => p.Adapter,
+            Get = p => p.Adapter,
             Set = (p, v) => p with { Adapter = (AdapterKind?)v }, UsedBy = p => p.Finetuning != Finetuning.Full,
             // After FinetuningKinds: when every weight is trained the adapter options do not apply, and NeoDistill
             // refuses a LoRA variant with Full, so they are cleared.
@@ -205,10 +214,6 @@ internal static class SweepDimensions
         priming.Validate();
         return true;
     }
-
-    private static SearchRange? Choice<T>(IReadOnlyList<T>? choices) => choices is { Count: > 0 } ? SearchRange.Choice(choices.Count) : null;
-
-    private static IReadOnlyList<object>? Objects<T>(IReadOnlyList<T>? choices) => choices?.Select(c => (object)c!).ToList();
 
     private static bool IsSkewed(Divergence divergence) => divergence is Divergence.SkewedForwardKL or Divergence.SkewedReverseKL;
 
