@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Microsoft.ML.Neo.Tests.Server;
@@ -23,19 +22,10 @@ public sealed class OpenAINpmClientTests
         await using var _ = server;
         using var __ = http;
 
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tool };
-        foreach (var arg in new[] { "chat-logprobs.mjs", new Uri(server.BaseAddress, "v1").ToString(), server.ModelId, "Sam buys 4 books.", "1", "6", "12" })
-            start.ArgumentList.Add(arg);
-        using var node = Process.Start(start)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var errors = node.StandardError.ReadToEndAsync();
-        if (!node.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            node.Kill(entireProcessTree: true);
-            Assert.Fail("the openai client did not finish within 2 minutes");
-        }
-        Assert.AreEqual(0, node.ExitCode, await errors);
-        var answers = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        var (exitCode, output, errors) = ToolProcesses.Run("node",
+            ["chat-logprobs.mjs", new Uri(server.BaseAddress, "v1").ToString(), server.ModelId, "Sam buys 4 books.", "1", "6", "12"], tool, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(0, exitCode, errors);
+        var answers = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
         Assert.AreEqual(3, answers.Count);
         foreach (var answer in answers)
         {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Microsoft.ML.Neo.Tests.Samples;
 
 /// <summary>
@@ -14,21 +12,11 @@ public sealed class SampleTests
     private static string Models => Path.Combine(RepositoryPaths.Root(), "src", "Neo.Cli", "EmbeddedModels");
     private static string Data => Path.Combine(RepositoryPaths.Root(), "src", "Neo.Samples", "data");
 
+    // A sample that hangs fails its test within 5 minutes instead of holding the suite.
     private static (int ExitCode, string Output) Run(string workingDirectory, string sample, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        start.ArgumentList.Add(RepositoryPaths.SampleProgram(sample));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        // A sample that hangs fails its test instead of holding the suite.
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{sample} did not finish within 5 minutes.");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (exitCode, stdout, stderr) = ToolProcesses.Run("dotnet", [RepositoryPaths.SampleProgram(sample), .. args], workingDirectory, TimeSpan.FromMinutes(5));
+        return (exitCode, stdout + stderr);
     }
 
     // Runs the checks in a fresh scratch folder (the samples write their outputs to the current folder), then removes it.
