@@ -152,15 +152,14 @@ internal static class CompletionsEndpoint
         int maxTokens = json.Int("max_tokens") ?? 16;
         if (maxTokens < 0 || (maxTokens == 0 && !echo))
             throw RequestError.BadRequest($"'max_tokens' must be at least 1 (0 only with echo); it is {maxTokens}.", "max_tokens");
-        int? logprobs = json.Int("logprobs");
-        int? promptLogprobs = json.Int("prompt_logprobs") ?? (echo ? logprobs : null); // vLLM: echo scores the prompt at 'logprobs'
+        int? logprobs = json.Int("logprobs"), promptLogprobsAsked = json.Int("prompt_logprobs");
+        int? promptLogprobs = promptLogprobsAsked ?? (echo ? logprobs : null); // vLLM: echo scores the prompt at 'logprobs'
         RequireLogprobs(logprobs, "logprobs", "sample", options.MaxLogprobs);
         RequireLogprobs(promptLogprobs, "prompt_logprobs", "prompt", options.MaxLogprobs);
         var sampling = ChatCompletionsEndpoint.Sampling(json, maxTokens);
         ModelsEndpoint.RequireFits(promptIds.Length, maxTokens, model, options);
-        bool promptLogprobsAsked = json.Int("prompt_logprobs") is not null;
         return new Request(promptIds, maxTokens, sampling, json.Strings("stop"), echo, logprobs, promptLogprobs,
-            ReturnsPromptLogprobs: promptLogprobsAsked, ReturnsTokenIds: promptLogprobsAsked || json.Bool("return_token_ids", false));
+            ReturnsPromptLogprobs: promptLogprobsAsked is not null, ReturnsTokenIds: promptLogprobsAsked is not null || json.Bool("return_token_ids", false));
     }
 
     // The prompts: a string, a list of token ids, or a list of either (one choice set per prompt, in order).

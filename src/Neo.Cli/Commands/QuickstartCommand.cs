@@ -34,8 +34,8 @@ internal static class QuickstartCommand
         var evalOption = With("--eval", 200, "Held-out problems to measure exact match on.");
         var epochsOption = With("--epochs", 1, "Epochs.");
         var rankOption = With("--rank", EmbeddedRecipes.Distillation.LoraRank, "LoRA rank (alpha is twice the rank).");
-        var lrOption = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA runs.");
-        var lrFullOption = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter runs.");
+        var lrOption = With("--lr", EmbeddedRecipes.Distillation.LearningRate, "Learning rate of the LoRA runs.");
+        var lrFullOption = With("--lr-full", EmbeddedRecipes.Distillation.LearningRate, "Learning rate of the full-parameter runs.");
         var temperatureOption = With("--temperature", (double)EmbeddedRecipes.Distillation.Temperature, "Distillation temperature.");
         var kdOption = With("--kd", (double)EmbeddedRecipes.Distillation.KdWeight, "KD weight of the distilling runs (the others use 0).");
         var outOption = With("--out", "quickstart-out", "Folder for the zip and the loss curves.");

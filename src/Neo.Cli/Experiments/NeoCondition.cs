@@ -73,8 +73,6 @@ internal sealed record NeoCondition(string Key, string Name, Finetuning Finetuni
         options.CrossTokenizer = loss;
     }
 
-    /// <summary>The default peak learning rate of every row: the embedded pair's (<see cref="EmbeddedRecipes.Distillation.LearningRate"/>).</summary>
-    public const double SweptLearningRate = EmbeddedRecipes.Distillation.LearningRate;
 
     /// <summary>The paper's rows, as a --conditions value.</summary>
     public const string PaperRows = "sft,lora,kd-full,neo";

@@ -36,8 +36,8 @@ internal static class LlmNeoCommand
         var batch = With("--batch", 16, "Batch size.");
         var kd = With("--kd", 0.5, "KD weight of the distilling rows.");
         var temperature = With("--temperature", 1.0, "KD temperature.");
-        var lr = With("--lr", NeoCondition.SweptLearningRate, "Learning rate of the LoRA rows.");
-        var lrFull = With("--lr-full", NeoCondition.SweptLearningRate, "Learning rate of the full-parameter rows.");
+        var lr = With("--lr", EmbeddedRecipes.Distillation.LearningRate, "Learning rate of the LoRA rows.");
+        var lrFull = With("--lr-full", EmbeddedRecipes.Distillation.LearningRate, "Learning rate of the full-parameter rows.");
         var curveEvery = With("--curve-every", 50, "Steps between points of the held-out loss curve.");
         var cache = With("--cache", Path.Combine(ExperimentLog.OutputFolder, "neo-teacher-cache"), "Teacher cache of the rows that read one (top-64 and sequence KD), shared by their seeds.");
         var command = new Command("llm-neo",
